@@ -1,0 +1,28 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Install, load the example unit tree (once), and chat with the bot in this terminal.
+run: $(STAMP)
+	$(BIN)/initiative-bot seed examples/industrial-zone.yaml > /dev/null
+	$(BIN)/initiative-bot chat --user demo --name "$${USER_NAME:-Nguyễn Văn An}"
+
+## Install, then lint, type-check and run every test on SQLite and PostgreSQL.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) data

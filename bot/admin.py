@@ -1,0 +1,198 @@
+"""Administration commands: units, invite codes, roles, seeding and export."""
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.dispatcher import utc_now
+from bot.messages import Text
+from locales import Catalogs
+from services import export, roles, seed, units
+from services.errors import Refused
+from storage.db import make_engine, transaction, upgrade
+from storage.members import member_for
+from storage.units import active_invites, all_units
+
+unit_app = typer.Typer(no_args_is_help=True, help="Units of the union tree.")
+member_app = typer.Typer(no_args_is_help=True, help="Members and their roles.")
+JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
+
+
+def fail(text: Text) -> NoReturn:
+    """Print a localized error to stderr and exit with status 1."""
+    settings = Settings()
+    typer.echo(Catalogs(zone=settings.tz).render(text, settings.default_language), err=True)
+    raise typer.Exit(1)
+
+
+def say(text: Text) -> None:
+    """Print a localized message to stdout."""
+    settings = Settings()
+    typer.echo(Catalogs(zone=settings.tz).render(text, settings.default_language))
+
+
+@contextmanager
+def database() -> Iterator[Session]:
+    """Open one migrated transaction for a command; a refusal becomes an error message."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(engine) as session:
+            yield session
+    except Refused as refusal:
+        fail(refusal.text)
+    finally:
+        engine.dispose()
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    """Print `data` as JSON, or let `human` print it for people."""
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        human()
+
+
+@unit_app.command("add")
+def unit_add(
+    name: str,
+    parent: str | None = typer.Option(None, "--parent", help="Parent unit id or name."),
+    kind: str = typer.Option("enterprise", "--kind", help=f"One of: {', '.join(units.KINDS)}."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a unit and print its id and invite code."""
+    with database() as session:
+        above = units.find_unit(session=session, ref=parent) if parent else None
+        unit = units.add_unit(session=session, name=name, kind=kind, parent=above, now=utc_now())
+        code = units.current_invite(session=session, unit=unit, now=utc_now()).code
+    emit(
+        as_json,
+        {"id": unit.id, "invite_code": code},
+        lambda: say(Text("cli.unit_added", {"id": unit.id, "name": unit.name, "code": code})),
+    )
+
+
+@unit_app.command("list")
+def unit_list(as_json: bool = JSON) -> None:
+    """List every unit as a tree, with its active invite code."""
+    with database() as session:
+        rows: list[dict[str, Any]] = []
+        for unit in all_units(session=session):
+            active = active_invites(session=session, unit_id=unit.id or 0)
+            rows.append(
+                {
+                    "id": unit.id,
+                    "parent_id": unit.parent_id,
+                    "name": unit.name,
+                    "kind": unit.kind,
+                    "depth": unit.path.count("/") - 2,
+                    "invite_code": active[0].code if active else None,
+                }
+            )
+
+    def table() -> None:
+        for row in rows:
+            name = "  " * row["depth"] + row["name"]
+            typer.echo(f"{row['id']:>5}  {name} [{row['kind']}]  {row['invite_code'] or '-'}")
+
+    emit(as_json, rows, table)
+
+
+@unit_app.command("invite")
+def unit_invite(
+    unit_ref: str = typer.Argument(..., metavar="UNIT"),
+    revoke: bool = typer.Option(
+        False, "--revoke", help="Revoke the active codes; issue a new one."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Print the unit's invite code (or replace it with --revoke)."""
+    with database() as session:
+        unit = units.find_unit(session=session, ref=unit_ref)
+        if revoke:
+            units.revoke_invites(session=session, unit=unit, now=utc_now())
+        code = units.current_invite(session=session, unit=unit, now=utc_now()).code
+    emit(as_json, {"unit_id": unit.id, "invite_code": code}, lambda: typer.echo(code))
+
+
+@member_app.command("grant")
+def member_grant(
+    who: str = typer.Argument(..., metavar="CHANNEL:USER_ID"),
+    role: str = typer.Argument(..., help=f"One of: {', '.join(roles.ROLES)}."),
+    unit_ref: str = typer.Option(..., "--unit", help="Unit id or name."),
+    as_json: bool = JSON,
+) -> None:
+    """Give a member a role over a unit and everything below it."""
+    channel, _, user_id = who.partition(":")
+    with database() as session:
+        member = member_for(session=session, channel=channel, user_id=user_id)
+        if member is None:
+            raise Refused("cli.member_unknown", who=who)
+        unit = units.find_unit(session=session, ref=unit_ref)
+        roles.grant(session=session, member=member, unit=unit, role=role, now=utc_now())
+    emit(
+        as_json,
+        {"member_id": member.id, "unit_id": unit.id, "role": role},
+        lambda: say(Text("cli.role_granted", {"who": who, "role": role, "unit": unit.name})),
+    )
+
+
+def seed_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    as_json: bool = JSON,
+) -> None:
+    """Load a unit tree from a YAML file (loading it again adds nothing)."""
+    with database() as session:
+        seeded = seed.load_tree(session=session, text=file.read_text("utf-8"), now=utc_now())
+    rows = [
+        {
+            "id": s.unit.id,
+            "name": s.unit.name,
+            "kind": s.unit.kind,
+            "invite_code": s.invite_code,
+            "created": s.created,
+        }
+        for s in seeded
+    ]
+
+    def table() -> None:
+        for row in rows:
+            typer.echo(f"{row['id']:>5}  {row['name']} [{row['kind']}]  {row['invite_code']}")
+
+    emit(as_json, rows, table)
+
+
+def export_command(
+    fmt: str = typer.Option("csv", "--format", help="Only csv for now."),
+    unit_ref: str | None = typer.Option(None, "--unit", help="Only this unit's subtree."),
+    output: Path | None = typer.Option(None, "--output", help="File to write (default stdout)."),
+) -> None:
+    """Export initiatives, one row each, as CSV (UTF-8 with BOM for Excel)."""
+    if fmt != "csv":
+        fail(Text("cli.format_unknown", {"format": fmt}))
+    with database() as session:
+        unit = units.find_unit(session=session, ref=unit_ref) if unit_ref else None
+        lines = export.csv_lines(session=session, unit=unit)
+        if output is None:
+            sys.stdout.reconfigure(encoding="utf-8", newline="")  # type: ignore[union-attr]
+            sys.stdout.writelines(lines)
+            sys.stdout.flush()
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                handle.writelines(lines)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the administration commands to the main application."""
+    app.add_typer(unit_app, name="unit")
+    app.add_typer(member_app, name="member")
+    app.command("seed")(seed_command)
+    app.command("export")(export_command)

@@ -1,0 +1,37 @@
+"""Build the core once, in one place: engine, catalogs and dispatcher."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.dispatcher import Clock, Dispatcher, utc_now
+from handlers import get_conversations
+from locales import Catalogs
+from storage.db import make_engine, upgrade
+
+
+@dataclass(frozen=True)
+class Core:
+    """The pieces every channel shares."""
+
+    settings: Settings
+    engine: Engine
+    catalogs: Catalogs
+    dispatcher: Dispatcher
+
+
+def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Core:
+    """Migrate the database and wire the dispatcher to it."""
+    if migrate:
+        upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    catalogs = Catalogs(zone=settings.tz)
+    dispatcher = Dispatcher(
+        engine=engine,
+        settings=settings,
+        catalogs=catalogs,
+        conversations=get_conversations(),
+        clock=clock,
+    )
+    return Core(settings, engine, catalogs, dispatcher)

@@ -1,0 +1,57 @@
+"""The `initiative-bot` command line: chat, database and administration."""
+
+import logging
+import sys
+
+import typer
+
+from bot import admin
+from bot.app import build
+from bot.channels import console
+from bot.config import Settings
+from storage.db import upgrade
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+admin.register(app)
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details."),
+) -> None:
+    """Chatbot for improvement initiatives (sáng kiến)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the database migrations."""
+    upgrade(Settings().database_url, revision)
+
+
+@app.command()
+def chat(
+    user: str = typer.Option(..., "--user", help="Your user id in the console channel."),
+    name: str | None = typer.Option(None, "--name", help="Your display name."),
+) -> None:
+    """Talk to the bot in this terminal: one message per line (a pipe works too)."""
+    core = build(Settings())
+    session = console.ConsoleSession(
+        dispatcher=core.dispatcher,
+        catalogs=core.catalogs,
+        files_dir=core.settings.files_dir,
+        user_id=user,
+        name=name,
+    )
+    try:
+        console.run(session, sys.stdin)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        core.engine.dispose()

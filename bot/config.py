@@ -1,0 +1,57 @@
+"""Typed settings read from the environment and `.env`."""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LANGUAGES = ("vi", "en", "id")
+
+
+def default_database_url() -> str:
+    """Return the SQLite URL of the default database file under ./data/."""
+    return f"sqlite:///{(Path.cwd() / 'data' / 'initiative-bot.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    """Configuration of one bot process; every field is documented in README."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = ""
+    default_language: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    files_dir: Path = Path("data/files")
+    resume_after_minutes: int = 30
+
+    @field_validator("database_url")
+    @classmethod
+    def _fill_database_url(cls, value: str) -> str:
+        return value or default_database_url()
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown TIMEZONE {value!r}") from exc
+        return value
+
+    @field_validator("files_dir")
+    @classmethod
+    def _absolute_files_dir(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """Return the display time zone."""
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,230 @@
+"""Route each update to one conversation step inside one database transaction."""
+
+import copy
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.messages import Incoming, Reply, Response, t
+from handlers.conversation import Context, Conversation, Outcome, Step, goto
+from locales import Catalogs
+from services.errors import Refused
+from storage.conversations import state_for
+from storage.db import transaction
+from storage.members import member_for
+from storage.models import ConversationState, ProcessedUpdate
+
+logger = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+STEP_COMMANDS = ("back", "cancel")
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class _Duplicate(Exception):
+    """The update id was processed already."""
+
+
+class Dispatcher:
+    """The channel-neutral core: one update in, one committed transaction, replies out."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        settings: Settings,
+        catalogs: Catalogs,
+        conversations: Sequence[Conversation],
+        clock: Clock = utc_now,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.catalogs = catalogs
+        self.clock = clock
+        self.steps: dict[str, Step] = {}
+        self.commands: dict[str, tuple[Conversation, Callable[[Context], Outcome]]] = {}
+        self.owners: dict[str, Conversation] = {}
+        for conversation in conversations:
+            for name, step in conversation.steps.items():
+                self.steps[name] = step
+                self.owners[name] = conversation
+            for command, entry in conversation.commands.items():
+                self.commands[command] = (conversation, entry)
+
+    def handle(self, incoming: Incoming) -> Response | None:
+        """Process one update; return None when its id was processed before."""
+        try:
+            with transaction(self.engine) as session:
+                now = self.clock()
+                if incoming.update_id is not None:
+                    if session.get(ProcessedUpdate, (incoming.channel, incoming.update_id)):
+                        raise _Duplicate
+                    session.add(
+                        ProcessedUpdate(
+                            channel=incoming.channel,
+                            update_id=incoming.update_id,
+                            processed_at=now,
+                        )
+                    )
+                    try:
+                        session.flush()
+                    except IntegrityError as exc:
+                        raise _Duplicate from exc
+                return self._process(session, incoming, now)
+        except _Duplicate:
+            logger.info("skipped duplicate update %s on %s", incoming.update_id, incoming.channel)
+            return None
+        except Exception:
+            logger.exception("update %s on %s failed", incoming.update_id, incoming.channel)
+            return Response(self.settings.default_language, (Reply(t("common.internal_error")),))
+
+    def _process(self, session: Session, incoming: Incoming, now: datetime) -> Response:
+        state = state_for(
+            session=session,
+            channel=incoming.channel,
+            chat_id=incoming.chat_id,
+            user_id=incoming.user_id,
+        ) or ConversationState(
+            channel=incoming.channel,
+            chat_id=incoming.chat_id,
+            user_id=incoming.user_id,
+            data={},
+            updated_at=now,
+        )
+        member = member_for(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        ctx = Context(
+            session=session,
+            incoming=incoming,
+            member=member,
+            data=copy.deepcopy(state.data),
+            now=now,
+            settings=self.settings,
+            language=self._language(member, state.data),
+            step=state.step,
+        )
+        replies, step = self._route(ctx, state)
+        if not (inspect(state).deleted or inspect(state).was_deleted):
+            self._save(session, state, step, ctx, now)
+        return Response(ctx.language, tuple(replies))
+
+    def _language(self, member: object, data: dict[str, object]) -> str:
+        language = getattr(member, "language", None) or data.get("lang")
+        return str(language or self.settings.default_language)
+
+    def _save(
+        self,
+        session: Session,
+        state: ConversationState,
+        step: str | None,
+        ctx: Context,
+        now: datetime,
+    ) -> None:
+        state.step = step
+        state.data = ctx.data
+        state.updated_at = now
+        if state.step is None and not state.data:
+            if state.id is not None:
+                session.delete(state)
+            return
+        session.add(state)
+
+    def _route(self, ctx: Context, state: ConversationState) -> tuple[list[Reply], str | None]:
+        command = ctx.incoming.command
+        current = self.steps.get(state.step or "")
+        if current is None and state.step:
+            logger.warning("dropped unknown step %s", state.step)
+            state.step = None
+        if command in STEP_COMMANDS and current is not None:
+            return self._step_command(ctx, command, current)
+        if command in self.commands:
+            conversation, entry = self.commands[command]
+            if conversation.members_only and ctx.member is None:
+                return [Reply(t("common.join_first"))], state.step
+            if current is not None and self.owners[current.name] is not conversation:
+                ctx.data.setdefault("suspended", current.name)
+            return self._apply(ctx, state.step, lambda: entry(ctx))
+        if current is not None:
+            stale = state.updated_at < ctx.now - timedelta(
+                minutes=self.settings.resume_after_minutes
+            )
+            if stale and not command and ctx.incoming.choice is None:
+                return self._apply(
+                    ctx, current.name, lambda: goto(current.name, Reply(t("common.welcome_back")))
+                )
+            return self._apply(ctx, current.name, lambda: self._answer(ctx, current))
+        if command in STEP_COMMANDS:
+            return [Reply(t("common.nothing_to_cancel"))], None
+        if ctx.data.get("suspended") in self.steps:
+            resumed = str(ctx.data.pop("suspended"))
+            return self._apply(ctx, None, lambda: goto(resumed, Reply(t("common.resume"))))
+        if command:
+            return [Reply(t("common.unknown_command"))], None
+        if ctx.member is not None and "continue" in self.commands:
+            resume = self.commands["continue"][1]
+            return self._apply(ctx, None, lambda: resume(ctx))
+        return [Reply(t("common.join_first"))], None
+
+    def _step_command(
+        self, ctx: Context, command: str, current: Step
+    ) -> tuple[list[Reply], str | None]:
+        if command == "cancel":
+            on_cancel = self.owners[current.name].on_cancel
+            return self._apply(
+                ctx,
+                current.name,
+                lambda: on_cancel(ctx) if on_cancel else goto(None, Reply(t("common.cancelled"))),
+            )
+        previous = current.back(ctx)
+        if previous is None:
+            return self._apply(
+                ctx, current.name, lambda: goto(current.name, Reply(t("common.no_back")))
+            )
+        return self._apply(ctx, current.name, lambda: goto(previous))
+
+    def _answer(self, ctx: Context, step: Step) -> Outcome:
+        if ctx.incoming.unsupported:
+            raise Refused("common.unsupported")
+        options = [o for reply in step.ask(ctx) for o in reply.options]
+        if options and ctx.incoming.command is None:
+            ctx.choice = self.catalogs.match_option(
+                options, ctx.language, text=ctx.incoming.text, choice=ctx.incoming.choice
+            )
+            if ctx.choice is None:
+                raise Refused("common.pick_option")
+        elif ctx.incoming.choice is not None:
+            raise Refused("common.stale_button")
+        return step.answer(ctx)
+
+    def _apply(
+        self, ctx: Context, current: str | None, run: Callable[[], Outcome]
+    ) -> tuple[list[Reply], str | None]:
+        """Run a step or command; a refusal undoes its writes and asks again."""
+        snapshot = copy.deepcopy(ctx.data)
+        savepoint = ctx.session.begin_nested()
+        try:
+            outcome = run()
+            savepoint.commit()
+        except Refused as refusal:
+            savepoint.rollback()
+            ctx.data.clear()
+            ctx.data.update(snapshot)
+            outcome = goto(current, Reply(refusal.text))
+        replies = list(outcome.replies)
+        step = outcome.step
+        suspended = self.steps.get(str(ctx.data.get("suspended")))
+        if suspended is not None and step is None:
+            step = str(ctx.data.pop("suspended"))
+            replies.append(Reply(t("common.resume")))
+        elif suspended is not None and self.owners[str(step)] is self.owners[suspended.name]:
+            ctx.data.pop("suspended")
+        if step is not None and outcome.ask:
+            replies.extend(self.steps[step].ask(ctx))
+        return replies, step

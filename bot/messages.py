@@ -1,0 +1,107 @@
+"""The channel-neutral message model: what comes in and what goes out."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AttachmentKind = Literal["photo", "document"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """A translatable text: a catalog key plus its parameters, rendered at the edge."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def t(key: str, **params: Any) -> Text:
+    """Mark a catalog key for translation and bind its parameters."""
+    return Text(key, params)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An integer VND amount, formatted per language when rendered."""
+
+    vnd: int
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Several texts rendered one per line."""
+
+    items: tuple[Text | str, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered to the user: a button, or a numbered line."""
+
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class InAttachment:
+    """A photo or document the user sent, referenced by the channel's file id."""
+
+    kind: AttachmentKind
+    file_ref: str
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class OutDocument:
+    """A document the bot sends, built in memory."""
+
+    file_name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One normalized update from any messenger."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    text: str | None = None
+    choice: str | None = None
+    attachments: tuple[InAttachment, ...] = ()
+    update_id: str | None = None
+    display_name: str | None = None
+    unsupported: bool = False
+
+    @property
+    def command(self) -> str | None:
+        """Return the lowercase command name of a `/command args` text, if any."""
+        if not self.text or not self.text.startswith("/"):
+            return None
+        head = self.text.split(maxsplit=1)[0][1:]
+        return head.split("@", 1)[0].lower() or None
+
+    @property
+    def argument(self) -> str:
+        """Return what follows the command, stripped."""
+        parts = (self.text or "").split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message the bot answers with."""
+
+    text: Text
+    options: tuple[Option, ...] = ()
+    documents: tuple[OutDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class Response:
+    """Everything the bot answers to one update, and the language to render it in."""
+
+    language: str
+    replies: tuple[Reply, ...] = ()

@@ -1,0 +1,15 @@
+"""Every conversation the bot has, in one visible list."""
+
+from handlers import my, onboarding, privacy, settings, wizard
+from handlers.conversation import Conversation
+
+
+def get_conversations() -> list[Conversation]:
+    """Return the conversations the dispatcher routes to."""
+    return [
+        onboarding.CONVERSATION,
+        settings.CONVERSATION,
+        privacy.CONVERSATION,
+        wizard.CONVERSATION,
+        my.CONVERSATION,
+    ]

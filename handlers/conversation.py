@@ -1,0 +1,80 @@
+"""The pieces every conversation is built from: context, steps and outcomes."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.messages import Incoming, Reply, Text
+from storage.models import Member
+
+
+@dataclass
+class Context:
+    """What a step gets: the update, its session, the member and the saved data."""
+
+    session: Session
+    incoming: Incoming
+    member: Member | None
+    data: dict[str, Any]
+    now: datetime
+    settings: Settings
+    language: str
+    step: str | None = None
+    choice: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Return the message text, stripped (empty for non-text messages)."""
+        return (self.incoming.text or "").strip()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step decided: the replies so far and the step to go to next.
+
+    `step=None` ends the conversation. `ask=False` leaves the next step's question
+    unasked (the replies already say everything).
+    """
+
+    step: str | None
+    replies: tuple[Reply, ...] = ()
+    ask: bool = True
+
+
+def goto(step: str | None, *replies: Reply, ask: bool = True) -> Outcome:
+    """Go to `step` (None ends the conversation) after sending `replies`."""
+    return Outcome(step, replies, ask)
+
+
+def end(*texts: Text) -> Outcome:
+    """End the conversation with these messages."""
+    return Outcome(None, tuple(Reply(text) for text in texts))
+
+
+AskFn = Callable[[Context], tuple[Reply, ...]]
+AnswerFn = Callable[[Context], Outcome]
+
+
+@dataclass(frozen=True)
+class Step:
+    """A question (`ask`) and what to do with its answer (`answer`)."""
+
+    name: str
+    ask: AskFn
+    answer: AnswerFn
+    back: Callable[[Context], str | None] = lambda ctx: None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A set of steps plus the commands that enter them."""
+
+    name: str
+    steps: Mapping[str, Step] = field(default_factory=dict)
+    commands: Mapping[str, AnswerFn] = field(default_factory=dict)
+    on_cancel: AnswerFn | None = None
+    members_only: bool = True

@@ -1,0 +1,70 @@
+"""What every wizard step shares: the initiative being edited and where to go next."""
+
+from typing import Any
+
+from bot.messages import Option, Reply, Text, t
+from handlers.conversation import Context
+from services import initiatives
+from services.errors import Refused
+from storage.models import Initiative, Member
+
+WIZARD = "wizard"
+DRAFT_MODE, AMEND_MODE = "draft", "amend"
+
+
+def wizard_data(ctx: Context) -> dict[str, Any]:
+    """Return the wizard's part of the conversation data."""
+    data = ctx.data.get(WIZARD)
+    return data if isinstance(data, dict) else {}
+
+
+def begin(ctx: Context, initiative: Initiative, mode: str, back_to: str | None = None) -> None:
+    """Point the wizard at an initiative."""
+    ctx.data[WIZARD] = {"id": initiative.id, "mode": mode, "return": back_to}
+
+
+def member(ctx: Context) -> Member:
+    """Return the member behind the update; wizard steps are for members only."""
+    if ctx.member is None:
+        raise Refused("common.join_first")
+    return ctx.member
+
+
+def current(ctx: Context) -> Initiative:
+    """Return the initiative the wizard edits, checking the member may still edit it."""
+    initiative_id = wizard_data(ctx).get("id")
+    if not isinstance(initiative_id, int):
+        raise Refused("wizard.no_draft")
+    return initiatives.editable(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id
+    )
+
+
+def peek(ctx: Context) -> Initiative | None:
+    """Return the initiative the wizard edits, for display only (no checks)."""
+    initiative_id = wizard_data(ctx).get("id")
+    return ctx.session.get(Initiative, initiative_id) if isinstance(initiative_id, int) else None
+
+
+def advance(ctx: Context, default: str) -> str:
+    """Return the next step: back to the summary when editing one field, else `default`."""
+    back_to = wizard_data(ctx).get("return")
+    return str(back_to) if back_to else default
+
+
+def back(default: str | None) -> Any:
+    """Build a /back rule: to the summary when editing one field, else to `default`."""
+    return lambda ctx: wizard_data(ctx).get("return") or default
+
+
+def question(text: Text, *options: tuple[str, Text]) -> tuple[Reply, ...]:
+    """Build a step's question with its options."""
+    return (Reply(text, tuple(Option(value, label) for value, label in options)),)
+
+
+def saved(ctx: Context, initiative: Initiative) -> None:
+    """Store the changed initiative with its new timestamp."""
+    initiatives.touch(session=ctx.session, initiative=initiative, now=ctx.now)
+
+
+SKIP_HINT = t("wizard.skip_hint")

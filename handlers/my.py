@@ -1,0 +1,67 @@
+"""A worker's own initiatives: /my lists them, one opens as a card."""
+
+from bot.messages import Lines, Reply, t
+from handlers.cards import initiative_card
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question
+from handlers.labels import STATUS_LABELS
+from services import initiatives
+from storage import initiatives as store
+
+
+def list_mine(ctx: Context) -> Outcome:
+    """List the member's initiatives with their status."""
+    if not store.initiatives_of_member(session=ctx.session, member_id=member(ctx).id or 0):
+        return end(t("my.empty"))
+    return goto("my.pick")
+
+
+def ask_pick(ctx: Context) -> tuple[Reply, ...]:
+    """Show the list with one option per initiative."""
+    mine = store.initiatives_of_member(session=ctx.session, member_id=member(ctx).id or 0)
+    lines = tuple(
+        t(
+            "my.line",
+            id=i.id or 0,
+            title=i.title or t("card.not_given"),
+            status=STATUS_LABELS[i.status],
+        )
+        for i in mine
+    )
+    return question(
+        t("my.list", lines=Lines(lines)),
+        *((f"open:{i.id}", t("my.opt_open", id=i.id or 0)) for i in mine),
+    )
+
+
+def on_pick(ctx: Context) -> Outcome:
+    """Open one initiative: continue a draft, complete a submitted one, or just show it."""
+    wanted = (ctx.choice or "").removeprefix("open:")
+    initiative_id = int(wanted) if wanted.isdigit() else 0
+    mine = {
+        i.id: i
+        for i in store.initiatives_of_member(session=ctx.session, member_id=member(ctx).id or 0)
+    }
+    initiative = mine.get(initiative_id)
+    if initiative is None:
+        return end(t("initiative.not_yours"))
+    if initiative.submitter_id != member(ctx).id:
+        return end(t("my.card", card=initiative_card(session=ctx.session, initiative=initiative)))
+    if initiative.status == initiatives.DRAFT:
+        begin(ctx, initiative, DRAFT_MODE)
+        missing = initiatives.missing_core(initiative)
+        return goto(f"wizard.{missing}" if missing else "wizard.summary")
+    if initiative.status in initiatives.AMENDABLE:
+        if store.draft_of(session=ctx.session, member_id=member(ctx).id or 0):
+            return end(t("my.finish_draft_first"))
+        initiatives.editable(session=ctx.session, member=member(ctx), initiative_id=initiative_id)
+        begin(ctx, initiative, AMEND_MODE, back_to="wizard.amend")
+        return goto("wizard.amend")
+    return end(t("my.card", card=initiative_card(session=ctx.session, initiative=initiative)))
+
+
+CONVERSATION = Conversation(
+    name="my",
+    steps={"my.pick": Step("my.pick", ask_pick, on_pick)},
+    commands={"my": list_mine},
+)

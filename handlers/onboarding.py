@@ -1,0 +1,118 @@
+"""Joining a unit: /start CODE, the language, the name, and explicit consent."""
+
+from bot.messages import Reply, t
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.draft import question
+from handlers.labels import LANGUAGE_LABELS
+from services import membership, units
+from services.errors import Refused
+from storage.units import unit_by_id
+
+JOIN = "onboarding"
+
+
+def start(ctx: Context) -> Outcome:
+    """Check the invite code, then ask for the language."""
+    if ctx.member is not None:
+        return end(t("onboarding.welcome_back", name=ctx.member.display_name))
+    if not ctx.incoming.argument:
+        return end(t("onboarding.need_code"))
+    unit = units.unit_for_code(session=ctx.session, code=ctx.incoming.argument)
+    ctx.data[JOIN] = {"unit_id": unit.id}
+    return goto("onboarding.language")
+
+
+def on_language(ctx: Context) -> Outcome:
+    """Save the chosen language and ask for consent (or the name first)."""
+    ctx.data["lang"] = membership.checked_language((ctx.choice or "").removeprefix("lang:"))
+    ctx.language = ctx.data["lang"]
+    if ctx.incoming.display_name and ctx.incoming.display_name.strip():
+        ctx.data[JOIN]["name"] = membership.clean_name(ctx.incoming.display_name)
+        return goto("onboarding.consent")
+    return goto("onboarding.name")
+
+
+def on_name(ctx: Context) -> Outcome:
+    """Save the name the member wants to be shown with."""
+    if not ctx.text or ctx.incoming.command:
+        raise Refused("onboarding.name_empty")
+    ctx.data[JOIN]["name"] = membership.clean_name(ctx.text)
+    return goto("onboarding.consent")
+
+
+def on_consent(ctx: Context) -> Outcome:
+    """Create the member on consent; on refusal keep nothing but the refusal."""
+    joining = ctx.data.pop(JOIN, {})
+    language = ctx.data.pop("lang", ctx.language)
+    if ctx.choice != "consent:yes":
+        membership.record_refusal(
+            session=ctx.session,
+            channel=ctx.incoming.channel,
+            user_id=ctx.incoming.user_id,
+            now=ctx.now,
+        )
+        ctx.data.clear()
+        return end(t("onboarding.declined"))
+    unit = unit_by_id(session=ctx.session, unit_id=int(joining.get("unit_id", 0)))
+    if unit is None:
+        raise Refused("onboarding.code_unknown")
+    ctx.member = membership.join(
+        session=ctx.session,
+        unit=unit,
+        channel=ctx.incoming.channel,
+        user_id=ctx.incoming.user_id,
+        chat_id=ctx.incoming.chat_id,
+        name=str(joining.get("name", "")),
+        language=language,
+        now=ctx.now,
+    )
+    return end(
+        t("onboarding.joined", unit=unit.name, name=ctx.member.display_name), t("help.text")
+    )
+
+
+def cancel(ctx: Context) -> Outcome:
+    """Stop joining; nothing was stored."""
+    ctx.data.pop(JOIN, None)
+    ctx.data.pop("lang", None)
+    return end(t("onboarding.cancelled"))
+
+
+CONVERSATION = Conversation(
+    name=JOIN,
+    steps={
+        step.name: step
+        for step in (
+            Step(
+                "onboarding.language",
+                lambda ctx: question(
+                    t("onboarding.ask_language"),
+                    *((f"lang:{code}", label) for code, label in LANGUAGE_LABELS.items()),
+                ),
+                on_language,
+            ),
+            Step(
+                "onboarding.name",
+                lambda ctx: question(t("onboarding.ask_name")),
+                on_name,
+                lambda ctx: "onboarding.language",
+            ),
+            Step(
+                "onboarding.consent",
+                lambda ctx: (
+                    Reply(t("onboarding.consent_text")),
+                    *question(
+                        t("onboarding.ask_consent"),
+                        ("consent:yes", t("onboarding.opt_agree")),
+                        ("consent:no", t("onboarding.opt_decline")),
+                    ),
+                ),
+                on_consent,
+                lambda ctx: "onboarding.language",
+            ),
+        )
+    },
+    commands={"start": start},
+    on_cancel=cancel,
+    members_only=False,
+)

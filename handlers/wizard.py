@@ -1,0 +1,175 @@
+"""The submission wizard (/new): entry, summary, editing one field, and amending later."""
+
+from bot.messages import Reply, t
+from handlers import wizard_core, wizard_details
+from handlers.cards import initiative_card
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.draft import (
+    AMEND_MODE,
+    DRAFT_MODE,
+    WIZARD,
+    begin,
+    current,
+    member,
+    peek,
+    question,
+    wizard_data,
+)
+from services import initiatives
+from storage import initiatives as store
+
+EDITABLE = {
+    "title": ("wizard.title", t("edit.title")),
+    "problem": ("wizard.problem", t("edit.problem")),
+    "solution": ("wizard.solution", t("edit.solution")),
+    "field": ("wizard.field", t("edit.field")),
+    "benefit": ("wizard.benefit", t("edit.benefit")),
+    "effects": ("wizard.effects", t("edit.effects")),
+    "coauthors": ("wizard.coauthors_choice", t("edit.coauthors")),
+    "applied": ("wizard.applied", t("edit.applied")),
+    "attachments": ("wizard.attachments", t("edit.attachments")),
+    "confidential": ("wizard.confidential", t("edit.confidential")),
+}
+DETAILS = ("effects", "coauthors", "applied", "attachments", "confidential")
+
+
+def start(ctx: Context) -> Outcome:
+    """Start a new draft, or offer to continue the unfinished one."""
+    if store.draft_of(session=ctx.session, member_id=member(ctx).id or 0):
+        return goto("wizard.draft_exists")
+    draft = initiatives.start_draft(session=ctx.session, member=member(ctx), now=ctx.now)
+    begin(ctx, draft, DRAFT_MODE)
+    return goto("wizard.title", Reply(t("wizard.intro")))
+
+
+def resume(ctx: Context) -> Outcome:
+    """Continue the unfinished draft where it stopped."""
+    if ctx.step and ctx.step.startswith(f"{WIZARD}."):
+        return goto(ctx.step)
+    suspended = ctx.data.get("suspended")
+    if isinstance(suspended, str) and suspended.startswith(f"{WIZARD}."):
+        return goto(suspended)
+    draft = store.draft_of(session=ctx.session, member_id=member(ctx).id or 0)
+    if draft is None:
+        return end(t("wizard.nothing_to_continue"))
+    begin(ctx, draft, DRAFT_MODE)
+    missing = initiatives.missing_core(draft)
+    return goto(f"wizard.{missing}" if missing else "wizard.summary", Reply(t("common.resume")))
+
+
+def on_draft_exists(ctx: Context) -> Outcome:
+    """Continue the old draft, or discard it and start afresh."""
+    draft = store.draft_of(session=ctx.session, member_id=member(ctx).id or 0)
+    if draft is None:
+        return start(ctx)
+    begin(ctx, draft, DRAFT_MODE)
+    if ctx.choice == "draft:continue":
+        missing = initiatives.missing_core(draft)
+        return goto(f"wizard.{missing}" if missing else "wizard.summary")
+    initiatives.discard(session=ctx.session, member=member(ctx), initiative=draft)
+    return start(ctx)
+
+
+def ask_summary(ctx: Context) -> tuple[Reply, ...]:
+    """Show the whole draft with submit / edit / cancel."""
+    initiative = peek(ctx)
+    if initiative is None:
+        return (Reply(t("wizard.no_draft")),)
+    return question(
+        t("wizard.summary", card=initiative_card(session=ctx.session, initiative=initiative)),
+        ("summary:submit", t("wizard.opt_submit")),
+        ("summary:edit", t("wizard.opt_edit")),
+        ("summary:cancel", t("wizard.opt_cancel")),
+    )
+
+
+def on_summary(ctx: Context) -> Outcome:
+    """Submit the draft, pick a field to edit, or discard the draft."""
+    initiative = current(ctx)
+    if ctx.choice == "summary:edit":
+        return goto("wizard.edit")
+    if ctx.choice == "summary:cancel":
+        return cancel(ctx)
+    initiatives.submit(session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now)
+    return end(t("wizard.submitted", id=initiative.id or 0), t("wizard.track_with_my"))
+
+
+def on_edit(ctx: Context) -> Outcome:
+    """Open the chosen field's question; its answer returns to the summary."""
+    current(ctx)
+    step, _label = EDITABLE[(ctx.choice or "").removeprefix("edit:")]
+    wizard_data(ctx)["return"] = "wizard.summary"
+    return goto(step)
+
+
+def ask_amend(ctx: Context) -> tuple[Reply, ...]:
+    """Show a submitted initiative with the details that can still be completed."""
+    initiative = peek(ctx)
+    if initiative is None:
+        return (Reply(t("wizard.no_draft")),)
+    missing = initiatives.missing_details(session=ctx.session, initiative=initiative)
+    options = [(f"amend:{name}", EDITABLE[name][1]) for name in DETAILS]
+    return question(
+        t(
+            "wizard.amend",
+            card=initiative_card(session=ctx.session, initiative=initiative),
+            missing=len(missing),
+        ),
+        *options,
+        ("amend:done", t("wizard.opt_done")),
+    )
+
+
+def on_amend(ctx: Context) -> Outcome:
+    """Open the chosen detail of a submitted initiative, or finish."""
+    current(ctx)
+    if ctx.choice == "amend:done":
+        ctx.data.pop(WIZARD, None)
+        return end(t("wizard.amend_saved"))
+    wizard_data(ctx)["return"] = "wizard.amend"
+    return goto(EDITABLE[(ctx.choice or "").removeprefix("amend:")][0])
+
+
+def cancel(ctx: Context) -> Outcome:
+    """Discard the draft (a submitted initiative keeps what was already saved)."""
+    data = wizard_data(ctx)
+    initiative = peek(ctx)
+    ctx.data.pop(WIZARD, None)
+    if data.get("mode") == AMEND_MODE or initiative is None or initiative.status != "draft":
+        return end(t("wizard.amend_saved"))
+    initiatives.discard(session=ctx.session, member=member(ctx), initiative=initiative)
+    return end(t("wizard.discarded"))
+
+
+CONVERSATION = Conversation(
+    name=WIZARD,
+    steps={
+        step.name: step
+        for step in (
+            *wizard_core.STEPS,
+            *wizard_details.STEPS,
+            Step(
+                "wizard.draft_exists",
+                lambda ctx: question(
+                    t("wizard.ask_draft_exists"),
+                    ("draft:continue", t("wizard.opt_continue")),
+                    ("draft:new", t("wizard.opt_discard_new")),
+                ),
+                on_draft_exists,
+            ),
+            Step("wizard.summary", ask_summary, on_summary, lambda ctx: "wizard.confidential"),
+            Step(
+                "wizard.edit",
+                lambda ctx: question(
+                    t("wizard.ask_edit"),
+                    *((f"edit:{name}", label) for name, (_step, label) in EDITABLE.items()),
+                ),
+                on_edit,
+                lambda ctx: "wizard.summary",
+            ),
+            Step("wizard.amend", ask_amend, on_amend),
+        )
+    },
+    commands={"new": start, "continue": resume},
+    on_cancel=cancel,
+)

@@ -1,0 +1,117 @@
+"""The five answers and two taps that make a submittable initiative."""
+
+from bot.messages import Money, Reply, t
+from handlers.conversation import Context, Outcome, Step, end, goto
+from handlers.draft import advance, back, current, member, question, saved
+from handlers.labels import FIELD_LABELS, MONEY_ERRORS
+from services import initiatives
+from services.errors import Refused
+from services.money import MoneyError, parse_vnd
+
+
+def need_text(ctx: Context) -> str:
+    """Return the message text, refusing photos, files and empty messages."""
+    if not ctx.text or ctx.incoming.command:
+        raise Refused("wizard.need_text")
+    return ctx.text
+
+
+def on_title(ctx: Context) -> Outcome:
+    """Save the title and ask for the problem."""
+    initiative = current(ctx)
+    initiatives.set_title(initiative, need_text(ctx))
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.problem"))
+
+
+def on_problem(ctx: Context) -> Outcome:
+    """Save the current problem and ask for the solution."""
+    initiative = current(ctx)
+    initiatives.set_problem(initiative, need_text(ctx))
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.solution"))
+
+
+def on_solution(ctx: Context) -> Outcome:
+    """Save the solution and ask for the field."""
+    initiative = current(ctx)
+    initiatives.set_solution(initiative, need_text(ctx))
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.field"))
+
+
+def on_field(ctx: Context) -> Outcome:
+    """Save the chosen field and ask for the estimated benefit."""
+    initiative = current(ctx)
+    initiatives.set_field(initiative, (ctx.choice or "").removeprefix("field:"))
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.benefit"))
+
+
+def on_benefit(ctx: Context) -> Outcome:
+    """Save the estimated annual benefit in VND (or none) and offer to submit."""
+    initiative = current(ctx)
+    if ctx.incoming.command == "skip":
+        initiative.estimated_benefit_vnd = None
+        saved(ctx, initiative)
+        return goto(advance(ctx, "wizard.next"), Reply(t("wizard.benefit_skipped")))
+    try:
+        amount = parse_vnd(need_text(ctx))
+    except MoneyError as error:
+        raise Refused("wizard.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
+    initiative.estimated_benefit_vnd = amount
+    saved(ctx, initiative)
+    return goto(
+        advance(ctx, "wizard.next"), Reply(t("wizard.benefit_saved", amount=Money(amount)))
+    )
+
+
+def on_next(ctx: Context) -> Outcome:
+    """Submit now, or go on to the optional details."""
+    initiative = current(ctx)
+    if ctx.choice == "next:details":
+        return goto("wizard.effects")
+    initiatives.submit(session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now)
+    return end(t("wizard.submitted", id=initiative.id or 0), t("wizard.complete_later"))
+
+
+STEPS = (
+    Step("wizard.title", lambda ctx: question(t("wizard.ask_title")), on_title, back(None)),
+    Step(
+        "wizard.problem",
+        lambda ctx: question(t("wizard.ask_problem")),
+        on_problem,
+        back("wizard.title"),
+    ),
+    Step(
+        "wizard.solution",
+        lambda ctx: question(t("wizard.ask_solution")),
+        on_solution,
+        back("wizard.problem"),
+    ),
+    Step(
+        "wizard.field",
+        lambda ctx: question(
+            t("wizard.ask_field"),
+            *((f"field:{code}", label) for code, label in FIELD_LABELS.items()),
+        ),
+        on_field,
+        back("wizard.solution"),
+    ),
+    Step(
+        "wizard.benefit",
+        lambda ctx: question(t("wizard.ask_benefit")),
+        on_benefit,
+        back("wizard.field"),
+    ),
+    Step(
+        "wizard.next",
+        lambda ctx: question(
+            t("wizard.ask_next"),
+            ("next:submit", t("wizard.opt_submit_now")),
+            ("next:details", t("wizard.opt_add_details")),
+        ),
+        on_next,
+        lambda ctx: "wizard.benefit",
+    ),
+)

@@ -1,0 +1,150 @@
+"""The optional details of the application form, asked after the five answers."""
+
+from bot.messages import Reply, t
+from handlers.conversation import Context, Outcome, Step, goto
+from handlers.draft import SKIP_HINT, advance, back, current, question, saved
+from handlers.wizard_core import need_text
+from services import initiatives
+from services.dates import local_today, parse_day
+from services.errors import Refused
+
+
+def on_effects(ctx: Context) -> Outcome:
+    """Save the other effects (or none) and ask about co-authors."""
+    initiative = current(ctx)
+    text = None if ctx.incoming.command == "skip" else need_text(ctx)
+    initiatives.set_effects(initiative, text)
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.coauthors_choice"))
+
+
+def on_coauthors_choice(ctx: Context) -> Outcome:
+    """Keep the submitter as sole author, or start collecting co-authors."""
+    initiative = current(ctx)
+    initiatives.clear_coauthors(session=ctx.session, initiative=initiative)
+    saved(ctx, initiative)
+    if ctx.choice == "authors:others":
+        return goto("wizard.coauthors")
+    return goto(advance(ctx, "wizard.applied"))
+
+
+def on_coauthor(ctx: Context) -> Outcome:
+    """Add one `Name share%` co-author, or finish the list with /done."""
+    initiative = current(ctx)
+    if ctx.incoming.command in ("done", "skip"):
+        return goto(advance(ctx, "wizard.applied"))
+    author, left = initiatives.add_coauthor(
+        session=ctx.session, initiative=initiative, line=need_text(ctx)
+    )
+    saved(ctx, initiative)
+    added = t(
+        "wizard.coauthor_added", name=author.name or "", share=author.share_percent, left=left
+    )
+    return goto("wizard.coauthors", Reply(added), ask=False)
+
+
+def on_applied(ctx: Context) -> Outcome:
+    """Record 'not applied yet', or ask since when it has been applied."""
+    initiative = current(ctx)
+    if ctx.choice == "applied:yes":
+        return goto("wizard.applied_since")
+    initiatives.set_applied(initiative, False, None, local_today(ctx.now, ctx.settings.tz))
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.attachments"))
+
+
+def on_applied_since(ctx: Context) -> Outcome:
+    """Save the date the initiative was first applied."""
+    initiative = current(ctx)
+    today = local_today(ctx.now, ctx.settings.tz)
+    initiatives.set_applied(initiative, True, parse_day(need_text(ctx), today=today), today)
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.attachments"))
+
+
+def on_attachment(ctx: Context) -> Outcome:
+    """Keep each photo or document sent; /done or /skip moves on."""
+    initiative = current(ctx)
+    if ctx.incoming.command in ("done", "skip"):
+        return goto(advance(ctx, "wizard.confidential"))
+    if not ctx.incoming.attachments:
+        raise Refused("wizard.attachments_expected")
+    count = 0
+    for item in ctx.incoming.attachments:
+        count = initiatives.add_attachment(
+            session=ctx.session,
+            initiative=initiative,
+            channel=ctx.incoming.channel,
+            item=item,
+            now=ctx.now,
+        )
+    saved(ctx, initiative)
+    return goto(
+        "wizard.attachments", Reply(t("wizard.attachment_received", count=count)), ask=False
+    )
+
+
+def on_confidential(ctx: Context) -> Outcome:
+    """Record whether the initiative is a technology secret, then show the summary."""
+    initiative = current(ctx)
+    initiative.confidential = ctx.choice == "secret:yes"
+    saved(ctx, initiative)
+    return goto(advance(ctx, "wizard.summary"))
+
+
+STEPS = (
+    Step(
+        "wizard.effects",
+        lambda ctx: question(t("wizard.ask_effects", skip=SKIP_HINT)),
+        on_effects,
+        back("wizard.next"),
+    ),
+    Step(
+        "wizard.coauthors_choice",
+        lambda ctx: question(
+            t("wizard.ask_coauthors"),
+            ("authors:alone", t("wizard.opt_alone")),
+            ("authors:others", t("wizard.opt_with_others")),
+        ),
+        on_coauthors_choice,
+        back("wizard.effects"),
+    ),
+    Step(
+        "wizard.coauthors",
+        lambda ctx: question(t("wizard.ask_coauthor_line")),
+        on_coauthor,
+        lambda ctx: "wizard.coauthors_choice",
+    ),
+    Step(
+        "wizard.applied",
+        lambda ctx: question(
+            t("wizard.ask_applied"),
+            ("applied:no", t("wizard.opt_not_yet")),
+            ("applied:yes", t("common.yes")),
+        ),
+        on_applied,
+        back("wizard.coauthors_choice"),
+    ),
+    Step(
+        "wizard.applied_since",
+        lambda ctx: question(t("wizard.ask_applied_since")),
+        on_applied_since,
+        lambda ctx: "wizard.applied",
+    ),
+    Step(
+        "wizard.attachments",
+        lambda ctx: question(t("wizard.ask_attachments")),
+        on_attachment,
+        back("wizard.applied"),
+    ),
+    Step(
+        "wizard.confidential",
+        lambda ctx: question(
+            t("wizard.ask_confidential"),
+            ("secret:no", t("common.no")),
+            ("secret:yes", t("common.yes")),
+        ),
+        on_confidential,
+        back("wizard.attachments"),
+    ),
+)

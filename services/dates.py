@@ -1,0 +1,31 @@
+"""Dates as people type them (dd/mm/yyyy) and the local calendar day."""
+
+import re
+from datetime import date, datetime, tzinfo
+
+from services.errors import Refused
+
+_DAY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+EARLIEST = date(1950, 1, 1)
+
+
+def parse_day(text: str, *, today: date) -> date:
+    """Read a dd/mm/yyyy date that is neither in the future nor before 1950."""
+    match = _DAY.match("".join(text.split()))
+    if not match:
+        raise Refused("wizard.date_format")
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        value = date(year, month, day)
+    except ValueError as exc:
+        raise Refused("wizard.date_invalid") from exc
+    if value > today:
+        raise Refused("wizard.applied_in_future")
+    if value < EARLIEST:
+        raise Refused("wizard.date_too_old")
+    return value
+
+
+def local_today(now: datetime, zone: tzinfo) -> date:
+    """Return the calendar day it is in `zone` at the instant `now`."""
+    return now.astimezone(zone).date()

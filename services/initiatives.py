@@ -1,0 +1,243 @@
+"""The rules of an initiative's life before review: drafting, details, submission."""
+
+import re
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot.messages import InAttachment
+from services.errors import Refused
+from storage import initiatives as store
+from storage.models import Attachment, Author, Initiative, Member, StatusChange
+
+FIELDS = (
+    "technical",
+    "rationalization",
+    "management",
+    "safety",
+    "environment",
+    "quality",
+    "other",
+)
+# Status codes; their labels live in the catalogs as status.<code>.
+DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
+AMENDABLE = (SUBMITTED, UNDER_REVIEW)
+TITLE_LIMITS = (5, 200)
+TEXT_LIMITS = (10, 4000)
+MAX_ATTACHMENTS = 20
+MAX_COAUTHORS = 20
+_SHARE = re.compile(r"^(?P<name>.*?)[\s:,;–—-]*(?P<share>\d{1,3}(?:[.,]\d+)?)\s*%?\s*$", re.S)
+
+
+def start_draft(*, session: Session, member: Member, now: datetime) -> Initiative:
+    """Create an empty draft whose only author is the member."""
+    draft = Initiative(
+        unit_id=member.unit_id,
+        submitter_id=member.id,
+        status=DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    assert draft.id is not None
+    session.add(
+        Author(
+            initiative_id=draft.id,
+            member_id=member.id,
+            name=member.display_name,
+            share_percent=100,
+            is_submitter=True,
+        )
+    )
+    session.add(StatusChange(initiative_id=draft.id, actor_id=member.id, at=now, to_status=DRAFT))
+    session.flush()
+    return draft
+
+
+def editable(*, session: Session, member: Member, initiative_id: int) -> Initiative:
+    """Return an initiative the member may still edit, or refuse."""
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None or initiative.submitter_id != member.id:
+        raise Refused("initiative.not_yours")
+    if initiative.status != DRAFT and initiative.status not in AMENDABLE:
+        raise Refused("initiative.decided", status=initiative.status)
+    return initiative
+
+
+def clean_text(text: str, limits: tuple[int, int]) -> str:
+    """Return text with tidy whitespace if its length is within limits, else refuse."""
+    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines()).strip()
+    low, high = limits
+    if len(text) < low:
+        raise Refused("wizard.text_too_short", min=low)
+    if len(text) > high:
+        raise Refused("wizard.text_too_long", max=high, length=len(text))
+    return text
+
+
+def set_title(initiative: Initiative, text: str) -> None:
+    """Set the title: one line, 5 to 200 characters."""
+    initiative.title = clean_text(" ".join(text.split()), TITLE_LIMITS)
+
+
+def set_problem(initiative: Initiative, text: str) -> None:
+    """Describe the current problem the initiative solves."""
+    initiative.problem = clean_text(text, TEXT_LIMITS)
+
+
+def set_solution(initiative: Initiative, text: str) -> None:
+    """Describe the proposed solution."""
+    initiative.solution = clean_text(text, TEXT_LIMITS)
+
+
+def set_effects(initiative: Initiative, text: str | None) -> None:
+    """Record the other effects (time, quality, safety), or none."""
+    initiative.other_effects = None if text is None else clean_text(text, (3, TEXT_LIMITS[1]))
+
+
+def set_field(initiative: Initiative, field: str) -> None:
+    """Set the field of application from the fixed list."""
+    if field not in FIELDS:
+        raise Refused("wizard.field_unknown")
+    initiative.field = field
+
+
+def set_applied(initiative: Initiative, applied: bool, since: date | None, today: date) -> None:
+    """Record whether and since when the initiative has been applied."""
+    if since is not None and since > today:
+        raise Refused("wizard.applied_in_future")
+    initiative.applied = applied
+    initiative.first_applied_on = since if applied else None
+
+
+def parse_coauthor(text: str) -> tuple[str, int]:
+    """Read one `Name share%` line into a name and a whole-percent share."""
+    match = _SHARE.match(" ".join(text.split()))
+    if not match or not match["name"].strip(" :-"):
+        raise Refused("wizard.coauthor_format")
+    share_text = match["share"].replace(",", ".")
+    if "." in share_text:
+        raise Refused("wizard.coauthor_whole_percent")
+    share = int(share_text)
+    if not 1 <= share <= 99:
+        raise Refused("wizard.coauthor_share_range")
+    name = " ".join(match["name"].split()).strip(" :-")
+    if len(name) > 100:
+        raise Refused("onboarding.name_too_long", limit=100)
+    return name, share
+
+
+def add_coauthor(*, session: Session, initiative: Initiative, line: str) -> tuple[Author, int]:
+    """Add a co-author; return them and the share the submitter keeps."""
+    name, share = parse_coauthor(line)
+    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
+    submitter = next(a for a in authors if a.is_submitter)
+    others = [a for a in authors if not a.is_submitter]
+    if len(others) >= MAX_COAUTHORS:
+        raise Refused("wizard.coauthor_too_many", max=MAX_COAUTHORS)
+    remainder = submitter.share_percent - share
+    if remainder < 1:
+        raise Refused("wizard.coauthor_share_total", left=submitter.share_percent - 1)
+    submitter.share_percent = remainder
+    author = Author(initiative_id=initiative.id or 0, name=name, share_percent=share)
+    session.add_all([submitter, author])
+    session.flush()
+    return author, remainder
+
+
+def clear_coauthors(*, session: Session, initiative: Initiative) -> None:
+    """Remove every co-author; the submitter holds 100% again."""
+    for author in store.authors_of(session=session, initiative_id=initiative.id or 0):
+        if author.is_submitter:
+            author.share_percent = 100
+            session.add(author)
+        else:
+            session.delete(author)
+    session.flush()
+
+
+def add_attachment(
+    *, session: Session, initiative: Initiative, channel: str, item: InAttachment, now: datetime
+) -> int:
+    """Attach a photo or document and return how many the initiative now has."""
+    count = len(store.attachments_of(session=session, initiative_id=initiative.id or 0))
+    if count >= MAX_ATTACHMENTS:
+        raise Refused("wizard.attachments_too_many", max=MAX_ATTACHMENTS)
+    session.add(
+        Attachment(
+            initiative_id=initiative.id or 0,
+            kind=item.kind,
+            channel=channel,
+            file_ref=item.file_ref,
+            file_name=item.file_name,
+            mime_type=item.mime_type,
+            size=item.size,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return count + 1
+
+
+def missing_core(initiative: Initiative) -> str | None:
+    """Return the first required answer a draft lacks, or None when it can be submitted."""
+    for name in ("title", "problem", "solution", "field"):
+        if not getattr(initiative, name):
+            return name
+    return None
+
+
+def missing_details(*, session: Session, initiative: Initiative) -> list[str]:
+    """Return the optional details not given yet, in the order the wizard asks them."""
+    missing = []
+    if initiative.other_effects is None:
+        missing.append("effects")
+    if len(store.authors_of(session=session, initiative_id=initiative.id or 0)) == 1:
+        missing.append("coauthors")
+    if initiative.applied is None:
+        missing.append("applied")
+    if not store.attachments_of(session=session, initiative_id=initiative.id or 0):
+        missing.append("attachments")
+    return missing
+
+
+def submit(*, session: Session, member: Member, initiative: Initiative, now: datetime) -> None:
+    """Submit a complete draft and record the change in its history."""
+    if initiative.status != DRAFT or initiative.submitter_id != member.id:
+        raise Refused("initiative.not_yours")
+    if missing_core(initiative):
+        raise Refused("wizard.incomplete")
+    shares = sum(
+        a.share_percent
+        for a in store.authors_of(session=session, initiative_id=initiative.id or 0)
+    )
+    if shares != 100:
+        raise Refused("wizard.coauthor_share_total", left=0)
+    initiative.status = SUBMITTED
+    initiative.submitted_at = now
+    touch(session=session, initiative=initiative, now=now)
+    session.add(
+        StatusChange(
+            initiative_id=initiative.id or 0,
+            actor_id=member.id,
+            at=now,
+            from_status=DRAFT,
+            to_status=SUBMITTED,
+        )
+    )
+    session.flush()
+
+
+def discard(*, session: Session, member: Member, initiative: Initiative) -> None:
+    """Delete a draft with everything attached to it."""
+    if initiative.status != DRAFT or initiative.submitter_id != member.id:
+        raise Refused("initiative.not_yours")
+    session.delete(initiative)
+    session.flush()
+
+
+def touch(*, session: Session, initiative: Initiative, now: datetime) -> None:
+    """Mark the initiative as changed now."""
+    initiative.updated_at = now
+    session.add(initiative)

@@ -1,0 +1,146 @@
+"""Joining, consent, language, and a member's rights over their personal data."""
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import LANGUAGES
+from services.errors import Refused
+from storage import initiatives as initiative_store
+from storage import members as store
+from storage.conversations import states_of_user
+from storage.models import ChannelIdentity, ConsentRefusal, Initiative, Member, Role, Unit
+
+
+def join(
+    *,
+    session: Session,
+    unit: Unit,
+    channel: str,
+    user_id: str,
+    chat_id: str,
+    name: str,
+    language: str,
+    now: datetime,
+) -> Member:
+    """Create a consenting member of `unit` with the worker role and their identity."""
+    if store.identity_for(session=session, channel=channel, user_id=user_id):
+        raise Refused("onboarding.already_member")
+    member = Member(
+        unit_id=unit.id or 0,
+        display_name=clean_name(name),
+        language=checked_language(language),
+        consent_at=now,
+        created_at=now,
+    )
+    session.add(member)
+    session.flush()
+    assert member.id is not None
+    session.add(
+        ChannelIdentity(
+            member_id=member.id, channel=channel, external_user_id=user_id, chat_id=chat_id
+        )
+    )
+    session.add(Role(member_id=member.id, unit_id=member.unit_id, role="worker", granted_at=now))
+    session.flush()
+    return member
+
+
+def clean_name(name: str) -> str:
+    """Return a display name with collapsed spaces, refusing empty or overlong ones."""
+    name = " ".join(name.split())
+    if not name:
+        raise Refused("onboarding.name_empty")
+    if len(name) > 100:
+        raise Refused("onboarding.name_too_long", limit=100)
+    return name
+
+
+def checked_language(language: str) -> str:
+    """Return the language code if the bot speaks it."""
+    if language not in LANGUAGES:
+        raise Refused("language.unknown")
+    return language
+
+
+def record_refusal(*, session: Session, channel: str, user_id: str, now: datetime) -> None:
+    """Remember only that someone declined consent, under a one-way hash."""
+    digest = hashlib.sha256(f"{channel}:{user_id}".encode()).hexdigest()
+    session.add(ConsentRefusal(channel=channel, subject_hash=digest, refused_at=now))
+
+
+def set_language(*, session: Session, member: Member, language: str) -> None:
+    """Change the language a member is spoken to in."""
+    member.language = checked_language(language)
+    session.add(member)
+
+
+def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
+    """Return everything stored about a member, as plain JSON-ready data."""
+    member_id = member.id or 0
+    authored = initiative_store.authored_by(session=session, member_id=member_id)
+    initiatives = []
+    for author in authored:
+        initiative = session.get(Initiative, author.initiative_id)
+        if initiative is None:
+            continue
+        initiatives.append(
+            {
+                **initiative.model_dump(mode="json"),
+                "your_share_percent": author.share_percent,
+                "attachments": [
+                    a.model_dump(mode="json")
+                    for a in initiative_store.attachments_of(
+                        session=session, initiative_id=author.initiative_id
+                    )
+                ],
+            }
+        )
+    identities = store.identities_of(session=session, member_id=member_id)
+    states = [
+        state.model_dump(mode="json")
+        for identity in identities
+        for state in states_of_user(
+            session=session, channel=identity.channel, user_id=identity.external_user_id
+        )
+    ]
+    return {
+        "member": member.model_dump(mode="json"),
+        "identities": [i.model_dump(mode="json") for i in identities],
+        "roles": [
+            r.model_dump(mode="json") for r in store.roles_of(session=session, member_id=member_id)
+        ],
+        "initiatives": initiatives,
+        "conversation_state": states,
+    }
+
+
+def erase(*, session: Session, member: Member) -> None:
+    """Erase a member: drafts go, authorship stays anonymous, identities and state go."""
+    member_id = member.id or 0
+    draft = initiative_store.draft_of(session=session, member_id=member_id)
+    if draft is not None:
+        session.delete(draft)
+    for author in initiative_store.authored_by(session=session, member_id=member_id):
+        author.member_id = None
+        author.name = None
+        session.add(author)
+    for initiative in initiative_store.submitted_by(session=session, member_id=member_id):
+        initiative.submitter_id = None
+        session.add(initiative)
+    for change in initiative_store.changes_by(session=session, member_id=member_id):
+        change.actor_id = None
+        session.add(change)
+    for identity in store.identities_of(session=session, member_id=member_id):
+        for state in states_of_user(
+            session=session, channel=identity.channel, user_id=identity.external_user_id
+        ):
+            session.delete(state)
+        session.delete(identity)
+    for role in store.roles_of(session=session, member_id=member_id):
+        session.delete(role)
+    session.flush()
+    session.delete(member)
+    session.flush()

@@ -1,0 +1,102 @@
+"""Queries on initiatives, their authors, attachments and history."""
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+from sqlmodel import Session, col, or_, select
+
+from storage.models import Attachment, Author, Initiative, StatusChange, Unit
+
+
+def draft_of(*, session: Session, member_id: int) -> Initiative | None:
+    """Return the member's unfinished draft, if any."""
+    query = select(Initiative).where(
+        Initiative.submitter_id == member_id, Initiative.status == "draft"
+    )
+    return session.exec(query.order_by(col(Initiative.id).desc())).first()
+
+
+def initiatives_of_member(
+    *, session: Session, member_id: int, limit: int = 20
+) -> Sequence[Initiative]:
+    """Return the initiatives a member submitted or co-authored, newest first."""
+    authored = select(Author.initiative_id).where(Author.member_id == member_id)
+    query = (
+        select(Initiative)
+        .where(or_(Initiative.submitter_id == member_id, col(Initiative.id).in_(authored)))
+        .order_by(col(Initiative.id).desc())
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def authors_of(*, session: Session, initiative_id: int) -> Sequence[Author]:
+    """Return an initiative's authors, the submitter first."""
+    query = (
+        select(Author)
+        .where(Author.initiative_id == initiative_id)
+        .order_by(col(Author.is_submitter).desc(), col(Author.id))
+    )
+    return session.exec(query).all()
+
+
+def authored_by(*, session: Session, member_id: int) -> Sequence[Author]:
+    """Return the author rows that point at a member."""
+    return session.exec(select(Author).where(Author.member_id == member_id)).all()
+
+
+def attachments_of(*, session: Session, initiative_id: int) -> Sequence[Attachment]:
+    """Return an initiative's attachments in the order they were sent."""
+    query = select(Attachment).where(Attachment.initiative_id == initiative_id)
+    return session.exec(query.order_by(col(Attachment.id))).all()
+
+
+def history_of(*, session: Session, initiative_id: int) -> Sequence[StatusChange]:
+    """Return an initiative's status changes, oldest first."""
+    query = select(StatusChange).where(StatusChange.initiative_id == initiative_id)
+    return session.exec(query.order_by(col(StatusChange.at), col(StatusChange.id))).all()
+
+
+def export_rows(
+    *, session: Session, unit_path: str | None, batch: int = 1000
+) -> Iterator[tuple[Initiative, Unit, list[Author]]]:
+    """Yield every non-draft initiative (optionally in a subtree) with unit and authors.
+
+    Reads in batches by id, two queries a batch, so memory stays flat.
+    """
+    last_id = 0
+    while True:
+        query = (
+            select(Initiative, Unit)
+            .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
+            .where(Initiative.status != "draft", col(Initiative.id) > last_id)
+            .order_by(col(Initiative.id))
+            .limit(batch)
+        )
+        if unit_path is not None:
+            query = query.where(col(Unit.path).startswith(unit_path))
+        pairs = session.exec(query).all()
+        if not pairs:
+            return
+        ids = [initiative.id for initiative, _ in pairs]
+        authors: dict[int, list[Author]] = defaultdict(list)
+        for author in session.exec(
+            select(Author)
+            .where(col(Author.initiative_id).in_(ids))
+            .order_by(col(Author.is_submitter).desc(), col(Author.id))
+        ).all():
+            authors[author.initiative_id].append(author)
+        for initiative, unit in pairs:
+            yield initiative, unit, authors[initiative.id or 0]
+        last_id = ids[-1] or 0
+        session.expunge_all()
+
+
+def submitted_by(*, session: Session, member_id: int) -> Sequence[Initiative]:
+    """Return every initiative a member submitted, drafts included."""
+    return session.exec(select(Initiative).where(Initiative.submitter_id == member_id)).all()
+
+
+def changes_by(*, session: Session, member_id: int) -> Sequence[StatusChange]:
+    """Return every status change a member made."""
+    return session.exec(select(StatusChange).where(StatusChange.actor_id == member_id)).all()

@@ -1,0 +1,45 @@
+"""Queries on members, their channel identities and roles."""
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, select
+
+from storage.models import ChannelIdentity, Member, Role
+
+
+def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIdentity | None:
+    """Return the identity of a messenger user, if they are a member."""
+    query = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id
+    )
+    return session.exec(query).first()
+
+
+def member_for(*, session: Session, channel: str, user_id: str) -> Member | None:
+    """Return the member behind a messenger user."""
+    query = (
+        select(Member)
+        .join(ChannelIdentity, ChannelIdentity.member_id == Member.id)  # type: ignore[arg-type]
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id)
+    )
+    return session.exec(query).first()
+
+
+def identities_of(*, session: Session, member_id: int) -> Sequence[ChannelIdentity]:
+    """Return every channel identity of a member."""
+    return session.exec(
+        select(ChannelIdentity).where(ChannelIdentity.member_id == member_id)
+    ).all()
+
+
+def roles_of(*, session: Session, member_id: int) -> Sequence[Role]:
+    """Return every role a member holds."""
+    return session.exec(select(Role).where(Role.member_id == member_id)).all()
+
+
+def role_of(*, session: Session, member_id: int, unit_id: int, role: str) -> Role | None:
+    """Return one exact role grant, if it exists."""
+    query = select(Role).where(
+        Role.member_id == member_id, Role.unit_id == unit_id, Role.role == role
+    )
+    return session.exec(query).first()

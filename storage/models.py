@@ -1,0 +1,167 @@
+"""SQLModel tables: the unit tree, members, initiatives and conversation state."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _fk(target: str, *, ondelete: str, nullable: bool, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class Unit(SQLModel, table=True):
+    """A node of the union tree; `path` is `/1/5/12/` so a subtree is a prefix."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    path: str = Field(default="", max_length=400, index=True)
+    created_at: datetime = _utc()
+
+
+class InviteCode(SQLModel, table=True):
+    """A code that lets a person join a unit; revoked codes stay for a clear answer."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    created_at: datetime = _utc()
+    revoked_at: datetime | None = _utc(default=None)
+
+
+class Member(SQLModel, table=True):
+    """A person who consented to the processing of their data and joined a unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    display_name: str = Field(max_length=200)
+    language: str = Field(max_length=8)
+    consent_at: datetime = _utc()
+    created_at: datetime = _utc()
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """How a member is reached on one messenger."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = _fk("member.id", ondelete="CASCADE", nullable=False)
+    channel: str = Field(max_length=20)
+    external_user_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+
+
+class Role(SQLModel, table=True):
+    """A role a member holds over a unit and its whole subtree."""
+
+    __table_args__ = (UniqueConstraint("member_id", "unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = _fk("member.id", ondelete="CASCADE", nullable=False)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(max_length=20)
+    granted_at: datetime = _utc()
+
+
+class ConsentRefusal(SQLModel, table=True):
+    """The fact that someone declined; the subject is a one-way hash only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    subject_hash: str = Field(max_length=64, index=True)
+    refused_at: datetime = _utc()
+
+
+class Initiative(SQLModel, table=True):
+    """An improvement initiative, from draft to decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    submitter_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    status: str = Field(max_length=20, index=True)
+    title: str | None = Field(default=None, max_length=200)
+    problem: str | None = Field(default=None, sa_type=Text)
+    solution: str | None = Field(default=None, sa_type=Text)
+    field: str | None = Field(default=None, max_length=30)
+    estimated_benefit_vnd: int | None = Field(default=None, sa_type=BigInteger)
+    other_effects: str | None = Field(default=None, sa_type=Text)
+    applied: bool | None = None
+    first_applied_on: date | None = None
+    confidential: bool = False
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    submitted_at: datetime | None = _utc(default=None, index=True)
+
+
+class Author(SQLModel, table=True):
+    """An author of an initiative; `name` is None once the member erased their data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = _fk("initiative.id", ondelete="CASCADE", nullable=False)
+    member_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    name: str | None = Field(default=None, max_length=200)
+    share_percent: int
+    is_submitter: bool = False
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or document attached to an initiative, kept by its channel file id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = _fk("initiative.id", ondelete="CASCADE", nullable=False)
+    kind: str = Field(max_length=20)
+    channel: str = Field(max_length=20)
+    file_ref: str = Field(max_length=500)
+    file_name: str | None = Field(default=None, max_length=255)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size: int | None = None
+    created_at: datetime = _utc()
+
+
+class StatusChange(SQLModel, table=True):
+    """One step of an initiative's status history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = _fk("initiative.id", ondelete="CASCADE", nullable=False)
+    actor_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    at: datetime = _utc()
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    comment: str | None = Field(default=None, sa_type=Text)
+
+
+class ConversationState(SQLModel, table=True):
+    """Where one person stands in a conversation, so a restart loses nothing."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    step: str | None = Field(default=None, max_length=60)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An update id already handled, so a redelivery is skipped."""
+
+    channel: str = Field(max_length=20, primary_key=True)
+    update_id: str = Field(max_length=64, primary_key=True)
+    processed_at: datetime = _utc()

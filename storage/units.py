@@ -1,0 +1,42 @@
+"""Queries on the unit tree and invite codes."""
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.models import InviteCode, Unit
+
+
+def unit_by_id(*, session: Session, unit_id: int) -> Unit | None:
+    """Return the unit with this id."""
+    return session.get(Unit, unit_id)
+
+
+def units_named(*, session: Session, name: str) -> Sequence[Unit]:
+    """Return every unit with exactly this name."""
+    return session.exec(select(Unit).where(Unit.name == name)).all()
+
+
+def all_units(*, session: Session) -> Sequence[Unit]:
+    """Return every unit in tree order."""
+    return session.exec(select(Unit).order_by(col(Unit.path))).all()
+
+
+def units_in_subtree(*, session: Session, path: str) -> Sequence[Unit]:
+    """Return a unit and all its descendants, given the unit's path."""
+    return session.exec(select(Unit).where(col(Unit.path).startswith(path))).all()
+
+
+def invite_by_code(*, session: Session, code: str) -> InviteCode | None:
+    """Return the invite code row with this code."""
+    return session.exec(select(InviteCode).where(InviteCode.code == code)).first()
+
+
+def active_invites(*, session: Session, unit_id: int) -> Sequence[InviteCode]:
+    """Return the unit's invite codes that were not revoked, newest first."""
+    query = (
+        select(InviteCode)
+        .where(InviteCode.unit_id == unit_id, col(InviteCode.revoked_at).is_(None))
+        .order_by(col(InviteCode.id).desc())
+    )
+    return session.exec(query).all()
