@@ -3,7 +3,7 @@
 from typing import Any
 
 from bot.messages import Option, Reply, Text, t
-from handlers.conversation import Context
+from handlers.conversation import Context, Outcome, end
 from services import initiatives
 from services.errors import Refused
 from storage.models import Initiative, Member
@@ -60,6 +60,12 @@ def back(default: str | None) -> Any:
 def question(text: Text, *options: tuple[str, Text]) -> tuple[Reply, ...]:
     """Build a step's question with its options."""
     return (Reply(text, tuple(Option(value, label) for value, label in options)),)
+
+
+def finish(ctx: Context, *texts: Text) -> Outcome:
+    """Leave the wizard, forgetting which initiative it edited."""
+    ctx.data.pop(WIZARD, None)
+    return end(*texts)
 
 
 def saved(ctx: Context, initiative: Initiative) -> None:

@@ -10,6 +10,7 @@ from handlers.draft import (
     WIZARD,
     begin,
     current,
+    finish,
     member,
     peek,
     question,
@@ -91,7 +92,7 @@ def on_summary(ctx: Context) -> Outcome:
     if ctx.choice == "summary:cancel":
         return cancel(ctx)
     initiatives.submit(session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now)
-    return end(t("wizard.submitted", id=initiative.id or 0), t("wizard.track_with_my"))
+    return finish(ctx, t("wizard.submitted", id=initiative.id or 0), t("wizard.track_with_my"))
 
 
 def on_edit(ctx: Context) -> Outcome:
@@ -124,21 +125,19 @@ def on_amend(ctx: Context) -> Outcome:
     """Open the chosen detail of a submitted initiative, or finish."""
     current(ctx)
     if ctx.choice == "amend:done":
-        ctx.data.pop(WIZARD, None)
-        return end(t("wizard.amend_saved"))
+        return finish(ctx, t("wizard.amend_saved"))
     wizard_data(ctx)["return"] = "wizard.amend"
     return goto(EDITABLE[(ctx.choice or "").removeprefix("amend:")][0])
 
 
 def cancel(ctx: Context) -> Outcome:
     """Discard the draft (a submitted initiative keeps what was already saved)."""
-    data = wizard_data(ctx)
+    mode = wizard_data(ctx).get("mode")
     initiative = peek(ctx)
-    ctx.data.pop(WIZARD, None)
-    if data.get("mode") == AMEND_MODE or initiative is None or initiative.status != "draft":
-        return end(t("wizard.amend_saved"))
+    if mode == AMEND_MODE or initiative is None or initiative.status != initiatives.DRAFT:
+        return finish(ctx, t("wizard.amend_saved"))
     initiatives.discard(session=ctx.session, member=member(ctx), initiative=initiative)
-    return end(t("wizard.discarded"))
+    return finish(ctx, t("wizard.discarded"))
 
 
 CONVERSATION = Conversation(
