@@ -2,7 +2,9 @@
 
 import copy
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, inspect
@@ -27,6 +29,14 @@ STEP_COMMANDS = ("back", "cancel")
 def utc_now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
+
+
+def clean_text(text: str | None) -> str | None:
+    """Return text in NFC with control characters (NUL included) removed, keeping newlines."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
 class _Duplicate(Exception):
@@ -61,6 +71,11 @@ class Dispatcher:
 
     def handle(self, incoming: Incoming) -> Response | None:
         """Process one update; return None when its id was processed before."""
+        incoming = replace(
+            incoming,
+            text=clean_text(incoming.text),
+            display_name=clean_text(incoming.display_name),
+        )
         try:
             with transaction(self.engine) as session:
                 now = self.clock()

@@ -109,10 +109,12 @@ def core(settings: Settings, clock: Clock) -> Iterator[Core]:
 def unit_id(core: Core, clock: Clock) -> int:
     """Create a workshop under an enterprise; its invite code is DEMO_CODE."""
     with transaction(core.engine) as session:
-        top = units.add_unit(session=session, name="Công ty A", kind="enterprise", parent=None,
-                             now=clock())
-        shop = units.add_unit(session=session, name="Xưởng 1", kind="workshop", parent=top,
-                              now=clock())
+        top = units.add_unit(
+            session=session, name="Công ty A", kind="enterprise", parent=None, now=clock()
+        )
+        shop = units.add_unit(
+            session=session, name="Xưởng 1", kind="workshop", parent=top, now=clock()
+        )
         units.revoke_invites(session=session, unit=shop, now=clock())
         units.issue_invite(session=session, unit=shop, now=clock(), code=DEMO_CODE)
         return shop.id or 0

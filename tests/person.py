@@ -8,7 +8,10 @@ class Person:
     """One messenger user; `say` returns the catalog keys of the bot's replies."""
 
     def __init__(
-        self, dispatcher: Dispatcher, user_id: str = "u1", name: str = "Nguyễn Văn An",
+        self,
+        dispatcher: Dispatcher,
+        user_id: str = "u1",
+        name: str = "Nguyễn Văn An",
         channel: str = "console",
     ) -> None:
         self.dispatcher = dispatcher

@@ -59,7 +59,8 @@ def test_no_catalog_keeps_keys_the_code_no_longer_uses(language: str) -> None:
 @pytest.mark.parametrize("language", ("vi", "id"))
 def test_parameters_match_english(language: str) -> None:
     wrong = [
-        key for key in KEYS
+        key
+        for key in KEYS
         if fields(CATALOGS.messages[language][key]) != fields(CATALOGS.messages["en"][key])
     ]
     assert wrong == []

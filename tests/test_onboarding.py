@@ -56,7 +56,9 @@ def test_consent_creates_member_with_worker_role_and_time(
     with Session(core.engine) as session:
         member = session.exec(select(Member)).one()
         assert (member.display_name, member.language, member.unit_id) == (
-            "Nguyễn Văn An", "en", unit_id,
+            "Nguyễn Văn An",
+            "en",
+            unit_id,
         )
         assert member.consent_at == clock()
         roles = session.exec(select(Role)).all()
@@ -81,8 +83,11 @@ def test_consent_has_no_default_answer(core: Core, unit_id: int) -> None:
     person = Person(core.dispatcher)
     person.say(f"/start {DEMO_CODE}")
     person.say(choice="lang:vi")
-    assert person.say("ok") == ["common.pick_option", "onboarding.consent_text",
-                                "onboarding.ask_consent"]
+    assert person.say("ok") == [
+        "common.pick_option",
+        "onboarding.consent_text",
+        "onboarding.ask_consent",
+    ]
     assert count(core, Member) == 0
 
 

@@ -33,7 +33,8 @@ def test_five_answers_and_two_taps_submit(core: Core, unit_id: int, clock: Clock
     with Session(core.engine) as session:
         history = session.exec(select(StatusChange).order_by(StatusChange.id)).all()  # type: ignore[arg-type]
         assert [(h.from_status, h.to_status) for h in history] == [
-            (None, "draft"), ("draft", "submitted"),
+            (None, "draft"),
+            ("draft", "submitted"),
         ]
         assert session.exec(select(ConversationState)).all() == []
 
@@ -62,7 +63,9 @@ def test_every_detail_is_stored(core: Core, unit_id: int) -> None:
     with Session(core.engine) as session:
         authors = session.exec(select(Author).order_by(Author.id)).all()  # type: ignore[arg-type]
         assert [(a.name, a.share_percent) for a in authors] == [
-            ("Nguyễn Văn An", 50), ("Trần Thị B", 30), ("Lê Văn C", 20),
+            ("Nguyễn Văn An", 50),
+            ("Trần Thị B", 30),
+            ("Lê Văn C", 20),
         ]
         assert session.exec(select(Attachment)).one().file_ref == "file-1"
 
@@ -72,7 +75,8 @@ def test_bad_answers_get_a_localized_reask_and_change_nothing(core: Core, unit_i
     person.say("/new")
     assert person.say("Ab") == ["wizard.text_too_short", "wizard.ask_title"]
     assert person.say(attachments=(InAttachment("photo", "x"),)) == [
-        "wizard.need_text", "wizard.ask_title",
+        "wizard.need_text",
+        "wizard.ask_title",
     ]
     assert person.say(unsupported=True) == ["common.unsupported", "wizard.ask_title"]
     assert the_initiative(core).title is None
@@ -98,14 +102,17 @@ def test_coauthor_shares_must_leave_the_submitter_a_share(core: Core, unit_id: i
     person.say(choice="authors:others")
     assert person.say("Trần Thị B") == ["wizard.coauthor_format", "wizard.ask_coauthor_line"]
     assert person.say("Trần Thị B 0%") == [
-        "wizard.coauthor_share_range", "wizard.ask_coauthor_line",
+        "wizard.coauthor_share_range",
+        "wizard.ask_coauthor_line",
     ]
     assert person.say("Trần Thị B 33,5%") == [
-        "wizard.coauthor_whole_percent", "wizard.ask_coauthor_line",
+        "wizard.coauthor_whole_percent",
+        "wizard.ask_coauthor_line",
     ]
     assert person.say("Trần Thị B 60%") == ["wizard.coauthor_added"]
     assert person.say("Lê Văn C 40%") == [
-        "wizard.coauthor_share_total", "wizard.ask_coauthor_line",
+        "wizard.coauthor_share_total",
+        "wizard.ask_coauthor_line",
     ]
     with Session(core.engine) as session:
         shares = [a.share_percent for a in session.exec(select(Author)).all()]
@@ -146,8 +153,9 @@ def test_cancel_discards_the_draft(core: Core, unit_id: int) -> None:
     assert person.say("/cancel") == ["common.nothing_to_cancel"]
 
 
-def test_draft_resumes_after_a_restart(core: Core, settings: Settings, clock: Clock,
-                                       unit_id: int) -> None:
+def test_draft_resumes_after_a_restart(
+    core: Core, settings: Settings, clock: Clock, unit_id: int
+) -> None:
     person = member(core)
     person.say("/new")
     person.say("Máy dán nhãn tự động")
@@ -180,8 +188,11 @@ def test_other_commands_keep_the_draft_and_come_back_to_it(core: Core, unit_id: 
     person.say("Máy dán nhãn tự động")
     assert person.say("/help") == ["help.text", "common.resume", "wizard.ask_problem"]
     assert person.say("/language") == ["language.ask"]
-    assert person.say(choice="lang:en") == ["language.changed", "common.resume",
-                                            "wizard.ask_problem"]
+    assert person.say(choice="lang:en") == [
+        "language.changed",
+        "common.resume",
+        "wizard.ask_problem",
+    ]
     assert person.say("Công nhân dán nhãn bằng tay") == ["wizard.ask_solution"]
 
 

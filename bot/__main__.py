@@ -1,0 +1,5 @@
+"""Run the command line with `python -m bot`."""
+
+from bot.cli import app
+
+app()
