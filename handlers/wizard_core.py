@@ -11,6 +11,8 @@ from services.money import MoneyError, parse_vnd
 
 def need_text(ctx: Context) -> str:
     """Return the message text, refusing photos, files and empty messages."""
+    if ctx.incoming.command == "skip":
+        raise Refused("wizard.cannot_skip")
     if not ctx.text or ctx.incoming.command:
         raise Refused("wizard.need_text")
     return ctx.text

@@ -79,6 +79,7 @@ def test_bad_answers_get_a_localized_reask_and_change_nothing(core: Core, unit_i
         "wizard.ask_title",
     ]
     assert person.say(unsupported=True) == ["common.unsupported", "wizard.ask_title"]
+    assert person.say("/skip") == ["wizard.cannot_skip", "wizard.ask_title"]
     assert the_initiative(core).title is None
     person.say("Máy dán nhãn tự động")
     person.say("Công nhân dán nhãn bằng tay")
