@@ -1,5 +1,7 @@
 """The `initiative-bot` command line: chat, database and administration."""
 
+import asyncio
+import contextlib
 import logging
 import sys
 
@@ -55,3 +57,17 @@ def chat(
         pass
     finally:
         core.engine.dispose()
+
+
+@app.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8081, "--port", help="Port to listen on."),
+    per_second: int = typer.Option(30, "--per-second", help="Messages per second per bot."),
+) -> None:
+    """Run the local Telegram Bot API emulator (no Telegram needed)."""
+    from bot.sandbox.server import SandboxConfig, serve
+
+    logging.getLogger("bot.sandbox").setLevel(logging.INFO)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(host, port, SandboxConfig(bot_per_second=per_second)))

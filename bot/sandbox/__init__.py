@@ -1,0 +1,1 @@
+"""A local Telegram Bot API emulator: the Bot API for real clients, a control API for tests."""

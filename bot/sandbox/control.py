@@ -1,0 +1,199 @@
+"""The control API under /control/: tests act as Telegram users and read what the bots did."""
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox import users
+from bot.sandbox.botapi import WORLD
+from bot.sandbox.records import ErrorRule
+from bot.sandbox.state import BotState, World
+from bot.sandbox.users import Body, ControlError, _int
+from bot.sandbox.webhook import WebhookDeliverer
+
+WEBHOOKS = web.AppKey("webhooks", WebhookDeliverer)
+
+
+async def messages(world: World, bot: BotState, body: Body) -> Any:
+    """List what the bot sent to a chat, waiting up to timeout for at least min_count."""
+    chat_id = _int(body, "chat_id")
+    wanted = _int(body, "min_count", 0)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(float(body.get("timeout") or 0), 30.0)
+    include_user = str(body.get("include_user", "")).lower() in ("1", "true")
+    while True:
+        found = [
+            m.to_control()
+            for m in sorted(bot.messages.get(chat_id, {}).values(), key=lambda m: m.message_id)
+            if m.from_bot or include_user
+        ]
+        remaining = deadline - loop.time()
+        if len(found) >= wanted or remaining <= 0 or bot.closed:
+            return found
+        bot.outbox_changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(bot.outbox_changed.wait(), remaining)
+
+
+async def calls(world: World, bot: BotState, body: Body) -> Any:
+    """List the bot's Bot API calls, optionally of one method."""
+    method = str(body.get("method") or "").lower()
+    return [
+        c.to_json()
+        for c in world.calls
+        if c.bot_id == bot.id and (not method or c.method.lower() == method)
+    ]
+
+
+async def inject_error(world: World, bot: BotState, body: Body) -> Any:
+    """Make the next count calls, a ratio of calls, or all calls of a method fail."""
+    code = _int(body, "code")
+    if not 400 <= code <= 599:
+        raise ControlError("code must be an HTTP error status")
+    ratio = body.get("ratio")
+    if ratio is not None and not (isinstance(ratio, int | float) and 0 <= ratio <= 1):
+        raise ControlError("ratio must be between 0 and 1")
+    rule = ErrorRule(
+        method=str(body.get("method") or "*").lower(),
+        code=code,
+        description=body.get("description"),
+        retry_after=_int(body, "retry_after", 1),
+        count=_int(body, "count", None),
+        ratio=float(ratio) if ratio is not None else None,
+    )
+    bot.error_rules.append(rule)
+    return rule.to_json()
+
+
+async def clear_errors(world: World, bot: BotState, body: Body) -> Any:
+    """Remove every injected error of the bot."""
+    bot.error_rules.clear()
+    return True
+
+
+async def pending_updates(world: World, bot: BotState, body: Body) -> Any:
+    """List the updates not yet confirmed or delivered."""
+    return list(bot.updates)
+
+
+async def callback_answer(world: World, bot: BotState, body: Body) -> Any:
+    """Return the bot's answer to a callback query, or null if it did not answer."""
+    record = bot.callbacks.get(str(body.get("callback_query_id", "")))
+    if record is None:
+        raise ControlError("callback query not found", 404)
+    return record.answer
+
+
+async def commands(world: World, bot: BotState, body: Body) -> Any:
+    """Return the stored command lists, keyed "scope:language_code"."""
+    return bot.commands
+
+
+async def file_content(world: World, bot: BotState, body: Body) -> Any:
+    """Return a stored file with its bytes in base64."""
+    stored = world.files.get(str(body.get("file_id", "")))
+    if stored is None:
+        raise ControlError("file not found", 404)
+    data = base64.b64encode(stored.data).decode()
+    return {
+        "file_id": stored.file_id,
+        "name": stored.name,
+        "mime_type": stored.mime_type,
+        "data": data,
+    }
+
+
+BotAction = Callable[[World, BotState, Body], Awaitable[Any]]
+BOT_ACTIONS: dict[str, tuple[str, BotAction]] = {
+    "send_text": ("POST", users.send_text),
+    "send_photo": ("POST", users.send_photo),
+    "send_document": ("POST", users.send_document),
+    "press": ("POST", users.press),
+    "block": ("POST", users.block),
+    "unblock": ("POST", users.unblock),
+    "errors": ("POST", inject_error),
+    "clear_errors": ("POST", clear_errors),
+    "messages": ("GET", messages),
+    "calls": ("GET", calls),
+    "updates": ("GET", pending_updates),
+    "callback_answer": ("GET", callback_answer),
+    "commands": ("GET", commands),
+    "file": ("GET", file_content),
+}
+
+
+async def get_limits(request: web.Request) -> web.Response:
+    """Return the current rate and size limits."""
+    return _ok(request.app[WORLD].limits.to_json())
+
+
+async def set_limits(request: web.Request) -> web.Response:
+    """Change some rate or size limits for every bot."""
+    world = request.app[WORLD]
+    try:
+        world.limits.update(await _body(request))
+    except (ControlError, ValueError) as exc:
+        return _refuse(ControlError(str(exc)))
+    return _ok(world.limits.to_json())
+
+
+async def reset(request: web.Request) -> web.Response:
+    """Forget everything: bots, users, chats, files, calls; stop webhook deliveries."""
+    await request.app[WEBHOOKS].stop_all()
+    request.app[WORLD].reset()
+    return _ok(True)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the control routes."""
+    for name, (method, action) in BOT_ACTIONS.items():
+        app.router.add_route(method, f"/control/{name}", _bot_route(action))
+    app.router.add_get("/control/limits", get_limits)
+    app.router.add_post("/control/limits", set_limits)
+    app.router.add_post("/control/reset", reset)
+
+
+def _bot_route(action: BotAction) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        world = request.app[WORLD]
+        try:
+            body = await _body(request)
+            bot = world.bot_for_token(str(body.get("token", "")))
+            if bot is None:
+                raise ControlError("token is missing or malformed", 401)
+            return _ok(await action(world, bot, body))
+        except ControlError as exc:
+            return _refuse(exc)
+
+    handle.__doc__ = action.__doc__
+    return handle
+
+
+async def _body(request: web.Request) -> Body:
+    body: Body = dict(request.query)
+    if request.method == "POST" and request.can_read_body:
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ControlError("body must be JSON") from None
+        if not isinstance(data, dict):
+            raise ControlError("body must be a JSON object")
+        body.update(data)
+    return body
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result}, dumps=_dumps)
+
+
+def _refuse(error: ControlError) -> web.Response:
+    return web.json_response({"ok": False, "error": str(error)}, status=error.status)
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False)

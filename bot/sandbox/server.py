@@ -1,0 +1,111 @@
+"""Build and run the sandbox: the Bot API emulator and its control API in one aiohttp app."""
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.sandbox import botapi, control
+from bot.sandbox.limits import Limits
+from bot.sandbox.params import Params
+from bot.sandbox.state import BotState, World
+from bot.sandbox.webhook import WebhookDeliverer
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class SandboxConfig:
+    """Limits and timings of the sandbox; rates of 0 switch a limit off."""
+
+    bot_per_second: int = 30
+    private_per_second: int = 1
+    group_per_minute: int = 20
+    text_max: int = 4096
+    caption_max: int = 1024
+    callback_data_max: int = 64
+    webhook_first_delay: float = 0.2
+    webhook_max_delay: float = 5.0
+    webhook_timeout: float = 10.0
+    long_poll_max: float = 50.0
+    seed: int | None = None
+
+    def limits(self) -> Limits:
+        """Return the rate and size limits as the rate limiter takes them."""
+        return Limits(
+            bot_per_second=self.bot_per_second,
+            private_per_second=self.private_per_second,
+            group_per_minute=self.group_per_minute,
+            text_max=self.text_max,
+            caption_max=self.caption_max,
+            callback_data_max=self.callback_data_max,
+        )
+
+
+def build_app(
+    settings: SandboxConfig | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], float] = time.time,
+) -> web.Application:
+    """Assemble the world, webhook delivery and routes into an application."""
+    settings = settings or SandboxConfig()
+    world = World(settings.limits(), clock=clock, wall_clock=wall_clock, seed=settings.seed)
+    world.long_poll_max = settings.long_poll_max
+    webhooks = WebhookDeliverer(
+        world,
+        first_delay=settings.webhook_first_delay,
+        max_delay=settings.webhook_max_delay,
+        timeout=settings.webhook_timeout,
+    )
+
+    async def reply(bot: BotState, method: str, params: Params) -> object:
+        return await botapi.execute(world, bot, method, params)
+
+    webhooks.on_reply = reply
+    world.on_webhook_change = webhooks.sync
+
+    async def shutdown(app: web.Application) -> None:
+        world.close()  # answer pending long polls now, not after the shutdown timeout
+        await webhooks.close()
+
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+    app[botapi.WORLD] = world
+    app[control.WEBHOOKS] = webhooks
+    app.on_shutdown.append(shutdown)
+    botapi.add_routes(app)
+    control.add_routes(app)
+    return app
+
+
+@asynccontextmanager
+async def running(
+    config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Run the sandbox while the block runs; yield its base URL (port 0 picks a free port)."""
+    runner = web.AppRunner(build_app(config), shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        yield f"http://{host}:{bound}"
+    finally:
+        await runner.cleanup()
+
+
+async def serve(
+    host: str = "127.0.0.1", port: int = 8081, config: SandboxConfig | None = None
+) -> None:
+    """Serve the sandbox until cancelled."""
+    async with running(config, host, port) as base_url:
+        log.info(
+            "Telegram sandbox listening on %s (Bot API at %s/bot<token>/)", base_url, base_url
+        )
+        await asyncio.Event().wait()
