@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.dispatcher import utc_now
 from bot.messages import Text
 from locales import Catalogs
-from services import export, roles, seed, units
+from services import export, invites, roles, seed, units
 from services.errors import Refused
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
@@ -112,15 +112,51 @@ def unit_invite(
     revoke: bool = typer.Option(
         False, "--revoke", help="Revoke the active codes; issue a new one."
     ),
+    qr: Path | None = typer.Option(
+        None,
+        "--qr",
+        metavar="FILE.png",
+        dir_okay=False,
+        resolve_path=True,
+        help="Also write a QR code of the Telegram join link to this PNG file.",
+    ),
+    bot_username: str | None = typer.Option(
+        None,
+        "--bot-username",
+        metavar="NAME",
+        help="The Telegram bot's username (default: TELEGRAM_BOT_USERNAME).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Print the unit's invite code (or replace it with --revoke)."""
+    """Print the unit's invite code (or replace it with --revoke), optionally as a QR code."""
+    bot_username = bot_username or Settings().telegram_bot_username
+    if qr is not None and not bot_username:
+        fail(Text("cli.bot_username_missing"))
+    link: str | None = None
     with database() as session:
         unit = units.find_unit(session=session, ref=unit_ref)
         if revoke:
             units.revoke_invites(session=session, unit=unit, now=utc_now())
         code = units.current_invite(session=session, unit=unit, now=utc_now()).code
-    emit(as_json, {"unit_id": unit.id, "invite_code": code}, lambda: typer.echo(code))
+        if qr is not None:
+            try:
+                link = invites.deep_link(bot_username or "", code)
+            except ValueError:
+                fail(Text("cli.invite_link_invalid", {"username": bot_username, "code": code}))
+    data: dict[str, Any] = {"unit_id": unit.id, "invite_code": code}
+    if qr is not None and link is not None:
+        try:
+            invites.write_qr(link, qr)
+        except OSError as error:
+            fail(Text("cli.qr_unwritable", {"path": str(qr), "error": error.strerror or error}))
+        data.update(link=link, qr=str(qr))
+
+    def human() -> None:
+        typer.echo(code)
+        if link:
+            typer.echo(link)
+
+    emit(as_json, data, human)
 
 
 @member_app.command("grant")

@@ -11,6 +11,7 @@ from bot import admin
 from bot.app import build
 from bot.channels import console
 from bot.config import Settings
+from bot.messages import Text
 from storage.db import upgrade
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -55,6 +56,40 @@ def chat(
         console.run(session, sys.stdin)
     except KeyboardInterrupt:
         pass
+    finally:
+        core.engine.dispose()
+
+
+@app.command()
+def run(
+    webhook: str | None = typer.Option(
+        None, "--webhook", help="Public URL Telegram posts updates to (else long polling)."
+    ),
+    listen: str = typer.Option(
+        "127.0.0.1:8080", "--listen", help="HOST:PORT of the webhook server."
+    ),
+) -> None:
+    """Run the Telegram bot (aiogram driver): long polling, or a webhook server."""
+    from bot.channels.telegram.runner import run_telegram
+
+    settings = Settings()
+    if settings.telegram_bot_token is None:
+        admin.fail(Text("cli.token_missing", {}))
+    secret = settings.telegram_webhook_secret
+    if webhook and secret is None:
+        admin.fail(Text("cli.webhook_secret_missing", {}))
+    core = build(settings)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run_telegram(
+                    core,
+                    token=settings.telegram_bot_token.get_secret_value(),
+                    webhook_url=webhook,
+                    secret=secret.get_secret_value() if secret else None,
+                    listen=listen,
+                )
+            )
     finally:
         core.engine.dispose()
 

@@ -1,12 +1,15 @@
 """Typed settings read from the environment and `.env`."""
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("vi", "en", "id")
+# The example values in .env.example contain this; they are refused at start.
+PLACEHOLDER = "change-me"
 
 
 def default_database_url() -> str:
@@ -24,11 +27,24 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     files_dir: Path = Path("data/files")
     resume_after_minutes: int = 30
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_driver: Literal["aiogram"] = "aiogram"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_concurrency: int = 8
+    telegram_bot_username: str | None = None
 
     @field_validator("database_url")
     @classmethod
     def _fill_database_url(cls, value: str) -> str:
         return value or default_database_url()
+
+    @field_validator("telegram_bot_token", "telegram_webhook_secret")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and PLACEHOLDER in value.get_secret_value():
+            raise ValueError("still the example value from .env.example; set a real one")
+        return value
 
     @field_validator("default_language")
     @classmethod

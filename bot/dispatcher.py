@@ -16,6 +16,7 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
+from storage import inbox
 from storage.conversations import state_for
 from storage.db import transaction
 from storage.members import member_for
@@ -62,6 +63,7 @@ class Dispatcher:
         self.steps: dict[str, Step] = {}
         self.commands: dict[str, tuple[Conversation, Callable[[Context], Outcome]]] = {}
         self.owners: dict[str, Conversation] = {}
+        self.group_commands = {c for conv in conversations for c in conv.in_groups}
         for conversation in conversations:
             for name, step in conversation.steps.items():
                 self.steps[name] = step
@@ -93,13 +95,22 @@ class Dispatcher:
                         session.flush()
                     except IntegrityError as exc:
                         raise _Duplicate from exc
+                    inbox.forget(
+                        session=session, channel=incoming.channel, update_id=incoming.update_id
+                    )
                 return self._process(session, incoming, now)
         except _Duplicate:
             logger.info("skipped duplicate update %s on %s", incoming.update_id, incoming.channel)
+            with transaction(self.engine) as session:
+                inbox.forget(
+                    session=session, channel=incoming.channel, update_id=str(incoming.update_id)
+                )
             return None
         except Exception:
             logger.exception("update %s on %s failed", incoming.update_id, incoming.channel)
-            return Response(self.settings.default_language, (Reply(t("common.internal_error")),))
+            return Response(
+                self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
+            )
 
     def _process(self, session: Session, incoming: Incoming, now: datetime) -> Response:
         state = state_for(
@@ -153,6 +164,8 @@ class Dispatcher:
 
     def _route(self, ctx: Context, state: ConversationState) -> tuple[list[Reply], str | None]:
         command = ctx.incoming.command
+        if ctx.incoming.in_group and command not in self.group_commands:
+            return [Reply(t("group.private_only"))], None
         current = self.steps.get(state.step or "")
         if current is None and state.step:
             logger.warning("dropped unknown step %s", state.step)

@@ -74,6 +74,7 @@ class Incoming:
     update_id: str | None = None
     display_name: str | None = None
     unsupported: bool = False
+    in_group: bool = False
 
     @property
     def command(self) -> str | None:
@@ -105,3 +106,4 @@ class Response:
 
     language: str
     replies: tuple[Reply, ...] = ()
+    failed: bool = False

@@ -78,3 +78,4 @@ class Conversation:
     commands: Mapping[str, AnswerFn] = field(default_factory=dict)
     on_cancel: AnswerFn | None = None
     members_only: bool = True
+    in_groups: tuple[str, ...] = ()

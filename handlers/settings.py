@@ -42,4 +42,5 @@ CONVERSATION = Conversation(
     },
     commands={"language": ask, "help": show_help},
     members_only=False,
+    in_groups=("help",),
 )

@@ -165,3 +165,25 @@ class ProcessedUpdate(SQLModel, table=True):
     channel: str = Field(max_length=20, primary_key=True)
     update_id: str = Field(max_length=64, primary_key=True)
     processed_at: datetime = _utc()
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A messenger update stored before it is acknowledged, until it is processed."""
+
+    channel: str = Field(max_length=20, primary_key=True)
+    update_id: str = Field(max_length=64, primary_key=True)
+    seq: int = Field(sa_type=BigInteger)
+    chat_id: str = Field(max_length=64, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _utc()
+    attempts: int = 0
+
+
+class GroupChat(SQLModel, table=True):
+    """A group chat linked to a unit, for digests and announcements."""
+
+    channel: str = Field(max_length=20, primary_key=True)
+    chat_id: str = Field(max_length=64, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    linked_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    linked_at: datetime = _utc()

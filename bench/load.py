@@ -1,0 +1,85 @@
+"""Simulated users that send one message at a time and time each reply."""
+
+import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from time import perf_counter
+
+from bot.sandbox.client import SandboxClient
+
+NAME = "Nguyễn Văn An"
+REPLY_TIMEOUT = 30.0
+# A steady wizard step: a title is answered by the problem question, /back by the title
+# question again. The echo bot gets the very same texts.
+STEADY = ("Máy dán nhãn tự động số 7", "/back")
+
+
+class BenchError(Exception):
+    """A bot did not answer as the benchmark expects."""
+
+
+@dataclass
+class Chat:
+    """One user in a private chat with one bot."""
+
+    users: SandboxClient
+    user_id: int
+    expected: dict[str, str]  # reply text per sent text, shared by the chats of one bot
+    seen: int = 0
+    turn: int = 0
+
+    async def say(self, text: str, expect: int = 1) -> str:
+        """Send text, wait for `expect` new bot messages and return the last one's text."""
+        await self.users.send_text(self.user_id, text, first_name=NAME)
+        self.seen += expect
+        sent = await self.users.messages(self.user_id, min_count=self.seen, timeout=REPLY_TIMEOUT)
+        if len(sent) != self.seen:
+            raise BenchError(
+                f"chat {self.user_id}: {len(sent)} bot messages after {text!r}, "
+                f"expected {self.seen}"
+            )
+        return str(sent[-1].get("text") or "")
+
+    async def step(self) -> None:
+        """Send the next steady text and check the reply is the one that text always gets."""
+        text = STEADY[self.turn % len(STEADY)]
+        self.turn += 1
+        reply = await self.say(text)
+        if self.expected.setdefault(text, reply) != reply:
+            raise BenchError(f"chat {self.user_id}: {text!r} got {reply!r}")
+
+
+@dataclass
+class Result:
+    """Latencies of one run and how long it took."""
+
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Return updates answered per second."""
+        return len(self.latencies) / self.seconds
+
+    def percentile_ms(self, share: float) -> float:
+        """Return a nearest-rank percentile of the latencies, in milliseconds."""
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+async def measure(chats: Sequence[Chat], messages: int) -> Result:
+    """Warm every chat up with one message, then time `messages` split over the chats."""
+    await asyncio.gather(*(chat.step() for chat in chats))
+    per_chat = max(1, messages // len(chats))
+    latencies: list[float] = []
+
+    async def converse(chat: Chat) -> None:
+        for _ in range(per_chat):
+            started = perf_counter()
+            await chat.step()
+            latencies.append(perf_counter() - started)
+
+    started = perf_counter()
+    await asyncio.gather(*(converse(chat) for chat in chats))
+    return Result(seconds=perf_counter() - started, latencies=latencies)

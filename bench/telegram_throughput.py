@@ -1,0 +1,217 @@
+"""Throughput and latency of a wizard step through aiogram and the sandbox, against an echo bot.
+
+Run from the project directory:
+
+    .venv/bin/python -m bench.telegram_throughput [--messages 200] [--backends sqlite,postgresql]
+
+For each database backend one sandbox runs a bare aiogram echo bot and our bot side by
+side; for 1, 10 and 100 concurrent chats each bot answers the same texts, one message
+at a time per chat, and the table shows updates/s and p50/p99 latency of both.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+
+from aiohttp import ClientSession, TCPConnector
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.echo import echo_bot
+from bench.load import STEADY, Chat, Result, measure
+from bot.app import Core, build
+from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.config import Settings
+from bot.dispatcher import utc_now
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import SandboxConfig, running
+from services import units
+from storage.db import transaction
+
+ADMIN_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ECHO_TOKEN = "111111:" + "E" * 35
+BOT_TOKEN = "222222:" + "B" * 35
+CHAT_COUNTS = (1, 10, 100)
+TARGET = 0.5
+BACKENDS = {"sqlite": "SQLite (file, WAL)", "postgresql": "PostgreSQL (127.0.0.1:5432)"}
+
+
+@contextlib.contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    """Yield the URL of an empty database of the backend; drop it afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    name = f"initiative_bot_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare_core(url: str, workdir: Path) -> tuple[Core, str]:
+    """Migrate the database, build the core and create a workshop; return its invite code."""
+    settings = Settings(_env_file=None, database_url=url, files_dir=workdir / "files")
+    core = build(settings)
+    now = utc_now()
+    with transaction(core.engine) as session:
+        top = units.add_unit(
+            session=session, name="Công ty A", kind="enterprise", parent=None, now=now
+        )
+        shop = units.add_unit(
+            session=session, name="Xưởng 1", kind="workshop", parent=top, now=now
+        )
+        units.revoke_invites(session=session, unit=shop, now=now)
+        code = units.issue_invite(session=session, unit=shop, now=now).code
+    return core, code
+
+
+@contextlib.asynccontextmanager
+async def our_bot(core: Core, api_base: str) -> AsyncIterator[TelegramChannel]:
+    """Run our Telegram channel (polling and the inbox processor) while the block runs."""
+    channel = TelegramChannel(
+        core, token=BOT_TOKEN, api_base=api_base, concurrency=core.settings.telegram_concurrency
+    )
+    await channel.start()
+    tasks = [asyncio.create_task(channel.poll()), asyncio.create_task(channel.processor.run())]
+    try:
+        yield channel
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await channel.close()
+
+
+async def join(chat: Chat, code: str) -> None:
+    """Join the workshop (Vietnamese, consent) and open the wizard at its title question."""
+    await chat.say(f"/start {code}")
+    await chat.say("1", expect=2)
+    await chat.say("1", expect=2)
+    await chat.say("/new", expect=2)
+
+
+async def run_backend(backend: str, messages: int) -> list[tuple[int, Result, Result]]:
+    """Measure both bots on one backend for every chat count."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp:
+        workdir = Path(tmp)
+        with database(backend, workdir) as url:
+            core, code = await asyncio.to_thread(prepare_core, url, workdir)
+            config = SandboxConfig(bot_per_second=0, private_per_second=0, group_per_minute=0)
+            try:
+                async with (
+                    running(config) as sandbox,
+                    ClientSession(connector=TCPConnector(limit=0)) as http,
+                    echo_bot(sandbox, ECHO_TOKEN),
+                    our_bot(core, sandbox),
+                ):
+                    echo_users = SandboxClient(sandbox, ECHO_TOKEN, session=http)
+                    bot_users = SandboxClient(sandbox, BOT_TOKEN, session=http)
+                    echo_expected = {text: text for text in STEADY}
+                    bot_expected: dict[str, str] = {}
+                    top = max(CHAT_COUNTS)
+                    echo_chats = [Chat(echo_users, 10_001 + i, echo_expected) for i in range(top)]
+                    bot_chats = [Chat(bot_users, 20_001 + i, bot_expected) for i in range(top)]
+                    await asyncio.gather(*(join(chat, code) for chat in bot_chats))
+                    for count in CHAT_COUNTS:
+                        echo = await measure(echo_chats[:count], messages)
+                        ours = await measure(bot_chats[:count], messages)
+                        rows.append((count, echo, ours))
+            finally:
+                core.engine.dispose()
+    return rows
+
+
+def table(title: str, rows: Sequence[tuple[int, Result, Result]]) -> str:
+    """Format one backend's results as a text table."""
+    head = (
+        "chats",
+        "echo upd/s",
+        "echo p50 ms",
+        "echo p99 ms",
+        "bot upd/s",
+        "bot p50 ms",
+        "bot p99 ms",
+        "bot/echo",
+        f"target ≥ {TARGET}",
+    )
+    lines = [tuple(head)]
+    for count, echo, ours in rows:
+        ratio = ours.rate / echo.rate
+        lines.append(
+            (
+                str(count),
+                f"{echo.rate:.1f}",
+                f"{echo.percentile_ms(0.5):.1f}",
+                f"{echo.percentile_ms(0.99):.1f}",
+                f"{ours.rate:.1f}",
+                f"{ours.percentile_ms(0.5):.1f}",
+                f"{ours.percentile_ms(0.99):.1f}",
+                f"{ratio:.2f}",
+                "ok" if ratio >= TARGET else "MISSED",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    rendered = [
+        " | ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    ]
+    rendered.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join([title, *rendered])
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.telegram_throughput", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=200,
+        help="timed messages per chat count, split over the chats",
+    )
+    parser.add_argument(
+        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
+    args = parser.parse_args(argv)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in args.backends if b not in BACKENDS]
+    if unknown or not args.backends:
+        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    if args.messages < 1:
+        parser.error("--messages must be at least 1")
+    return args
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark on every chosen backend and print a table for each."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    concurrency = Settings(_env_file=None).telegram_concurrency
+    for backend in args.backends:
+        rows = await run_backend(backend, args.messages)
+        title = (
+            f"\n{BACKENDS[backend]}: {args.messages} timed messages per row, "
+            f"our bot handles {concurrency} chats at a time (TELEGRAM_CONCURRENCY)"
+        )
+        print(table(title, rows), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,204 @@
+"""The Telegram channel on aiogram: receive into the inbox, process, reply.
+
+An update is written to the inbox before Telegram learns it arrived (the polling
+offset moves, or the webhook answers 200), so a crash loses nothing; the core then
+processes each update id once.
+"""
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
+from aiohttp import web
+
+from bot.app import Core
+from bot.channels.inbox import InboxProcessor
+from bot.channels.telegram.convert import CHANNEL, chat_of, render, to_incoming
+from bot.messages import Incoming, Response, t
+from storage import inbox
+from storage.db import transaction
+from storage.models import InboxUpdate
+
+logger = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMANDS = {
+    "new": t("command.new"),
+    "continue": t("command.continue"),
+    "my": t("command.my"),
+    "language": t("command.language"),
+    "mydata": t("command.mydata"),
+    "deleteme": t("command.deleteme"),
+    "help": t("command.help"),
+}
+SEND_ATTEMPTS = 5
+
+
+class TelegramChannel:
+    """Telegram through aiogram: polling or webhook in, inbox, core, replies out."""
+
+    def __init__(self, core: Core, *, token: str, api_base: str, concurrency: int) -> None:
+        self.core = core
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+        self.bot = Bot(token=token, session=session)
+        self.username = ""
+        self.router = Router(name="core")
+        self.router.message.register(self._on_message)
+        self.router.callback_query.register(self._on_callback)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self.router)
+        self.processor = InboxProcessor(
+            engine=core.engine, channel=CHANNEL, handle=self._process, concurrency=concurrency
+        )
+
+    async def start(self) -> None:
+        """Learn the bot's username and register its commands in every language."""
+        me = await self.bot.get_me()
+        self.username = me.username or ""
+        catalogs = self.core.catalogs
+        for language in catalogs.languages:
+            commands = [
+                BotCommand(command=name, description=catalogs.render(text, language))
+                for name, text in COMMANDS.items()
+            ]
+            await self.bot.set_my_commands(commands, language_code=language)
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self.bot.session.close()
+
+    def store(self, updates: list[dict[str, Any]]) -> None:
+        """Write raw updates to the inbox in one transaction."""
+        rows = []
+        for payload in updates:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+            chat_id = chat_of(update)
+            if chat_id is not None:
+                rows.append((update.update_id, chat_id, payload))
+        with transaction(self.core.engine) as session:
+            inbox.store(
+                session=session, channel=CHANNEL, updates=rows, now=self.core.dispatcher.clock()
+            )
+
+    async def poll(self) -> None:
+        """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramNetworkError:
+                logger.warning("getUpdates failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            if not updates:
+                continue
+            payloads = [
+                u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in updates
+            ]
+            await asyncio.to_thread(self.store, payloads)
+            self.processor.notify()
+            offset = updates[-1].update_id + 1
+
+    def webhook_app(self, path: str, secret: str) -> web.Application:
+        """Build the webhook server: a wrong or missing secret token gets 401."""
+
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                logger.warning("webhook call with a wrong secret token refused")
+                return web.Response(status=401)
+            try:
+                payload = await request.json()
+            except ValueError:
+                return web.Response(status=400)
+            await asyncio.to_thread(self.store, [payload])
+            self.processor.notify()
+            return web.Response(status=200)
+
+        app = web.Application()
+        app.router.add_post(path, receive)
+        return app
+
+    async def _process(self, row: InboxUpdate) -> bool:
+        """Feed one stored update through aiogram's dispatcher; False means try again."""
+        update = Update.model_validate(row.payload, context={"bot": self.bot})
+        result = await self.dispatcher.feed_update(self.bot, update)
+        if result is False:
+            return False
+        await asyncio.to_thread(self._forget, row)
+        return True
+
+    def _forget(self, row: InboxUpdate) -> None:
+        with transaction(self.core.engine) as session:
+            inbox.forget(session=session, channel=row.channel, update_id=row.update_id)
+
+    async def _on_message(self, message: Message, event_update: Update) -> bool:
+        """Handle a message: translate, run the core, send the replies."""
+        return await self._run(to_incoming(event_update, self.username))
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> bool:
+        """Handle a button press; always stop the button's spinner."""
+        try:
+            await query.answer()
+        except TelegramBadRequest:
+            logger.info("callback query %s too old to answer", query.id)
+        return await self._run(to_incoming(event_update, self.username))
+
+    async def _run(self, incoming: Incoming | None) -> bool:
+        if incoming is None:
+            return True
+        response = await asyncio.to_thread(self.core.dispatcher.handle, incoming)
+        if response is None:
+            return True
+        await self.send(int(incoming.chat_id), response)
+        return not response.failed
+
+    async def send(self, chat_id: int, response: Response) -> None:
+        """Send every reply of a response, honouring flood limits; a blocked chat is skipped."""
+        catalogs = self.core.catalogs
+        try:
+            for reply in response.replies:
+                for text, keyboard in render(reply, catalogs, response.language):
+                    await self._call(
+                        self.bot.send_message,
+                        chat_id=chat_id,
+                        text=text,
+                        parse_mode="HTML",
+                        reply_markup=keyboard,
+                    )
+                for document in reply.documents:
+                    await self._call(
+                        self.bot.send_document,
+                        chat_id=chat_id,
+                        document=BufferedInputFile(document.content, filename=document.file_name),
+                    )
+        except TelegramForbiddenError:
+            logger.info("chat %s blocked the bot; replies dropped", chat_id)
+
+    async def _call(self, method: Any, **kwargs: Any) -> None:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await method(**kwargs)
+                return
+            except TelegramRetryAfter as flood:
+                await asyncio.sleep(flood.retry_after)
+            except TelegramNetworkError:
+                await asyncio.sleep(0.5 * attempt)
+            except TelegramBadRequest as error:
+                logger.warning("Telegram refused a reply: %s", error.message)
+                return
+        logger.error("gave up sending a reply after %s attempts", SEND_ATTEMPTS)

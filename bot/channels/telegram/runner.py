@@ -1,0 +1,60 @@
+"""Run the Telegram channel: long polling, or a webhook server."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.app import Core
+from bot.channels.telegram.aiogram_driver import ALLOWED_UPDATES, TelegramChannel
+
+logger = logging.getLogger(__name__)
+
+
+async def run_telegram(
+    core: Core, *, token: str, webhook_url: str | None, secret: str | None, listen: str
+) -> None:
+    """Serve Telegram until SIGTERM or Ctrl+C; the inbox makes stopping at any time safe."""
+    settings = core.settings
+    channel = TelegramChannel(
+        core,
+        token=token,
+        api_base=settings.telegram_api_base,
+        concurrency=settings.telegram_concurrency,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    runner: web.AppRunner | None = None
+    await channel.start()
+    processor = asyncio.create_task(channel.processor.run())
+    try:
+        if webhook_url and secret:
+            host, _, port = listen.rpartition(":")
+            runner = web.AppRunner(channel.webhook_app(urlsplit(webhook_url).path or "/", secret))
+            await runner.setup()
+            await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+            await channel.bot.set_webhook(
+                webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+            logger.info("webhook server listening on %s", listen)
+            await stop.wait()
+        else:
+            polling = asyncio.create_task(channel.poll())
+            await asyncio.wait(
+                [polling, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+    finally:
+        processor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await processor
+        if runner is not None:
+            await runner.cleanup()
+        await channel.close()

@@ -1,0 +1,87 @@
+"""Fixtures: the sandbox on loopback, and the bot's Telegram channel talking to it."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession
+
+from bot.app import Core
+from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import SandboxConfig, running
+
+TOKEN = "424242:AAH" + "t" * 32
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Return sandbox limits; flood limits are off unless a test turns them on."""
+    return SandboxConfig(bot_per_second=0, private_per_second=0, group_per_minute=0, seed=1)
+
+
+@pytest.fixture
+async def sandbox_url(sandbox_config: SandboxConfig) -> AsyncIterator[str]:
+    """Run the Bot API emulator on a free loopback port."""
+    async with running(sandbox_config) as url:
+        yield url
+
+
+@pytest.fixture
+async def users(sandbox_url: str) -> AsyncIterator[SandboxClient]:
+    """Return the control client that plays the Telegram users."""
+    async with ClientSession() as http:
+        yield SandboxClient(sandbox_url, TOKEN, session=http)
+
+
+@pytest.fixture
+async def channel(core: Core, sandbox_url: str) -> AsyncIterator[TelegramChannel]:
+    """Build the Telegram channel against the sandbox, without starting to poll."""
+    built = TelegramChannel(core, token=TOKEN, api_base=sandbox_url, concurrency=4)
+    await built.start()
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def polling(channel: TelegramChannel) -> AsyncIterator[TelegramChannel]:
+    """Run long polling and the inbox processor for the test."""
+    tasks = [asyncio.create_task(channel.poll()), asyncio.create_task(channel.processor.run())]
+    yield channel
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class TelegramUser:
+    """A Telegram user in a private chat with the bot."""
+
+    def __init__(self, users: SandboxClient, user_id: int, name: str = "Nguyễn Văn An") -> None:
+        self.users = users
+        self.user_id = user_id
+        self.name = name
+        self.seen = 0
+
+    async def say(self, text: str, expect: int = 1) -> list[dict[str, Any]]:
+        """Send text and return the `expect` messages the bot answers with."""
+        await self.users.send_text(self.user_id, text, first_name=self.name)
+        return await self.replies(expect)
+
+    async def tap(self, data: str, expect: int = 1) -> list[dict[str, Any]]:
+        """Press a button of the bot's last keyboard (any data: forged payloads too)."""
+        sent = await self.users.messages(self.user_id)
+        with_keyboard = [m for m in sent if m.get("reply_markup")]
+        message_id = with_keyboard[-1]["message_id"] if with_keyboard else sent[-1]["message_id"]
+        await self.users.press(self.user_id, self.user_id, message_id, data)
+        return await self.replies(expect)
+
+    async def replies(self, expect: int) -> list[dict[str, Any]]:
+        """Wait for `expect` new messages from the bot and return them."""
+        sent = await self.users.messages(self.user_id, min_count=self.seen + expect, timeout=10)
+        assert len(sent) >= self.seen + expect, f"bot sent {sent[self.seen :]}"
+        new, self.seen = sent[self.seen :], len(sent)
+        return new

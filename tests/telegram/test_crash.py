@@ -1,0 +1,90 @@
+"""SIGKILL while updates arrive: after a restart every update is processed exactly once."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.app import Core
+from bot.sandbox.client import SandboxClient
+from storage.models import ConversationState, InboxUpdate, Initiative, Member, ProcessedUpdate
+from tests.conftest import DEMO_CODE
+from tests.telegram.conftest import TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+CHATS = 50
+SCRIPT = [f"/start {DEMO_CODE}", "1", "1", "/new"]  # 4 updates a chat, order matters
+
+
+def start_bot(database_url: str, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
+    """Start `initiative-bot run` (long polling) against the sandbox."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": sandbox_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], env=env, stdout=out, stderr=out, cwd=log.parent
+        )
+
+
+def processed(core: Core) -> int:
+    with Session(core.engine) as session:
+        return int(session.exec(select(func.count()).select_from(ProcessedUpdate)).one())
+
+
+async def wait_until(check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):  # type: ignore[arg-type]
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
+    core: Core, unit_id: int, users: SandboxClient, sandbox_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "bot.log"
+    bot = start_bot(core.settings.database_url, sandbox_url, log)
+    try:
+        for line in SCRIPT:
+            for chat in range(CHATS):
+                await users.send_text(9000 + chat, line, first_name=f"Công nhân {chat}")
+        await wait_until(lambda: processed(core) >= 40, timeout=60)
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(timeout=30)
+    killed_at = processed(core)
+    print(f"\nSIGKILL after {killed_at} of {CHATS * len(SCRIPT)} updates were processed")
+    assert killed_at < CHATS * len(SCRIPT), "the kill came too late to test anything"
+
+    bot = start_bot(core.settings.database_url, sandbox_url, log)
+    try:
+        await wait_until(lambda: processed(core) >= CHATS * len(SCRIPT), timeout=120)
+        await wait_until(lambda: inbox_empty(core), timeout=30)
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+    assert "Traceback" not in log.read_text("utf-8", errors="replace")
+    with Session(core.engine) as session:
+        assert processed(core) == CHATS * len(SCRIPT)
+        members = session.exec(select(Member)).all()
+        assert len(members) == CHATS and {m.language for m in members} == {"vi"}
+        drafts = session.exec(select(Initiative)).all()
+        assert len(drafts) == CHATS
+        assert len({d.submitter_id for d in drafts}) == CHATS
+        steps = [s.step for s in session.exec(select(ConversationState)).all()]
+        assert steps == ["wizard.title"] * CHATS
+
+
+def inbox_empty(core: Core) -> bool:
+    with Session(core.engine) as session:
+        return session.exec(select(InboxUpdate)).first() is None
