@@ -21,6 +21,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.app import Core
 from bot.channels.inbox import InboxProcessor
@@ -82,7 +83,11 @@ class TelegramChannel:
         """Write raw updates to the inbox in one transaction."""
         rows = []
         for payload in updates:
-            update = Update.model_validate(payload, context={"bot": self.bot})
+            try:
+                update = Update.model_validate(payload, context={"bot": self.bot})
+            except ValidationError:
+                logger.warning("dropped an update that is not a valid Telegram update")
+                continue
             chat_id = chat_of(update)
             if chat_id is not None:
                 rows.append((update.update_id, chat_id, payload))
