@@ -54,7 +54,8 @@ async def test_text_over_4096_characters_is_too_long(api: BotApi) -> None:
 
 async def test_markup_does_not_count_toward_the_length(api: BotApi) -> None:
     text = "<b>" + "x" * 4096 + "</b>"
-    await api.result("sendMessage", chat_id=USER, text=text, parse_mode="HTML")
+    sent = await api.result("sendMessage", chat_id=USER, text=text, parse_mode="HTML")
+    assert sent["text"] == "x" * 4096
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<b></b>"])
