@@ -36,8 +36,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front so two writers never deadlock on an upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front so two never deadlock on an upgrade;
+        # readers (see `reading`) must not queue behind them.
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -46,6 +48,14 @@ def make_engine(url: str) -> Engine:
 def transaction(engine: Engine) -> Iterator[Session]:
     """Open a session whose work commits together or not at all."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """Open a session for reads only (on SQLite it does not take the write lock)."""
+    bind = engine.execution_options(read_only=True)
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
 
 

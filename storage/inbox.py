@@ -50,14 +50,17 @@ def pending_chats(*, session: Session, channel: str, limit: int) -> list[str]:
     return [chat_id for chat_id, _ in session.exec(query).all()]
 
 
-def next_for_chat(*, session: Session, channel: str, chat_id: str) -> InboxUpdate | None:
-    """Return a chat's oldest waiting update."""
+def next_for_chat(
+    *, session: Session, channel: str, chat_id: str, limit: int = 20
+) -> Sequence[InboxUpdate]:
+    """Return a chat's oldest waiting updates, in order."""
     query = (
         select(InboxUpdate)
         .where(InboxUpdate.channel == channel, InboxUpdate.chat_id == chat_id)
         .order_by(col(InboxUpdate.seq))
+        .limit(limit)
     )
-    return session.exec(query).first()
+    return session.exec(query).all()
 
 
 def forget(*, session: Session, channel: str, update_id: str) -> None:

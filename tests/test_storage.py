@@ -1,5 +1,6 @@
 """The schema Alembic builds is the schema the models describe, on both databases."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from alembic.autogenerate import compare_metadata
@@ -7,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from storage.db import make_engine, transaction
+from storage.db import make_engine, reading, transaction, upgrade
 from storage.models import Initiative, Unit
 
 
@@ -49,3 +50,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object) -> None:
+    url = f"sqlite:///{tmp_path}/locks.db"
+    upgrade(url)
+    writer, reader = make_engine(url), make_engine(url)
+    with transaction(writer) as session:
+        session.add(Unit(name="A", kind="workshop", path="/1/", created_at=datetime.now(UTC)))
+        session.flush()  # the writer now holds SQLite's write lock
+        started = time.monotonic()
+        with reading(reader) as other:
+            assert other.exec(select(Unit)).all() == []
+        assert time.monotonic() - started < 1
+    writer.dispose()
+    reader.dispose()

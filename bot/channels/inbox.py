@@ -8,7 +8,7 @@ from contextlib import suppress
 from sqlalchemy import Engine
 
 from storage import inbox
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import InboxUpdate
 
 logger = logging.getLogger(__name__)
@@ -42,20 +42,24 @@ class InboxProcessor:
                     for chat_id in chats:
                         if chat_id not in self.active and len(self.active) < self.concurrency:
                             self.active[chat_id] = asyncio.create_task(self._drain(chat_id))
+                # Not wait_for: on 3.11 it can swallow a cancel that races with the event.
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), timeout=0.5)
+                    async with asyncio.timeout(0.5):
+                        await self.wakeup.wait()
         finally:
             for task in self.active.values():
                 task.cancel()
             await asyncio.gather(*self.active.values(), return_exceptions=True)
 
     def _pending(self, limit: int) -> list[str]:
-        with transaction(self.engine) as session:
+        with reading(self.engine) as session:
             return inbox.pending_chats(session=session, channel=self.channel, limit=limit)
 
-    def _next(self, chat_id: str) -> InboxUpdate | None:
-        with transaction(self.engine) as session:
-            return inbox.next_for_chat(session=session, channel=self.channel, chat_id=chat_id)
+    def _next(self, chat_id: str) -> list[InboxUpdate]:
+        with reading(self.engine) as session:
+            return list(
+                inbox.next_for_chat(session=session, channel=self.channel, chat_id=chat_id)
+            )
 
     def _failed(self, update: InboxUpdate) -> None:
         with transaction(self.engine) as session:
@@ -71,10 +75,12 @@ class InboxProcessor:
 
     async def _drain(self, chat_id: str) -> None:
         try:
-            while (update := await asyncio.to_thread(self._next, chat_id)) is not None:
-                if not await self.handle(update):
-                    await asyncio.to_thread(self._failed, update)
-                    await asyncio.sleep(0.2 * (update.attempts + 1))
+            while updates := await asyncio.to_thread(self._next, chat_id):
+                for update in updates:
+                    if not await self.handle(update):
+                        await asyncio.to_thread(self._failed, update)
+                        await asyncio.sleep(0.2 * (update.attempts + 1))
+                        break  # read the chat again: the order must hold
         except Exception:
             logger.exception("draining a chat failed")
         finally:

@@ -139,23 +139,28 @@ class TelegramChannel:
         return app
 
     async def _process(self, row: InboxUpdate) -> bool:
-        """Feed one stored update through aiogram's dispatcher; False means try again."""
+        """Feed one stored update through aiogram's dispatcher; False means try again.
+
+        The core removes the row in the transaction that processes it; an update the
+        core never sees (not for this bot, or no handler) is removed here.
+        """
         update = Update.model_validate(row.payload, context={"bot": self.bot})
         result = await self.dispatcher.feed_update(self.bot, update)
         if result is False:
             return False
-        await asyncio.to_thread(self._forget, row)
+        if result is not True:
+            await asyncio.to_thread(self._forget, row)
         return True
 
     def _forget(self, row: InboxUpdate) -> None:
         with transaction(self.core.engine) as session:
             inbox.forget(session=session, channel=row.channel, update_id=row.update_id)
 
-    async def _on_message(self, message: Message, event_update: Update) -> bool:
+    async def _on_message(self, message: Message, event_update: Update) -> bool | None:
         """Handle a message: translate, run the core, send the replies."""
         return await self._run(to_incoming(event_update, self.username))
 
-    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> bool:
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> bool | None:
         """Handle a button press; always stop the button's spinner."""
         try:
             await query.answer()
@@ -163,12 +168,13 @@ class TelegramChannel:
             logger.info("callback query %s too old to answer", query.id)
         return await self._run(to_incoming(event_update, self.username))
 
-    async def _run(self, incoming: Incoming | None) -> bool:
+    async def _run(self, incoming: Incoming | None) -> bool | None:
+        """Run the core; None when the update was not for it, False when it failed."""
         if incoming is None:
-            return True
+            return None
         response = await asyncio.to_thread(self.core.dispatcher.handle, incoming)
         if response is None:
-            return True
+            return True  # a duplicate: the core already removed it from the inbox
         await self.send(int(incoming.chat_id), response)
         return not response.failed
 
