@@ -144,3 +144,13 @@ async def test_webhook_checks_the_secret_and_processes_a_redelivery_once(
     finally:
         processor.cancel()
         await runner.cleanup()
+
+
+async def test_polling_survives_server_errors_from_get_updates(
+    core: Core, unit_id: int, polling: TelegramChannel, users: SandboxClient
+) -> None:
+    await users.inject_error("getUpdates", 500, count=2)
+    user = TelegramUser(users, 9101)
+    assert "Tiếng Việt" in str((await user.say(f"/start {DEMO_CODE}"))[0]["reply_markup"])
+    # The two failing getUpdates calls come after that answer; the bot must poll on.
+    assert len(await user.say("1", expect=2)) == 2

@@ -18,6 +18,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
 from aiohttp import web
@@ -105,8 +106,8 @@ class TelegramChannel:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
                 )
-            except TelegramNetworkError:
-                logger.warning("getUpdates failed; retrying")
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter):
+                logger.warning("getUpdates failed; retrying in a second")
                 await asyncio.sleep(1)
                 continue
             if not updates:
