@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.sandbox.limits import Limits
 from bot.sandbox.server import SandboxConfig, running
 
 START_TIMEOUT = 60.0
@@ -20,7 +21,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 async def serve() -> None:
     """Serve the sandbox and print its URL; return when standard input closes."""
-    config = SandboxConfig(bot_per_second=0, private_per_second=0, group_per_minute=0)
+    config = SandboxConfig(Limits(bot_per_second=0, private_per_second=0, group_per_minute=0))
     async with running(config) as url:
         print(url, flush=True)
         await asyncio.to_thread(sys.stdin.read)

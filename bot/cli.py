@@ -101,8 +101,9 @@ def sandbox(
     per_second: int = typer.Option(30, "--per-second", help="Messages per second per bot."),
 ) -> None:
     """Run the local Telegram Bot API emulator (no Telegram needed)."""
+    from bot.sandbox.limits import Limits
     from bot.sandbox.server import SandboxConfig, serve
 
     logging.getLogger("bot.sandbox").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(host, port, SandboxConfig(bot_per_second=per_second)))
+        asyncio.run(serve(host, port, SandboxConfig(Limits(bot_per_second=per_second))))

@@ -5,7 +5,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
@@ -22,30 +22,14 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 @dataclass
 class SandboxConfig:
-    """Limits and timings of the sandbox; rates of 0 switch a limit off."""
+    """Limits and timings of the sandbox (a rate limit of 0 is switched off)."""
 
-    bot_per_second: int = 30
-    private_per_second: int = 1
-    group_per_minute: int = 20
-    text_max: int = 4096
-    caption_max: int = 1024
-    callback_data_max: int = 64
+    limits: Limits = field(default_factory=Limits)
     webhook_first_delay: float = 0.2
     webhook_max_delay: float = 5.0
     webhook_timeout: float = 10.0
     long_poll_max: float = 50.0
     seed: int | None = None
-
-    def limits(self) -> Limits:
-        """Return the rate and size limits as the rate limiter takes them."""
-        return Limits(
-            bot_per_second=self.bot_per_second,
-            private_per_second=self.private_per_second,
-            group_per_minute=self.group_per_minute,
-            text_max=self.text_max,
-            caption_max=self.caption_max,
-            callback_data_max=self.callback_data_max,
-        )
 
 
 def build_app(
@@ -56,7 +40,7 @@ def build_app(
 ) -> web.Application:
     """Assemble the world, webhook delivery and routes into an application."""
     settings = settings or SandboxConfig()
-    world = World(settings.limits(), clock=clock, wall_clock=wall_clock, seed=settings.seed)
+    world = World(replace(settings.limits), clock=clock, wall_clock=wall_clock, seed=settings.seed)
     world.long_poll_max = settings.long_poll_max
     webhooks = WebhookDeliverer(
         world,

@@ -11,6 +11,7 @@ from aiohttp import ClientSession
 from bot.app import Core
 from bot.channels.telegram.aiogram_driver import TelegramChannel
 from bot.sandbox.client import SandboxClient
+from bot.sandbox.limits import Limits
 from bot.sandbox.server import SandboxConfig, running
 
 TOKEN = "424242:AAH" + "t" * 32
@@ -19,7 +20,9 @@ TOKEN = "424242:AAH" + "t" * 32
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     """Return sandbox limits; flood limits are off unless a test turns them on."""
-    return SandboxConfig(bot_per_second=0, private_per_second=0, group_per_minute=0, seed=1)
+    return SandboxConfig(
+        Limits(bot_per_second=0, private_per_second=0, group_per_minute=0), seed=1
+    )
 
 
 @pytest.fixture

@@ -94,12 +94,16 @@ async def test_a_blocked_user_does_not_stop_the_bot(
     core: Core, unit_id: int, polling: TelegramChannel, users: SandboxClient
 ) -> None:
     await users.inject_error("sendMessage", 403, count=1)
-    blocked = TelegramUser(users, 7001)
-    await users.send_text(blocked.user_id, f"/start {DEMO_CODE}", first_name="A")
+    await users.send_text(7001, f"/start {DEMO_CODE}", first_name="A")
+    deadline = asyncio.get_running_loop().time() + 10
+    while not any(c.get("error_code") == 403 for c in await users.calls("sendMessage")):
+        assert asyncio.get_running_loop().time() < deadline, "the 403 was never answered"
+        await asyncio.sleep(0.05)
     other = TelegramUser(users, 7002)
     await other.say(f"/start {DEMO_CODE}")
     with Session(core.engine) as session:
         assert len(session.exec(select(ProcessedUpdate)).all()) == 2
+    assert await users.messages(7001) == []
 
 
 async def test_webhook_checks_the_secret_and_processes_a_redelivery_once(
