@@ -46,6 +46,12 @@ def peek(ctx: Context) -> Initiative | None:
     return ctx.session.get(Initiative, initiative_id) if isinstance(initiative_id, int) else None
 
 
+def resume_step(initiative: Initiative) -> str:
+    """Return where a draft resumes: its first unanswered question, else the summary."""
+    missing = initiatives.missing_core(initiative)
+    return f"wizard.{missing}" if missing else "wizard.summary"
+
+
 def advance(ctx: Context, default: str) -> str:
     """Return the next step: back to the summary when editing one field, else `default`."""
     back_to = wizard_data(ctx).get("return")

@@ -3,7 +3,7 @@
 from bot.messages import Lines, Reply, t
 from handlers.cards import initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
-from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question
+from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
 from handlers.labels import STATUS_LABELS
 from services import initiatives
 from storage import initiatives as store
@@ -49,8 +49,7 @@ def on_pick(ctx: Context) -> Outcome:
         return end(t("my.card", card=initiative_card(session=ctx.session, initiative=initiative)))
     if initiative.status == initiatives.DRAFT:
         begin(ctx, initiative, DRAFT_MODE)
-        missing = initiatives.missing_core(initiative)
-        return goto(f"wizard.{missing}" if missing else "wizard.summary")
+        return goto(resume_step(initiative))
     if initiative.status in initiatives.AMENDABLE:
         if store.draft_of(session=ctx.session, member_id=member(ctx).id or 0):
             return end(t("my.finish_draft_first"))

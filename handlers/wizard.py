@@ -14,6 +14,7 @@ from handlers.draft import (
     member,
     peek,
     question,
+    resume_step,
     wizard_data,
 )
 from services import initiatives
@@ -54,8 +55,7 @@ def resume(ctx: Context) -> Outcome:
     if draft is None:
         return end(t("wizard.nothing_to_continue"))
     begin(ctx, draft, DRAFT_MODE)
-    missing = initiatives.missing_core(draft)
-    return goto(f"wizard.{missing}" if missing else "wizard.summary", Reply(t("common.resume")))
+    return goto(resume_step(draft), Reply(t("common.resume")))
 
 
 def on_draft_exists(ctx: Context) -> Outcome:
@@ -65,8 +65,7 @@ def on_draft_exists(ctx: Context) -> Outcome:
         return start(ctx)
     begin(ctx, draft, DRAFT_MODE)
     if ctx.choice == "draft:continue":
-        missing = initiatives.missing_core(draft)
-        return goto(f"wizard.{missing}" if missing else "wizard.summary")
+        return goto(resume_step(draft))
     initiatives.discard(session=ctx.session, member=member(ctx), initiative=draft)
     return start(ctx)
 

@@ -70,15 +70,3 @@ def forget(*, session: Session, channel: str, update_id: str) -> None:
             col(InboxUpdate.channel) == channel, col(InboxUpdate.update_id) == update_id
         )
     )
-
-
-def count(*, session: Session, channel: str) -> int:
-    """Return how many updates wait in the inbox."""
-    query = select(func.count()).select_from(InboxUpdate).where(InboxUpdate.channel == channel)
-    return int(session.exec(query).one())
-
-
-def waiting(*, session: Session, channel: str) -> Sequence[InboxUpdate]:
-    """Return every waiting update, oldest first."""
-    query = select(InboxUpdate).where(InboxUpdate.channel == channel)
-    return session.exec(query.order_by(col(InboxUpdate.seq))).all()

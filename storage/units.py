@@ -22,11 +22,6 @@ def all_units(*, session: Session) -> Sequence[Unit]:
     return session.exec(select(Unit).order_by(col(Unit.path))).all()
 
 
-def units_in_subtree(*, session: Session, path: str) -> Sequence[Unit]:
-    """Return a unit and all its descendants, given the unit's path."""
-    return session.exec(select(Unit).where(col(Unit.path).startswith(path))).all()
-
-
 def invite_by_code(*, session: Session, code: str) -> InviteCode | None:
     """Return the invite code row with this code."""
     return session.exec(select(InviteCode).where(InviteCode.code == code)).first()
