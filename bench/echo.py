@@ -1,8 +1,11 @@
-"""The baseline: a bare aiogram echo bot, long-polling the same Bot API server."""
+"""The baseline: a bare aiogram echo bot, long-polling the same Bot API server.
+
+`python -m bench.echo API_BASE TOKEN` prints `ready` once polling runs and stops on SIGTERM.
+"""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+import sys
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -22,28 +25,23 @@ def echo_router() -> Router:
     return router
 
 
-@asynccontextmanager
-async def echo_bot(api_base: str, token: str) -> AsyncIterator[None]:
-    """Run the echo bot with aiogram's own polling while the block runs."""
+async def main(api_base: str, token: str) -> None:
+    """Poll with aiogram's own loop until SIGTERM."""
     bot = Bot(token=token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)))
     dispatcher = Dispatcher()
     dispatcher.include_router(echo_router())
-    started = asyncio.Event()
 
     async def on_startup() -> None:
-        started.set()
+        print("ready", flush=True)
 
     dispatcher.startup.register(on_startup)
     polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
-    waiting = asyncio.create_task(started.wait())
-    try:
-        await asyncio.wait([polling, waiting], return_when=asyncio.FIRST_COMPLETED)
-        waiting.cancel()
-        if polling.done():
-            polling.result()  # raises why polling stopped
-            raise RuntimeError("the echo bot stopped polling before it started")
-        yield
-    finally:
-        if not polling.done():
-            await dispatcher.stop_polling()
-        await polling
+    loop = asyncio.get_running_loop()
+    stop = dispatcher.stop_polling
+    loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(stop()))
+    await polling
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

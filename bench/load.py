@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
+from bench.processes import cpu_seconds
 from bot.sandbox.client import SandboxClient
 
 NAME = "Nguyễn Văn An"
@@ -56,6 +57,12 @@ class Result:
 
     seconds: float
     latencies: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # of the bot's process, while measured
+
+    @property
+    def cpu_ms(self) -> float:
+        """Return the bot's CPU milliseconds per answered update."""
+        return 1000 * self.cpu_seconds / len(self.latencies)
 
     @property
     def rate(self) -> float:
@@ -68,8 +75,11 @@ class Result:
         return 1000 * ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def measure(chats: Sequence[Chat], messages: int) -> Result:
-    """Warm every chat up with one message, then time `messages` split over the chats."""
+async def measure(chats: Sequence[Chat], messages: int, pid: int) -> Result:
+    """Warm every chat up with one message, then time `messages` split over the chats.
+
+    The result also holds the CPU time the bot's process (`pid`) spent on the timed part.
+    """
     await asyncio.gather(*(chat.step() for chat in chats))
     per_chat = max(1, messages // len(chats))
     latencies: list[float] = []
@@ -80,6 +90,8 @@ async def measure(chats: Sequence[Chat], messages: int) -> Result:
             await chat.step()
             latencies.append(perf_counter() - started)
 
+    cpu = cpu_seconds(pid)
     started = perf_counter()
     await asyncio.gather(*(converse(chat) for chat in chats))
-    return Result(seconds=perf_counter() - started, latencies=latencies)
+    seconds = perf_counter() - started
+    return Result(seconds=seconds, latencies=latencies, cpu_seconds=cpu_seconds(pid) - cpu)

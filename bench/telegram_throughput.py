@@ -4,10 +4,10 @@ Run from the project directory:
 
     .venv/bin/python -m bench.telegram_throughput [--messages 600] [--backends sqlite,postgresql]
 
-For each database backend one sandbox (in a child process, so its CPU time is not the
-bots') serves a bare aiogram echo bot and our bot side by side; for 1, 10 and 100
+For each database backend one sandbox serves a bare aiogram echo bot and our bot
+(`initiative-bot run`) side by side, each in its own process; for 1, 10 and 100
 concurrent chats each bot answers the same texts, one message at a time per chat, and
-the table shows updates/s and p50/p99 latency of both.
+the table shows updates/s, p50/p99 latency and CPU time per update of both.
 """
 
 import argparse
@@ -24,11 +24,9 @@ from aiohttp import ClientSession, TCPConnector
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.echo import echo_bot
 from bench.load import STEADY, Chat, Result, measure
-from bench.sandbox_process import sandbox_process
-from bot.app import Core, build
-from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bench.processes import child, sandbox_process
+from bot.app import build
 from bot.config import Settings
 from bot.dispatcher import utc_now
 from bot.sandbox.client import SandboxClient
@@ -64,8 +62,8 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def prepare_core(url: str, workdir: Path) -> tuple[Core, str]:
-    """Migrate the database, build the core and create a workshop; return its invite code."""
+def prepare(url: str, workdir: Path) -> str:
+    """Migrate the database and create a workshop; return its invite code."""
     settings = Settings(_env_file=None, database_url=url, files_dir=workdir / "files")
     core = build(settings)
     now = utc_now()
@@ -78,36 +76,24 @@ def prepare_core(url: str, workdir: Path) -> tuple[Core, str]:
         )
         units.revoke_invites(session=session, unit=shop, now=now)
         code = units.issue_invite(session=session, unit=shop, now=now).code
-    return core, code
+    core.engine.dispose()
+    return code
 
 
 @contextlib.asynccontextmanager
-async def our_bot(core: Core, api_base: str) -> AsyncIterator[TelegramChannel]:
-    """Run our Telegram channel (polling and the inbox processor) while the block runs."""
-    channel = TelegramChannel(
-        core, token=BOT_TOKEN, api_base=api_base, concurrency=core.settings.telegram_concurrency
-    )
-    await channel.start()
-    tasks = [asyncio.create_task(channel.poll()), asyncio.create_task(channel.processor.run())]
-    try:
-        yield channel
-    finally:
-        for task in tasks:
-            await stop(task)
-        await channel.close()
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    """Cancel a task until it ends.
-
-    On Python 3.11 `asyncio.wait_for` can swallow a cancellation that arrives just as the
-    awaited event is set, which `InboxProcessor.run` would survive; so cancel again.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait([task], timeout=1.0)
-    if not task.cancelled():
-        task.result()  # a task that failed on its own: show why
+async def bots(sandbox: str, url: str, workdir: Path) -> AsyncIterator[tuple[int, int]]:
+    """Run the echo bot and `initiative-bot run` in child processes; yield their pids."""
+    env = {
+        "DATABASE_URL": url,
+        "FILES_DIR": str(workdir / "files"),
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE": sandbox,
+    }
+    async with (
+        child("-m", "bench.echo", sandbox, ECHO_TOKEN) as (echo, _),
+        child("-m", "bot", "run", env=env, ready=False) as (ours, _),
+    ):
+        yield echo.pid, ours.pid
 
 
 async def join(chat: Chat, code: str) -> None:
@@ -124,22 +110,15 @@ async def run_backend(backend: str, messages: int) -> list[Row]:
         tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp,
         database(backend, Path(tmp)) as url,
     ):
-        core, code = await asyncio.to_thread(prepare_core, url, Path(tmp))
-        try:
-            async with sandbox_process() as sandbox:
-                return await compare(core, code, sandbox, messages)
-        finally:
-            core.engine.dispose()
+        code = await asyncio.to_thread(prepare, url, Path(tmp))
+        async with sandbox_process() as sandbox, bots(sandbox, url, Path(tmp)) as pids:
+            return await compare(code, sandbox, pids, messages)
 
 
-async def compare(core: Core, code: str, sandbox: str, messages: int) -> list[Row]:
-    """Run the echo bot and ours on one sandbox; time each for every chat count."""
+async def compare(code: str, sandbox: str, pids: tuple[int, int], messages: int) -> list[Row]:
+    """Time the echo bot and ours on one sandbox for every chat count."""
     top = max(CHAT_COUNTS)
-    async with (
-        ClientSession(connector=TCPConnector(limit=0)) as http,
-        echo_bot(sandbox, ECHO_TOKEN),
-        our_bot(core, sandbox),
-    ):
+    async with ClientSession(connector=TCPConnector(limit=0)) as http:
         echo_users = SandboxClient(sandbox, ECHO_TOKEN, session=http)
         echo_expected = {text: text for text in STEADY}
         echo_chats = [Chat(echo_users, 10_001 + i, echo_expected) for i in range(top)]
@@ -149,8 +128,8 @@ async def compare(core: Core, code: str, sandbox: str, messages: int) -> list[Ro
         await asyncio.gather(*(join(chat, code) for chat in bot_chats))
         rows = []
         for count in CHAT_COUNTS:
-            echo = await measure(echo_chats[:count], messages)
-            ours = await measure(bot_chats[:count], messages)
+            echo = await measure(echo_chats[:count], messages, pids[0])
+            ours = await measure(bot_chats[:count], messages, pids[1])
             rows.append((count, echo, ours))
         return rows
 
@@ -162,9 +141,11 @@ def table(title: str, rows: Sequence[Row]) -> str:
         "echo upd/s",
         "echo p50 ms",
         "echo p99 ms",
+        "echo CPU ms/upd",
         "bot upd/s",
         "bot p50 ms",
         "bot p99 ms",
+        "bot CPU ms/upd",
         "bot/echo",
         f"target ≥ {TARGET}",
     )
@@ -177,9 +158,11 @@ def table(title: str, rows: Sequence[Row]) -> str:
                 f"{echo.rate:.1f}",
                 f"{echo.percentile_ms(0.5):.1f}",
                 f"{echo.percentile_ms(0.99):.1f}",
+                f"{echo.cpu_ms:.2f}",
                 f"{ours.rate:.1f}",
                 f"{ours.percentile_ms(0.5):.1f}",
                 f"{ours.percentile_ms(0.99):.1f}",
+                f"{ours.cpu_ms:.2f}",
                 f"{ratio:.2f}",
                 "ok" if ratio >= TARGET else "MISSED",
             )

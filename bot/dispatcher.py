@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -82,17 +82,14 @@ class Dispatcher:
             with transaction(self.engine) as session:
                 now = self.clock()
                 if incoming.update_id is not None:
-                    if session.get(ProcessedUpdate, (incoming.channel, incoming.update_id)):
-                        raise _Duplicate
-                    session.add(
-                        ProcessedUpdate(
-                            channel=incoming.channel,
-                            update_id=incoming.update_id,
-                            processed_at=now,
-                        )
-                    )
                     try:
-                        session.flush()
+                        session.execute(
+                            insert(ProcessedUpdate).values(
+                                channel=incoming.channel,
+                                update_id=incoming.update_id,
+                                processed_at=now,
+                            )
+                        )
                     except IntegrityError as exc:
                         raise _Duplicate from exc
                     inbox.forget(

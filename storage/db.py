@@ -1,9 +1,11 @@
 """Engines, sessions and migrations."""
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
 
 
 def make_engine(url: str) -> Engine:
@@ -22,6 +25,7 @@ def make_engine(url: str) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    _WRITE_LOCKS[engine] = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -46,8 +50,16 @@ def make_engine(url: str) -> Engine:
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """Open a session whose work commits together or not at all."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    """Open a session whose work commits together or not at all.
+
+    On SQLite the threads of one process take turns here instead of in SQLite's busy
+    handler, which sleeps for up to 100 ms at a time while it waits for the lock.
+    """
+    with (
+        _WRITE_LOCKS.get(engine) or nullcontext(),
+        Session(engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
         yield session
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select, update
 
 from storage.models import InboxUpdate
 
@@ -38,29 +38,26 @@ def store(
     session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
 
 
-def pending_chats(*, session: Session, channel: str, limit: int) -> list[str]:
-    """Return the chats that have waiting updates, the longest waiting first."""
-    query = (
-        select(InboxUpdate.chat_id, func.min(InboxUpdate.seq).label("first"))
-        .where(InboxUpdate.channel == channel)
-        .group_by(col(InboxUpdate.chat_id))
-        .order_by("first")
-        .limit(limit)
-    )
-    return [chat_id for chat_id, _ in session.exec(query).all()]
-
-
-def next_for_chat(
-    *, session: Session, channel: str, chat_id: str, limit: int = 20
-) -> Sequence[InboxUpdate]:
-    """Return a chat's oldest waiting updates, in order."""
+def oldest(*, session: Session, channel: str, limit: int) -> Sequence[InboxUpdate]:
+    """Return the channel's oldest waiting updates, in the order they arrived."""
     query = (
         select(InboxUpdate)
-        .where(InboxUpdate.channel == channel, InboxUpdate.chat_id == chat_id)
+        .where(InboxUpdate.channel == channel)
         .order_by(col(InboxUpdate.seq))
         .limit(limit)
     )
     return session.exec(query).all()
+
+
+def record_failure(*, session: Session, channel: str, update_id: str, drop: bool) -> None:
+    """Count a failed attempt at an update; with `drop`, remove it instead."""
+    match = (col(InboxUpdate.channel) == channel, col(InboxUpdate.update_id) == update_id)
+    if drop:
+        session.execute(delete(InboxUpdate).where(*match))
+    else:
+        session.execute(
+            update(InboxUpdate).where(*match).values(attempts=col(InboxUpdate.attempts) + 1)
+        )
 
 
 def forget(*, session: Session, channel: str, update_id: str) -> None:

@@ -1,19 +1,40 @@
-"""Process stored updates: one chat's updates in order, different chats concurrently."""
+"""Process stored updates: one chat's updates in order, different chats concurrently.
+
+Every update is in the inbox table before it reaches the processor, so memory only
+holds a working copy: a channel hands over what it has just stored, and on start
+(or after a backlog too big to hold) the processor reads the table in pages.
+"""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
 from storage import inbox
 from storage.db import reading, transaction
-from storage.models import InboxUpdate
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
-Handle = Callable[[InboxUpdate], Awaitable[bool]]
+PAGE = 5000
+
+
+@dataclass
+class Queued:
+    """A stored update waiting in memory; `parsed` is the channel's own object, if any."""
+
+    update_id: str
+    chat_id: str
+    seq: int
+    payload: dict[str, Any]
+    parsed: Any = None
+    attempts: int = 0
+
+
+Handle = Callable[[Queued], Awaitable[bool]]
 
 
 class InboxProcessor:
@@ -24,65 +45,93 @@ class InboxProcessor:
         self.channel = channel
         self.handle = handle
         self.concurrency = concurrency
+        # Chats in the order their oldest waiting update arrived.
+        self.queues: dict[str, deque[Queued]] = {}
+        self.known: set[str] = set()
         self.active: dict[str, asyncio.Task[None]] = {}
         self.wakeup = asyncio.Event()
+        # True while the table may hold updates that are not in memory: then the table,
+        # not what channels hand over, decides the order.
+        self.backlog = True
 
-    def notify(self) -> None:
-        """Tell the processor that new updates were stored."""
+    def submit(self, items: Iterable[Queued]) -> None:
+        """Take updates that were just stored in the inbox table."""
+        if not self.backlog:
+            self._enqueue(items)
         self.wakeup.set()
+
+    def _enqueue(self, items: Iterable[Queued]) -> None:
+        for item in items:
+            if item.update_id in self.known:
+                continue
+            self.known.add(item.update_id)
+            queue = self.queues.setdefault(item.chat_id, deque())
+            queue.append(item)
+            if len(queue) > 1 and queue[-2].seq > item.seq:
+                self.queues[item.chat_id] = deque(sorted(queue, key=lambda q: q.seq))
 
     async def run(self) -> None:
         """Start a drain task per waiting chat until cancelled."""
         try:
             while True:
                 self.wakeup.clear()
-                free = self.concurrency - len(self.active)
-                if free > 0:
-                    chats = await asyncio.to_thread(self._pending, free + len(self.active))
-                    for chat_id in chats:
-                        if chat_id not in self.active and len(self.active) < self.concurrency:
-                            self.active[chat_id] = asyncio.create_task(self._drain(chat_id))
-                # Not wait_for: on 3.11 it can swallow a cancel that races with the event.
-                with suppress(TimeoutError):
-                    async with asyncio.timeout(0.5):
-                        await self.wakeup.wait()
+                if self.backlog and not self.queues and not self.active:
+                    rows = await asyncio.to_thread(self._load)
+                    self.backlog = len(rows) == PAGE
+                    self._enqueue(rows)
+                for chat_id in list(self.queues):
+                    if len(self.active) >= self.concurrency:
+                        break
+                    if chat_id not in self.active:
+                        self.active[chat_id] = asyncio.create_task(self._drain(chat_id))
+                if self.backlog and not self.queues and not self.active:
+                    continue
+                await self.wakeup.wait()
         finally:
             for task in self.active.values():
                 task.cancel()
             await asyncio.gather(*self.active.values(), return_exceptions=True)
 
-    def _pending(self, limit: int) -> list[str]:
+    def _load(self) -> list[Queued]:
         with reading(self.engine) as session:
-            return inbox.pending_chats(session=session, channel=self.channel, limit=limit)
+            rows = inbox.oldest(session=session, channel=self.channel, limit=PAGE)
+            return [
+                Queued(r.update_id, r.chat_id, r.seq, r.payload, attempts=r.attempts) for r in rows
+            ]
 
-    def _next(self, chat_id: str) -> list[InboxUpdate]:
-        with reading(self.engine) as session:
-            return list(
-                inbox.next_for_chat(session=session, channel=self.channel, chat_id=chat_id)
-            )
-
-    def _failed(self, update: InboxUpdate) -> None:
+    def _failed(self, item: Queued) -> None:
         with transaction(self.engine) as session:
-            stored = session.get(InboxUpdate, (update.channel, update.update_id))
-            if stored is None:
-                return
-            stored.attempts += 1
-            if stored.attempts >= MAX_ATTEMPTS:
-                logger.error("dropped update %s after %s attempts", update.update_id, MAX_ATTEMPTS)
-                session.delete(stored)
-            else:
-                session.add(stored)
+            inbox.record_failure(
+                session=session,
+                channel=self.channel,
+                update_id=item.update_id,
+                drop=item.attempts >= MAX_ATTEMPTS,
+            )
+        if item.attempts >= MAX_ATTEMPTS:
+            logger.error("dropped update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
 
     async def _drain(self, chat_id: str) -> None:
+        queue = self.queues[chat_id]
         try:
-            while updates := await asyncio.to_thread(self._next, chat_id):
-                for update in updates:
-                    if not await self.handle(update):
-                        await asyncio.to_thread(self._failed, update)
-                        await asyncio.sleep(0.2 * (update.attempts + 1))
-                        break  # read the chat again: the order must hold
+            while queue:
+                item = queue[0]
+                try:
+                    done = await self.handle(item)
+                except Exception:
+                    logger.exception("update %s failed", item.update_id)
+                    done = False
+                if not done:
+                    item.attempts += 1
+                    await asyncio.to_thread(self._failed, item)
+                    if item.attempts < MAX_ATTEMPTS:
+                        await asyncio.sleep(0.2 * item.attempts)
+                        continue  # the same update again: the order must hold
+                queue.popleft()
+                self.known.discard(item.update_id)
         except Exception:
             logger.exception("draining a chat failed")
         finally:
+            if not queue:
+                self.queues.pop(chat_id, None)
             self.active.pop(chat_id, None)
             self.wakeup.set()

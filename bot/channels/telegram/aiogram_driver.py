@@ -20,17 +20,27 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
+)
+from aiogram.methods.base import Response as ApiResponse
 from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.app import Core
-from bot.channels.inbox import InboxProcessor
+from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import CHANNEL, chat_of, render, to_incoming
 from bot.messages import Incoming, Response, t
 from storage import inbox
 from storage.db import transaction
-from storage.models import InboxUpdate
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -45,6 +55,22 @@ COMMANDS = {
     "help": t("command.help"),
 }
 SEND_ATTEMPTS = 5
+# aiogram parametrizes Response[T] on every call, and pydantic caches those classes only
+# weakly: after each garbage collection the next call rebuilds one (~10 ms of CPU).
+# Keeping the ones this bot needs alive avoids that.
+RESPONSE_TYPES = tuple(
+    ApiResponse[method.__returning__]  # type: ignore[name-defined]
+    for method in (
+        AnswerCallbackQuery,
+        DeleteWebhook,
+        GetMe,
+        GetUpdates,
+        SendDocument,
+        SendMessage,
+        SetMyCommands,
+        SetWebhook,
+    )
+)
 
 
 class TelegramChannel:
@@ -80,22 +106,24 @@ class TelegramChannel:
         """Close the HTTP session."""
         await self.bot.session.close()
 
-    def store(self, updates: list[dict[str, Any]]) -> None:
-        """Write raw updates to the inbox in one transaction."""
-        rows = []
-        for payload in updates:
-            try:
-                update = Update.model_validate(payload, context={"bot": self.bot})
-            except ValidationError:
-                logger.warning("dropped an update that is not a valid Telegram update")
-                continue
+    def store(self, updates: list[Update]) -> list[Queued]:
+        """Write updates to the inbox in one transaction; return them for the processor."""
+        items = []
+        for update in updates:
             chat_id = chat_of(update)
             if chat_id is not None:
-                rows.append((update.update_id, chat_id, payload))
+                payload = update.model_dump(mode="json", by_alias=True, exclude_none=True)
+                items.append(
+                    Queued(str(update.update_id), chat_id, update.update_id, payload, update)
+                )
         with transaction(self.core.engine) as session:
             inbox.store(
-                session=session, channel=CHANNEL, updates=rows, now=self.core.dispatcher.clock()
+                session=session,
+                channel=CHANNEL,
+                updates=[(i.seq, i.chat_id, i.payload) for i in items],
+                now=self.core.dispatcher.clock(),
             )
+        return items
 
     async def poll(self) -> None:
         """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
@@ -112,11 +140,7 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            payloads = [
-                u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in updates
-            ]
-            await asyncio.to_thread(self.store, payloads)
-            self.processor.notify()
+            self.processor.submit(await asyncio.to_thread(self.store, updates))
             offset = updates[-1].update_id + 1
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
@@ -131,21 +155,25 @@ class TelegramChannel:
                 payload = await request.json()
             except ValueError:
                 return web.Response(status=400)
-            await asyncio.to_thread(self.store, [payload])
-            self.processor.notify()
+            try:
+                update = Update.model_validate(payload, context={"bot": self.bot})
+            except ValidationError:
+                logger.warning("dropped an update that is not a valid Telegram update")
+                return web.Response(status=200)  # Telegram would redeliver it forever
+            self.processor.submit(await asyncio.to_thread(self.store, [update]))
             return web.Response(status=200)
 
         app = web.Application()
         app.router.add_post(path, receive)
         return app
 
-    async def _process(self, row: InboxUpdate) -> bool:
+    async def _process(self, row: Queued) -> bool:
         """Feed one stored update through aiogram's dispatcher; False means try again.
 
         The core removes the row in the transaction that processes it; an update the
         core never sees (not for this bot, or no handler) is removed here.
         """
-        update = Update.model_validate(row.payload, context={"bot": self.bot})
+        update = row.parsed or Update.model_validate(row.payload, context={"bot": self.bot})
         result = await self.dispatcher.feed_update(self.bot, update)
         if result is False:
             return False
@@ -153,9 +181,9 @@ class TelegramChannel:
             await asyncio.to_thread(self._forget, row)
         return True
 
-    def _forget(self, row: InboxUpdate) -> None:
+    def _forget(self, row: Queued) -> None:
         with transaction(self.core.engine) as session:
-            inbox.forget(session=session, channel=row.channel, update_id=row.update_id)
+            inbox.forget(session=session, channel=CHANNEL, update_id=row.update_id)
 
     async def _on_message(self, message: Message, event_update: Update) -> bool | None:
         """Handle a message: translate, run the core, send the replies."""
