@@ -20,11 +20,12 @@ from storage import inbox
 from storage.conversations import state_for
 from storage.db import transaction
 from storage.members import member_for
-from storage.models import ConversationState, ProcessedUpdate
+from storage.models import ConversationState, ProcessedUpdate, table
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 STEP_COMMANDS = ("back", "cancel")
+PROCESSED = insert(table(ProcessedUpdate))  # Core: no ORM bookkeeping per update
 
 
 def utc_now() -> datetime:
@@ -83,12 +84,13 @@ class Dispatcher:
                 now = self.clock()
                 if incoming.update_id is not None:
                     try:
-                        session.execute(
-                            insert(ProcessedUpdate).values(
-                                channel=incoming.channel,
-                                update_id=incoming.update_id,
-                                processed_at=now,
-                            )
+                        session.connection().execute(
+                            PROCESSED,
+                            {
+                                "channel": incoming.channel,
+                                "update_id": incoming.update_id,
+                                "processed_at": now,
+                            },
                         )
                     except IntegrityError as exc:
                         raise _Duplicate from exc

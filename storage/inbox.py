@@ -4,11 +4,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select, update
 
-from storage.models import InboxUpdate
+from storage.models import InboxUpdate, table
+
+# Built once: it runs for every update.
+# Core, not ORM: an ORM delete would first look for matching objects in the session.
+_TABLE = table(InboxUpdate)
+_FORGET = delete(_TABLE).where(
+    _TABLE.c.channel == bindparam("channel"), _TABLE.c.update_id == bindparam("update_id")
+)
 
 
 def store(
@@ -35,7 +43,7 @@ def store(
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+    session.connection().execute(insert(_TABLE).on_conflict_do_nothing(), rows)
 
 
 def oldest(*, session: Session, channel: str, limit: int) -> Sequence[InboxUpdate]:
@@ -62,8 +70,4 @@ def record_failure(*, session: Session, channel: str, update_id: str, drop: bool
 
 def forget(*, session: Session, channel: str, update_id: str) -> None:
     """Remove a processed update from the inbox."""
-    session.execute(
-        delete(InboxUpdate).where(
-            col(InboxUpdate.channel) == channel, col(InboxUpdate.update_id) == update_id
-        )
-    )
+    session.connection().execute(_FORGET, {"channel": channel, "update_id": update_id})

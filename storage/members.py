@@ -2,9 +2,20 @@
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from storage.models import ChannelIdentity, Member, Role
+
+# Built once: it runs for every update.
+_MEMBER = (
+    select(Member)
+    .join(ChannelIdentity, ChannelIdentity.member_id == Member.id)  # type: ignore[arg-type]
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.external_user_id == bindparam("user_id"),
+    )
+)
 
 
 def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIdentity | None:
@@ -17,12 +28,7 @@ def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIden
 
 def member_for(*, session: Session, channel: str, user_id: str) -> Member | None:
     """Return the member behind a messenger user."""
-    query = (
-        select(Member)
-        .join(ChannelIdentity, ChannelIdentity.member_id == Member.id)  # type: ignore[arg-type]
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id)
-    )
-    return session.exec(query).first()
+    return session.exec(_MEMBER, params={"channel": channel, "user_id": user_id}).first()
 
 
 def identities_of(*, session: Session, member_id: int) -> Sequence[ChannelIdentity]:

@@ -1,9 +1,18 @@
 """SQLModel tables: the unit tree, members, initiatives and conversation state."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -187,3 +196,8 @@ class GroupChat(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     linked_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
     linked_at: datetime = _utc()
+
+
+def table(model: type[SQLModel]) -> Table:
+    """Return a model's table, for Core statements on the hot path (no ORM bookkeeping)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
