@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, inspect
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -16,11 +16,11 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
-from storage import inbox
-from storage.conversations import state_for
+from storage import conversations, inbox
+from storage.conversations import State
 from storage.db import transaction
 from storage.members import member_for
-from storage.models import ConversationState, ProcessedUpdate, table
+from storage.models import ProcessedUpdate, table
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -112,56 +112,35 @@ class Dispatcher:
             )
 
     def _process(self, session: Session, incoming: Incoming, now: datetime) -> Response:
-        state = state_for(
+        state = conversations.load(
             session=session,
             channel=incoming.channel,
             chat_id=incoming.chat_id,
             user_id=incoming.user_id,
-        ) or ConversationState(
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-            user_id=incoming.user_id,
-            data={},
-            updated_at=now,
+            now=now,
         )
         member = member_for(session=session, channel=incoming.channel, user_id=incoming.user_id)
         ctx = Context(
             session=session,
             incoming=incoming,
             member=member,
-            data=copy.deepcopy(state.data),
+            data=state.data,
             now=now,
             settings=self.settings,
             language=self._language(member, state.data),
             step=state.step,
         )
-        replies, step = self._route(ctx, state)
-        if not (inspect(state).deleted or inspect(state).was_deleted):
-            self._save(session, state, step, ctx, now)
+        replies, state.step = self._route(ctx, state)
+        state.data = ctx.data
+        state.updated_at = now
+        conversations.save(session=session, state=state)
         return Response(ctx.language, tuple(replies))
 
     def _language(self, member: object, data: dict[str, object]) -> str:
         language = getattr(member, "language", None) or data.get("lang")
         return str(language or self.settings.default_language)
 
-    def _save(
-        self,
-        session: Session,
-        state: ConversationState,
-        step: str | None,
-        ctx: Context,
-        now: datetime,
-    ) -> None:
-        state.step = step
-        state.data = ctx.data
-        state.updated_at = now
-        if state.step is None and not state.data:
-            if state.id is not None:
-                session.delete(state)
-            return
-        session.add(state)
-
-    def _route(self, ctx: Context, state: ConversationState) -> tuple[list[Reply], str | None]:
+    def _route(self, ctx: Context, state: State) -> tuple[list[Reply], str | None]:
         command = ctx.incoming.command
         if ctx.incoming.in_group and command not in self.group_commands:
             return [Reply(t("group.private_only"))], None

@@ -1,34 +1,92 @@
-"""Queries on conversation state and processed update ids."""
+"""Queries on conversation state.
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+The dispatcher reads and writes one state per update, so those statements are built
+once and run through Core, without the ORM's identity map and unit of work.
+"""
 
-from storage.models import ConversationState
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-# Built once: this runs for every update, and building a statement costs more than
-# SQLite takes to run it.
-_STATE = (
-    select(ConversationState)
-    .where(
-        ConversationState.channel == bindparam("channel"),
-        ConversationState.chat_id == bindparam("chat_id"),
-        ConversationState.user_id == bindparam("user_id"),
-    )
-    .with_for_update()
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlmodel import Session
+from sqlmodel import select as orm_select
+
+from storage.models import ConversationState, table
+
+_TABLE = table(ConversationState)
+_KEY = (
+    _TABLE.c.channel == bindparam("channel"),
+    _TABLE.c.chat_id == bindparam("chat_id"),
+    _TABLE.c.user_id == bindparam("user_id"),
 )
+_LOAD = select(_TABLE.c.id, _TABLE.c.step, _TABLE.c.data, _TABLE.c.updated_at).where(*_KEY)
+_LOAD_LOCKED = _LOAD.with_for_update()
+_INSERT = insert(_TABLE)
+_UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("state_id"))
+_DELETE = delete(_TABLE).where(_TABLE.c.id == bindparam("state_id"))
 
 
-def state_for(
-    *, session: Session, channel: str, chat_id: str, user_id: str
-) -> ConversationState | None:
-    """Return a person's conversation state in a chat, locked for this transaction."""
+@dataclass
+class State:
+    """Where one person stands in a chat: the step awaiting an answer and its data."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    id: int | None
+    step: str | None
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+def load(*, session: Session, channel: str, chat_id: str, user_id: str, now: datetime) -> State:
+    """Return a person's state in a chat (locked for this transaction), or a fresh one."""
     params = {"channel": channel, "chat_id": chat_id, "user_id": user_id}
-    return session.exec(_STATE, params=params).first()
+    row = session.connection().execute(_LOAD_LOCKED, params).first()
+    if row is None:
+        return State(channel, chat_id, user_id, None, None, {}, now)
+    return State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
+
+
+def save(*, session: Session, state: State) -> None:
+    """Write a state back; an empty one is deleted.
+
+    A state that a step deleted meanwhile (a member erasing their data) stays deleted:
+    the update then matches no row.
+    """
+    connection = session.connection()
+    empty = state.step is None and not state.data
+    if state.id is None:
+        if not empty:
+            connection.execute(
+                _INSERT,
+                {
+                    "channel": state.channel,
+                    "chat_id": state.chat_id,
+                    "user_id": state.user_id,
+                    "step": state.step,
+                    "data": state.data,
+                    "updated_at": state.updated_at,
+                },
+            )
+    elif empty:
+        connection.execute(_DELETE, {"state_id": state.id})
+    else:
+        connection.execute(
+            _UPDATE,
+            {
+                "state_id": state.id,
+                "step": state.step,
+                "data": state.data,
+                "updated_at": state.updated_at,
+            },
+        )
 
 
 def states_of_user(*, session: Session, channel: str, user_id: str) -> list[ConversationState]:
     """Return a messenger user's states in every chat."""
-    query = select(ConversationState).where(
+    query = orm_select(ConversationState).where(
         ConversationState.channel == channel, ConversationState.user_id == user_id
     )
     return list(session.exec(query).all())
