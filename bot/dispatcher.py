@@ -1,11 +1,11 @@
 """Route each update to one conversation step inside one database transaction."""
 
-import copy
 import logging
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,17 @@ class _Duplicate(Exception):
     """The update id was processed already."""
 
 
+class _Redo(Exception):
+    """A step refused: roll its writes back and process the update again as a re-ask."""
+
+    def __init__(self, refusal: Refused) -> None:
+        super().__init__(refusal.text.key)
+        self.refusal = refusal
+
+
+_Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
+
+
 class Dispatcher:
     """The channel-neutral core: one update in, one committed transaction, replies out."""
 
@@ -80,24 +91,12 @@ class Dispatcher:
             display_name=clean_text(incoming.display_name),
         )
         try:
-            with transaction(self.engine) as session:
-                now = self.clock()
-                if incoming.update_id is not None:
-                    try:
-                        session.connection().execute(
-                            PROCESSED,
-                            {
-                                "channel": incoming.channel,
-                                "update_id": incoming.update_id,
-                                "processed_at": now,
-                            },
-                        )
-                    except IntegrityError as exc:
-                        raise _Duplicate from exc
-                    inbox.forget(
-                        session=session, channel=incoming.channel, update_id=incoming.update_id
-                    )
-                return self._process(session, incoming, now)
+            try:
+                return self._once(incoming, None)
+            except _Redo as redo:
+                # The step refused: its writes are gone with the transaction; record the
+                # update and ask again in a new one.
+                return self._once(incoming, redo.refusal)
         except _Duplicate:
             logger.info("skipped duplicate update %s on %s", incoming.update_id, incoming.channel)
             with transaction(self.engine) as session:
@@ -111,7 +110,30 @@ class Dispatcher:
                 self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
             )
 
-    def _process(self, session: Session, incoming: Incoming, now: datetime) -> Response:
+    def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
+        """Claim the update id and process the update in one transaction."""
+        with transaction(self.engine) as session:
+            now = self.clock()
+            if incoming.update_id is not None:
+                try:
+                    session.connection().execute(
+                        PROCESSED,
+                        {
+                            "channel": incoming.channel,
+                            "update_id": incoming.update_id,
+                            "processed_at": now,
+                        },
+                    )
+                except IntegrityError as exc:
+                    raise _Duplicate from exc
+                inbox.forget(
+                    session=session, channel=incoming.channel, update_id=incoming.update_id
+                )
+            return self._process(session, incoming, now, refused)
+
+    def _process(
+        self, session: Session, incoming: Incoming, now: datetime, refused: Refused | None
+    ) -> Response:
         state = conversations.load(
             session=session,
             channel=incoming.channel,
@@ -130,7 +152,7 @@ class Dispatcher:
             language=self._language(member, state.data),
             step=state.step,
         )
-        replies, state.step = self._route(ctx, state)
+        replies, state.step = self._route(ctx, state, refused)
         state.data = ctx.data
         state.updated_at = now
         conversations.save(session=session, state=state)
@@ -140,7 +162,10 @@ class Dispatcher:
         language = getattr(member, "language", None) or data.get("lang")
         return str(language or self.settings.default_language)
 
-    def _route(self, ctx: Context, state: State) -> tuple[list[Reply], str | None]:
+    def _route(
+        self, ctx: Context, state: State, refused: Refused | None
+    ) -> tuple[list[Reply], str | None]:
+        apply = partial(self._apply, refused=refused)
         command = ctx.incoming.command
         if ctx.incoming.in_group and command not in self.group_commands:
             return [Reply(t("group.private_only"))], None
@@ -149,51 +174,49 @@ class Dispatcher:
             logger.warning("dropped unknown step %s", state.step)
             state.step = None
         if command in STEP_COMMANDS and current is not None:
-            return self._step_command(ctx, command, current)
+            return self._step_command(ctx, command, current, apply)
         if command in self.commands:
             conversation, entry = self.commands[command]
             if conversation.members_only and ctx.member is None:
                 return [Reply(t("common.join_first"))], state.step
             if current is not None and self.owners[current.name] is not conversation:
                 ctx.data.setdefault("suspended", current.name)
-            return self._apply(ctx, state.step, lambda: entry(ctx))
+            return apply(ctx, state.step, lambda: entry(ctx))
         if current is not None:
             stale = state.updated_at < ctx.now - timedelta(
                 minutes=self.settings.resume_after_minutes
             )
             if stale and not command and ctx.incoming.choice is None:
-                return self._apply(
+                return apply(
                     ctx, current.name, lambda: goto(current.name, Reply(t("common.welcome_back")))
                 )
-            return self._apply(ctx, current.name, lambda: self._answer(ctx, current))
+            return apply(ctx, current.name, lambda: self._answer(ctx, current))
         if command in STEP_COMMANDS:
             return [Reply(t("common.nothing_to_cancel"))], None
         if ctx.data.get("suspended") in self.steps:
             resumed = str(ctx.data.pop("suspended"))
-            return self._apply(ctx, None, lambda: goto(resumed, Reply(t("common.resume"))))
+            return apply(ctx, None, lambda: goto(resumed, Reply(t("common.resume"))))
         if command:
             return [Reply(t("common.unknown_command"))], None
         if ctx.member is not None and "continue" in self.commands:
             resume = self.commands["continue"][1]
-            return self._apply(ctx, None, lambda: resume(ctx))
+            return apply(ctx, None, lambda: resume(ctx))
         return [Reply(t("common.join_first"))], None
 
     def _step_command(
-        self, ctx: Context, command: str, current: Step
+        self, ctx: Context, command: str, current: Step, apply: _Apply
     ) -> tuple[list[Reply], str | None]:
         if command == "cancel":
             on_cancel = self.owners[current.name].on_cancel
-            return self._apply(
+            return apply(
                 ctx,
                 current.name,
                 lambda: on_cancel(ctx) if on_cancel else goto(None, Reply(t("common.cancelled"))),
             )
         previous = current.back(ctx)
         if previous is None:
-            return self._apply(
-                ctx, current.name, lambda: goto(current.name, Reply(t("common.no_back")))
-            )
-        return self._apply(ctx, current.name, lambda: goto(previous))
+            return apply(ctx, current.name, lambda: goto(current.name, Reply(t("common.no_back"))))
+        return apply(ctx, current.name, lambda: goto(previous))
 
     def _answer(self, ctx: Context, step: Step) -> Outcome:
         if ctx.incoming.unsupported:
@@ -210,19 +233,20 @@ class Dispatcher:
         return step.answer(ctx)
 
     def _apply(
-        self, ctx: Context, current: str | None, run: Callable[[], Outcome]
+        self,
+        ctx: Context,
+        current: str | None,
+        run: Callable[[], Outcome],
+        refused: Refused | None,
     ) -> tuple[list[Reply], str | None]:
-        """Run a step or command; a refusal undoes its writes and asks again."""
-        snapshot = copy.deepcopy(ctx.data)
-        savepoint = ctx.session.begin_nested()
-        try:
-            outcome = run()
-            savepoint.commit()
-        except Refused as refusal:
-            savepoint.rollback()
-            ctx.data.clear()
-            ctx.data.update(snapshot)
-            outcome = goto(current, Reply(refusal.text))
+        """Run a step or command; a refusal undoes its writes (see `handle`) and asks again."""
+        if refused is not None:
+            outcome = goto(current, Reply(refused.text))
+        else:
+            try:
+                outcome = run()
+            except Refused as refusal:
+                raise _Redo(refusal) from refusal
         replies = list(outcome.replies)
         step = outcome.step
         suspended = self.steps.get(str(ctx.data.get("suspended")))

@@ -21,7 +21,10 @@ def make_engine(url: str) -> Engine:
     """Build an engine; SQLite gets WAL, foreign keys and write-locking transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        # No pool_pre_ping: it costs a round trip per transaction. A connection that
+        # died with the server fails one attempt; the pool then drops it, and the
+        # inbox (or the caller) tries again.
+        return create_engine(url, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)

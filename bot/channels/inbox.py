@@ -53,10 +53,13 @@ class InboxProcessor:
         # True while the table may hold updates that are not in memory: then the table,
         # not what channels hand over, decides the order.
         self.backlog = True
+        self.missed = False  # something was handed over while the table was in charge
 
     def submit(self, items: Iterable[Queued]) -> None:
         """Take updates that were just stored in the inbox table."""
-        if not self.backlog:
+        if self.backlog:
+            self.missed = True  # read the table again once what was read from it is done
+        else:
             self._enqueue(items)
         self.wakeup.set()
 
@@ -76,8 +79,9 @@ class InboxProcessor:
             while True:
                 self.wakeup.clear()
                 if self.backlog and not self.queues and not self.active:
+                    self.missed = False
                     rows = await asyncio.to_thread(self._load)
-                    self.backlog = len(rows) == PAGE
+                    self.backlog = len(rows) == PAGE or self.missed
                     self._enqueue(rows)
                 for chat_id in list(self.queues):
                     if len(self.active) >= self.concurrency:

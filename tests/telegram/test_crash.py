@@ -54,15 +54,21 @@ async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
 ) -> None:
     log = tmp_path / "bot.log"
     bot = start_bot(core.settings.database_url, sandbox_url, log)
-    try:
+
+    async def send_all() -> None:
         for line in SCRIPT:
             for chat in range(CHATS):
                 await users.send_text(9000 + chat, line, first_name=f"Công nhân {chat}")
+                await asyncio.sleep(0.005)  # a steady stream, so the kill lands inside it
+
+    sending = asyncio.create_task(send_all())
+    try:
         await wait_until(lambda: processed(core) >= 40, timeout=60)
     finally:
         bot.send_signal(signal.SIGKILL)
         bot.wait(timeout=30)
     killed_at = processed(core)
+    await sending
     print(f"\nSIGKILL after {killed_at} of {CHATS * len(SCRIPT)} updates were processed")
     assert killed_at < CHATS * len(SCRIPT), "the kill came too late to test anything"
 

@@ -1,0 +1,139 @@
+"""The inbox processor: order per chat, retries, and the hand-over from the table."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.app import Core
+from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
+from storage import inbox
+from storage.db import reading, transaction
+from storage.models import InboxUpdate
+
+CHANNEL = "test"
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def store(engine: Engine, *updates: tuple[int, str]) -> list[Queued]:
+    """Store (update id, chat id) pairs in the inbox; return them as the processor gets them."""
+    with transaction(engine) as session:
+        inbox.store(
+            session=session,
+            channel=CHANNEL,
+            updates=[(u, chat, {"n": u}) for u, chat in updates],
+            now=NOW,
+        )
+    return [Queued(str(u), chat, u, {"n": u}) for u, chat in updates]
+
+
+def waiting(engine: Engine) -> list[InboxUpdate]:
+    with reading(engine) as session:
+        return list(session.exec(select(InboxUpdate)).all())
+
+
+class Recorder:
+    """A handle that records what it got and removes it from the inbox, as the core does."""
+
+    def __init__(self, engine: Engine, fail: dict[int, int] | None = None) -> None:
+        self.engine = engine
+        self.fail = dict(fail or {})  # update id -> how many times to fail first
+        self.done: list[tuple[str, int]] = []
+        self.attempts: list[int] = []
+
+    async def __call__(self, item: Queued) -> bool:
+        self.attempts.append(item.seq)
+        await asyncio.sleep(0)
+        if self.fail.get(item.seq, 0) > 0:
+            self.fail[item.seq] -= 1
+            return False
+        with transaction(self.engine) as session:
+            inbox.forget(session=session, channel=CHANNEL, update_id=item.update_id)
+        self.done.append((item.chat_id, item.seq))
+        return True
+
+
+@asynccontextmanager
+async def running(processor: InboxProcessor) -> AsyncIterator[InboxProcessor]:
+    task = asyncio.create_task(processor.run())
+    try:
+        yield processor
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def until(check: object, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():  # type: ignore[operator]
+            await asyncio.sleep(0.01)
+
+
+async def test_stored_updates_are_processed_in_order_per_chat(core: Core) -> None:
+    store(core.engine, (1, "a"), (2, "b"), (3, "a"))  # waiting from before a restart
+    recorder = Recorder(core.engine)
+    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=2)
+    async with running(processor):
+        await until(lambda: len(recorder.done) == 3)
+        processor.submit(store(core.engine, (4, "b"), (5, "a"), (6, "c")))
+        await until(lambda: len(recorder.done) == 6)
+    for chat in "abc":
+        seqs = [seq for c, seq in recorder.done if c == chat]
+        assert seqs == sorted(seqs)
+    assert sorted(seq for _, seq in recorder.done) == [1, 2, 3, 4, 5, 6]
+    assert waiting(core.engine) == []
+
+
+async def test_update_handed_over_while_the_table_is_read_is_not_left_behind(
+    core: Core,
+) -> None:
+    store(core.engine, (1, "a"))
+    recorder = Recorder(core.engine)
+
+    class Racing(InboxProcessor):
+        """Stores and hands over update 2 while the first read of the table runs."""
+
+        raced = False
+
+        def _load(self) -> list[Queued]:
+            rows = super()._load()
+            if not self.raced:
+                self.raced = True
+                items = store(core.engine, (2, "a"))
+                loop.call_soon_threadsafe(self.submit, items)
+            return rows
+
+    loop = asyncio.get_running_loop()
+    processor = Racing(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    async with running(processor):
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.done == [("a", 1), ("a", 2)]
+    assert waiting(core.engine) == []
+
+
+async def test_a_failed_update_is_retried_before_the_next_of_its_chat(core: Core) -> None:
+    recorder = Recorder(core.engine, fail={1: 1})
+    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (1, "a"), (2, "a")))
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.attempts == [1, 1, 2]
+    assert recorder.done == [("a", 1), ("a", 2)]
+
+
+async def test_an_update_that_keeps_failing_is_dropped_and_the_chat_goes_on(
+    core: Core,
+) -> None:
+    recorder = Recorder(core.engine, fail={1: MAX_ATTEMPTS})
+    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (1, "a"), (2, "a")))
+        await until(lambda: len(recorder.done) == 1)
+    assert recorder.attempts == [1] * MAX_ATTEMPTS + [2]
+    assert recorder.done == [("a", 2)]
+    assert waiting(core.engine) == []
