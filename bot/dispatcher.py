@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -20,12 +20,10 @@ from storage import conversations, inbox
 from storage.conversations import State
 from storage.db import transaction
 from storage.members import member_for
-from storage.models import ProcessedUpdate, table
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 STEP_COMMANDS = ("back", "cancel")
-PROCESSED = insert(table(ProcessedUpdate))  # Core: no ORM bookkeeping per update
 
 
 def utc_now() -> datetime:
@@ -99,10 +97,6 @@ class Dispatcher:
                 return self._once(incoming, redo.refusal)
         except _Duplicate:
             logger.info("skipped duplicate update %s on %s", incoming.update_id, incoming.channel)
-            with transaction(self.engine) as session:
-                inbox.forget(
-                    session=session, channel=incoming.channel, update_id=str(incoming.update_id)
-                )
             return None
         except Exception:
             logger.exception("update %s on %s failed", incoming.update_id, incoming.channel)
@@ -116,19 +110,17 @@ class Dispatcher:
             now = self.clock()
             if incoming.update_id is not None:
                 try:
-                    session.connection().execute(
-                        PROCESSED,
-                        {
-                            "channel": incoming.channel,
-                            "update_id": incoming.update_id,
-                            "processed_at": now,
-                        },
+                    claimed = inbox.claim(
+                        session=session,
+                        channel=incoming.channel,
+                        update_id=incoming.update_id,
+                        chat_id=incoming.chat_id,
+                        now=now,
                     )
-                except IntegrityError as exc:
+                except IntegrityError as exc:  # claimed concurrently by another worker
                     raise _Duplicate from exc
-                inbox.forget(
-                    session=session, channel=incoming.channel, update_id=incoming.update_id
-                )
+                if not claimed:
+                    raise _Duplicate
             return self._process(session, incoming, now, refused)
 
     def _process(

@@ -1,22 +1,64 @@
-"""Queries on the inbox: updates stored before they are acknowledged."""
+"""Queries on the inbox: updates stored before they are acknowledged.
+
+An update's row is also its processed marker: `claim` sets `done_at` (and empties the
+payload) in the transaction that processes it, and a redelivery of a claimed update is
+neither stored nor processed again. Claimed rows are purged after a retention period.
+
+The per-update statements are built once and run through Core.
+"""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, select
 
 from storage.models import InboxUpdate, table
 
-# Built once: it runs for every update.
-# Core, not ORM: an ORM delete would first look for matching objects in the session.
 _TABLE = table(InboxUpdate)
-_FORGET = delete(_TABLE).where(
-    _TABLE.c.channel == bindparam("channel"), _TABLE.c.update_id == bindparam("update_id")
+# Both dialects spell "insert ... on conflict" alike, through different classes.
+_INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+def _claim_statement(dialect: str) -> Any:
+    insert = _INSERTS[dialect](_TABLE).values(
+        channel=bindparam("channel"),
+        update_id=bindparam("update_id"),
+        seq=0,
+        chat_id=bindparam("chat_id"),
+        payload={},
+        received_at=bindparam("now"),
+        attempts=0,
+        done_at=bindparam("now"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[_TABLE.c.channel, _TABLE.c.update_id],
+        set_={"done_at": insert.excluded.done_at, "payload": insert.excluded.payload},
+        where=_TABLE.c.done_at.is_(None),
+    ).execution_options(preserve_rowcount=True)  # else an INSERT's rowcount may be -1
+
+
+_CLAIMS = {dialect: _claim_statement(dialect) for dialect in _INSERTS}
+_STORES = {
+    dialect: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.update_id)
+    for dialect, insert in _INSERTS.items()
+}
+_FINISH = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.channel == bindparam("key_channel"),
+        _TABLE.c.update_id == bindparam("key_update_id"),
+        _TABLE.c.done_at.is_(None),
+    )
+    .values(done_at=bindparam("now"), payload={})
 )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def store(
@@ -25,8 +67,8 @@ def store(
     channel: str,
     updates: Iterable[tuple[int, str, dict[str, Any]]],
     now: datetime,
-) -> None:
-    """Store (update id, chat id, payload) rows; an update stored before is left alone."""
+) -> set[str]:
+    """Store (update id, chat id, payload) rows; return the ids that were new."""
     rows = [
         {
             "channel": channel,
@@ -36,38 +78,55 @@ def store(
             "payload": payload,
             "received_at": now,
             "attempts": 0,
+            "done_at": None,
         }
         for update_id, chat_id, payload in updates
     ]
     if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.connection().execute(insert(_TABLE).on_conflict_do_nothing(), rows)
+        return set()
+    result = session.connection().execute(_STORES[_dialect(session)], rows)
+    return set(result.scalars())
+
+
+def claim(*, session: Session, channel: str, update_id: str, chat_id: str, now: datetime) -> bool:
+    """Mark an update processed in this transaction; False when it was processed before.
+
+    An update that never went through the inbox (a test, a console) is recorded too.
+    """
+    params = {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
+    result = session.connection().execute(_CLAIMS[_dialect(session)], params)
+    return bool(result.rowcount)
+
+
+def finish(*, session: Session, channel: str, update_id: str, now: datetime) -> None:
+    """Mark an update done without processing it (ignored, or failed too often)."""
+    params = {"key_channel": channel, "key_update_id": update_id, "now": now}
+    session.connection().execute(_FINISH, params)
 
 
 def oldest(*, session: Session, channel: str, limit: int) -> Sequence[InboxUpdate]:
     """Return the channel's oldest waiting updates, in the order they arrived."""
     query = (
         select(InboxUpdate)
-        .where(InboxUpdate.channel == channel)
+        .where(InboxUpdate.channel == channel, col(InboxUpdate.done_at).is_(None))
         .order_by(col(InboxUpdate.seq))
         .limit(limit)
     )
     return session.exec(query).all()
 
 
-def record_failure(*, session: Session, channel: str, update_id: str, drop: bool) -> None:
-    """Count a failed attempt at an update; with `drop`, remove it instead."""
-    match = (col(InboxUpdate.channel) == channel, col(InboxUpdate.update_id) == update_id)
-    if drop:
-        session.execute(delete(InboxUpdate).where(*match))
-    else:
-        session.execute(
-            update(InboxUpdate).where(*match).values(attempts=col(InboxUpdate.attempts) + 1)
-        )
+def record_failure(*, session: Session, channel: str, update_id: str) -> None:
+    """Count a failed attempt at an update."""
+    session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.channel) == channel, col(InboxUpdate.update_id) == update_id)
+        .values(attempts=col(InboxUpdate.attempts) + 1)
+    )
 
 
-def forget(*, session: Session, channel: str, update_id: str) -> None:
-    """Remove a processed update from the inbox."""
-    session.connection().execute(_FORGET, {"channel": channel, "update_id": update_id})
+def purge(*, session: Session, channel: str, before: datetime) -> int:
+    """Delete updates processed before `before`; return how many."""
+    result = session.connection().execute(
+        delete(_TABLE).where(_TABLE.c.channel == channel, _TABLE.c.done_at < before)
+    )
+    return int(result.rowcount)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     Table,
     Text,
@@ -168,24 +169,23 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """An update id already handled, so a redelivery is skipped."""
-
-    channel: str = Field(max_length=20, primary_key=True)
-    update_id: str = Field(max_length=64, primary_key=True)
-    processed_at: datetime = _utc()
-
-
 class InboxUpdate(SQLModel, table=True):
-    """A messenger update stored before it is acknowledged, until it is processed."""
+    """A messenger update, stored before it is acknowledged.
+
+    Once processed (`done_at` set, payload emptied) the row stays a while, so that a
+    redelivery of the same update id is recognised and skipped.
+    """
+
+    __table_args__ = (Index("ix_inboxupdate_waiting", "channel", "done_at", "seq"),)
 
     channel: str = Field(max_length=20, primary_key=True)
     update_id: str = Field(max_length=64, primary_key=True)
     seq: int = Field(sa_type=BigInteger)
-    chat_id: str = Field(max_length=64, index=True)
+    chat_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_at: datetime = _utc()
     attempts: int = 0
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class GroupChat(SQLModel, table=True):

@@ -3,10 +3,10 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Core
 from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
@@ -32,11 +32,12 @@ def store(engine: Engine, *updates: tuple[int, str]) -> list[Queued]:
 
 def waiting(engine: Engine) -> list[InboxUpdate]:
     with reading(engine) as session:
-        return list(session.exec(select(InboxUpdate)).all())
+        query = select(InboxUpdate).where(col(InboxUpdate.done_at).is_(None))
+        return list(session.exec(query).all())
 
 
 class Recorder:
-    """A handle that records what it got and removes it from the inbox, as the core does."""
+    """A handle that records what it got and claims it in the inbox, as the core does."""
 
     def __init__(self, engine: Engine, fail: dict[int, int] | None = None) -> None:
         self.engine = engine
@@ -51,7 +52,14 @@ class Recorder:
             self.fail[item.seq] -= 1
             return False
         with transaction(self.engine) as session:
-            inbox.forget(session=session, channel=CHANNEL, update_id=item.update_id)
+            claimed = inbox.claim(
+                session=session,
+                channel=CHANNEL,
+                update_id=item.update_id,
+                chat_id=item.chat_id,
+                now=NOW,
+            )
+        assert claimed, f"update {item.seq} processed twice"
         self.done.append((item.chat_id, item.seq))
         return True
 
@@ -75,7 +83,9 @@ async def until(check: object, timeout: float = 20.0) -> None:
 async def test_stored_updates_are_processed_in_order_per_chat(core: Core) -> None:
     store(core.engine, (1, "a"), (2, "b"), (3, "a"))  # waiting from before a restart
     recorder = Recorder(core.engine)
-    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=2)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=2, clock=lambda: NOW
+    )
     async with running(processor):
         await until(lambda: len(recorder.done) == 3)
         processor.submit(store(core.engine, (4, "b"), (5, "a"), (6, "c")))
@@ -107,7 +117,9 @@ async def test_update_handed_over_while_the_table_is_read_is_not_left_behind(
             return rows
 
     loop = asyncio.get_running_loop()
-    processor = Racing(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    processor = Racing(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
     async with running(processor):
         await until(lambda: len(recorder.done) == 2)
     assert recorder.done == [("a", 1), ("a", 2)]
@@ -116,7 +128,9 @@ async def test_update_handed_over_while_the_table_is_read_is_not_left_behind(
 
 async def test_a_failed_update_is_retried_before_the_next_of_its_chat(core: Core) -> None:
     recorder = Recorder(core.engine, fail={1: 1})
-    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
     async with running(processor):
         await until(lambda: not processor.backlog)
         processor.submit(store(core.engine, (1, "a"), (2, "a")))
@@ -129,7 +143,9 @@ async def test_an_update_that_keeps_failing_is_dropped_and_the_chat_goes_on(
     core: Core,
 ) -> None:
     recorder = Recorder(core.engine, fail={1: MAX_ATTEMPTS})
-    processor = InboxProcessor(engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
     async with running(processor):
         await until(lambda: not processor.backlog)
         processor.submit(store(core.engine, (1, "a"), (2, "a")))
@@ -137,3 +153,25 @@ async def test_an_update_that_keeps_failing_is_dropped_and_the_chat_goes_on(
     assert recorder.attempts == [1] * MAX_ATTEMPTS + [2]
     assert recorder.done == [("a", 2)]
     assert waiting(core.engine) == []
+
+
+def test_a_processed_update_is_not_stored_or_claimed_again_until_purged(core: Core) -> None:
+    def claim(update_id: int) -> bool:
+        with transaction(core.engine) as session:
+            return inbox.claim(
+                session=session, channel=CHANNEL, update_id=str(update_id), chat_id="a", now=NOW
+            )
+
+    store(core.engine, (1, "a"))
+    assert claim(1) is True
+    assert claim(1) is False
+    with transaction(core.engine) as session:  # Telegram delivers it again
+        new = inbox.store(session=session, channel=CHANNEL, updates=[(1, "a", {})], now=NOW)
+    assert new == set()
+    assert waiting(core.engine) == []
+    assert claim(2) is True  # never stored (a console, a test): recorded all the same
+    with transaction(core.engine) as session:
+        assert inbox.purge(session=session, channel=CHANNEL, before=NOW) == 0
+        later = NOW + timedelta(seconds=1)
+        assert inbox.purge(session=session, channel=CHANNEL, before=later) == 2
+    assert claim(1) is True

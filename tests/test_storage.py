@@ -3,13 +3,17 @@
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from storage.db import make_engine, reading, transaction, upgrade
+from storage import inbox
+from storage.db import alembic_config, make_engine, reading, transaction, upgrade
 from storage.models import Initiative, Unit
+from storage.types import UTCDateTime
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
@@ -65,3 +69,55 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: object) -> None:
         assert time.monotonic() - started < 1
     writer.dispose()
     reader.dispose()
+
+
+def test_processed_ids_move_into_the_inbox_and_back(database_url: str) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "0002")
+    engine = make_engine(database_url)
+    then = datetime(2026, 11, 24, tzinfo=UTC)
+    processed = sa.table(
+        "processedupdate",
+        sa.column("channel"),
+        sa.column("update_id"),
+        sa.column("processed_at", UTCDateTime()),
+    )
+    waiting = sa.table(
+        "inboxupdate",
+        *(sa.column(name) for name in ("channel", "update_id", "seq", "chat_id", "attempts")),
+        sa.column("payload", sa.JSON()),
+        sa.column("received_at", UTCDateTime()),
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            processed.insert().values(channel="telegram", update_id="41", processed_at=then)
+        )
+        connection.execute(
+            waiting.insert().values(
+                channel="telegram",
+                update_id="42",
+                seq=42,
+                chat_id="7",
+                attempts=0,
+                payload={"update_id": 42},
+                received_at=then,
+            )
+        )
+    upgrade(database_url)
+    with reading(engine) as session:
+        assert [
+            r.update_id for r in inbox.oldest(session=session, channel="telegram", limit=9)
+        ] == ["42"]
+    with transaction(engine) as session:
+        claims = [
+            inbox.claim(session=session, channel="telegram", update_id=u, chat_id="7", now=then)
+            for u in ("41", "42")
+        ]
+    assert claims == [False, True]
+    command.downgrade(config, "0002")
+    with engine.connect() as connection:
+        ids = connection.execute(sa.select(processed.c.update_id)).scalars().all()
+        assert sorted(ids) == ["41", "42"]
+        assert connection.execute(sa.select(waiting.c.update_id)).all() == []
+    upgrade(database_url)
+    engine.dispose()

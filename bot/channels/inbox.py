@@ -7,9 +7,12 @@ holds a working copy: a channel hands over what it has just stored, and on start
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -20,6 +23,9 @@ from storage.db import reading, transaction
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 PAGE = 5000
+# Telegram redelivers an update for at most a day; processed ids are kept for two.
+KEEP_PROCESSED = timedelta(days=2)
+PURGE_EVERY = 3600.0  # seconds
 
 
 @dataclass
@@ -40,11 +46,20 @@ Handle = Callable[[Queued], Awaitable[bool]]
 class InboxProcessor:
     """Drain the inbox of one channel with at most `concurrency` chats at a time."""
 
-    def __init__(self, *, engine: Engine, channel: str, handle: Handle, concurrency: int) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        channel: str,
+        handle: Handle,
+        concurrency: int,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.engine = engine
         self.channel = channel
         self.handle = handle
         self.concurrency = concurrency
+        self.clock = clock
         # Chats in the order their oldest waiting update arrived.
         self.queues: dict[str, deque[Queued]] = {}
         self.known: set[str] = set()
@@ -74,10 +89,14 @@ class InboxProcessor:
                 self.queues[item.chat_id] = deque(sorted(queue, key=lambda q: q.seq))
 
     async def run(self) -> None:
-        """Start a drain task per waiting chat until cancelled."""
+        """Start a drain task per waiting chat until cancelled; purge old ids hourly."""
+        next_purge = 0.0
         try:
             while True:
                 self.wakeup.clear()
+                if time.monotonic() >= next_purge:
+                    next_purge = time.monotonic() + PURGE_EVERY
+                    await asyncio.to_thread(self._purge)
                 if self.backlog and not self.queues and not self.active:
                     self.missed = False
                     rows = await asyncio.to_thread(self._load)
@@ -90,7 +109,10 @@ class InboxProcessor:
                         self.active[chat_id] = asyncio.create_task(self._drain(chat_id))
                 if self.backlog and not self.queues and not self.active:
                     continue
-                await self.wakeup.wait()
+                # Not wait_for: on 3.11 it can swallow a cancel that races with the event.
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, next_purge - time.monotonic())):
+                        await self.wakeup.wait()
         finally:
             for task in self.active.values():
                 task.cancel()
@@ -105,14 +127,22 @@ class InboxProcessor:
 
     def _failed(self, item: Queued) -> None:
         with transaction(self.engine) as session:
-            inbox.record_failure(
-                session=session,
-                channel=self.channel,
-                update_id=item.update_id,
-                drop=item.attempts >= MAX_ATTEMPTS,
+            inbox.record_failure(session=session, channel=self.channel, update_id=item.update_id)
+            if item.attempts >= MAX_ATTEMPTS:
+                inbox.finish(
+                    session=session,
+                    channel=self.channel,
+                    update_id=item.update_id,
+                    now=self.clock(),
+                )
+                logger.error("dropped update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
+
+    def _purge(self) -> None:
+        with transaction(self.engine) as session:
+            purged = inbox.purge(
+                session=session, channel=self.channel, before=self.clock() - KEEP_PROCESSED
             )
-        if item.attempts >= MAX_ATTEMPTS:
-            logger.error("dropped update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
+        logger.info("purged %s processed updates of %s", purged, self.channel)
 
     async def _drain(self, chat_id: str) -> None:
         queue = self.queues[chat_id]

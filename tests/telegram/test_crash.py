@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.sandbox.client import SandboxClient
-from storage.models import ConversationState, InboxUpdate, Initiative, Member, ProcessedUpdate
+from storage.models import ConversationState, InboxUpdate, Initiative, Member
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TOKEN
 
@@ -39,7 +39,8 @@ def start_bot(database_url: str, sandbox_url: str, log: Path) -> subprocess.Pope
 
 def processed(core: Core) -> int:
     with Session(core.engine) as session:
-        return int(session.exec(select(func.count()).select_from(ProcessedUpdate)).one())
+        done = col(InboxUpdate.done_at).is_not(None)
+        return int(session.exec(select(func.count()).select_from(InboxUpdate).where(done)).one())
 
 
 async def wait_until(check: object, timeout: float) -> None:
@@ -93,4 +94,5 @@ async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
 
 def inbox_empty(core: Core) -> bool:
     with Session(core.engine) as session:
-        return session.exec(select(InboxUpdate)).first() is None
+        waiting = col(InboxUpdate.done_at).is_(None)
+        return session.exec(select(InboxUpdate).where(waiting)).first() is None

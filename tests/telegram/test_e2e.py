@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from bot.app import Core
 from bot.channels.telegram.aiogram_driver import SECRET_HEADER, TelegramChannel
 from bot.sandbox.client import SandboxClient
-from storage.models import Attachment, Author, ConversationState, Initiative, ProcessedUpdate
+from storage.models import Attachment, Author, ConversationState, InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TelegramUser
 
@@ -102,7 +102,8 @@ async def test_a_blocked_user_does_not_stop_the_bot(
     other = TelegramUser(users, 7002)
     await other.say(f"/start {DEMO_CODE}")
     with Session(core.engine) as session:
-        assert len(session.exec(select(ProcessedUpdate)).all()) == 2
+        done = session.exec(select(InboxUpdate).where(col(InboxUpdate.done_at).is_not(None)))
+        assert len(done.all()) == 2
     assert await users.messages(7001) == []
 
 

@@ -8,7 +8,7 @@ from bot.sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import transaction
 from storage.members import member_for
-from storage.models import GroupChat, ProcessedUpdate
+from storage.models import GroupChat, InboxUpdate
 from tests.conftest import DEMO_CODE, Clock
 from tests.telegram.conftest import TelegramUser
 
@@ -45,5 +45,8 @@ async def test_group_link_needs_an_admin_and_ignores_chatter(
     with Session(core.engine) as session:
         group = session.exec(select(GroupChat)).one()
         assert (group.chat_id, group.unit_id) == (str(GROUP), unit_id)
-        # The chatter and the other bot's command reached the inbox but not the core.
-        assert len(session.exec(select(ProcessedUpdate)).all()) == 3 + 3
+        # Every update (3 private, 5 in the group) went through the inbox; the chatter
+        # and the other bot's command got no answer.
+        updates = session.exec(select(InboxUpdate)).all()
+        assert len(updates) == 3 + 5 and all(u.done_at is not None for u in updates)
+    assert len(await users.messages(GROUP)) == 3

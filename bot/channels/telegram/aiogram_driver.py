@@ -87,7 +87,11 @@ class TelegramChannel:
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self.router)
         self.processor = InboxProcessor(
-            engine=core.engine, channel=CHANNEL, handle=self._process, concurrency=concurrency
+            engine=core.engine,
+            channel=CHANNEL,
+            handle=self._process,
+            concurrency=concurrency,
+            clock=core.dispatcher.clock,
         )
 
     async def start(self) -> None:
@@ -117,13 +121,13 @@ class TelegramChannel:
                     Queued(str(update.update_id), chat_id, update.update_id, payload, update)
                 )
         with transaction(self.core.engine) as session:
-            inbox.store(
+            new = inbox.store(
                 session=session,
                 channel=CHANNEL,
                 updates=[(i.seq, i.chat_id, i.payload) for i in items],
                 now=self.core.dispatcher.clock(),
             )
-        return items
+        return [item for item in items if item.update_id in new]  # not redeliveries
 
     async def poll(self) -> None:
         """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
@@ -170,8 +174,8 @@ class TelegramChannel:
     async def _process(self, row: Queued) -> bool:
         """Feed one stored update through aiogram's dispatcher; False means try again.
 
-        The core removes the row in the transaction that processes it; an update the
-        core never sees (not for this bot, or no handler) is removed here.
+        The core marks the row done in the transaction that processes it; an update the
+        core never sees (not for this bot, or no handler) is marked here.
         """
         update = row.parsed or Update.model_validate(row.payload, context={"bot": self.bot})
         result = await self.dispatcher.feed_update(self.bot, update)
@@ -183,7 +187,12 @@ class TelegramChannel:
 
     def _forget(self, row: Queued) -> None:
         with transaction(self.core.engine) as session:
-            inbox.forget(session=session, channel=CHANNEL, update_id=row.update_id)
+            inbox.finish(
+                session=session,
+                channel=CHANNEL,
+                update_id=row.update_id,
+                now=self.core.dispatcher.clock(),
+            )
 
     async def _on_message(self, message: Message, event_update: Update) -> bool | None:
         """Handle a message: translate, run the core, send the replies."""
