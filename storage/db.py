@@ -1,10 +1,11 @@
 """Engines, sessions and migrations."""
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from weakref import WeakKeyDictionary
 
 from alembic import command
@@ -13,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+P = ParamSpec("P")
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
 
@@ -72,6 +75,19 @@ def reading(engine: Engine) -> Iterator[Session]:
     bind = engine.execution_options(read_only=True)
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+async def run(engine: Engine, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking database work from async code.
+
+    SQLite answers in microseconds with the GIL held, so a worker thread would only add
+    thread switches: the work runs in place (a slow disk or another process holding the
+    write lock then holds up the event loop too). A database server makes the caller
+    wait on the network, so there the work runs in a worker thread.
+    """
+    if engine.dialect.name == "sqlite":
+        return work(*args, **kwargs)
+    return await asyncio.to_thread(work, *args, **kwargs)
 
 
 def alembic_config(url: str) -> Config:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage import inbox
+from storage import db, inbox
 from storage.db import reading, transaction
 
 logger = logging.getLogger(__name__)
@@ -96,10 +96,10 @@ class InboxProcessor:
                 self.wakeup.clear()
                 if time.monotonic() >= next_purge:
                     next_purge = time.monotonic() + PURGE_EVERY
-                    await asyncio.to_thread(self._purge)
+                    await db.run(self.engine, self._purge)
                 if self.backlog and not self.queues and not self.active:
                     self.missed = False
-                    rows = await asyncio.to_thread(self._load)
+                    rows = await db.run(self.engine, self._load)
                     self.backlog = len(rows) == PAGE or self.missed
                     self._enqueue(rows)
                 for chat_id in list(self.queues):
@@ -156,7 +156,7 @@ class InboxProcessor:
                     done = False
                 if not done:
                     item.attempts += 1
-                    await asyncio.to_thread(self._failed, item)
+                    await db.run(self.engine, self._failed, item)
                     if item.attempts < MAX_ATTEMPTS:
                         await asyncio.sleep(0.2 * item.attempts)
                         continue  # the same update again: the order must hold

@@ -39,7 +39,7 @@ from bot.app import Core
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import CHANNEL, chat_of, render, to_incoming
 from bot.messages import Incoming, Response, t
-from storage import inbox
+from storage import db, inbox
 from storage.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            self.processor.submit(await asyncio.to_thread(self.store, updates))
+            self.processor.submit(await db.run(self.core.engine, self.store, updates))
             offset = updates[-1].update_id + 1
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
@@ -164,7 +164,7 @@ class TelegramChannel:
             except ValidationError:
                 logger.warning("dropped an update that is not a valid Telegram update")
                 return web.Response(status=200)  # Telegram would redeliver it forever
-            self.processor.submit(await asyncio.to_thread(self.store, [update]))
+            self.processor.submit(await db.run(self.core.engine, self.store, [update]))
             return web.Response(status=200)
 
         app = web.Application()
@@ -182,7 +182,7 @@ class TelegramChannel:
         if result is False:
             return False
         if result is not True:
-            await asyncio.to_thread(self._forget, row)
+            await db.run(self.core.engine, self._forget, row)
         return True
 
     def _forget(self, row: Queued) -> None:
@@ -210,7 +210,7 @@ class TelegramChannel:
         """Run the core; None when the update was not for it, False when it failed."""
         if incoming is None:
             return None
-        response = await asyncio.to_thread(self.core.dispatcher.handle, incoming)
+        response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
         if response is None:
             return True  # a duplicate: the core already removed it from the inbox
         await self.send(int(incoming.chat_id), response)
