@@ -33,12 +33,14 @@ class Chat:
     async def say(self, text: str, expect: int = 1) -> str:
         """Send text, wait for `expect` new bot messages and return the last one's text."""
         await self.users.send_text(self.user_id, text, first_name=NAME)
-        self.seen += expect
-        sent = await self.users.messages(self.user_id, min_count=self.seen, timeout=REPLY_TIMEOUT)
-        if len(sent) != self.seen:
+        before, self.seen = self.seen, self.seen + expect
+        sent = await self.users.messages(
+            self.user_id, min_count=self.seen, timeout=REPLY_TIMEOUT, skip=before
+        )
+        if len(sent) != expect:
             raise BenchError(
-                f"chat {self.user_id}: {len(sent)} bot messages after {text!r}, "
-                f"expected {self.seen}"
+                f"chat {self.user_id}: {len(sent)} new bot messages after {text!r}, "
+                f"expected {expect}"
             )
         return str(sent[-1].get("text") or "")
 

@@ -91,10 +91,19 @@ class SandboxClient:
         await self._post("unblock", {"user_id": user_id})
 
     async def messages(
-        self, chat_id: int, *, min_count: int = 0, timeout: float = 0.0, include_user: bool = False
+        self,
+        chat_id: int,
+        *,
+        min_count: int = 0,
+        timeout: float = 0.0,
+        include_user: bool = False,
+        skip: int = 0,
     ) -> list[dict[str, Any]]:
-        """List what the bot sent to a chat, waiting up to timeout for min_count messages."""
-        query = {"chat_id": chat_id, "min_count": min_count, "timeout": timeout}
+        """List what the bot sent to a chat, waiting up to timeout for min_count messages.
+
+        `skip` leaves out the first messages (they still count towards min_count).
+        """
+        query = {"chat_id": chat_id, "min_count": min_count, "timeout": timeout, "skip": skip}
         if include_user:
             query["include_user"] = 1
         result: list[dict[str, Any]] = await self._get("messages", query)

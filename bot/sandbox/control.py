@@ -20,24 +20,26 @@ WEBHOOKS = web.AppKey("webhooks", WebhookDeliverer)
 
 
 async def messages(world: World, bot: BotState, body: Body) -> Any:
-    """List what the bot sent to a chat, waiting up to timeout for at least min_count."""
+    """List what the bot sent to a chat, waiting up to timeout for at least min_count.
+
+    With `skip`, the first `skip` of them are counted but left out of the answer.
+    """
     chat_id = _int(body, "chat_id")
     wanted = _int(body, "min_count", 0)
+    skip = _int(body, "skip", 0)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(float(body.get("timeout") or 0), 30.0)
     include_user = str(body.get("include_user", "")).lower() in ("1", "true")
+    changed = bot.outbox_event(chat_id)
     while True:
-        found = [
-            m.to_control()
-            for m in sorted(bot.messages.get(chat_id, {}).values(), key=lambda m: m.message_id)
-            if m.from_bot or include_user
-        ]
+        # Message ids grow with insertion, so the chat's dict is already in order.
+        found = [m for m in bot.messages.get(chat_id, {}).values() if m.from_bot or include_user]
         remaining = deadline - loop.time()
         if len(found) >= wanted or remaining <= 0 or bot.closed:
-            return found
-        bot.outbox_changed.clear()
+            return [m.to_control() for m in found[skip:]]
+        changed.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(bot.outbox_changed.wait(), remaining)
+            await asyncio.wait_for(changed.wait(), remaining)
 
 
 async def calls(world: World, bot: BotState, body: Body) -> Any:

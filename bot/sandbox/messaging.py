@@ -134,7 +134,7 @@ async def delete_message(world: World, bot: BotState, params: Params) -> Any:
     if message is None:
         raise bad_request("message to delete not found")
     message.deleted = True
-    bot.outbox_changed.set()
+    bot.outbox_changed(chat_id)
     return True
 
 
@@ -220,14 +220,14 @@ def _record(world: World, bot: BotState, chat: ChatRecord, **fields: Any) -> Mes
         **fields,
     )
     bot.messages.setdefault(chat.id, {})[message.message_id] = message
-    bot.outbox_changed.set()
+    bot.outbox_changed(chat.id)
     return message
 
 
 def _keep_history(world: World, bot: BotState, message: MessageRecord) -> None:
     message.history.append(message.snapshot())
     message.edit_date = world.now()
-    bot.outbox_changed.set()
+    bot.outbox_changed(message.chat.id)
 
 
 METHODS: dict[str, Handler] = {

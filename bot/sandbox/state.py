@@ -44,7 +44,18 @@ class BotState:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     callbacks: dict[str, CallbackRecord] = field(default_factory=dict)
     error_rules: list[ErrorRule] = field(default_factory=list)
-    outbox_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # One event per chat, so that a message to one chat wakes only that chat's readers.
+    outbox_events: dict[int, asyncio.Event] = field(default_factory=dict)
+
+    def outbox_event(self, chat_id: int) -> asyncio.Event:
+        """Return the event set whenever the bot's messages in a chat change."""
+        return self.outbox_events.setdefault(chat_id, asyncio.Event())
+
+    def outbox_changed(self, chat_id: int) -> None:
+        """Wake whoever waits for what the bot sent to a chat."""
+        event = self.outbox_events.get(chat_id)
+        if event is not None:
+            event.set()
 
     @property
     def user(self) -> UserRecord:
@@ -233,7 +244,8 @@ class World:
         for bot in self.bots.values():
             bot.closed = True
             bot.wake()
-            bot.outbox_changed.set()
+            for event in bot.outbox_events.values():
+                event.set()
 
     def reset(self) -> None:
         """Forget every bot, user, chat, file and call; release waiting polls first."""

@@ -164,3 +164,19 @@ async def test_waiting_for_messages_returns_when_the_bot_writes(
     await api.result("sendMessage", chat_id=USER, text="done")
     [seen] = await asyncio.wait_for(waiting, 1)
     assert seen["text"] == "done"
+
+
+async def test_waiting_on_one_chat_ignores_other_chats_and_skip_leaves_out_the_seen(
+    api: BotApi, users: SandboxClient
+) -> None:
+    other = USER + 1
+    await users.send_text(other, "/start")
+    await api.result("sendMessage", chat_id=USER, text="first")
+    waiting = asyncio.create_task(users.messages(USER, min_count=2, timeout=5, skip=1))
+    await asyncio.sleep(0.05)
+    await api.result("sendMessage", chat_id=other, text="elsewhere")
+    await asyncio.sleep(1.0)  # also lets the per-chat flood limit (1/s) pass
+    assert not waiting.done()
+    await api.result("sendMessage", chat_id=USER, text="second")
+    seen = await asyncio.wait_for(waiting, 1)
+    assert [m["text"] for m in seen] == ["second"]
