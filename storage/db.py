@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -67,6 +67,21 @@ def transaction(engine: Engine) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+@contextmanager
+def one_statement(engine: Engine) -> Iterator[Connection]:
+    """Open a connection for a single statement, which is atomic on its own.
+
+    On a database server it runs in autocommit mode: one round trip instead of three
+    (BEGIN, the statement, COMMIT). SQLite gets a write transaction as usual.
+    """
+    if engine.dialect.name == "sqlite":
+        with transaction(engine) as session:
+            yield session.connection()
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import Connection, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -63,12 +63,12 @@ def _dialect(session: Session) -> str:
 
 def store(
     *,
-    session: Session,
+    connection: Connection,
     channel: str,
     updates: Iterable[tuple[int, str, dict[str, Any]]],
     now: datetime,
 ) -> set[str]:
-    """Store (update id, chat id, payload) rows; return the ids that were new."""
+    """Store (update id, chat id, payload) rows in one statement; return the new ids."""
     rows = [
         {
             "channel": channel,
@@ -84,7 +84,7 @@ def store(
     ]
     if not rows:
         return set()
-    result = session.connection().execute(_STORES[_dialect(session)], rows)
+    result = connection.execute(_STORES[connection.dialect.name], rows)
     return set(result.scalars())
 
 

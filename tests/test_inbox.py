@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot.app import Core
 from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
 from storage import inbox
-from storage.db import reading, transaction
+from storage.db import one_statement, reading, transaction
 from storage.models import InboxUpdate
 
 CHANNEL = "test"
@@ -20,9 +20,9 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 def store(engine: Engine, *updates: tuple[int, str]) -> list[Queued]:
     """Store (update id, chat id) pairs in the inbox; return them as the processor gets them."""
-    with transaction(engine) as session:
+    with one_statement(engine) as connection:
         inbox.store(
-            session=session,
+            connection=connection,
             channel=CHANNEL,
             updates=[(u, chat, {"n": u}) for u, chat in updates],
             now=NOW,
@@ -165,8 +165,8 @@ def test_a_processed_update_is_not_stored_or_claimed_again_until_purged(core: Co
     store(core.engine, (1, "a"))
     assert claim(1) is True
     assert claim(1) is False
-    with transaction(core.engine) as session:  # Telegram delivers it again
-        new = inbox.store(session=session, channel=CHANNEL, updates=[(1, "a", {})], now=NOW)
+    with one_statement(core.engine) as connection:  # Telegram delivers it again
+        new = inbox.store(connection=connection, channel=CHANNEL, updates=[(1, "a", {})], now=NOW)
     assert new == set()
     assert waiting(core.engine) == []
     assert claim(2) is True  # never stored (a console, a test): recorded all the same

@@ -40,7 +40,7 @@ from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import CHANNEL, chat_of, render, to_incoming
 from bot.messages import Incoming, Response, t
 from storage import db, inbox
-from storage.db import transaction
+from storage.db import one_statement, transaction
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -120,9 +120,9 @@ class TelegramChannel:
                 items.append(
                     Queued(str(update.update_id), chat_id, update.update_id, payload, update)
                 )
-        with transaction(self.core.engine) as session:
+        with one_statement(self.core.engine) as connection:
             new = inbox.store(
-                session=session,
+                connection=connection,
                 channel=CHANNEL,
                 updates=[(i.seq, i.chat_id, i.payload) for i in items],
                 now=self.core.dispatcher.clock(),
