@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_concurrency: int = 8
     telegram_bot_username: str | None = None
+    # Flood limits the outbox keeps to (Telegram's: 30/s overall, 1/s per private chat,
+    # 20/min per group); paid broadcasts may raise the first to 1000.
+    telegram_rate_per_second: int = 30
+    telegram_rate_per_chat: int = 1
+    telegram_rate_group_per_minute: int = 20
 
     @field_validator("database_url")
     @classmethod

@@ -198,6 +198,40 @@ class GroupChat(SQLModel, table=True):
     linked_at: datetime = _utc()
 
 
+class OutboxMessage(SQLModel, table=True):
+    """A message queued in the transaction that caused it, until it is delivered.
+
+    The content is a reply in JSON (see `bot.codec`), rendered when it is sent, in the
+    recipient member's language at that moment (else `language`).
+    """
+
+    __table_args__ = (Index("ix_outboxmessage_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64, index=True)
+    chat_kind: str = Field(max_length=10)  # "private" or "group": their flood limits differ
+    member_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    language: str = Field(max_length=8)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="queued", max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+
+
+class OutboxAttempt(SQLModel, table=True):
+    """One try at delivering an outbox message, and how it went."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = _fk("outboxmessage.id", ondelete="CASCADE", nullable=False)
+    at: datetime = _utc()
+    outcome: str = Field(max_length=12)  # sent, retry_after, blocked, transient, rejected
+    retry_after: float | None = None
+    detail: str | None = Field(default=None, max_length=300)
+
+
 def table(model: type[SQLModel]) -> Table:
     """Return a model's table, for Core statements on the hot path (no ORM bookkeeping)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]

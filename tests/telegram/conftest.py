@@ -2,7 +2,12 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +20,33 @@ from bot.sandbox.limits import Limits
 from bot.sandbox.server import SandboxConfig, running
 
 TOKEN = "424242:AAH" + "t" * 32
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_bot(
+    database_url: str, sandbox_url: str, log: Path, **settings: str
+) -> subprocess.Popen[bytes]:
+    """Start `initiative-bot run` (long polling) against the sandbox, logging to `log`."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": sandbox_url,
+        "PYTHONPATH": str(ROOT),
+        **settings,
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], env=env, stdout=out, stderr=out, cwd=log.parent
+        )
+
+
+async def wait_until(check: Callable[[], bool], timeout: float) -> None:
+    """Wait until a (blocking) check passes; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

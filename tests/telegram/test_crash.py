@@ -1,11 +1,7 @@
 """SIGKILL while updates arrive: after a restart every update is processed exactly once."""
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import func
@@ -15,39 +11,16 @@ from bot.app import Core
 from bot.sandbox.client import SandboxClient
 from storage.models import ConversationState, InboxUpdate, Initiative, Member
 from tests.conftest import DEMO_CODE
-from tests.telegram.conftest import TOKEN
+from tests.telegram.conftest import start_bot, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 CHATS = 50
 SCRIPT = [f"/start {DEMO_CODE}", "1", "1", "/new"]  # 4 updates a chat, order matters
-
-
-def start_bot(database_url: str, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
-    """Start `initiative-bot run` (long polling) against the sandbox."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE": sandbox_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=env, stdout=out, stderr=out, cwd=log.parent
-        )
 
 
 def processed(core: Core) -> int:
     with Session(core.engine) as session:
         done = col(InboxUpdate.done_at).is_not(None)
         return int(session.exec(select(func.count()).select_from(InboxUpdate).where(done)).one())
-
-
-async def wait_until(check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(check):  # type: ignore[arg-type]
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(

@@ -38,9 +38,12 @@ from pydantic import ValidationError
 from bot.app import Core
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import CHANNEL, chat_of, render, to_incoming
+from bot.codec import reply_from_json
 from bot.messages import Incoming, Response, t
+from bot.outbox import Delivery
 from storage import db, inbox
 from storage.db import one_statement, transaction
+from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -237,6 +240,24 @@ class TelegramChannel:
                     )
         except TelegramForbiddenError:
             logger.info("chat %s blocked the bot; replies dropped", chat_id)
+
+    async def deliver(self, item: Due) -> Delivery:
+        """Send one outbox message (no retries here: the outbox decides)."""
+        reply = reply_from_json(item.content)
+        try:
+            for text, keyboard in render(reply, self.core.catalogs, item.language):
+                await self.bot.send_message(
+                    chat_id=int(item.chat_id), text=text, parse_mode="HTML", reply_markup=keyboard
+                )
+        except TelegramRetryAfter as flood:
+            return Delivery("retry_after", retry_after=float(flood.retry_after))
+        except TelegramForbiddenError:
+            return Delivery("blocked")
+        except TelegramBadRequest as error:
+            return Delivery("rejected", detail=error.message[:300])
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+            return Delivery("transient", detail=type(error).__name__)
+        return Delivery("sent")
 
     async def _call(self, method: Any, **kwargs: Any) -> None:
         for attempt in range(1, SEND_ATTEMPTS + 1):

@@ -10,6 +10,9 @@ from aiohttp import web
 
 from bot.app import Core
 from bot.channels.telegram.aiogram_driver import ALLOWED_UPDATES, TelegramChannel
+from bot.channels.telegram.convert import CHANNEL
+from bot.flood import FloodLimiter, Rates
+from bot.outbox import OutboxSender
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,21 @@ async def run_telegram(
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     runner: web.AppRunner | None = None
     await channel.start()
+    limiter = FloodLimiter(
+        Rates(
+            settings.telegram_rate_per_second,
+            settings.telegram_rate_per_chat,
+            settings.telegram_rate_group_per_minute,
+        )
+    )
+    sender = OutboxSender(
+        engine=core.engine,
+        channels={CHANNEL: channel.deliver},
+        limiter=limiter,
+        clock=core.dispatcher.clock,
+    )
     processor = asyncio.create_task(channel.processor.run())
+    sending = asyncio.create_task(sender.run())
     try:
         if webhook_url and secret:
             host, _, port = listen.rpartition(":")
@@ -52,9 +69,10 @@ async def run_telegram(
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
     finally:
-        processor.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await processor
+        for task in (processor, sending):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if runner is not None:
             await runner.cleanup()
         await channel.close()

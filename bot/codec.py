@@ -1,0 +1,63 @@
+"""Replies as JSON, so a message can wait in the outbox and be rendered when it is sent."""
+
+from datetime import date, datetime
+from typing import Any
+
+from bot.messages import Lines, Money, Option, Reply, Text
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """Return a reply's JSON form (documents are not queued: they are sent directly)."""
+    if reply.documents:
+        raise ValueError("documents cannot be queued")
+    return {
+        "text": _dump(reply.text),
+        "options": [{"value": o.value, "label": _dump(o.label)} for o in reply.options],
+    }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """Rebuild a reply from its JSON form."""
+    text = _load(data["text"])
+    if not isinstance(text, Text):
+        raise ValueError("a reply's text must be a catalog text")
+    options = []
+    for option in data.get("options", []):
+        label = _load(option["label"])
+        if not isinstance(label, Text):
+            raise ValueError("an option's label must be a catalog text")
+        options.append(Option(str(option["value"]), label))
+    return Reply(text, tuple(options))
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Text):
+        return {"$text": value.key, "params": {k: _dump(v) for k, v in value.params.items()}}
+    if isinstance(value, Lines):
+        return {"$lines": [_dump(item) for item in value.items]}
+    if isinstance(value, Money):
+        return {"$money": value.vnd}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    raise TypeError(f"cannot queue a parameter of type {type(value).__name__}")
+
+
+def _load(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "$text" in value:
+        params = {k: _load(v) for k, v in value.get("params", {}).items()}
+        return Text(str(value["$text"]), params)
+    if "$lines" in value:
+        return Lines(tuple(_load(item) for item in value["$lines"]))
+    if "$money" in value:
+        return Money(int(value["$money"]))
+    if "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    if "$date" in value:
+        return date.fromisoformat(value["$date"])
+    raise ValueError(f"unknown value in a queued reply: {sorted(value)}")

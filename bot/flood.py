@@ -1,0 +1,63 @@
+"""Client-side flood control: wait for a free slot instead of earning a 429."""
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Messages allowed per window; 0 switches a limit off (Telegram's defaults)."""
+
+    per_second: int = 30
+    private_per_second: int = 1
+    group_per_minute: int = 20
+
+
+class FloodLimiter:
+    """Sliding windows overall, per private chat and per group, as Telegram counts them."""
+
+    def __init__(self, rates: Rates, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rates = rates
+        self.clock = clock
+        self.windows: dict[tuple[str, ...], deque[float]] = {}
+
+    def _checks(self, chat_id: str, chat_kind: str) -> list[tuple[tuple[str, ...], int, float]]:
+        checks: list[tuple[tuple[str, ...], int, float]] = [(("*",), self.rates.per_second, 1.0)]
+        if chat_kind == "group":
+            checks.append((("group", chat_id), self.rates.group_per_minute, 60.0))
+        else:
+            checks.append((("private", chat_id), self.rates.private_per_second, 1.0))
+        return [c for c in checks if c[1] > 0]
+
+    def wait_time(self, chat_id: str, chat_kind: str) -> float:
+        """Return how long until a message to this chat fits every window (0: now)."""
+        now = self.clock()
+        wait = 0.0
+        for key, count, window in self._checks(chat_id, chat_kind):
+            stamps = self.windows.get(key)
+            if stamps is None:
+                continue
+            while stamps and stamps[0] <= now - window:
+                stamps.popleft()
+            if len(stamps) >= count:
+                wait = max(wait, stamps[len(stamps) - count] + window - now)
+        return wait
+
+    async def acquire(self, chat_id: str, chat_kind: str) -> None:
+        """Wait for a slot, then count one message to the chat."""
+        while (wait := self.wait_time(chat_id, chat_kind)) > 0:
+            await asyncio.sleep(wait)
+        now = self.clock()
+        for key, _, _ in self._checks(chat_id, chat_kind):
+            self.windows.setdefault(key, deque()).append(now)
+        if len(self.windows) > 10_000:
+            self._forget_idle(now)
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [
+            k for k, stamps in self.windows.items() if not stamps or stamps[-1] < now - 60
+        ]:
+            del self.windows[key]

@@ -1,0 +1,204 @@
+"""The outbox through the sandbox: order per chat, languages, 429s, 403s, and a SIGKILL."""
+
+import asyncio
+import contextlib
+import re
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.app import Core
+from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.codec import reply_to_json
+from bot.dispatcher import utc_now
+from bot.flood import FloodLimiter, Rates
+from bot.messages import Reply, t
+from bot.outbox import OutboxSender
+from bot.sandbox.client import SandboxClient
+from storage import outbox
+from storage.db import transaction
+from storage.models import Member, OutboxAttempt, OutboxMessage
+from tests.conftest import Clock
+from tests.telegram.conftest import start_bot, wait_until
+
+FAST = {"TELEGRAM_RATE_PER_SECOND": "400", "TELEGRAM_RATE_PER_CHAT": "0"}
+NUMBER = re.compile(r"\d+")
+
+
+def notice(n: int) -> dict[str, object]:
+    """A numbered notice (any catalog text with a number will do)."""
+    return reply_to_json(Reply(t("wizard.text_too_short", min=n)))
+
+
+def queue(
+    core: Core, clock: Clock, chats: list[int], per_chat: int, member: int | None = None
+) -> None:
+    """Queue `per_chat` numbered notices to every chat, numbered in queue order."""
+    with transaction(core.engine) as session:
+        n = 0
+        for _ in range(per_chat):
+            for chat in chats:
+                n += 1
+                outbox.enqueue(
+                    session=session,
+                    channel="telegram",
+                    chat_id=str(chat),
+                    chat_kind="private",
+                    language="vi",
+                    content=notice(n),
+                    now=clock(),
+                    member_id=member,
+                )
+
+
+async def start_chats(users: SandboxClient, chats: list[int]) -> None:
+    """Let each user start a chat with the bot, then drop those updates."""
+    for chat in chats:
+        await users.send_text(chat, "/start")
+    await users.api("deleteWebhook", drop_pending_updates=True)
+
+
+def numbers(sent: list[dict[str, object]]) -> list[int]:
+    return [int(NUMBER.findall(str(m["text"]))[0]) for m in sent]
+
+
+@contextlib.asynccontextmanager
+async def sending(core: Core, channel: TelegramChannel, rates: Rates) -> AsyncIterator[None]:
+    sender = OutboxSender(
+        engine=core.engine,
+        channels={"telegram": channel.deliver},
+        limiter=FloodLimiter(rates),
+        clock=utc_now,  # retries must come due: the test clock stands still
+    )
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def statuses(core: Core) -> Counter[str]:
+    with Session(core.engine) as session:
+        return Counter(m.status for m in session.exec(select(OutboxMessage)).all())
+
+
+async def test_notices_arrive_in_order_in_the_members_language(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    with transaction(core.engine) as session:
+        english = Member(
+            unit_id=unit_id,
+            display_name="Ann",
+            language="en",
+            consent_at=clock(),
+            created_at=clock(),
+        )
+        session.add(english)
+        session.flush()
+        member_id = english.id
+    await start_chats(users, [501, 502])
+    queue(core, clock, [501], 3, member=member_id)  # queued in vi, rendered in en
+    queue(core, clock, [502], 2)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 5}), timeout=20)
+    first = await users.messages(501)
+    assert numbers(first) == [1, 2, 3]
+    assert all("at least" in str(m["text"]) for m in first)
+    assert numbers(await users.messages(502)) == [1, 2]
+    assert "ít nhất" in str((await users.messages(502))[0]["text"])
+    with Session(core.engine) as session:
+        assert session.exec(select(func.count()).select_from(OutboxAttempt)).one() == 5
+
+
+async def test_a_blocked_chat_is_marked_and_not_retried(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    await start_chats(users, [601, 602])
+    await users.block(601)
+    queue(core, clock, [601, 602], 2)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"blocked": 2, "sent": 2}), timeout=20)
+    calls = [c for c in await users.calls("sendMessage") if c["chat_id"] == 601]
+    assert len(calls) == 2 and all(c["error_code"] == 403 for c in calls)
+
+
+async def test_with_429_on_30_percent_every_notice_arrives_after_its_retry_after(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    chats = list(range(701, 721))
+    await start_chats(users, chats)
+    queue(core, clock, chats, 3)
+    await users.inject_error("sendMessage", 429, ratio=0.3, retry_after=1)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 60}), timeout=60)
+    calls = await users.calls("sendMessage")
+    refused = [c for c in calls if c["error_code"] == 429]
+    assert refused, "the sandbox refused nothing: the test proves nothing"
+    for chat in chats:
+        assert numbers(await users.messages(chat)) == sorted(numbers(await users.messages(chat)))
+        assert len(await users.messages(chat)) == 3
+        mine = [c for c in calls if c["chat_id"] == chat]
+        for before, after in zip(mine, mine[1:], strict=False):
+            if before["error_code"] == 429:
+                assert after["at"] - before["at"] >= 1.0 - 0.01
+    print(f"\n{len(refused)} of {len(calls)} sends answered 429")
+    with Session(core.engine) as session:
+        retries = session.exec(
+            select(func.count()).where(col(OutboxAttempt.outcome) == "retry_after")
+        ).one()
+        assert retries == len(refused)
+
+
+async def test_sigkill_with_1000_notices_queued_delivers_every_one(
+    core: Core, clock: Clock, users: SandboxClient, sandbox_url: str, tmp_path: Path
+) -> None:
+    chats = list(range(9000, 9250))
+    await start_chats(users, chats)
+    queue(core, clock, chats, 4)
+
+    def sent_in_db() -> int:
+        with Session(core.engine) as session:
+            done = col(OutboxMessage.status) == "sent"
+            return int(
+                session.exec(select(func.count()).select_from(OutboxMessage).where(done)).one()
+            )
+
+    async def delivered() -> list[int]:
+        found = []
+        for chat in chats:
+            found += numbers(await users.messages(chat))
+        return found
+
+    log = tmp_path / "bot.log"
+    bot = start_bot(core.settings.database_url, sandbox_url, log, **FAST)
+    try:
+        await wait_until(lambda: sent_in_db() >= 200, timeout=60)
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(timeout=30)
+    await asyncio.sleep(0.2)
+    marked, arrived = sent_in_db(), len(await delivered())
+    in_flight = arrived - marked
+    assert marked < 1000, "the kill came too late to test anything"
+
+    bot = start_bot(core.settings.database_url, sandbox_url, log, **FAST)
+    try:
+        await wait_until(lambda: sent_in_db() == 1000, timeout=120)
+    finally:
+        bot.terminate()
+        bot.wait(timeout=30)
+    assert "Traceback" not in log.read_text("utf-8", errors="replace")
+    everything = await delivered()
+    twice = len(everything) - len(set(everything))
+    print(f"\nSIGKILL after {marked} marked sent, {in_flight} in flight; delivered twice: {twice}")
+    assert set(everything) == set(range(1, 1001))
+    assert twice <= in_flight
+    for chat in chats:
+        got = numbers(await users.messages(chat))
+        assert sorted(set(got)) == sorted(set(got), key=got.index)  # in order
