@@ -18,6 +18,7 @@ from services import export, invites, roles, seed, units
 from services.errors import Refused
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
+from storage.models import Member, Unit
 from storage.units import active_invites, all_units
 
 unit_app = typer.Typer(no_args_is_help=True, help="Units of the union tree.")
@@ -159,6 +160,15 @@ def unit_invite(
     emit(as_json, data, human)
 
 
+def member_and_unit(session: Session, who: str, unit_ref: str) -> tuple[Member, Unit]:
+    """Find the member behind CHANNEL:USER_ID and a unit by id or name, or refuse."""
+    channel, _, user_id = who.partition(":")
+    member = member_for(session=session, channel=channel, user_id=user_id)
+    if member is None:
+        raise Refused("cli.member_unknown", who=who)
+    return member, units.find_unit(session=session, ref=unit_ref)
+
+
 @member_app.command("grant")
 def member_grant(
     who: str = typer.Argument(..., metavar="CHANNEL:USER_ID"),
@@ -167,17 +177,31 @@ def member_grant(
     as_json: bool = JSON,
 ) -> None:
     """Give a member a role over a unit and everything below it."""
-    channel, _, user_id = who.partition(":")
     with database() as session:
-        member = member_for(session=session, channel=channel, user_id=user_id)
-        if member is None:
-            raise Refused("cli.member_unknown", who=who)
-        unit = units.find_unit(session=session, ref=unit_ref)
+        member, unit = member_and_unit(session, who, unit_ref)
         roles.grant(session=session, member=member, unit=unit, role=role, now=utc_now())
     emit(
         as_json,
         {"member_id": member.id, "unit_id": unit.id, "role": role},
         lambda: say(Text("cli.role_granted", {"who": who, "role": role, "unit": unit.name})),
+    )
+
+
+@member_app.command("revoke")
+def member_revoke(
+    who: str = typer.Argument(..., metavar="CHANNEL:USER_ID"),
+    role: str = typer.Argument(..., help=f"One of: {', '.join(roles.ROLES)}."),
+    unit_ref: str = typer.Option(..., "--unit", help="Unit id or name."),
+    as_json: bool = JSON,
+) -> None:
+    """Take a role over a unit away from a member."""
+    with database() as session:
+        member, unit = member_and_unit(session, who, unit_ref)
+        roles.revoke(session=session, member=member, unit=unit, role=role)
+    emit(
+        as_json,
+        {"member_id": member.id, "unit_id": unit.id, "role": role, "revoked": True},
+        lambda: say(Text("cli.role_revoked", {"who": who, "role": role, "unit": unit.name})),
     )
 
 

@@ -18,6 +18,7 @@ STATUS_LABELS: dict[str, Text] = {
     "changes_requested": t("status.changes_requested"),
     "approved": t("status.approved"),
     "rejected": t("status.rejected"),
+    "recommended": t("status.recommended"),
 }
 LANGUAGE_LABELS: dict[str, Text] = {
     "vi": t("language.vi"),

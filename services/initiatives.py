@@ -5,10 +5,12 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from bot.messages import InAttachment
+from bot.messages import InAttachment, Reply, t
+from services import notices, roles
 from services.errors import Refused
 from storage import initiatives as store
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
+from storage.units import unit_by_id
 
 FIELDS = (
     "technical",
@@ -21,7 +23,8 @@ FIELDS = (
 )
 # Status codes; their labels live in the catalogs as status.<code>.
 DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
-AMENDABLE = (SUBMITTED, UNDER_REVIEW)
+CHANGES_REQUESTED = "changes_requested"
+AMENDABLE = (SUBMITTED, UNDER_REVIEW, CHANGES_REQUESTED)
 TITLE_LIMITS = (5, 200)
 TEXT_LIMITS = (10, 4000)
 MAX_ATTACHMENTS = 20
@@ -203,8 +206,14 @@ def missing_details(*, session: Session, initiative: Initiative) -> list[str]:
 
 
 def submit(*, session: Session, member: Member, initiative: Initiative, now: datetime) -> None:
-    """Submit a complete draft and record the change in its history."""
-    if initiative.status != DRAFT or initiative.submitter_id != member.id:
+    """Submit a complete draft, or resubmit one the council sent back for changes.
+
+    The change goes into the history; the authors hear it was received, and the
+    reviewers of the initiative's unit that it waits for them.
+    """
+    if initiative.status not in (DRAFT, CHANGES_REQUESTED):
+        raise Refused("initiative.decided", status=initiative.status)
+    if initiative.submitter_id != member.id:
         raise Refused("initiative.not_yours")
     if missing_core(initiative):
         raise Refused("wizard.incomplete")
@@ -214,19 +223,33 @@ def submit(*, session: Session, member: Member, initiative: Initiative, now: dat
     )
     if shares != 100:
         raise Refused("wizard.coauthor_share_total", left=0)
-    initiative.status = SUBMITTED
-    initiative.submitted_at = now
-    touch(session=session, initiative=initiative, now=now)
     session.add(
         StatusChange(
             initiative_id=initiative.id or 0,
             actor_id=member.id,
             at=now,
-            from_status=DRAFT,
+            from_status=initiative.status,
             to_status=SUBMITTED,
         )
     )
+    initiative.status = SUBMITTED
+    initiative.submitted_at = initiative.submitted_at or now
+    own = unit_by_id(session=session, unit_id=initiative.unit_id)
+    if own is None:
+        raise Refused("initiative.not_yours")
+    if initiative.review_unit_id is None:
+        council = roles.nearest_with(session=session, unit=own, role="reviewer")
+        initiative.review_unit_id = (council or own).id
+    touch(session=session, initiative=initiative, now=now)
     session.flush()
+    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
+    title = initiative.title or ""
+    notices.to_authors(
+        session=session, authors=authors, reply=Reply(t("notice.received", title=title)), now=now
+    )
+    council = unit_by_id(session=session, unit_id=initiative.review_unit_id or own.id or 0)
+    if council is not None:
+        notices.review_waiting(session=session, initiative=initiative, unit=council, now=now)
 
 
 def discard(*, session: Session, member: Member, initiative: Initiative) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.errors import Refused
 from storage import members as store
@@ -27,6 +27,17 @@ def grant(*, session: Session, member: Member, unit: Unit, role: str, now: datet
     return granted
 
 
+def revoke(*, session: Session, member: Member, unit: Unit, role: str) -> None:
+    """Take a role away; refuse when the member does not hold exactly that grant."""
+    existing = store.role_of(
+        session=session, member_id=member.id or 0, unit_id=unit.id or 0, role=role
+    )
+    if existing is None:
+        raise Refused("cli.role_not_held", role=role, unit=unit.name)
+    session.delete(existing)
+    session.flush()
+
+
 def holds(*, session: Session, member: Member, role: str, unit: Unit) -> bool:
     """Tell whether the member holds `role` over `unit`, through the unit or an ancestor."""
     for held in store.roles_of(session=session, member_id=member.id or 0):
@@ -36,3 +47,20 @@ def holds(*, session: Session, member: Member, role: str, unit: Unit) -> bool:
         if scope is not None and unit.path.startswith(scope.path):
             return True
     return False
+
+
+def nearest_with(*, session: Session, unit: Unit, role: str, above: bool = False) -> Unit | None:
+    """Return the deepest unit on the path up from `unit` where someone holds `role`.
+
+    With `above`, the unit itself does not count. This is where a council sits: the
+    first to decide on an initiative, or the next one up when it is recommended.
+    """
+    path = [int(p) for p in unit.path.strip("/").split("/") if p]
+    if above:
+        path = path[:-1]
+    query = select(Role.unit_id).where(col(Role.role) == role, col(Role.unit_id).in_(path))
+    held = set(session.exec(query).all())
+    for unit_id in reversed(path):
+        if unit_id in held:
+            return unit_by_id(session=session, unit_id=unit_id)
+    return None

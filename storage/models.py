@@ -116,6 +116,11 @@ class Initiative(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     submitted_at: datetime | None = _utc(default=None, index=True)
+    # Review: the unit whose council has it now (moves up when recommended), the
+    # recognition level reached and the benefit the council verified.
+    review_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    level: str | None = Field(default=None, max_length=20)
+    verified_benefit_vnd: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Author(SQLModel, table=True):
@@ -196,6 +201,17 @@ class GroupChat(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     linked_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
     linked_at: datetime = _utc()
+
+
+class RewardPolicy(SQLModel, table=True):
+    """How an organization rewards initiatives (Decree 13/2012 minimums by default).
+
+    The policy of a unit applies to its whole subtree unless a lower unit has its own.
+    """
+
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    rate_percent: int = 7  # of the annual benefit, in each of the first 3 years
+    base_wage_vnd: int | None = Field(default=None, sa_type=BigInteger)  # x5 if no benefit
 
 
 class OutboxMessage(SQLModel, table=True):

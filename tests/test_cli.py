@@ -251,6 +251,14 @@ def test_unit_tree_invites_and_grants(database_url: str, tmp_path: Path) -> None
         check=False,
     )
     assert bad_role.returncode == 1 and "king" in bad_role.stderr
+    revoke = ("member", "revoke", "console:9", "reviewer", "--unit", str(top["id"]))
+    assert json.loads(cli(database_url, tmp_path, *revoke, "--json").stdout)["revoked"]
+    again = cli(database_url, tmp_path, *revoke, check=False)
+    assert again.returncode == 1 and "reviewer" in again.stderr
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert {r.role for r in session.exec(select(Role)).all()} == {"worker"}
+    engine.dispose()
     missing = cli(database_url, tmp_path, "unit", "invite", "Không có", check=False)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
 

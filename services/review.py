@@ -1,0 +1,247 @@
+"""The Initiative Council's decisions, who may take them, and who hears about them.
+
+Every action checks its permission here (a button payload can be forged): the actor
+must hold the reviewer role over the unit the initiative is reviewed at now, and may
+not decide on an initiative they authored. A refusal is logged without personal data.
+"""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col, select
+
+from bot.messages import Money, Reply, Text, t
+from services import notices, reward, roles
+from services.errors import Refused
+from services.initiatives import CHANGES_REQUESTED, SUBMITTED, clean_text
+from services.roles import holds
+from storage import initiatives as store
+from storage.members import roles_of
+from storage.models import Initiative, Member, StatusChange, Unit
+from storage.units import unit_by_id
+
+logger = logging.getLogger(__name__)
+APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
+WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
+LEVELS = ("grassroots", "superior", "provincial", "national")
+LEVEL_LABELS = {
+    "grassroots": t("level.grassroots"),
+    "superior": t("level.superior"),
+    "provincial": t("level.provincial"),
+    "national": t("level.national"),
+}
+COMMENT_LIMITS = (5, 2000)
+MAX_BENEFIT_VND = 10**15
+
+
+def _logged(refusal: Refused, member: Member, action: str, initiative_id: int) -> Refused:
+    logger.warning(
+        "refused %s of initiative %s to member %s: %s",
+        action,
+        initiative_id,
+        member.id,
+        refusal.text.key,
+    )
+    return refusal
+
+
+def reviewable(
+    *, session: Session, member: Member, initiative_id: int, action: str
+) -> tuple[Initiative, Unit]:
+    """Return an initiative the member may decide on now, and the unit it is reviewed at."""
+    initiative = session.get(Initiative, initiative_id)
+    if initiative is None or initiative.review_unit_id is None:
+        raise _logged(Refused("review.not_found"), member, action, initiative_id)
+    unit = unit_by_id(session=session, unit_id=initiative.review_unit_id)
+    if unit is None or not holds(session=session, member=member, role="reviewer", unit=unit):
+        raise _logged(Refused("review.not_allowed"), member, action, initiative_id)
+    authors = store.authors_of(session=session, initiative_id=initiative_id)
+    if any(a.member_id == member.id for a in authors):
+        raise _logged(Refused("review.own_initiative"), member, action, initiative_id)
+    return initiative, unit
+
+
+def queue(
+    *,
+    session: Session,
+    member: Member,
+    unit: Unit | None = None,
+    field: str | None = None,
+    limit: int = 20,
+) -> list[Initiative]:
+    """Return what waits for the member's decision, oldest first, optionally filtered."""
+    scopes = [
+        scope
+        for role in _reviewer_units(session=session, member=member)
+        if (scope := unit_by_id(session=session, unit_id=role)) is not None
+    ]
+    if unit is not None:
+        if not any(unit.path.startswith(s.path) for s in scopes):
+            raise _logged(Refused("review.not_allowed"), member, "queue", 0)
+        scopes = [unit]
+    if not scopes:
+        return []
+    query = (
+        select(Initiative)
+        .join(Unit, col(Unit.id) == col(Initiative.review_unit_id))
+        .where(col(Initiative.status).in_(WAITING))
+        .where(_within(scopes))
+        .order_by(col(Initiative.updated_at), col(Initiative.id))
+        .limit(limit)
+    )
+    if field is not None:
+        query = query.where(col(Initiative.field) == field)
+    mine = {a.initiative_id for a in store.authored_by(session=session, member_id=member.id or 0)}
+    return [i for i in session.exec(query).all() if i.id not in mine]
+
+
+def _reviewer_units(*, session: Session, member: Member) -> list[int]:
+    roles = roles_of(session=session, member_id=member.id or 0)
+    return [r.unit_id for r in roles if r.role == "reviewer"]
+
+
+def _within(scopes: list[Unit]) -> ColumnElement[bool]:
+    return or_(*(col(Unit.path).startswith(s.path) for s in scopes))
+
+
+def _record(
+    session: Session,
+    initiative: Initiative,
+    actor: Member,
+    to_status: str,
+    now: datetime,
+    comment: str | None = None,
+) -> None:
+    session.add(
+        StatusChange(
+            initiative_id=initiative.id or 0,
+            actor_id=actor.id,
+            at=now,
+            from_status=initiative.status,
+            to_status=to_status,
+            comment=comment,
+        )
+    )
+    initiative.status = to_status
+    initiative.updated_at = now
+    session.add(initiative)
+
+
+def _waiting(initiative: Initiative, member: Member, action: str) -> None:
+    if initiative.status not in WAITING:
+        raise _logged(Refused("review.already_decided"), member, action, initiative.id or 0)
+
+
+def approve(
+    *,
+    session: Session,
+    reviewer: Member,
+    initiative_id: int,
+    benefit_vnd: int | None,
+    level: str,
+    now: datetime,
+) -> reward.Suggestion:
+    """Recognize an initiative at a level with a verified annual benefit; notify authors."""
+    initiative, _ = reviewable(
+        session=session, member=reviewer, initiative_id=initiative_id, action="approve"
+    )
+    _waiting(initiative, reviewer, "approve")
+    if level not in LEVELS or (
+        initiative.level is not None and LEVELS.index(level) <= LEVELS.index(initiative.level)
+    ):
+        raise Refused("review.level_invalid")
+    if benefit_vnd is not None and not 0 <= benefit_vnd <= MAX_BENEFIT_VND:
+        raise Refused("review.benefit_invalid")
+    authors = list(store.authors_of(session=session, initiative_id=initiative_id))
+    suggestion = reward.suggest(
+        session=session, initiative=initiative, authors=authors, benefit_vnd=benefit_vnd
+    )
+    initiative.level = level
+    initiative.verified_benefit_vnd = benefit_vnd
+    _record(session, initiative, reviewer, APPROVED, now)
+    amounts: dict[int, int | None] = {id(a): None for a in authors}
+    amounts.update({id(a): amount for a, amount in suggestion.shares})
+    for author in authors:
+        member = session.get(Member, author.member_id) if author.member_id else None
+        if member is None:
+            continue
+        text = t(
+            "notice.approved",
+            title=initiative.title or "",
+            level=LEVEL_LABELS[level],
+            benefit=Money(benefit_vnd or 0),
+            reward=_reward_text(suggestion, amounts[id(author)]),
+        )
+        notices.to_member(session=session, member=member, reply=Reply(text), now=now)
+    return suggestion
+
+
+def _reward_text(suggestion: reward.Suggestion, amount: int | None) -> object:
+    if amount is None:
+        return t("reward.unknown")
+    if suggestion.per_year:
+        return t("reward.per_year", amount=Money(amount), years=reward.YEARS)
+    return t("reward.once", amount=Money(amount))
+
+
+def reject(
+    *, session: Session, reviewer: Member, initiative_id: int, reason: str, now: datetime
+) -> None:
+    """Reject an initiative; the reason is required and reaches every author."""
+    initiative = _decide_with_comment(session, reviewer, initiative_id, REJECTED, reason, now)
+    _tell_authors(
+        session, initiative, t("notice.rejected", title=initiative.title or "", reason=reason), now
+    )
+
+
+def request_changes(
+    *, session: Session, reviewer: Member, initiative_id: int, comment: str, now: datetime
+) -> None:
+    """Send an initiative back to its authors with what to change."""
+    initiative = _decide_with_comment(
+        session, reviewer, initiative_id, CHANGES_REQUESTED, comment, now
+    )
+    text = t("notice.changes_requested", title=initiative.title or "", comment=comment)
+    _tell_authors(session, initiative, text, now)
+
+
+def _decide_with_comment(
+    session: Session,
+    reviewer: Member,
+    initiative_id: int,
+    status: str,
+    comment: str,
+    now: datetime,
+) -> Initiative:
+    initiative, _ = reviewable(
+        session=session, member=reviewer, initiative_id=initiative_id, action=status
+    )
+    _waiting(initiative, reviewer, status)
+    _record(session, initiative, reviewer, status, now, clean_text(comment, COMMENT_LIMITS))
+    return initiative
+
+
+def _tell_authors(session: Session, initiative: Initiative, text: Text, now: datetime) -> None:
+    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
+    notices.to_authors(session=session, authors=authors, reply=Reply(text), now=now)
+
+
+def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: datetime) -> Unit:
+    """Send an approved initiative to the superior unit's council; return that unit."""
+    initiative, unit = reviewable(
+        session=session, member=reviewer, initiative_id=initiative_id, action="recommend"
+    )
+    if initiative.status != APPROVED or initiative.level == LEVELS[-1]:
+        raise _logged(Refused("review.cannot_recommend"), reviewer, "recommend", initiative_id)
+    superior = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
+    if superior is None and unit.parent_id is not None:
+        superior = unit_by_id(session=session, unit_id=unit.parent_id)
+    if superior is None:
+        raise _logged(Refused("review.no_superior"), reviewer, "recommend", initiative_id)
+    initiative.review_unit_id = superior.id
+    _record(session, initiative, reviewer, RECOMMENDED, now)
+    text = t("notice.recommended", title=initiative.title or "", unit=superior.name)
+    _tell_authors(session, initiative, text, now)
+    notices.review_waiting(session=session, initiative=initiative, unit=superior, now=now)
+    return superior

@@ -1,0 +1,303 @@
+"""The council's decisions in services: permissions as a table, notices, history, reward."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import Session, col, select
+
+from bot.app import Core
+from bot.codec import reply_from_json
+from services import initiatives, review, roles, units
+from services.errors import Refused
+from storage.db import transaction
+from storage.models import (
+    Author,
+    ChannelIdentity,
+    Initiative,
+    Member,
+    OutboxMessage,
+    RewardPolicy,
+    StatusChange,
+    Unit,
+)
+from tests.conftest import Clock
+
+
+@dataclass
+class Tree:
+    """zone > enterprise A > workshop A1; zone > enterprise B. Member ids by name."""
+
+    zone: int
+    a: int
+    a1: int
+    b: int
+    people: dict[str, int]
+
+
+def person(session: Session, unit: Unit, name: str, language: str, clock: Clock) -> Member:
+    member = Member(
+        unit_id=unit.id or 0,
+        display_name=name,
+        language=language,
+        consent_at=clock(),
+        created_at=clock(),
+    )
+    session.add(member)
+    session.flush()
+    session.add(
+        ChannelIdentity(
+            member_id=member.id or 0, channel="telegram", external_user_id=name, chat_id=name
+        )
+    )
+    return member
+
+
+@pytest.fixture
+def tree(core: Core, clock: Clock) -> Tree:
+    with transaction(core.engine) as session:
+        now = clock()
+        zone = units.add_unit(session=session, name="KCN", kind="zone_union", parent=None, now=now)
+        a = units.add_unit(
+            session=session, name="Công ty A", kind="enterprise", parent=zone, now=now
+        )
+        a1 = units.add_unit(session=session, name="Xưởng A1", kind="workshop", parent=a, now=now)
+        b = units.add_unit(
+            session=session, name="Công ty B", kind="enterprise", parent=zone, now=now
+        )
+        people = {
+            "worker": person(session, a1, "worker", "vi", clock),
+            "coauthor": person(session, a1, "coauthor", "en", clock),
+            "reviewer": person(session, a, "reviewer", "vi", clock),
+            "sibling": person(session, b, "sibling", "vi", clock),
+            "revoked": person(session, a, "revoked", "vi", clock),
+            "superior": person(session, zone, "superior", "id", clock),
+        }
+        roles.grant(session=session, member=people["reviewer"], unit=a, role="reviewer", now=now)
+        roles.grant(session=session, member=people["sibling"], unit=b, role="reviewer", now=now)
+        roles.grant(session=session, member=people["revoked"], unit=a, role="reviewer", now=now)
+        roles.revoke(session=session, member=people["revoked"], unit=a, role="reviewer")
+        roles.grant(
+            session=session, member=people["superior"], unit=zone, role="reviewer", now=now
+        )
+        roles.grant(session=session, member=people["worker"], unit=a1, role="worker", now=now)
+        return Tree(
+            zone.id or 0,
+            a.id or 0,
+            a1.id or 0,
+            b.id or 0,
+            {k: v.id or 0 for k, v in people.items()},
+        )
+
+
+def submitted(core: Core, tree: Tree, clock: Clock, coauthor_share: int = 0) -> int:
+    """Submit a complete initiative by the worker (with the co-author's share, if any)."""
+    with transaction(core.engine) as session:
+        worker = session.get(Member, tree.people["worker"])
+        assert worker is not None
+        draft = initiatives.start_draft(session=session, member=worker, now=clock())
+        initiatives.set_title(draft, "Máy dán nhãn tự động")
+        initiatives.set_problem(draft, "Dán nhãn bằng tay mất nhiều thời gian")
+        initiatives.set_solution(draft, "Lắp cảm biến và cơ cấu dán tự động")
+        initiatives.set_field(draft, "technical")
+        draft.estimated_benefit_vnd = 120_000_000
+        if coauthor_share:
+            mine = session.exec(select(Author).where(Author.initiative_id == draft.id)).one()
+            mine.share_percent = 100 - coauthor_share
+            session.add(
+                Author(
+                    initiative_id=draft.id or 0,
+                    member_id=tree.people["coauthor"],
+                    name="coauthor",
+                    share_percent=coauthor_share,
+                )
+            )
+            session.flush()
+        initiatives.submit(session=session, member=worker, initiative=draft, now=clock())
+        return draft.id or 0
+
+
+def act(core: Core, clock: Clock, who: int, action: str, initiative_id: int) -> None:
+    with transaction(core.engine) as session:
+        actor = session.get(Member, who)
+        assert actor is not None
+        calls: dict[str, Callable[[], object]] = {
+            "approve": lambda: review.approve(
+                session=session,
+                reviewer=actor,
+                initiative_id=initiative_id,
+                benefit_vnd=100_000_000,
+                level="grassroots",
+                now=clock(),
+            ),
+            "reject": lambda: review.reject(
+                session=session,
+                reviewer=actor,
+                initiative_id=initiative_id,
+                reason="Chưa chứng minh được hiệu quả",
+                now=clock(),
+            ),
+            "request_changes": lambda: review.request_changes(
+                session=session,
+                reviewer=actor,
+                initiative_id=initiative_id,
+                comment="Bổ sung bản vẽ",
+                now=clock(),
+            ),
+            "recommend": lambda: review.recommend(
+                session=session, reviewer=actor, initiative_id=initiative_id, now=clock()
+            ),
+        }
+        calls[action]()
+
+
+ACTIONS = ("approve", "reject", "request_changes")
+TABLE = [
+    # who, relation to the initiative's unit, allowed?
+    ("worker", "author, no reviewer role", False),
+    ("coauthor", "co-author", False),
+    ("reviewer", "reviewer of the enterprise above the workshop", True),
+    ("superior", "reviewer of the zone above everything", True),
+    ("sibling", "reviewer of a sibling enterprise", False),
+    ("revoked", "reviewer whose role was revoked", False),
+]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize(("who", "relation", "allowed"), TABLE)
+def test_permissions(
+    core: Core, tree: Tree, clock: Clock, action: str, who: str, relation: str, allowed: bool
+) -> None:
+    initiative_id = submitted(core, tree, clock, coauthor_share=20)
+    if allowed:
+        act(core, clock, tree.people[who], action, initiative_id)
+        return
+    with pytest.raises(Refused) as refused:
+        act(core, clock, tree.people[who], action, initiative_id)
+    assert refused.value.text.key.startswith("review."), relation
+    with Session(core.engine) as session:
+        assert session.get(Initiative, initiative_id).status == "submitted"  # type: ignore[union-attr]
+
+
+def test_a_forged_payload_for_an_unknown_or_decided_initiative_is_refused(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock)
+    with pytest.raises(Refused, match="review.not_found"):
+        act(core, clock, tree.people["reviewer"], "approve", 999_999)
+    act(core, clock, tree.people["reviewer"], "reject", initiative_id)
+    with pytest.raises(Refused, match="review.already_decided"):
+        act(core, clock, tree.people["reviewer"], "approve", initiative_id)
+    with pytest.raises(Refused, match="review.cannot_recommend"):
+        act(core, clock, tree.people["reviewer"], "recommend", initiative_id)
+
+
+def notices_to(core: Core, member: str) -> list[tuple[str, str]]:
+    """Return (catalog key, language) of the notices queued for a member, in order."""
+    with Session(core.engine) as session:
+        messages = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.chat_id == member)
+            .order_by(col(OutboxMessage.id))
+        ).all()
+        return [(reply_from_json(m.content).text.key, m.language) for m in messages]
+
+
+def test_changes_resubmission_approval_and_recommendation_notify_each_author_once_per_step(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock, coauthor_share=30)
+    # The nearest council hears of it, not the zone's.
+    assert notices_to(core, "reviewer") == [("notice.review_waiting", "vi")]
+    assert notices_to(core, "superior") == []
+    act(core, clock, tree.people["reviewer"], "request_changes", initiative_id)
+    with transaction(core.engine) as session:
+        worker = session.get(Member, tree.people["worker"])
+        draft = session.get(Initiative, initiative_id)
+        assert worker is not None and draft is not None
+        initiatives.submit(session=session, member=worker, initiative=draft, now=clock())
+    act(core, clock, tree.people["reviewer"], "approve", initiative_id)
+    superior = None
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        superior = review.recommend(
+            session=session, reviewer=reviewer, initiative_id=initiative_id, now=clock()
+        )
+    assert superior.id == tree.zone
+    steps = [
+        "notice.received",
+        "notice.changes_requested",
+        "notice.received",
+        "notice.approved",
+        "notice.recommended",
+    ]
+    assert notices_to(core, "worker") == [(key, "vi") for key in steps]
+    assert notices_to(core, "coauthor") == [(key, "en") for key in steps]
+    assert notices_to(core, "reviewer") == [("notice.review_waiting", "vi")] * 2
+    assert notices_to(core, "superior") == [("notice.review_waiting", "id")]
+    with Session(core.engine) as session:
+        history = session.exec(
+            select(StatusChange)
+            .where(StatusChange.initiative_id == initiative_id)
+            .order_by(col(StatusChange.id))
+        ).all()
+        assert [(h.from_status, h.to_status) for h in history] == [
+            (None, "draft"),
+            ("draft", "submitted"),
+            ("submitted", "changes_requested"),
+            ("changes_requested", "submitted"),
+            ("submitted", "approved"),
+            ("approved", "recommended"),
+        ]
+        assert history[2].comment == "Bổ sung bản vẽ"
+        assert history[2].actor_id == tree.people["reviewer"]
+    # The zone's council can now raise the level; the enterprise's no longer decides.
+    with pytest.raises(Refused, match="review.not_allowed"):
+        act(core, clock, tree.people["reviewer"], "reject", initiative_id)
+    with transaction(core.engine) as session:
+        queue = review.queue(session=session, member=session.get(Member, tree.people["superior"]))  # type: ignore[arg-type]
+        assert [i.id for i in queue] == [initiative_id]
+        with pytest.raises(Refused, match="review.level_invalid"):
+            review.approve(
+                session=session,
+                reviewer=session.get(Member, tree.people["superior"]),  # type: ignore[arg-type]
+                initiative_id=initiative_id,
+                benefit_vnd=100_000_000,
+                level="grassroots",
+                now=clock(),
+            )
+
+
+def test_reward_is_7_percent_a_year_split_by_shares_or_5_base_wages(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock, coauthor_share=30)
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        suggestion = review.approve(
+            session=session,
+            reviewer=reviewer,
+            initiative_id=initiative_id,
+            benefit_vnd=100_000_001,
+            level="grassroots",
+            now=clock(),
+        )
+    assert suggestion.per_year and suggestion.total_vnd == 7_000_001  # at least 7%, rounded up
+    assert sorted(amount for _, amount in suggestion.shares) == [2_100_000, 4_900_001]
+    with transaction(core.engine) as session:
+        session.add(RewardPolicy(unit_id=tree.a, rate_percent=10, base_wage_vnd=2_340_000))
+    other = submitted(core, tree, clock)
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        suggestion = review.approve(
+            session=session,
+            reviewer=reviewer,
+            initiative_id=other,
+            benefit_vnd=None,
+            level="grassroots",
+            now=clock(),
+        )
+    assert not suggestion.per_year and suggestion.total_vnd == 5 * 2_340_000
