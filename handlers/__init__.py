@@ -1,6 +1,6 @@
 """Every conversation the bot has, in one visible list."""
 
-from handlers import groups, my, onboarding, privacy, settings, wizard
+from handlers import groups, my, onboarding, privacy, review, settings, wizard
 from handlers.conversation import Conversation
 
 
@@ -12,5 +12,6 @@ def get_conversations() -> list[Conversation]:
         privacy.CONVERSATION,
         wizard.CONVERSATION,
         my.CONVERSATION,
+        review.CONVERSATION,
         groups.CONVERSATION,
     ]

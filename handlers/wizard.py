@@ -108,7 +108,11 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
     if initiative is None:
         return (Reply(t("wizard.no_draft")),)
     missing = initiatives.missing_details(session=ctx.session, initiative=initiative)
-    options = [(f"amend:{name}", EDITABLE[name][1]) for name in DETAILS]
+    sent_back = initiative.status == initiatives.CHANGES_REQUESTED
+    names = EDITABLE if sent_back else DETAILS  # the council asked: everything may change
+    options = [(f"amend:{name}", EDITABLE[name][1]) for name in names]
+    if sent_back:
+        options.append(("amend:resubmit", t("wizard.opt_resubmit")))
     return question(
         t(
             "wizard.amend",
@@ -122,9 +126,14 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
 
 def on_amend(ctx: Context) -> Outcome:
     """Open the chosen detail of a submitted initiative, or finish."""
-    current(ctx)
+    initiative = current(ctx)
     if ctx.choice == "amend:done":
         return finish(ctx, t("wizard.amend_saved"))
+    if ctx.choice == "amend:resubmit":
+        initiatives.submit(
+            session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now
+        )
+        return finish(ctx, t("wizard.resubmitted", id=initiative.id or 0))
     wizard_data(ctx)["return"] = "wizard.amend"
     return goto(EDITABLE[(ctx.choice or "").removeprefix("amend:")][0])
 

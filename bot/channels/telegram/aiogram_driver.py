@@ -8,6 +8,7 @@ processes each update id once.
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -52,6 +53,7 @@ COMMANDS = {
     "new": t("command.new"),
     "continue": t("command.continue"),
     "my": t("command.my"),
+    "review": t("command.review"),
     "language": t("command.language"),
     "mydata": t("command.mydata"),
     "deleteme": t("command.deleteme"),
@@ -84,6 +86,7 @@ class TelegramChannel:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token=token, session=session)
         self.username = ""
+        self.after_update: Callable[[], None] = lambda: None  # e.g. wake the outbox sender
         self.router = Router(name="core")
         self.router.message.register(self._on_message)
         self.router.callback_query.register(self._on_callback)
@@ -215,7 +218,8 @@ class TelegramChannel:
             return None
         response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
         if response is None:
-            return True  # a duplicate: the core already removed it from the inbox
+            return True  # a duplicate: the core already marked it done in the inbox
+        self.after_update()
         await self.send(int(incoming.chat_id), response)
         return not response.failed
 

@@ -47,6 +47,7 @@ async def run_telegram(
         limiter=limiter,
         clock=core.dispatcher.clock,
     )
+    channel.after_update = sender.notify
     processor = asyncio.create_task(channel.processor.run())
     sending = asyncio.create_task(sender.run())
     try:

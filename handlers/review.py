@@ -1,0 +1,285 @@
+"""The council's queue in chat (/review): open a card, then approve, send back or reject.
+
+Every decision goes through services.review, which checks the reviewer's role again:
+the options here only offer what makes sense, they prove nothing.
+"""
+
+from typing import Any
+
+from bot.messages import Lines, Money, Reply, Text, t
+from handlers.cards import initiative_card
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.draft import member, question
+from handlers.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
+from services import review, reward
+from services.errors import Refused
+from services.money import MoneyError, parse_vnd
+from storage import initiatives as store
+from storage.models import Initiative
+from storage.units import unit_by_id, units_named
+
+KEY = "review"
+
+
+def _data(ctx: Context) -> dict[str, Any]:
+    data = ctx.data.setdefault(KEY, {})
+    assert isinstance(data, dict)
+    return data
+
+
+def _opened(ctx: Context, action: str) -> Initiative:
+    """Return the initiative the reviewer opened, checked again by the services."""
+    initiative_id = _data(ctx).get("id")
+    if not isinstance(initiative_id, int):
+        raise Refused("review.not_found")
+    initiative, _ = review.reviewable(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id, action=action
+    )
+    return initiative
+
+
+def open_queue(ctx: Context) -> Outcome:
+    """List what waits for the reviewer, filtered by `/review <field or unit>`."""
+    ctx.data[KEY] = {}
+    wanted = ctx.incoming.argument
+    if wanted:
+        if wanted.lower() in FIELD_LABELS:
+            _data(ctx)["field"] = wanted.lower()
+        else:
+            found = units_named(session=ctx.session, name=wanted)
+            if not found:
+                return end(t("review.filter_unknown", text=wanted))
+            _data(ctx)["unit"] = found[0].id
+    if not _queue(ctx):
+        ctx.data.pop(KEY, None)
+        return end(t("review.queue_empty"))
+    return goto("review.pick")
+
+
+def _queue(ctx: Context) -> list[Initiative]:
+    unit_id = _data(ctx).get("unit")
+    unit = unit_by_id(session=ctx.session, unit_id=unit_id) if isinstance(unit_id, int) else None
+    field = _data(ctx).get("field")
+    return review.queue(
+        session=ctx.session,
+        member=member(ctx),
+        unit=unit,
+        field=field if isinstance(field, str) else None,
+    )
+
+
+def ask_pick(ctx: Context) -> tuple[Reply, ...]:
+    """Show the queue, oldest first, one option per initiative."""
+    waiting = _queue(ctx)
+    lines = tuple(
+        t("review.line", id=i.id or 0, title=i.title or "", status=STATUS_LABELS[i.status])
+        for i in waiting
+    )
+    return question(
+        t("review.queue", lines=Lines(lines)),
+        *((f"review:{i.id}", t("review.opt_open", id=i.id or 0)) for i in waiting),
+    )
+
+
+def on_pick(ctx: Context) -> Outcome:
+    """Open a card; the services decide whether this reviewer may."""
+    wanted = (ctx.choice or "").removeprefix("review:")
+    _data(ctx)["id"] = int(wanted) if wanted.isdigit() else 0
+    _opened(ctx, "open")
+    return goto("review.card")
+
+
+def card(ctx: Context, initiative: Initiative) -> Text:
+    """The reviewer's card: everything, or title, effects and level when confidential
+    and reviewed above the council it was first recognized by."""
+    history = store.history_of(session=ctx.session, initiative_id=initiative.id or 0)
+    lines = Lines(
+        tuple(
+            t(
+                "review.history_line",
+                at=h.at,
+                status=STATUS_LABELS.get(h.to_status, t("card.not_given")),
+                comment=h.comment or "",
+            )
+            for h in history
+        )
+    )
+    if initiative.confidential and initiative.level is not None:
+        return t(
+            "review.card_confidential",
+            id=initiative.id or 0,
+            title=initiative.title or "",
+            effects=initiative.other_effects or t("card.not_given"),
+            benefit=Money(initiative.verified_benefit_vnd or 0),
+            level=review.LEVEL_LABELS[initiative.level],
+            history=lines,
+        )
+    return t(
+        "review.card",
+        card=initiative_card(session=ctx.session, initiative=initiative),
+        history=lines,
+    )
+
+
+def ask_card(ctx: Context) -> tuple[Reply, ...]:
+    """Show the card with the decisions."""
+    initiative = _opened(ctx, "open")
+    options = [("act:approve", t("review.opt_approve"))]
+    if initiative.status == "submitted":
+        options += [
+            ("act:changes", t("review.opt_changes")),
+            ("act:reject", t("review.opt_reject")),
+        ]
+    options.append(("act:back", t("review.opt_back")))
+    return question(card(ctx, initiative), *options)
+
+
+def on_card(ctx: Context) -> Outcome:
+    """Go to the chosen decision's question."""
+    _opened(ctx, "open")
+    steps = {
+        "act:approve": "review.benefit",
+        "act:changes": "review.comment",
+        "act:reject": "review.reason",
+        "act:back": "review.pick",
+    }
+    return goto(steps[ctx.choice or "act:back"])
+
+
+def on_benefit(ctx: Context) -> Outcome:
+    """Take the verified annual benefit in VND (/skip: none can be computed)."""
+    _opened(ctx, "approve")
+    if ctx.incoming.command == "skip":
+        _data(ctx)["benefit"] = None
+        return goto("review.level")
+    try:
+        _data(ctx)["benefit"] = parse_vnd(ctx.text)
+    except MoneyError as error:
+        raise Refused("review.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
+    return goto("review.level")
+
+
+def ask_level(ctx: Context) -> tuple[Reply, ...]:
+    """Offer the recognition levels above the one already reached."""
+    initiative = _opened(ctx, "approve")
+    reached = review.LEVELS.index(initiative.level) + 1 if initiative.level else 0
+    return question(
+        t("review.ask_level"),
+        *((f"level:{code}", review.LEVEL_LABELS[code]) for code in review.LEVELS[reached:]),
+    )
+
+
+def on_level(ctx: Context) -> Outcome:
+    """Approve with the level and benefit; show the reward suggestion."""
+    level = (ctx.choice or "").removeprefix("level:")
+    benefit = _data(ctx).get("benefit")
+    suggestion = review.approve(
+        session=ctx.session,
+        reviewer=member(ctx),
+        initiative_id=int(_data(ctx)["id"]),
+        benefit_vnd=benefit if isinstance(benefit, int) else None,
+        level=level,
+        now=ctx.now,
+    )
+    return goto("review.after", Reply(t("review.approved", reward=_suggestion(suggestion))))
+
+
+def _suggestion(suggestion: reward.Suggestion) -> Text:
+    if suggestion.total_vnd is None:
+        return t("reward.unknown")
+    lines = tuple(
+        t("review.reward_share", name=a.name or t("card.anonymous"), amount=Money(amount))
+        for a, amount in suggestion.shares
+    )
+    total, shares = Money(suggestion.total_vnd), Lines(lines)
+    if suggestion.per_year:
+        return t("review.reward_per_year", total=total, years=reward.YEARS, shares=shares)
+    return t("review.reward_once", total=total, shares=shares)
+
+
+def on_after(ctx: Context) -> Outcome:
+    """Recommend the approved initiative to the next council up, or stop here."""
+    if ctx.choice == "after:recommend":
+        superior = review.recommend(
+            session=ctx.session,
+            reviewer=member(ctx),
+            initiative_id=int(_data(ctx)["id"]),
+            now=ctx.now,
+        )
+        ctx.data.pop(KEY, None)
+        return end(t("review.recommended", unit=superior.name))
+    ctx.data.pop(KEY, None)
+    return end(t("review.done"))
+
+
+def on_comment(ctx: Context) -> Outcome:
+    """Send the initiative back to its authors with the comment."""
+    review.request_changes(
+        session=ctx.session,
+        reviewer=member(ctx),
+        initiative_id=int(_data(ctx).get("id") or 0),
+        comment=ctx.text,
+        now=ctx.now,
+    )
+    ctx.data.pop(KEY, None)
+    return end(t("review.changes_sent"))
+
+
+def on_reason(ctx: Context) -> Outcome:
+    """Reject the initiative; the reason goes to its authors."""
+    review.reject(
+        session=ctx.session,
+        reviewer=member(ctx),
+        initiative_id=int(_data(ctx).get("id") or 0),
+        reason=ctx.text,
+        now=ctx.now,
+    )
+    ctx.data.pop(KEY, None)
+    return end(t("review.rejected"))
+
+
+def _end(ctx: Context) -> Outcome:
+    ctx.data.pop(KEY, None)
+    return end(t("review.done"))
+
+
+CONVERSATION = Conversation(
+    name=KEY,
+    steps={
+        step.name: step
+        for step in (
+            Step("review.pick", ask_pick, on_pick),
+            Step("review.card", ask_card, on_card, lambda ctx: "review.pick"),
+            Step(
+                "review.benefit",
+                lambda ctx: question(t("review.ask_benefit")),
+                on_benefit,
+                lambda ctx: "review.card",
+            ),
+            Step("review.level", ask_level, on_level, lambda ctx: "review.benefit"),
+            Step(
+                "review.after",
+                lambda ctx: question(
+                    t("review.ask_after"),
+                    ("after:recommend", t("review.opt_recommend")),
+                    ("after:done", t("review.opt_done")),
+                ),
+                on_after,
+            ),
+            Step(
+                "review.comment",
+                lambda ctx: question(t("review.ask_comment")),
+                on_comment,
+                lambda ctx: "review.card",
+            ),
+            Step(
+                "review.reason",
+                lambda ctx: question(t("review.ask_reason")),
+                on_reason,
+                lambda ctx: "review.card",
+            ),
+        )
+    },
+    commands={"review": open_queue},
+    on_cancel=_end,
+)

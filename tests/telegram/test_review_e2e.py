@@ -1,0 +1,136 @@
+"""Through the sandbox: submit, changes requested, resubmit, approve; one notice per step."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import Core
+from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.dispatcher import utc_now
+from bot.flood import FloodLimiter, Rates
+from bot.outbox import OutboxSender
+from bot.sandbox.client import SandboxClient
+from services import roles
+from storage.db import transaction
+from storage.members import member_for
+from storage.models import Initiative, OutboxMessage
+from storage.units import unit_by_id
+from tests.conftest import DEMO_CODE, Clock
+from tests.telegram.conftest import TelegramUser, wait_until
+
+# A phrase only each notice has, in the language of its recipient.
+WORKER_NOTICES = {  # the worker reads English
+    "has been received": "received",
+    "asks you to revise": "changes",
+    "has been recognized": "approved",
+}
+REVIEWER_NOTICE = "chờ bạn xem xét"  # the reviewer reads Vietnamese
+
+
+@pytest.fixture
+async def sending(core: Core, polling: TelegramChannel) -> AsyncIterator[OutboxSender]:
+    """Run the outbox sender next to polling, woken after each update like `run` does."""
+    sender = OutboxSender(
+        engine=core.engine,
+        channels={"telegram": polling.deliver},
+        limiter=FloodLimiter(Rates(0, 0, 0)),
+        clock=utc_now,
+    )
+    polling.after_update = sender.notify
+    task = asyncio.create_task(sender.run())
+    yield sender
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def all_sent(core: Core) -> bool:
+    with Session(core.engine) as session:
+        return all(m.status == "sent" for m in session.exec(select(OutboxMessage)).all())
+
+
+async def settle(core: Core, *people: TelegramUser) -> None:
+    """Wait until every queued notice went out, then count them as seen."""
+    await wait_until(lambda: all_sent(core), timeout=20)
+    for person in people:
+        person.seen = len(await person.users.messages(person.user_id))
+
+
+async def join(user: TelegramUser, language: str) -> None:
+    await user.say(f"/start {DEMO_CODE}")
+    await user.tap(f"lang:{language}", expect=2)
+    await user.tap("consent:yes", expect=2)
+
+
+async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_language(
+    core: Core,
+    clock: Clock,
+    unit_id: int,
+    polling: TelegramChannel,
+    sending: OutboxSender,
+    users: SandboxClient,
+) -> None:
+    worker, reviewer = TelegramUser(users, 8101, "Ann"), TelegramUser(users, 8102, "Bảo")
+    await join(worker, "en")
+    await join(reviewer, "vi")
+    with transaction(core.engine) as session:
+        council = member_for(session=session, channel="telegram", user_id="8102")
+        workshop = unit_by_id(session=session, unit_id=unit_id)
+        assert council is not None and workshop is not None and workshop.parent_id
+        enterprise = unit_by_id(session=session, unit_id=workshop.parent_id)
+        assert enterprise is not None
+        roles.grant(session=session, member=council, unit=enterprise, role="reviewer", now=clock())
+
+    await worker.say("/new", expect=2)
+    await worker.say("Automatic labelling machine")
+    await worker.say("Labels are stuck on by hand, which takes a long time")
+    await worker.say("Fit a sensor and an automatic labeller on the line")
+    await worker.tap("field:technical")
+    await worker.say("120 million", expect=2)
+    await worker.tap("next:submit", expect=2)
+    await settle(core, worker, reviewer)
+    with Session(core.engine) as session:
+        initiative_id = session.exec(select(Initiative)).one().id
+
+    assert "labelling machine" in (await reviewer.say("/review"))[0]["text"]
+    await reviewer.tap(f"review:{initiative_id}")
+    await reviewer.tap("act:changes")
+    await reviewer.say("Bổ sung ảnh chụp dây chuyền")
+    await settle(core, worker, reviewer)
+
+    await worker.say("/my")
+    await worker.tap(f"open:{initiative_id}")
+    await worker.tap("amend:resubmit")
+    await settle(core, worker, reviewer)
+
+    await reviewer.say("/review")
+    await reviewer.tap(f"review:{initiative_id}")
+    await reviewer.tap("act:approve")
+    await reviewer.say("100 triệu")
+    approved = await reviewer.tap("level:grassroots", expect=2)
+    assert "7.000.000 đ" in approved[0]["text"]  # 7% of the verified benefit, a year
+    await reviewer.tap("after:done")
+    await settle(core, worker, reviewer)
+
+    sent_to_worker = [m["text"] for m in await users.messages(worker.user_id)]
+    notices = [
+        name
+        for text in sent_to_worker
+        for phrase, name in WORKER_NOTICES.items()
+        if phrase in text
+    ]
+    assert notices == ["received", "changes", "received", "approved"]
+    changes = next(text for text in sent_to_worker if "asks you to revise" in text)
+    assert "Bổ sung ảnh chụp dây chuyền" in changes  # the comment, word for word
+    approval = next(text for text in sent_to_worker if "has been recognized" in text)
+    assert "100,000,000" in approval or "100.000.000" in approval
+    to_reviewer = [m["text"] for m in await users.messages(reviewer.user_id)]
+    assert sum(REVIEWER_NOTICE in text for text in to_reviewer) == 2  # submitted, resubmitted
+    with Session(core.engine) as session:
+        decided = session.get(Initiative, initiative_id)
+        assert decided is not None
+        assert (decided.status, decided.level) == ("approved", "grassroots")
+        assert decided.verified_benefit_vnd == 100_000_000
