@@ -51,3 +51,18 @@ def initiative_card(*, session: Session, initiative: Initiative) -> Text:
         attachments=len(attachments),
         confidential=yes_no(initiative.confidential),
     )
+
+
+def history(*, session: Session, initiative: Initiative) -> Text:
+    """Every status change of an initiative: when, what, and the council's comment."""
+    changes = store.history_of(session=session, initiative_id=initiative.id or 0)
+    lines = tuple(
+        t(
+            "card.history_line",
+            at=change.at,
+            status=STATUS_LABELS.get(change.to_status, t("card.not_given")),
+            comment=change.comment or "",
+        )
+        for change in changes
+    )
+    return t("card.history", lines=Lines(lines))

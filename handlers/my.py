@@ -1,12 +1,13 @@
 """A worker's own initiatives: /my lists them, one opens as a card."""
 
-from bot.messages import Lines, Reply, t
-from handlers.cards import initiative_card
+from bot.messages import Lines, Reply, Text, t
+from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
 from handlers.labels import STATUS_LABELS
 from services import initiatives
 from storage import initiatives as store
+from storage.models import Initiative
 
 
 def list_mine(ctx: Context) -> Outcome:
@@ -46,7 +47,7 @@ def on_pick(ctx: Context) -> Outcome:
     if initiative is None:
         return end(t("initiative.not_yours"))
     if initiative.submitter_id != member(ctx).id:
-        return end(t("my.card", card=initiative_card(session=ctx.session, initiative=initiative)))
+        return end(_card(ctx, initiative))
     if initiative.status == initiatives.DRAFT:
         begin(ctx, initiative, DRAFT_MODE)
         return goto(resume_step(initiative))
@@ -56,7 +57,15 @@ def on_pick(ctx: Context) -> Outcome:
         initiatives.editable(session=ctx.session, member=member(ctx), initiative_id=initiative_id)
         begin(ctx, initiative, AMEND_MODE, back_to="wizard.amend")
         return goto("wizard.amend")
-    return end(t("my.card", card=initiative_card(session=ctx.session, initiative=initiative)))
+    return end(_card(ctx, initiative))
+
+
+def _card(ctx: Context, initiative: Initiative) -> Text:
+    return t(
+        "my.card",
+        card=initiative_card(session=ctx.session, initiative=initiative),
+        history=history(session=ctx.session, initiative=initiative),
+    )
 
 
 CONVERSATION = Conversation(

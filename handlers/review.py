@@ -7,14 +7,13 @@ the options here only offer what makes sense, they prove nothing.
 from typing import Any
 
 from bot.messages import Lines, Money, Reply, Text, t
-from handlers.cards import initiative_card
+from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
 from handlers.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
 from services import review, reward
 from services.errors import Refused
 from services.money import MoneyError, parse_vnd
-from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
 
@@ -92,18 +91,7 @@ def on_pick(ctx: Context) -> Outcome:
 def card(ctx: Context, initiative: Initiative) -> Text:
     """The reviewer's card: everything, or title, effects and level when confidential
     and reviewed above the council it was first recognized by."""
-    history = store.history_of(session=ctx.session, initiative_id=initiative.id or 0)
-    lines = Lines(
-        tuple(
-            t(
-                "review.history_line",
-                at=h.at,
-                status=STATUS_LABELS.get(h.to_status, t("card.not_given")),
-                comment=h.comment or "",
-            )
-            for h in history
-        )
-    )
+    lines = history(session=ctx.session, initiative=initiative)
     if initiative.confidential and initiative.level is not None:
         return t(
             "review.card_confidential",

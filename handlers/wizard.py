@@ -2,7 +2,7 @@
 
 from bot.messages import Reply, t
 from handlers import wizard_core, wizard_details
-from handlers.cards import initiative_card
+from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
     AMEND_MODE,
@@ -117,6 +117,7 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
         t(
             "wizard.amend",
             card=initiative_card(session=ctx.session, initiative=initiative),
+            history=history(session=ctx.session, initiative=initiative),
             missing=len(missing),
         ),
         *options,

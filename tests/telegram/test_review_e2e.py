@@ -102,7 +102,9 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     await settle(core, worker, reviewer)
 
     await worker.say("/my")
-    await worker.tap(f"open:{initiative_id}")
+    card = await worker.tap(f"open:{initiative_id}")
+    assert "History:" in card[0]["text"]
+    assert "Bổ sung ảnh chụp dây chuyền" in card[0]["text"]  # the council's comment
     await worker.tap("amend:resubmit")
     await settle(core, worker, reviewer)
 
