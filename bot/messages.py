@@ -75,6 +75,7 @@ class Incoming:
     display_name: str | None = None
     unsupported: bool = False
     in_group: bool = False
+    message_ref: str | None = None  # the message whose button was pressed, if any
 
     @property
     def command(self) -> str | None:
@@ -98,6 +99,9 @@ class Reply:
     text: Text
     options: tuple[Option, ...] = ()
     documents: tuple[OutDocument, ...] = ()
+    # Replace the message whose button was pressed (a card after a decision) instead of
+    # sending a new one, where the channel can.
+    edit: bool = False
 
 
 @dataclass(frozen=True)

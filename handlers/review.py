@@ -122,16 +122,20 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     return question(card(ctx, initiative), *options)
 
 
+ACTIONS = {
+    "act:approve": ("review.benefit", t("review.opt_approve")),
+    "act:changes": ("review.comment", t("review.opt_changes")),
+    "act:reject": ("review.reason", t("review.opt_reject")),
+    "act:back": ("review.pick", t("review.opt_back")),
+}
+
+
 def on_card(ctx: Context) -> Outcome:
-    """Go to the chosen decision's question."""
-    _opened(ctx, "open")
-    steps = {
-        "act:approve": "review.benefit",
-        "act:changes": "review.comment",
-        "act:reject": "review.reason",
-        "act:back": "review.pick",
-    }
-    return goto(steps[ctx.choice or "act:back"])
+    """Go to the chosen decision's question; the card keeps the choice, without buttons."""
+    initiative = _opened(ctx, "open")
+    step, label = ACTIONS[ctx.choice or "act:back"]
+    chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
+    return goto(step, chosen)
 
 
 def on_benefit(ctx: Context) -> Outcome:
@@ -169,7 +173,8 @@ def on_level(ctx: Context) -> Outcome:
         level=level,
         now=ctx.now,
     )
-    return goto("review.after", Reply(t("review.approved", reward=_suggestion(suggestion))))
+    done = Reply(t("review.approved", reward=_suggestion(suggestion)), edit=True)
+    return goto("review.after", done)
 
 
 def _suggestion(suggestion: reward.Suggestion) -> Text:
@@ -195,9 +200,9 @@ def on_after(ctx: Context) -> Outcome:
             now=ctx.now,
         )
         ctx.data.pop(KEY, None)
-        return end(t("review.recommended", unit=superior.name))
+        return goto(None, Reply(t("review.recommended", unit=superior.name), edit=True))
     ctx.data.pop(KEY, None)
-    return end(t("review.done"))
+    return goto(None, Reply(t("review.done"), edit=True))
 
 
 def on_comment(ctx: Context) -> Outcome:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -59,6 +60,21 @@ async def settle(core: Core, *people: TelegramUser) -> None:
         person.seen = len(await person.users.messages(person.user_id))
 
 
+async def message(users: SandboxClient, user: TelegramUser, message_id: int) -> dict[str, Any]:
+    """Return the bot's message as it is now (edits included)."""
+    sent = await users.messages(user.user_id)
+    return next(m for m in sent if m["message_id"] == message_id)
+
+
+async def wait_for_edit(users: SandboxClient, user: TelegramUser, before: dict[str, Any]) -> None:
+    """Wait until the bot edited a message (a pressed button's, answered in place)."""
+    for _ in range(200):
+        if (await message(users, user, before["message_id"]))["text"] != before["text"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the message was never edited")
+
+
 async def join(user: TelegramUser, language: str) -> None:
     await user.say(f"/start {DEMO_CODE}")
     await user.tap(f"lang:{language}", expect=2)
@@ -96,8 +112,11 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
         initiative_id = session.exec(select(Initiative)).one().id
 
     assert "labelling machine" in (await reviewer.say("/review"))[0]["text"]
-    await reviewer.tap(f"review:{initiative_id}")
-    await reviewer.tap("act:changes")
+    card = (await reviewer.tap(f"review:{initiative_id}"))[0]
+    assert "History" not in card["text"] and "Lịch sử" in card["text"]
+    await reviewer.tap("act:changes")  # one new message: the question; the card is edited
+    edited = await message(users, reviewer, card["message_id"])
+    assert edited["text"].endswith("→ Đề nghị bổ sung") and not edited.get("reply_markup")
     await reviewer.say("Bổ sung ảnh chụp dây chuyền")
     await settle(core, worker, reviewer)
 
@@ -111,10 +130,13 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     await reviewer.say("/review")
     await reviewer.tap(f"review:{initiative_id}")
     await reviewer.tap("act:approve")
-    await reviewer.say("100 triệu")
-    approved = await reviewer.tap("level:grassroots", expect=2)
-    assert "7.000.000 đ" in approved[0]["text"]  # 7% of the verified benefit, a year
-    await reviewer.tap("after:done")
+    level_question = (await reviewer.say("100 triệu"))[0]
+    await reviewer.tap("level:grassroots")  # the level question becomes the approval
+    approved = await message(users, reviewer, level_question["message_id"])
+    assert "7.000.000 đ" in approved["text"]  # 7% of the verified benefit, a year
+    after = (await users.messages(reviewer.user_id))[-1]
+    await reviewer.tap("after:done", expect=0)
+    await wait_for_edit(users, reviewer, after)
     await settle(core, worker, reviewer)
 
     sent_to_worker = [m["text"] for m in await users.messages(worker.user_id)]

@@ -24,6 +24,7 @@ from aiogram.exceptions import (
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteWebhook,
+    EditMessageText,
     GetMe,
     GetUpdates,
     SendDocument,
@@ -32,7 +33,14 @@ from aiogram.methods import (
     SetWebhook,
 )
 from aiogram.methods.base import Response as ApiResponse
-from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -68,6 +76,7 @@ RESPONSE_TYPES = tuple(
     for method in (
         AnswerCallbackQuery,
         DeleteWebhook,
+        EditMessageText,
         GetMe,
         GetUpdates,
         SendDocument,
@@ -220,15 +229,24 @@ class TelegramChannel:
         if response is None:
             return True  # a duplicate: the core already marked it done in the inbox
         self.after_update()
-        await self.send(int(incoming.chat_id), response)
+        await self.send(int(incoming.chat_id), response, edit=incoming.message_ref)
         return not response.failed
 
-    async def send(self, chat_id: int, response: Response) -> None:
-        """Send every reply of a response, honouring flood limits; a blocked chat is skipped."""
+    async def send(self, chat_id: int, response: Response, edit: str | None = None) -> None:
+        """Send every reply of a response, honouring flood limits; a blocked chat is skipped.
+
+        A reply marked `edit` replaces the message `edit` (the pressed button's) when it
+        fits in one message; otherwise, or if Telegram refuses the edit, it is sent.
+        """
         catalogs = self.core.catalogs
         try:
             for reply in response.replies:
-                for text, keyboard in render(reply, catalogs, response.language):
+                pieces = render(reply, catalogs, response.language)
+                fits = reply.edit and edit is not None and len(pieces) == 1
+                if fits and edit and await self._edit(chat_id, int(edit), *pieces[0]):
+                    edit = None  # one message, replaced once
+                    continue
+                for text, keyboard in pieces:
                     await self._call(
                         self.bot.send_message,
                         chat_id=chat_id,
@@ -262,6 +280,22 @@ class TelegramChannel:
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
             return Delivery("transient", detail=type(error).__name__)
         return Delivery("sent")
+
+    async def _edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+    ) -> bool:
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=message_id,
+                text=text,
+                parse_mode="HTML",
+                reply_markup=keyboard,
+            )
+        except TelegramBadRequest as error:
+            logger.info("could not edit a message in place: %s", error.message)
+            return False
+        return True
 
     async def _call(self, method: Any, **kwargs: Any) -> None:
         for attempt in range(1, SEND_ATTEMPTS + 1):

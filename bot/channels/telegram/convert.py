@@ -92,6 +92,7 @@ def _from_callback(update: Update, query: CallbackQuery) -> Incoming | None:
         update_id=str(update.update_id),
         display_name=query.from_user.full_name,
         in_group=query.message.chat.type in GROUP_TYPES,
+        message_ref=str(query.message.message_id),
     )
 
 
