@@ -75,17 +75,36 @@ def ask_pick(ctx: Context) -> tuple[Reply, ...]:
         for i in waiting
     )
     return question(
-        t("review.queue", lines=Lines(lines)),
+        t("review.queue", lines=Lines(lines) if lines else t("review.queue_empty")),
         *((f"review:{i.id}", t("review.opt_open", id=i.id or 0)) for i in waiting),
+        ("review:filter", t("review.opt_filter")),
     )
 
 
 def on_pick(ctx: Context) -> Outcome:
     """Open a card; the services decide whether this reviewer may."""
     wanted = (ctx.choice or "").removeprefix("review:")
+    if wanted == "filter":
+        return goto("review.filter")
     _data(ctx)["id"] = int(wanted) if wanted.isdigit() else 0
     _opened(ctx, "open")
     return goto("review.card")
+
+
+def ask_filter(ctx: Context) -> tuple[Reply, ...]:
+    """Offer every field, or all of them."""
+    return question(
+        t("review.ask_filter"),
+        *((f"field:{code}", label) for code, label in FIELD_LABELS.items()),
+        ("field:all", t("review.opt_all_fields")),
+    )
+
+
+def on_filter(ctx: Context) -> Outcome:
+    """Show only the chosen field's initiatives."""
+    field = (ctx.choice or "").removeprefix("field:")
+    _data(ctx)["field"] = field if field in FIELD_LABELS else None
+    return goto("review.pick")
 
 
 def card(ctx: Context, initiative: Initiative) -> Text:
@@ -114,10 +133,8 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     initiative = _opened(ctx, "open")
     options = [("act:approve", t("review.opt_approve"))]
     if initiative.status == "submitted":
-        options += [
-            ("act:changes", t("review.opt_changes")),
-            ("act:reject", t("review.opt_reject")),
-        ]
+        options.append(("act:changes", t("review.opt_changes")))
+    options.append(("act:reject", t("review.opt_reject")))
     options.append(("act:back", t("review.opt_back")))
     return question(card(ctx, initiative), *options)
 
@@ -242,6 +259,7 @@ CONVERSATION = Conversation(
         step.name: step
         for step in (
             Step("review.pick", ask_pick, on_pick),
+            Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
             Step("review.card", ask_card, on_card, lambda ctx: "review.pick"),
             Step(
                 "review.benefit",

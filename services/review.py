@@ -188,11 +188,19 @@ def _reward_text(suggestion: reward.Suggestion, amount: int | None) -> object:
 def reject(
     *, session: Session, reviewer: Member, initiative_id: int, reason: str, now: datetime
 ) -> None:
-    """Reject an initiative; the reason is required and reaches every author."""
-    initiative = _decide_with_comment(session, reviewer, initiative_id, REJECTED, reason, now)
-    _tell_authors(
-        session, initiative, t("notice.rejected", title=initiative.title or "", reason=reason), now
-    )
+    """Reject an initiative; the reason is required and reaches every author.
+
+    A recommended initiative keeps the level it was recognized at below: the superior
+    council only declines to raise it.
+    """
+    before = session.get(Initiative, initiative_id)
+    if before is not None and before.status == RECOMMENDED:
+        initiative = _decide_with_comment(session, reviewer, initiative_id, APPROVED, reason, now)
+        text = t("notice.declined", title=initiative.title or "", reason=reason)
+    else:
+        initiative = _decide_with_comment(session, reviewer, initiative_id, REJECTED, reason, now)
+        text = t("notice.rejected", title=initiative.title or "", reason=reason)
+    _tell_authors(session, initiative, text, now)
 
 
 def request_changes(

@@ -22,6 +22,7 @@ from storage.models import (
     Unit,
 )
 from tests.conftest import Clock
+from tests.person import Person
 
 
 @dataclass
@@ -267,6 +268,12 @@ def test_changes_resubmission_approval_and_recommendation_notify_each_author_onc
                 level="grassroots",
                 now=clock(),
             )
+    # The zone's council declines to raise it: it stays recognized at grassroots level.
+    act(core, clock, tree.people["superior"], "reject", initiative_id)
+    with Session(core.engine) as session:
+        kept = session.get(Initiative, initiative_id)
+        assert kept is not None and (kept.status, kept.level) == ("approved", "grassroots")
+    assert notices_to(core, "worker")[-1] == ("notice.declined", "vi")
 
 
 def test_reward_is_7_percent_a_year_split_by_shares_or_5_base_wages(
@@ -301,3 +308,22 @@ def test_reward_is_7_percent_a_year_split_by_shares_or_5_base_wages(
             now=clock(),
         )
     assert not suggestion.per_year and suggestion.total_vnd == 5 * 2_340_000
+
+
+def test_the_queue_filters_by_field_and_a_button_outside_it_is_refused(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock)
+    council = Person(core.dispatcher, user_id="reviewer", channel="telegram")
+    assert council.say("/review") == ["review.queue"]
+    assert f"review:{initiative_id}" in council.options
+    assert council.say(choice="review:filter") == ["review.ask_filter"]
+    assert council.say(choice="field:safety") == ["review.queue"]
+    assert council.options == ["review:filter"]  # nothing in that field
+    council.say(choice="review:filter")
+    council.say(choice="field:technical")
+    assert f"review:{initiative_id}" in council.options
+    # A forged button for an initiative that is not offered is refused.
+    assert council.say(choice="review:999") == ["common.pick_option", "review.queue"]
+    sibling = Person(core.dispatcher, user_id="sibling", channel="telegram")
+    assert sibling.say("/review") == ["review.queue_empty"]
