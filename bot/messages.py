@@ -62,6 +62,16 @@ class OutDocument:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file a user sent earlier, sent on by the channel's own file id."""
+
+    kind: AttachmentKind
+    channel: str
+    file_ref: str
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One normalized update from any messenger."""
 
@@ -99,6 +109,7 @@ class Reply:
     text: Text
     options: tuple[Option, ...] = ()
     documents: tuple[OutDocument, ...] = ()
+    files: tuple[SharedFile, ...] = ()
     # Replace the message whose button was pressed (a card after a decision) instead of
     # sending a new one, where the channel can.
     edit: bool = False

@@ -6,7 +6,7 @@ the options here only offer what makes sense, they prove nothing.
 
 from typing import Any
 
-from bot.messages import Lines, Money, Reply, Text, t
+from bot.messages import Lines, Money, Reply, SharedFile, Text, t
 from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
@@ -14,6 +14,7 @@ from handlers.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
 from services import review, reward
 from services.errors import Refused
 from services.money import MoneyError, parse_vnd
+from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
 
@@ -132,6 +133,9 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     """Show the card with the decisions."""
     initiative = _opened(ctx, "open")
     options = [("act:approve", t("review.opt_approve"))]
+    files = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
+    if files and not (initiative.confidential and initiative.level is not None):
+        options.insert(0, ("act:files", t("review.opt_files", count=len(files))))
     if initiative.status == "submitted":
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
@@ -147,9 +151,23 @@ ACTIONS = {
 }
 
 
+def _files(ctx: Context, initiative: Initiative) -> Reply:
+    """The attachments, sent on by their file ids."""
+    attachments = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
+    shared = tuple(
+        SharedFile(
+            "photo" if a.kind == "photo" else "document", a.channel, a.file_ref, a.file_name
+        )
+        for a in attachments
+    )
+    return Reply(t("review.files", count=len(shared)), files=shared)
+
+
 def on_card(ctx: Context) -> Outcome:
     """Go to the chosen decision's question; the card keeps the choice, without buttons."""
     initiative = _opened(ctx, "open")
+    if ctx.choice == "act:files":
+        return goto("review.card", _files(ctx, initiative), ask=False)
     step, label = ACTIONS[ctx.choice or "act:back"]
     chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
     return goto(step, chosen)

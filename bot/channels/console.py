@@ -88,6 +88,7 @@ class ConsoleSession:
             for document in reply.documents:
                 body = document.content.decode("utf-8", errors="replace")
                 blocks.append(f"--- {document.file_name} ---\n{body}\n--- end ---")
+            blocks.extend(f"[{f.kind}] {f.file_name or f.file_ref}" for f in reply.files)
         return "\n\n".join(blocks)
 
 

@@ -110,10 +110,19 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     await settle(core, worker, reviewer)
     with Session(core.engine) as session:
         initiative_id = session.exec(select(Initiative)).one().id
+    await worker.say("/my")
+    await worker.tap(f"open:{initiative_id}")
+    await worker.tap("amend:attachments")
+    await users.send_photo(worker.user_id, b"\x89PNG line", first_name=worker.name)
+    await worker.replies(1)
+    await worker.say("/done")
+    await worker.tap("amend:done")
 
     assert "labelling machine" in (await reviewer.say("/review"))[0]["text"]
     card = (await reviewer.tap(f"review:{initiative_id}"))[0]
     assert "History" not in card["text"] and "Lịch sử" in card["text"]
+    header, photo = await reviewer.tap("act:files", expect=2)  # sent on by file id
+    assert "(1)" in header["text"] and photo.get("photo")
     await reviewer.tap("act:changes")  # one new message: the question; the card is edited
     edited = await message(users, reviewer, card["message_id"])
     assert edited["text"].endswith("→ Đề nghị bổ sung") and not edited.get("reply_markup")
@@ -151,7 +160,7 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     assert "Bổ sung ảnh chụp dây chuyền" in changes  # the comment, word for word
     approval = next(text for text in sent_to_worker if "has been recognized" in text)
     assert "100,000,000" in approval or "100.000.000" in approval
-    to_reviewer = [m["text"] for m in await users.messages(reviewer.user_id)]
+    to_reviewer = [m.get("text") or "" for m in await users.messages(reviewer.user_id)]
     assert sum(REVIEWER_NOTICE in text for text in to_reviewer) == 2  # submitted, resubmitted
     with Session(core.engine) as session:
         decided = session.get(Initiative, initiative_id)

@@ -29,6 +29,7 @@ from aiogram.methods import (
     GetUpdates,
     SendDocument,
     SendMessage,
+    SendPhoto,
     SetMyCommands,
     SetWebhook,
 )
@@ -81,6 +82,7 @@ RESPONSE_TYPES = tuple(
         GetUpdates,
         SendDocument,
         SendMessage,
+        SendPhoto,
         SetMyCommands,
         SetWebhook,
     )
@@ -254,6 +256,14 @@ class TelegramChannel:
                         parse_mode="HTML",
                         reply_markup=keyboard,
                     )
+                for shared in reply.files:
+                    if shared.channel != CHANNEL:
+                        continue  # another messenger's file id means nothing here
+                    send = (
+                        self.bot.send_photo if shared.kind == "photo" else self.bot.send_document
+                    )
+                    field = "photo" if shared.kind == "photo" else "document"
+                    await self._call(send, chat_id=chat_id, **{field: shared.file_ref})
                 for document in reply.documents:
                     await self._call(
                         self.bot.send_document,
