@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.dispatcher import utc_now
-from bot.messages import Text
+from bot.messages import Money, Text
 from locales import Catalogs
-from services import export, invites, roles, seed, units
+from services import export, invites, reward, roles, seed, units
 from services.errors import Refused
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
@@ -105,6 +105,43 @@ def unit_list(as_json: bool = JSON) -> None:
             typer.echo(f"{row['id']:>5}  {name} [{row['kind']}]  {row['invite_code'] or '-'}")
 
     emit(as_json, rows, table)
+
+
+@unit_app.command("reward")
+def unit_reward(
+    unit_ref: str = typer.Argument(..., metavar="UNIT"),
+    rate: int | None = typer.Option(None, "--rate", help="Percent of the annual benefit."),
+    base_wage: int | None = typer.Option(None, "--base-wage", help="Base wage in VND."),
+    as_json: bool = JSON,
+) -> None:
+    """Show or set a unit's reward policy (its whole subtree follows it)."""
+    with database() as session:
+        unit = units.find_unit(session=session, ref=unit_ref)
+        if rate is None and base_wage is None:
+            policy = reward.policy_for(session=session, unit=unit)
+        else:
+            policy = reward.set_policy(
+                session=session, unit=unit, rate_percent=rate, base_wage_vnd=base_wage
+            )
+        data = {
+            "unit_id": unit.id,
+            "rate_percent": policy.rate_percent,
+            "base_wage_vnd": policy.base_wage_vnd,
+        }
+    emit(
+        as_json,
+        data,
+        lambda: say(
+            Text(
+                "cli.reward_policy",
+                {
+                    "unit": unit.name,
+                    "rate": policy.rate_percent,
+                    "wage": Money(policy.base_wage_vnd) if policy.base_wage_vnd else "-",
+                },
+            )
+        ),
+    )
 
 
 @unit_app.command("invite")

@@ -221,7 +221,14 @@ def _suggestion(suggestion: reward.Suggestion) -> Text:
     )
     total, shares = Money(suggestion.total_vnd), Lines(lines)
     if suggestion.per_year:
-        return t("review.reward_per_year", total=total, years=reward.YEARS, shares=shares)
+        return t(
+            "review.reward_per_year",
+            total=total,
+            years=reward.YEARS,
+            rate=suggestion.rate_percent,
+            due=review.due(suggestion),
+            shares=shares,
+        )
     return t("review.reward_once", total=total, shares=shares)
 
 

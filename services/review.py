@@ -181,8 +181,16 @@ def _reward_text(suggestion: reward.Suggestion, amount: int | None) -> object:
     if amount is None:
         return t("reward.unknown")
     if suggestion.per_year:
-        return t("reward.per_year", amount=Money(amount), years=reward.YEARS)
+        return t("reward.per_year", amount=Money(amount), years=reward.YEARS, due=due(suggestion))
     return t("reward.once", amount=Money(amount))
+
+
+def due(suggestion: reward.Suggestion) -> Text:
+    """When each year's reward falls due: dates if the first application is known."""
+    if suggestion.due:
+        first, second, third = suggestion.due
+        return t("reward.due_dates", first=first, second=second, third=third)
+    return t("reward.due_yearly")
 
 
 def reject(

@@ -259,6 +259,13 @@ def test_unit_tree_invites_and_grants(database_url: str, tmp_path: Path) -> None
     with Session(engine) as session:
         assert {r.role for r in session.exec(select(Role)).all()} == {"worker"}
     engine.dispose()
+    policy = ("unit", "reward", str(top["id"]))
+    shown = json.loads(cli(database_url, tmp_path, *policy, "--json").stdout)
+    assert (shown["rate_percent"], shown["base_wage_vnd"]) == (7, None)  # the law's minimum
+    set_ = cli(database_url, tmp_path, *policy, "--rate", "10", "--base-wage", "2340000")
+    assert "10%" in set_.stdout and "2.340.000" in set_.stdout
+    wrong = cli(database_url, tmp_path, *policy, "--rate", "0", check=False)
+    assert wrong.returncode == 1 and "100" in wrong.stderr
     missing = cli(database_url, tmp_path, "unit", "invite", "Không có", check=False)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
 

@@ -2,13 +2,14 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.codec import reply_from_json
-from services import initiatives, review, roles, units
+from services import initiatives, review, reward, roles, units
 from services.errors import Refused
 from storage.db import transaction
 from storage.models import (
@@ -327,3 +328,38 @@ def test_the_queue_filters_by_field_and_a_button_outside_it_is_refused(
     assert council.say(choice="review:999") == ["common.pick_option", "review.queue"]
     sibling = Person(core.dispatcher, user_id="sibling", channel="telegram")
     assert sibling.say("/review") == ["review.queue_empty"]
+
+
+def test_each_year_of_reward_is_due_a_month_after_that_year_of_application() -> None:
+    assert reward.due_dates(date(2026, 3, 15)) == (
+        date(2027, 4, 15),
+        date(2028, 4, 15),
+        date(2029, 4, 15),
+    )
+    assert reward.due_dates(date(2026, 1, 31)) == (
+        date(2027, 2, 28),
+        date(2028, 2, 29),
+        date(2029, 2, 28),
+    )
+    assert reward.due_dates(date(2026, 12, 10))[0] == date(2028, 1, 10)
+
+
+def test_the_approval_notice_carries_the_authors_share_and_due_dates(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock, coauthor_share=30)
+    with transaction(core.engine) as session:
+        initiative = session.get(Initiative, initiative_id)
+        assert initiative is not None
+        initiative.first_applied_on = date(2026, 3, 15)
+    act(core, clock, tree.people["reviewer"], "approve", initiative_id)
+    with Session(core.engine) as session:
+        last = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.chat_id == "coauthor")
+            .order_by(col(OutboxMessage.id).desc())
+        ).first()
+        assert last is not None
+        text = core.catalogs.render(reply_from_json(last.content).text, "en")
+    assert "2,100,000" in text or "2.100.000" in text  # 30% of 7% of 100 million
+    assert "2029" in text and "2027" in text
