@@ -7,6 +7,7 @@ that were in flight, and never loses one.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -66,7 +67,12 @@ class OutboxSender:
         try:
             while True:
                 self.wakeup.clear()
-                due = await db.run(self.engine, self._due)
+                try:
+                    due = await db.run(self.engine, self._due)
+                except Exception:  # the database is away: keep trying, never stop sending
+                    logger.exception("reading the outbox failed; retrying in a second")
+                    await asyncio.sleep(1)
+                    continue
                 for item in due:
                     chat = (item.channel, item.chat_id)
                     if chat in self.busy_chats or item.id in self.in_flight:
@@ -75,7 +81,8 @@ class OutboxSender:
                     self.in_flight[item.id] = asyncio.create_task(self._send(item))
                 wait = IDLE_WAIT
                 if not due:
-                    wait = await db.run(self.engine, self._until_next)
+                    with suppress(Exception):
+                        wait = await db.run(self.engine, self._until_next)
                 try:
                     async with asyncio.timeout(wait):
                         await self.wakeup.wait()

@@ -175,3 +175,26 @@ def test_a_processed_update_is_not_stored_or_claimed_again_until_purged(core: Co
         later = NOW + timedelta(seconds=1)
         assert inbox.purge(session=session, channel=CHANNEL, before=later) == 2
     assert claim(1) is True
+
+
+async def test_the_processor_survives_a_failed_read_of_the_table(core: Core) -> None:
+    store(core.engine, (1, "a"))
+    recorder = Recorder(core.engine)
+
+    class Flaky(InboxProcessor):
+        """The database is away for the first read."""
+
+        failed = False
+
+        def _load(self) -> list[Queued]:
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("database away")
+            return super()._load()
+
+    processor = Flaky(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: len(recorder.done) == 1)
+    assert processor.failed and recorder.done == [("a", 1)]

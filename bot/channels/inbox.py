@@ -94,14 +94,19 @@ class InboxProcessor:
         try:
             while True:
                 self.wakeup.clear()
-                if time.monotonic() >= next_purge:
-                    next_purge = time.monotonic() + PURGE_EVERY
-                    await db.run(self.engine, self._purge)
-                if self.backlog and not self.queues and not self.active:
-                    self.missed = False
-                    rows = await db.run(self.engine, self._load)
-                    self.backlog = len(rows) == PAGE or self.missed
-                    self._enqueue(rows)
+                try:
+                    if time.monotonic() >= next_purge:
+                        next_purge = time.monotonic() + PURGE_EVERY
+                        await db.run(self.engine, self._purge)
+                    if self.backlog and not self.queues and not self.active:
+                        self.missed = False
+                        rows = await db.run(self.engine, self._load)
+                        self.backlog = len(rows) == PAGE or self.missed
+                        self._enqueue(rows)
+                except Exception:  # the database is away: keep trying, never stop
+                    logger.exception("reading the inbox failed; retrying in a second")
+                    await asyncio.sleep(1)
+                    continue
                 for chat_id in list(self.queues):
                     if len(self.active) >= self.concurrency:
                         break

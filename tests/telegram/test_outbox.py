@@ -22,6 +22,7 @@ from bot.sandbox.client import SandboxClient
 from storage import outbox
 from storage.db import transaction
 from storage.models import Member, OutboxAttempt, OutboxMessage
+from storage.outbox import Due
 from tests.conftest import Clock
 from tests.telegram.conftest import start_bot, wait_until
 
@@ -202,3 +203,36 @@ async def test_sigkill_with_1000_notices_queued_delivers_every_one(
     for chat in chats:
         got = numbers(await users.messages(chat))
         assert sorted(set(got)) == sorted(set(got), key=got.index)  # in order
+
+
+async def test_the_sender_survives_a_failed_read_of_the_outbox(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    await start_chats(users, [801])
+    queue(core, clock, [801], 1)
+
+    class Flaky(OutboxSender):
+        """The database is away for the first read."""
+
+        failed = False
+
+        def _due(self) -> list[Due]:
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("database away")
+            return super()._due()
+
+    sender = Flaky(
+        engine=core.engine,
+        channels={"telegram": channel.deliver},
+        limiter=FloodLimiter(Rates(0, 0, 0)),
+        clock=utc_now,
+    )
+    task = asyncio.create_task(sender.run())
+    try:
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=20)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert sender.failed
