@@ -70,8 +70,15 @@ def enqueue(
     return message
 
 
-def due(*, session: Session, now: datetime, limit: int, skip: Iterable[int] = ()) -> list[Due]:
-    """Return the oldest queued message of each chat whose time has come."""
+def due(
+    *,
+    session: Session,
+    now: datetime,
+    limit: int,
+    skip: Iterable[int] = (),
+    chat: tuple[str, str] | None = None,
+) -> list[Due]:
+    """Return the oldest queued message of each chat (or of `chat`) whose time has come."""
     earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage, col(Member.language))
@@ -91,6 +98,10 @@ def due(*, session: Session, now: datetime, limit: int, skip: Iterable[int] = ()
         .order_by(col(OutboxMessage.id))
         .limit(limit)
     )
+    if chat is not None:
+        query = query.where(
+            col(OutboxMessage.channel) == chat[0], col(OutboxMessage.chat_id) == chat[1]
+        )
     skipped = set(skip)
     if skipped:
         query = query.where(col(OutboxMessage.id).not_in(skipped))

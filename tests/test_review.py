@@ -22,7 +22,8 @@ from storage.models import (
     StatusChange,
     Unit,
 )
-from tests.conftest import Clock
+from tests.conftest import DEMO_CODE, Clock
+from tests.conftest import Chat as ConsoleChat
 from tests.person import Person
 
 
@@ -363,3 +364,20 @@ def test_the_approval_notice_carries_the_authors_share_and_due_dates(
         text = core.catalogs.render(reply_from_json(last.content).text, "en")
     assert "2,100,000" in text or "2.100.000" in text  # 30% of 7% of 100 million
     assert "2029" in text and "2027" in text
+
+
+def test_the_console_shows_a_persons_notices_after_the_answer(
+    core: Core, unit_id: int, chat: ConsoleChat
+) -> None:
+    me = chat("c1")
+    for line in (f"/start {DEMO_CODE}", "1", "1", "/new", "Máy dán nhãn tự động"):
+        me.send(line)
+    me.send("Công nhân dán nhãn bằng tay, mất nhiều thời gian")
+    me.send("Lắp cảm biến và cơ cấu dán nhãn tự động")
+    me.send("1")  # technical
+    me.send("100 triệu")
+    printed = me.send("1")  # submit now
+    assert "đã được tiếp nhận" in printed  # the outbox notice, right after the answer
+    assert "đã được tiếp nhận" not in me.send("/help")  # shown once
+    with Session(core.engine) as session:
+        assert {m.status for m in session.exec(select(OutboxMessage)).all()} == {"sent"}

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.text import render_reply
+from bot.codec import reply_from_json
 from bot.dispatcher import Dispatcher
 from bot.messages import InAttachment, Incoming, Reply, Response, t
 from locales import Catalogs
+from storage import outbox
+from storage.db import transaction
 
 CHANNEL = "console"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic"}
@@ -49,7 +52,23 @@ class ConsoleSession:
         if response is None:
             return ""
         self.language = response.language
-        return self._render(response)
+        return "\n\n".join([self._render(response), *self._notices()])
+
+    def _notices(self) -> list[str]:
+        """Deliver the notices queued for this person: they are shown after the answer."""
+        shown = []
+        with transaction(self.dispatcher.engine) as session:
+            now = self.dispatcher.clock()
+            while due := outbox.due(
+                session=session, now=now, limit=1, chat=(CHANNEL, self.user_id)
+            ):
+                item = due[0]
+                reply = reply_from_json(item.content)
+                shown.append(render_reply(reply, self.catalogs, item.language))
+                outcome = outbox.Outcome(item.id, "sent", now, outbox.SENT)
+                outbox.record(session=session, outcomes=[outcome])
+                session.flush()
+        return shown
 
     def _incoming(self, line: str) -> Incoming | Reply:
         base = Incoming(
