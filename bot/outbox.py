@@ -97,12 +97,16 @@ class OutboxSender:
     def _due(self) -> list[Due]:
         with reading(self.engine) as session:
             return outbox.due(
-                session=session, now=self.clock(), limit=PAGE, skip=list(self.in_flight)
+                session=session,
+                now=self.clock(),
+                limit=PAGE,
+                skip=list(self.in_flight),
+                channels=list(self.channels),  # others (the console) deliver their own
             )
 
     def _until_next(self) -> float:
         with reading(self.engine) as session:
-            at = outbox.next_due_at(session=session)
+            at = outbox.next_due_at(session=session, channels=list(self.channels))
         if at is None:
             return IDLE_WAIT
         return min(IDLE_WAIT, max((at - self.clock()).total_seconds(), 0.01))
@@ -113,11 +117,7 @@ class OutboxSender:
             # `concurrency` messages.
             async with self.slots:
                 await self.limiter.acquire(item.chat_id, item.chat_kind)
-                deliver = self.channels.get(item.channel)
-                if deliver is None:
-                    delivery = Delivery("rejected", detail=f"no sender for {item.channel}")
-                else:
-                    delivery = await deliver(item)
+                delivery = await self.channels[item.channel](item)
                 await db.run(self.engine, self._record, item, delivery)
         except Exception:
             logger.exception("sending outbox message %s failed", item.id)

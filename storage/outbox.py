@@ -77,8 +77,10 @@ def due(
     limit: int,
     skip: Iterable[int] = (),
     chat: tuple[str, str] | None = None,
+    channels: Iterable[str] | None = None,
 ) -> list[Due]:
-    """Return the oldest queued message of each chat (or of `chat`) whose time has come."""
+    """Return the oldest queued message of each chat (or of `chat`) whose time has come,
+    optionally only on `channels`."""
     earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage, col(Member.language))
@@ -102,6 +104,8 @@ def due(
         query = query.where(
             col(OutboxMessage.channel) == chat[0], col(OutboxMessage.chat_id) == chat[1]
         )
+    if channels is not None:
+        query = query.where(col(OutboxMessage.channel).in_(list(channels)))
     skipped = set(skip)
     if skipped:
         query = query.where(col(OutboxMessage.id).not_in(skipped))
@@ -119,10 +123,10 @@ def due(
     ]
 
 
-def next_due_at(*, session: Session) -> datetime | None:
-    """Return when the next queued message becomes due, if any is queued."""
+def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None:
+    """Return when the next queued message on `channels` becomes due, if any is queued."""
     query = select(func.min(OutboxMessage.next_attempt_at)).where(
-        col(OutboxMessage.status) == QUEUED
+        col(OutboxMessage.status) == QUEUED, col(OutboxMessage.channel).in_(list(channels))
     )
     result: datetime | None = session.execute(query).scalar_one_or_none()
     return result

@@ -236,3 +236,24 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert sender.failed
+
+
+async def test_the_sender_leaves_other_channels_messages_to_them(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    await start_chats(users, [901])
+    with transaction(core.engine) as session:
+        outbox.enqueue(
+            session=session,
+            channel="console",
+            chat_id="someone",
+            chat_kind="private",
+            language="vi",
+            content=notice(1),
+            now=clock(),
+        )
+    queue(core, clock, [901], 1)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1, "queued": 1}), timeout=20)
+        await asyncio.sleep(0.3)
+    assert statuses(core) == Counter({"sent": 1, "queued": 1})  # the console shows its own
