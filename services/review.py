@@ -87,7 +87,7 @@ def queue(
         .join(Unit, col(Unit.id) == col(Initiative.review_unit_id))
         .where(col(Initiative.status).in_(WAITING))
         .where(_within(scopes))
-        .order_by(col(Initiative.updated_at), col(Initiative.id))
+        .order_by(col(Initiative.submitted_at), col(Initiative.id))
         .limit(limit)
     )
     if field is not None:

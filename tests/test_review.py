@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -381,3 +381,19 @@ def test_the_console_shows_a_persons_notices_after_the_answer(
     assert "đã được tiếp nhận" not in me.send("/help")  # shown once
     with Session(core.engine) as session:
         assert {m.status for m in session.exec(select(OutboxMessage)).all()} == {"sent"}
+
+
+def test_the_queue_shows_the_longest_waiting_first(core: Core, tree: Tree, clock: Clock) -> None:
+    first = submitted(core, tree, clock)
+    clock.advance(hours=1)
+    second = submitted(core, tree, clock)
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        assert [i.id for i in review.queue(session=session, member=reviewer)] == [first, second]
+        older = session.get(Initiative, second)
+        assert older is not None
+        older.submitted_at = clock() - timedelta(days=3)
+        session.add(older)
+        session.flush()
+        assert [i.id for i in review.queue(session=session, member=reviewer)] == [second, first]
