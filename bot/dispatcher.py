@@ -16,7 +16,7 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
-from storage import conversations, inbox
+from storage import conversations, inbox, outbox
 from storage.conversations import State
 from storage.db import transaction
 from storage.members import member_for
@@ -148,7 +148,7 @@ class Dispatcher:
         state.data = ctx.data
         state.updated_at = now
         conversations.save(session=session, state=state)
-        return Response(ctx.language, tuple(replies))
+        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session))
 
     def _language(self, member: object, data: dict[str, object]) -> str:
         language = getattr(member, "language", None) or data.get("lang")

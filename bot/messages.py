@@ -122,3 +122,4 @@ class Response:
     language: str
     replies: tuple[Reply, ...] = ()
     failed: bool = False
+    queued: bool = False  # the update also queued outbox messages

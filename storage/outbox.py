@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from storage.models import Member, OutboxAttempt, OutboxMessage
 
 QUEUED, SENT, BLOCKED, FAILED = "queued", "sent", "blocked", "failed"
+QUEUED_FLAG = "outbox_queued"
 
 
 @dataclass
@@ -67,7 +68,13 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
+    session.info[QUEUED_FLAG] = True
     return message
+
+
+def queued_any(session: Session) -> bool:
+    """Tell whether this session queued a message (so a sender should look now)."""
+    return bool(session.info.get(QUEUED_FLAG))
 
 
 def due(

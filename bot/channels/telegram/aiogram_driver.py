@@ -97,7 +97,8 @@ class TelegramChannel:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token=token, session=session)
         self.username = ""
-        self.after_update: Callable[[], None] = lambda: None  # e.g. wake the outbox sender
+        # Called when an update queued outbox messages (run: wake the outbox sender).
+        self.after_update: Callable[[], None] = lambda: None
         self.router = Router(name="core")
         self.router.message.register(self._on_message)
         self.router.callback_query.register(self._on_callback)
@@ -230,7 +231,8 @@ class TelegramChannel:
         response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
         if response is None:
             return True  # a duplicate: the core already marked it done in the inbox
-        self.after_update()
+        if response.queued:
+            self.after_update()
         await self.send(int(incoming.chat_id), response, edit=incoming.message_ref)
         return not response.failed
 
