@@ -198,3 +198,28 @@ async def test_the_processor_survives_a_failed_read_of_the_table(core: Core) -> 
     async with running(processor):
         await until(lambda: len(recorder.done) == 1)
     assert processor.failed and recorder.done == [("a", 1)]
+
+
+async def test_a_late_update_of_a_busy_chat_is_processed_not_lost(core: Core) -> None:
+    release = asyncio.Event()
+    recorder = Recorder(core.engine)
+
+    async def slow(item: Queued) -> bool:
+        if item.seq == 2:
+            await release.wait()
+        return await recorder(item)
+
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=slow, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (2, "a")))
+        await asyncio.sleep(0.05)  # update 2 is being handled
+        processor.submit(store(core.engine, (3, "a"), (1, "a")))  # 1 arrives late
+        processor.submit(store(core.engine, (4, "a")))
+        release.set()
+        await until(lambda: len(recorder.done) == 4)
+    assert sorted(seq for _, seq in recorder.done) == [1, 2, 3, 4]
+    assert recorder.done[0] == ("a", 2)  # it was already in hand
+    assert waiting(core.engine) == []

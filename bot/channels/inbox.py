@@ -86,7 +86,10 @@ class InboxProcessor:
             queue = self.queues.setdefault(item.chat_id, deque())
             queue.append(item)
             if len(queue) > 1 and queue[-2].seq > item.seq:
-                self.queues[item.chat_id] = deque(sorted(queue, key=lambda q: q.seq))
+                # A late arrival: sort in place, the chat's drain holds this deque.
+                ordered = sorted(queue, key=lambda q: q.seq)
+                queue.clear()
+                queue.extend(ordered)
 
     async def run(self) -> None:
         """Start a drain task per waiting chat until cancelled; purge old ids hourly."""
@@ -165,7 +168,7 @@ class InboxProcessor:
                     if item.attempts < MAX_ATTEMPTS:
                         await asyncio.sleep(0.2 * item.attempts)
                         continue  # the same update again: the order must hold
-                queue.popleft()
+                queue.remove(item)  # not popleft: a late arrival may now stand first
                 self.known.discard(item.update_id)
         except Exception:
             logger.exception("draining a chat failed")
