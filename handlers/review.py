@@ -201,12 +201,7 @@ def on_level(ctx: Context) -> Outcome:
     level = (ctx.choice or "").removeprefix("level:")
     benefit = _data(ctx).get("benefit")
     suggestion = review.approve(
-        session=ctx.session,
-        reviewer=member(ctx),
-        initiative_id=int(_data(ctx)["id"]),
-        benefit_vnd=benefit if isinstance(benefit, int) else None,
-        level=level,
-        now=ctx.now,
+        **_decision(ctx), benefit_vnd=benefit if isinstance(benefit, int) else None, level=level
     )
     done = Reply(t("review.approved", reward=_suggestion(suggestion)), edit=True)
     return goto("review.after", done)
@@ -234,48 +229,43 @@ def _suggestion(suggestion: reward.Suggestion) -> Text:
 
 def on_after(ctx: Context) -> Outcome:
     """Recommend the approved initiative to the next council up, or stop here."""
+    text = t("review.done")
     if ctx.choice == "after:recommend":
-        superior = review.recommend(
-            session=ctx.session,
-            reviewer=member(ctx),
-            initiative_id=int(_data(ctx)["id"]),
-            now=ctx.now,
-        )
-        ctx.data.pop(KEY, None)
-        return goto(None, Reply(t("review.recommended", unit=superior.name), edit=True))
+        superior = review.recommend(**_decision(ctx))
+        text = t("review.recommended", unit=superior.name)
     ctx.data.pop(KEY, None)
-    return goto(None, Reply(t("review.done"), edit=True))
+    return goto(None, Reply(text, edit=True))
 
 
 def on_comment(ctx: Context) -> Outcome:
     """Send the initiative back to its authors with the comment."""
-    review.request_changes(
-        session=ctx.session,
-        reviewer=member(ctx),
-        initiative_id=int(_data(ctx).get("id") or 0),
-        comment=ctx.text,
-        now=ctx.now,
-    )
-    ctx.data.pop(KEY, None)
-    return end(t("review.changes_sent"))
+    review.request_changes(**_decision(ctx), comment=ctx.text)
+    return _finish(ctx, t("review.changes_sent"))
 
 
 def on_reason(ctx: Context) -> Outcome:
     """Reject the initiative; the reason goes to its authors."""
-    review.reject(
-        session=ctx.session,
-        reviewer=member(ctx),
-        initiative_id=int(_data(ctx).get("id") or 0),
-        reason=ctx.text,
-        now=ctx.now,
-    )
+    review.reject(**_decision(ctx), reason=ctx.text)
+    return _finish(ctx, t("review.rejected"))
+
+
+def _decision(ctx: Context) -> dict[str, Any]:
+    """What every decision on the opened initiative is called with."""
+    return {
+        "session": ctx.session,
+        "reviewer": member(ctx),
+        "initiative_id": int(_data(ctx).get("id") or 0),
+        "now": ctx.now,
+    }
+
+
+def _finish(ctx: Context, done: Text) -> Outcome:
     ctx.data.pop(KEY, None)
-    return end(t("review.rejected"))
+    return end(done)
 
 
 def _end(ctx: Context) -> Outcome:
-    ctx.data.pop(KEY, None)
-    return end(t("review.done"))
+    return _finish(ctx, t("review.done"))
 
 
 CONVERSATION = Conversation(

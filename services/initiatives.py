@@ -217,22 +217,9 @@ def submit(*, session: Session, member: Member, initiative: Initiative, now: dat
         raise Refused("initiative.not_yours")
     if missing_core(initiative):
         raise Refused("wizard.incomplete")
-    shares = sum(
-        a.share_percent
-        for a in store.authors_of(session=session, initiative_id=initiative.id or 0)
-    )
-    if shares != 100:
+    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
+    if sum(a.share_percent for a in authors) != 100:
         raise Refused("wizard.coauthor_share_total", left=0)
-    session.add(
-        StatusChange(
-            initiative_id=initiative.id or 0,
-            actor_id=member.id,
-            at=now,
-            from_status=initiative.status,
-            to_status=SUBMITTED,
-        )
-    )
-    initiative.status = SUBMITTED
     initiative.submitted_at = initiative.submitted_at or now
     own = unit_by_id(session=session, unit_id=initiative.unit_id)
     if own is None:
@@ -240,9 +227,8 @@ def submit(*, session: Session, member: Member, initiative: Initiative, now: dat
     if initiative.review_unit_id is None:
         council = roles.nearest_with(session=session, unit=own, role="reviewer")
         initiative.review_unit_id = (council or own).id
-    touch(session=session, initiative=initiative, now=now)
+    change_status(session=session, initiative=initiative, actor=member, to=SUBMITTED, now=now)
     session.flush()
-    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
     title = initiative.title or ""
     notices.to_authors(
         session=session, authors=authors, reply=Reply(t("notice.received", title=title)), now=now
@@ -264,3 +250,27 @@ def touch(*, session: Session, initiative: Initiative, now: datetime) -> None:
     """Mark the initiative as changed now."""
     initiative.updated_at = now
     session.add(initiative)
+
+
+def change_status(
+    *,
+    session: Session,
+    initiative: Initiative,
+    actor: Member,
+    to: str,
+    now: datetime,
+    comment: str | None = None,
+) -> None:
+    """Move an initiative to a status, recording who, when, from, to and why."""
+    session.add(
+        StatusChange(
+            initiative_id=initiative.id or 0,
+            actor_id=actor.id,
+            at=now,
+            from_status=initiative.status,
+            to_status=to,
+            comment=comment,
+        )
+    )
+    initiative.status = to
+    touch(session=session, initiative=initiative, now=now)

@@ -14,11 +14,10 @@ from sqlmodel import Session, col, select
 from bot.messages import Money, Reply, Text, t
 from services import notices, reward, roles
 from services.errors import Refused
-from services.initiatives import CHANGES_REQUESTED, SUBMITTED, clean_text
+from services.initiatives import CHANGES_REQUESTED, SUBMITTED, change_status, clean_text
 from services.roles import holds
 from storage import initiatives as store
-from storage.members import roles_of
-from storage.models import Initiative, Member, StatusChange, Unit
+from storage.models import Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
@@ -71,11 +70,7 @@ def queue(
     limit: int = 20,
 ) -> list[Initiative]:
     """Return what waits for the member's decision, oldest first, optionally filtered."""
-    scopes = [
-        scope
-        for role in _reviewer_units(session=session, member=member)
-        if (scope := unit_by_id(session=session, unit_id=role)) is not None
-    ]
+    scopes = roles.scopes(session=session, member=member, role="reviewer")
     if unit is not None:
         if not any(unit.path.startswith(s.path) for s in scopes):
             raise _logged(Refused("review.not_allowed"), member, "queue", 0)
@@ -96,36 +91,8 @@ def queue(
     return [i for i in session.exec(query).all() if i.id not in mine]
 
 
-def _reviewer_units(*, session: Session, member: Member) -> list[int]:
-    roles = roles_of(session=session, member_id=member.id or 0)
-    return [r.unit_id for r in roles if r.role == "reviewer"]
-
-
 def _within(scopes: list[Unit]) -> ColumnElement[bool]:
     return or_(*(col(Unit.path).startswith(s.path) for s in scopes))
-
-
-def _record(
-    session: Session,
-    initiative: Initiative,
-    actor: Member,
-    to_status: str,
-    now: datetime,
-    comment: str | None = None,
-) -> None:
-    session.add(
-        StatusChange(
-            initiative_id=initiative.id or 0,
-            actor_id=actor.id,
-            at=now,
-            from_status=initiative.status,
-            to_status=to_status,
-            comment=comment,
-        )
-    )
-    initiative.status = to_status
-    initiative.updated_at = now
-    session.add(initiative)
 
 
 def _waiting(initiative: Initiative, member: Member, action: str) -> None:
@@ -159,7 +126,7 @@ def approve(
     )
     initiative.level = level
     initiative.verified_benefit_vnd = benefit_vnd
-    _record(session, initiative, reviewer, APPROVED, now)
+    change_status(session=session, initiative=initiative, actor=reviewer, to=APPROVED, now=now)
     amounts: dict[int, int | None] = {id(a): None for a in authors}
     amounts.update({id(a): amount for a, amount in suggestion.shares})
     for author in authors:
@@ -234,7 +201,15 @@ def _decide_with_comment(
         session=session, member=reviewer, initiative_id=initiative_id, action=status
     )
     _waiting(initiative, reviewer, status)
-    _record(session, initiative, reviewer, status, now, clean_text(comment, COMMENT_LIMITS))
+    comment = clean_text(comment, COMMENT_LIMITS)
+    change_status(
+        session=session,
+        initiative=initiative,
+        actor=reviewer,
+        to=status,
+        now=now,
+        comment=comment,
+    )
     return initiative
 
 
@@ -256,7 +231,7 @@ def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: da
     if superior is None:
         raise _logged(Refused("review.no_superior"), reviewer, "recommend", initiative_id)
     initiative.review_unit_id = superior.id
-    _record(session, initiative, reviewer, RECOMMENDED, now)
+    change_status(session=session, initiative=initiative, actor=reviewer, to=RECOMMENDED, now=now)
     text = t("notice.recommended", title=initiative.title or "", unit=superior.name)
     _tell_authors(session, initiative, text, now)
     notices.review_waiting(session=session, initiative=initiative, unit=superior, now=now)

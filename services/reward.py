@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from services.errors import Refused
 from services.money import MAX_VND
+from services.units import path_ids
 from storage.models import Author, Initiative, RewardPolicy, Unit
 from storage.units import unit_by_id
 
@@ -45,7 +46,7 @@ def due_dates(first_applied: date) -> tuple[date, ...]:
 
 def policy_for(*, session: Session, unit: Unit) -> RewardPolicy:
     """Return the policy of the unit or its nearest ancestor that has one (else the law's)."""
-    for unit_id in reversed([int(p) for p in unit.path.strip("/").split("/") if p]):
+    for unit_id in reversed(path_ids(unit)):
         policy = session.get(RewardPolicy, unit_id)
         if policy is not None:
             return policy

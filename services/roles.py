@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from services.errors import Refused
+from services.units import path_ids
 from storage import members as store
 from storage.models import Member, Role, Unit
 from storage.units import unit_by_id
@@ -38,15 +39,17 @@ def revoke(*, session: Session, member: Member, unit: Unit, role: str) -> None:
     session.flush()
 
 
+def scopes(*, session: Session, member: Member, role: str) -> list[Unit]:
+    """Return the units whose subtrees the member holds `role` over."""
+    roles = store.roles_of(session=session, member_id=member.id or 0)
+    units = (unit_by_id(session=session, unit_id=r.unit_id) for r in roles if r.role == role)
+    return [unit for unit in units if unit is not None]
+
+
 def holds(*, session: Session, member: Member, role: str, unit: Unit) -> bool:
     """Tell whether the member holds `role` over `unit`, through the unit or an ancestor."""
-    for held in store.roles_of(session=session, member_id=member.id or 0):
-        if held.role != role:
-            continue
-        scope = unit_by_id(session=session, unit_id=held.unit_id)
-        if scope is not None and unit.path.startswith(scope.path):
-            return True
-    return False
+    held = scopes(session=session, member=member, role=role)
+    return any(unit.path.startswith(scope.path) for scope in held)
 
 
 def nearest_with(*, session: Session, unit: Unit, role: str, above: bool = False) -> Unit | None:
@@ -55,7 +58,7 @@ def nearest_with(*, session: Session, unit: Unit, role: str, above: bool = False
     With `above`, the unit itself does not count. This is where a council sits: the
     first to decide on an initiative, or the next one up when it is recommended.
     """
-    path = [int(p) for p in unit.path.strip("/").split("/") if p]
+    path = path_ids(unit)
     if above:
         path = path[:-1]
     query = select(Role.unit_id).where(col(Role.role) == role, col(Role.unit_id).in_(path))

@@ -106,3 +106,8 @@ def unit_for_code(*, session: Session, code: str) -> Unit:
     if unit is None:
         raise Refused("onboarding.code_unknown")
     return unit
+
+
+def path_ids(unit: Unit) -> list[int]:
+    """Return the ids from the root down to the unit itself (its `path`, parsed)."""
+    return [int(part) for part in unit.path.strip("/").split("/") if part]

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -20,18 +20,6 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
-)
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteWebhook,
-    EditMessageText,
-    GetMe,
-    GetUpdates,
-    SendDocument,
-    SendMessage,
-    SendPhoto,
-    SetMyCommands,
-    SetWebhook,
 )
 from aiogram.methods.base import Response as ApiResponse
 from aiogram.types import (
@@ -75,16 +63,16 @@ SEND_ATTEMPTS = 5
 RESPONSE_TYPES = tuple(
     ApiResponse[method.__returning__]  # type: ignore[name-defined]
     for method in (
-        AnswerCallbackQuery,
-        DeleteWebhook,
-        EditMessageText,
-        GetMe,
-        GetUpdates,
-        SendDocument,
-        SendMessage,
-        SendPhoto,
-        SetMyCommands,
-        SetWebhook,
+        methods.AnswerCallbackQuery,
+        methods.DeleteWebhook,
+        methods.EditMessageText,
+        methods.GetMe,
+        methods.GetUpdates,
+        methods.SendDocument,
+        methods.SendMessage,
+        methods.SendPhoto,
+        methods.SetMyCommands,
+        methods.SetWebhook,
     )
 )
 
