@@ -190,6 +190,8 @@ class Dispatcher:
             return apply(ctx, None, lambda: goto(resumed, Reply(t("common.resume"))))
         if command:
             return [Reply(t("common.unknown_command"))], None
+        if ctx.incoming.choice is not None:  # a button of a conversation that is over
+            return [Reply(t("common.stale_button"))], None
         if ctx.member is not None and "continue" in self.commands:
             resume = self.commands["continue"][1]
             return apply(ctx, None, lambda: resume(ctx))
@@ -248,5 +250,10 @@ class Dispatcher:
         elif suspended is not None and self.owners[str(step)] is self.owners[suspended.name]:
             ctx.data.pop("suspended")
         if step is not None and outcome.ask:
-            replies.extend(self.steps[step].ask(ctx))
+            try:
+                replies.extend(self.steps[step].ask(ctx))
+            except Refused as refusal:
+                if refused is None:
+                    raise _Redo(refusal) from refusal
+                return replies, None  # the question itself is refused now: stop here
         return replies, step

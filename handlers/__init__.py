@@ -1,6 +1,16 @@
 """Every conversation the bot has, in one visible list."""
 
-from handlers import groups, my, onboarding, privacy, review, settings, wizard
+from handlers import (
+    campaigns,
+    groups,
+    my,
+    onboarding,
+    privacy,
+    review,
+    settings,
+    stats,
+    wizard,
+)
 from handlers.conversation import Conversation
 
 
@@ -14,4 +24,6 @@ def get_conversations() -> list[Conversation]:
         my.CONVERSATION,
         review.CONVERSATION,
         groups.CONVERSATION,
+        campaigns.CONVERSATION,
+        stats.CONVERSATION,
     ]

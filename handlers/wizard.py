@@ -1,7 +1,7 @@
 """The submission wizard (/new): entry, summary, editing one field, and amending later."""
 
 from bot.messages import Reply, t
-from handlers import wizard_core, wizard_details
+from handlers import wizard_campaign, wizard_core, wizard_details
 from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
@@ -90,8 +90,7 @@ def on_summary(ctx: Context) -> Outcome:
         return goto("wizard.edit")
     if ctx.choice == "summary:cancel":
         return cancel(ctx)
-    initiatives.submit(session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now)
-    return finish(ctx, t("wizard.submitted", id=initiative.id or 0), t("wizard.track_with_my"))
+    return wizard_campaign.submit(ctx, initiative, "track")
 
 
 def on_edit(ctx: Context) -> Outcome:
@@ -176,6 +175,7 @@ CONVERSATION = Conversation(
                 lambda ctx: "wizard.summary",
             ),
             Step("wizard.amend", ask_amend, on_amend),
+            wizard_campaign.STEP,
         )
     },
     commands={"new": start, "continue": resume},

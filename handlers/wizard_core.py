@@ -1,8 +1,9 @@
 """The five answers and two taps that make a submittable initiative."""
 
 from bot.messages import Money, Reply, t
+from handlers import wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, current, finish, member, question, saved
+from handlers.draft import advance, back, current, question, saved
 from handlers.labels import FIELD_LABELS, MONEY_ERRORS
 from services import initiatives
 from services.errors import Refused
@@ -73,8 +74,7 @@ def on_next(ctx: Context) -> Outcome:
     initiative = current(ctx)
     if ctx.choice == "next:details":
         return goto("wizard.effects")
-    initiatives.submit(session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now)
-    return finish(ctx, t("wizard.submitted", id=initiative.id or 0), t("wizard.complete_later"))
+    return wizard_campaign.submit(ctx, initiative, "later")
 
 
 STEPS = (

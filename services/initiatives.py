@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from bot.messages import InAttachment, Reply, t
-from services import notices, roles
+from services import campaigns, notices, roles
 from services.errors import Refused
 from storage import initiatives as store
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
@@ -205,11 +205,20 @@ def missing_details(*, session: Session, initiative: Initiative) -> list[str]:
     return missing
 
 
-def submit(*, session: Session, member: Member, initiative: Initiative, now: datetime) -> None:
+def submit(
+    *,
+    session: Session,
+    member: Member,
+    initiative: Initiative,
+    now: datetime,
+    campaign: int | None = None,
+) -> None:
     """Submit a complete draft, or resubmit one the council sent back for changes.
 
-    The change goes into the history; the authors hear it was received, and the
-    reviewers of the initiative's unit that it waits for them.
+    A first submission counts toward the campaign running for the unit (`campaign`:
+    the author's pick when several run). The change goes into the history; the authors
+    hear it was received, and the reviewers of the initiative's unit that it waits
+    for them.
     """
     if initiative.status not in (DRAFT, CHANGES_REQUESTED):
         raise Refused("initiative.decided", status=initiative.status)
@@ -220,10 +229,12 @@ def submit(*, session: Session, member: Member, initiative: Initiative, now: dat
     authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
     if sum(a.share_percent for a in authors) != 100:
         raise Refused("wizard.coauthor_share_total", left=0)
-    initiative.submitted_at = initiative.submitted_at or now
     own = unit_by_id(session=session, unit_id=initiative.unit_id)
     if own is None:
         raise Refused("initiative.not_yours")
+    if initiative.submitted_at is None:
+        campaigns.choose(session=session, initiative=initiative, unit=own, at=now, picked=campaign)
+        initiative.submitted_at = now
     if initiative.review_unit_id is None:
         council = roles.nearest_with(session=session, unit=own, role="reviewer")
         initiative.review_unit_id = (council or own).id

@@ -121,6 +121,28 @@ class Initiative(SQLModel, table=True):
     review_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     level: str | None = Field(default=None, max_length=20)
     verified_benefit_vnd: int | None = Field(default=None, sa_type=BigInteger)
+    # The campaign it counts toward, chosen when it was first submitted.
+    campaign_id: int | None = _fk("campaign.id", ondelete="SET NULL", nullable=True)
+
+
+class Campaign(SQLModel, table=True):
+    """A peak emulation campaign over a unit's subtree, with targets.
+
+    The period runs from `starts_at` up to, not including, `ends_at`: local midnights
+    of the first and the day after the last day, stored in UTC.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(max_length=200)
+    description: str | None = Field(default=None, sa_type=Text)
+    starts_at: datetime = _utc()
+    ends_at: datetime = _utc()
+    target_count: int | None = None
+    target_benefit_vnd: int | None = Field(default=None, sa_type=BigInteger)
+    created_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = _utc()
+    closed_at: datetime | None = _utc(default=None)
 
 
 class Author(SQLModel, table=True):

@@ -18,6 +18,7 @@ from bot.channels.console import ConsoleSession
 from bot.config import Settings
 from services import units
 from storage.db import make_engine, transaction, upgrade
+from tests.tree import Tree, build_tree
 
 # The PostgreSQL server of this machine; the suite creates its own database there.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -144,3 +145,9 @@ def join(session: ConsoleSession, language: str = "1") -> str:
     session.send(f"/start {DEMO_CODE}")
     session.send(language)
     return session.send("1")
+
+
+@pytest.fixture
+def tree(core: Core, clock: Clock) -> Tree:
+    """Return a zone with two enterprises and a workshop, people in roles (tests/tree.py)."""
+    return build_tree(core, clock)

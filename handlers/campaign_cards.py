@@ -1,0 +1,68 @@
+"""How a campaign and its progress are shown in chat."""
+
+from datetime import tzinfo
+
+from sqlmodel import Session
+
+from bot.messages import Lines, Money, Text, t
+from handlers.cards import given
+from services import campaigns
+from services.campaigns import Plan, Progress
+from storage.models import Campaign
+from storage.units import unit_by_id
+
+
+def plan_card(plan: Plan, unit_name: str) -> Text:
+    """Build the card of a campaign's plan (before it exists, or as it stands)."""
+    return t(
+        "campaign.card",
+        name=plan.name,
+        unit=unit_name,
+        description=given(plan.description),
+        starts=plan.starts_on,
+        ends=plan.ends_on,
+        target_count=given(plan.target_count),
+        target_benefit=given(Money(plan.target_benefit_vnd) if plan.target_benefit_vnd else None),
+    )
+
+
+def progress_lines(campaign: Campaign, progress: Progress) -> Lines:
+    """Return the counts and benefit against the campaign's targets."""
+    count = (
+        t(
+            "campaign.count_of_target",
+            done=progress.count,
+            target=campaign.target_count,
+            percent=campaigns.percent(progress.count, campaign.target_count) or 0,
+        )
+        if campaign.target_count
+        else t("campaign.count", done=progress.count)
+    )
+    benefit = (
+        t(
+            "campaign.benefit_of_target",
+            done=Money(progress.estimated_vnd),
+            target=Money(campaign.target_benefit_vnd),
+            percent=campaigns.percent(progress.estimated_vnd, campaign.target_benefit_vnd) or 0,
+        )
+        if campaign.target_benefit_vnd
+        else t("campaign.benefit", done=Money(progress.estimated_vnd))
+    )
+    recognized = t(
+        "campaign.recognized", count=progress.recognized, verified=Money(progress.verified_vnd)
+    )
+    return Lines((count, benefit, recognized))
+
+
+def campaign_card(*, session: Session, campaign: Campaign, zone: tzinfo) -> Text:
+    """Build the card of an existing campaign with its progress and status."""
+    unit = unit_by_id(session=session, unit_id=campaign.unit_id)
+    plan = campaigns.plan_of(campaign, zone)
+    progress = campaigns.progress(session=session, campaign=campaign)
+    status = t("campaign.status_closed") if campaign.closed_at else t("campaign.status_open")
+    return t(
+        "campaign.full_card",
+        card=plan_card(plan, unit.name if unit else ""),
+        status=status,
+        progress=progress_lines(campaign, progress),
+    )

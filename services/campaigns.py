@@ -1,0 +1,278 @@
+"""Peak emulation campaigns: who may run them, which apply, and how far they got.
+
+An organizer runs campaigns over the subtrees they hold the organizer role for. An
+initiative counts toward the campaign it was submitted in: the one campaign running
+for its unit, or the one its author picked when several were running.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, or_, select
+
+from services import roles
+from services.dates import local_midnight
+from services.errors import Refused
+from services.units import path_ids
+from storage.models import Campaign, Initiative, Member, Unit
+from storage.units import unit_by_id
+
+ORGANIZER = "organizer"
+NAME_LIMIT = 200
+LONGEST = timedelta(days=3 * 366)
+COUNTED = ("submitted", "under_review", "changes_requested", "approved", "recommended")
+RECOGNIZED = ("approved", "recommended")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an organizer decides about a campaign; the dates are local calendar days."""
+
+    name: str
+    description: str | None
+    starts_on: date
+    ends_on: date
+    target_count: int | None
+    target_benefit_vnd: int | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a campaign (or one unit in it) got."""
+
+    count: int
+    recognized: int
+    estimated_vnd: int
+    verified_vnd: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A unit directly under the campaign's unit, with its progress and rank."""
+
+    unit: Unit
+    progress: Progress
+    rank: int
+
+
+def check_name(text: str) -> str:
+    """Return a campaign name with single spaces, refusing an empty or over-long one."""
+    name = " ".join(text.split())
+    if not name:
+        raise Refused("campaign.name_empty")
+    if len(name) > NAME_LIMIT:
+        raise Refused("campaign.name_too_long", limit=NAME_LIMIT)
+    return name
+
+
+def check_plan(plan: Plan) -> Plan:
+    """Return a plan with a tidy name, or refuse what cannot be a campaign."""
+    name = check_name(plan.name)
+    if plan.ends_on < plan.starts_on:
+        raise Refused("campaign.ends_before_start")
+    if plan.ends_on - plan.starts_on > LONGEST:
+        raise Refused("campaign.too_long")
+    for target in (plan.target_count, plan.target_benefit_vnd):
+        if target is not None and target <= 0:
+            raise Refused("campaign.target_positive")
+    description = (plan.description or "").strip() or None
+    return Plan(
+        name,
+        description,
+        plan.starts_on,
+        plan.ends_on,
+        plan.target_count,
+        plan.target_benefit_vnd,
+    )
+
+
+def plan_of(campaign: Campaign, zone: tzinfo) -> Plan:
+    """Return a campaign's plan, with its period as local calendar days."""
+    return Plan(
+        campaign.name,
+        campaign.description,
+        campaign.starts_at.astimezone(zone).date(),
+        (campaign.ends_at.astimezone(zone) - timedelta(days=1)).date(),
+        campaign.target_count,
+        campaign.target_benefit_vnd,
+    )
+
+
+def _apply(campaign: Campaign, plan: Plan, zone: tzinfo) -> None:
+    plan = check_plan(plan)
+    campaign.name = plan.name
+    campaign.description = plan.description
+    campaign.starts_at = local_midnight(plan.starts_on, zone)
+    campaign.ends_at = local_midnight(plan.ends_on + timedelta(days=1), zone)
+    campaign.target_count = plan.target_count
+    campaign.target_benefit_vnd = plan.target_benefit_vnd
+
+
+def organizer_units(*, session: Session, member: Member) -> list[Unit]:
+    """Return the units whose subtrees the member may run campaigns in."""
+    return roles.scopes(session=session, member=member, role=ORGANIZER)
+
+
+def create(
+    *, session: Session, member: Member, unit: Unit, plan: Plan, zone: tzinfo, now: datetime
+) -> Campaign:
+    """Start a campaign over a unit's subtree, if the member organizes that subtree."""
+    if not roles.holds(session=session, member=member, role=ORGANIZER, unit=unit):
+        raise Refused("campaign.not_organizer")
+    campaign = Campaign(
+        unit_id=unit.id or 0,
+        name="",
+        starts_at=now,
+        ends_at=now,
+        created_by=member.id,
+        created_at=now,
+    )
+    _apply(campaign, plan, zone)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def manageable(*, session: Session, member: Member, campaign_id: int) -> Campaign:
+    """Return a campaign the member organizes; refuse any other, whatever was pressed."""
+    campaign = session.get(Campaign, campaign_id)
+    unit = unit_by_id(session=session, unit_id=campaign.unit_id) if campaign else None
+    if campaign is None or unit is None:
+        raise Refused("campaign.not_found")
+    if not roles.holds(session=session, member=member, role=ORGANIZER, unit=unit):
+        raise Refused("campaign.not_organizer")
+    return campaign
+
+
+def change(
+    *, session: Session, member: Member, campaign_id: int, plan: Plan, zone: tzinfo
+) -> Campaign:
+    """Change a campaign's name, description, period or targets."""
+    campaign = manageable(session=session, member=member, campaign_id=campaign_id)
+    if campaign.closed_at is not None:
+        raise Refused("campaign.closed")
+    _apply(campaign, plan, zone)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def close(*, session: Session, member: Member, campaign_id: int, now: datetime) -> Campaign:
+    """Close a campaign: it stops counting new initiatives from now on."""
+    campaign = manageable(session=session, member=member, campaign_id=campaign_id)
+    if campaign.closed_at is not None:
+        raise Refused("campaign.closed")
+    campaign.closed_at = now
+    campaign.ends_at = min(campaign.ends_at, now)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def organized_by(*, session: Session, member: Member, limit: int = 10) -> list[Campaign]:
+    """Return the newest campaigns in the member's organizer subtrees."""
+    scopes = organizer_units(session=session, member=member)
+    if not scopes:
+        return []
+    query = (
+        select(Campaign)
+        .join(Unit, col(Unit.id) == Campaign.unit_id)
+        .where(or_(*(col(Unit.path).startswith(scope.path) for scope in scopes)))
+        .order_by(col(Campaign.starts_at).desc(), col(Campaign.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def running_for(*, session: Session, unit: Unit, at: datetime) -> list[Campaign]:
+    """Return the open campaigns whose subtree holds `unit` and whose period holds `at`."""
+    query = (
+        select(Campaign)
+        .where(
+            col(Campaign.unit_id).in_(path_ids(unit)),
+            col(Campaign.closed_at).is_(None),
+            col(Campaign.starts_at) <= at,
+            col(Campaign.ends_at) > at,
+        )
+        .order_by(col(Campaign.ends_at), col(Campaign.id))
+    )
+    return list(session.exec(query).all())
+
+
+def choose(
+    *, session: Session, initiative: Initiative, unit: Unit, at: datetime, picked: int | None
+) -> None:
+    """Set the campaign a first submission counts toward.
+
+    One running campaign is taken without asking; with several, the author's pick
+    must be one of them.
+    """
+    running = running_for(session=session, unit=unit, at=at)
+    if picked is not None:
+        if picked not in {c.id for c in running}:
+            raise Refused("campaign.not_running")
+        initiative.campaign_id = picked
+    elif len(running) == 1:
+        initiative.campaign_id = running[0].id
+    elif running:
+        raise Refused("campaign.pick_one")
+
+
+def progress(*, session: Session, campaign: Campaign) -> Progress:
+    """Return what counts toward a campaign so far."""
+    return _totals(session=session, campaign=campaign).get(None, Progress(0, 0, 0, 0))
+
+
+def standings(*, session: Session, campaign: Campaign) -> list[Standing]:
+    """Rank the units directly under the campaign's unit by initiatives counted."""
+    totals = _totals(session=session, campaign=campaign)
+    children = session.exec(
+        select(Unit).where(Unit.parent_id == campaign.unit_id).order_by(col(Unit.name))
+    ).all()
+    empty = Progress(0, 0, 0, 0)
+    scored = sorted(
+        ((unit, totals.get(unit.id, empty)) for unit in children),
+        key=lambda pair: (-pair[1].count, -pair[1].estimated_vnd),
+    )
+    counts = [p.count for _, p in scored]
+    return [Standing(unit, p, counts.index(p.count) + 1) for unit, p in scored]
+
+
+def _totals(*, session: Session, campaign: Campaign) -> dict[int | None, Progress]:
+    """Sum the campaign's initiatives per unit directly under its unit (None: in all)."""
+    recognized = func.sum(case((col(Initiative.status).in_(RECOGNIZED), 1), else_=0))
+    query = (
+        sa_select(
+            col(Unit.path),
+            func.count(),
+            recognized,
+            func.coalesce(func.sum(Initiative.estimated_benefit_vnd), 0),
+            func.coalesce(func.sum(Initiative.verified_benefit_vnd), 0),
+        )
+        .join(Unit, col(Unit.id) == Initiative.unit_id)
+        .where(col(Initiative.campaign_id) == campaign.id, col(Initiative.status).in_(COUNTED))
+        .group_by(Unit.path)
+    )
+    unit = unit_by_id(session=session, unit_id=campaign.unit_id)
+    depth = len(path_ids(unit)) if unit else 0
+    sums: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for path, count, recognized_count, estimated, verified in session.execute(query).all():
+        ids = [int(part) for part in path.strip("/").split("/") if part]
+        keys: list[int | None] = [None]
+        if len(ids) > depth:
+            keys.append(ids[depth])
+        for key in keys:
+            row = sums[key]
+            row[0] += int(count)
+            row[1] += int(recognized_count or 0)
+            row[2] += int(estimated)
+            row[3] += int(verified)
+    return {key: Progress(*row) for key, row in sums.items()}
+
+
+def percent(done: int, target: int | None) -> int | None:
+    """Return `done` as a whole percentage of `target` (None without a target)."""
+    return None if not target else done * 100 // target
