@@ -30,6 +30,10 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # httpx logs every request URL at INFO, and python-telegram-bot its API URL at DEBUG:
+    # both contain the bot token.
+    for name in ("httpx", "telegram"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")
@@ -69,7 +73,7 @@ def run(
         "127.0.0.1:8080", "--listen", help="HOST:PORT of the webhook server."
     ),
 ) -> None:
-    """Run the Telegram bot (aiogram driver): long polling, or a webhook server."""
+    """Run the Telegram bot (TELEGRAM_DRIVER): long polling, or a webhook server."""
     from bot.channels.telegram.runner import run_telegram
 
     settings = Settings()

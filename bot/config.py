@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     resume_after_minutes: int = 30
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
-    telegram_driver: Literal["aiogram"] = "aiogram"
+    telegram_driver: Literal["aiogram", "ptb"] = "aiogram"
     telegram_webhook_secret: SecretStr | None = None
     telegram_concurrency: int = 8
     telegram_bot_username: str | None = None

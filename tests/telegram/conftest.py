@@ -14,13 +14,17 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.runner import build_channel
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.limits import Limits
 from bot.sandbox.server import SandboxConfig, running
 
 TOKEN = "424242:AAH" + "t" * 32
 ROOT = Path(__file__).resolve().parents[2]
+# Tests that must hold on every Telegram client library run under each of them.
+DRIVERS = ("aiogram", "ptb")
+each_driver = pytest.mark.parametrize("driver", DRIVERS)
 
 
 def start_bot(
@@ -72,9 +76,15 @@ async def users(sandbox_url: str) -> AsyncIterator[SandboxClient]:
 
 
 @pytest.fixture
-async def channel(core: Core, sandbox_url: str) -> AsyncIterator[TelegramChannel]:
+def driver() -> str:
+    """Return the Telegram client library (`each_driver` runs a test under every one)."""
+    return "aiogram"
+
+
+@pytest.fixture
+async def channel(core: Core, sandbox_url: str, driver: str) -> AsyncIterator[TelegramChannel]:
     """Build the Telegram channel against the sandbox, without starting to poll."""
-    built = TelegramChannel(core, token=TOKEN, api_base=sandbox_url, concurrency=4)
+    built = build_channel(core, driver, token=TOKEN, api_base=sandbox_url, concurrency=4)
     await built.start()
     yield built
     await built.close()

@@ -11,7 +11,7 @@ from bot.app import Core
 from bot.sandbox.client import SandboxClient
 from storage.models import ConversationState, InboxUpdate, Initiative, Member
 from tests.conftest import DEMO_CODE
-from tests.telegram.conftest import start_bot, wait_until
+from tests.telegram.conftest import each_driver, start_bot, wait_until
 
 CHATS = 50
 SCRIPT = [f"/start {DEMO_CODE}", "1", "1", "/new"]  # 4 updates a chat, order matters
@@ -23,11 +23,12 @@ def processed(core: Core) -> int:
         return int(session.exec(select(func.count()).select_from(InboxUpdate).where(done)).one())
 
 
+@each_driver
 async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
-    core: Core, unit_id: int, users: SandboxClient, sandbox_url: str, tmp_path: Path
+    core: Core, unit_id: int, users: SandboxClient, sandbox_url: str, tmp_path: Path, driver: str
 ) -> None:
     log = tmp_path / "bot.log"
-    bot = start_bot(core.settings.database_url, sandbox_url, log)
+    bot = start_bot(core.settings.database_url, sandbox_url, log, TELEGRAM_DRIVER=driver)
 
     async def send_all() -> None:
         for line in SCRIPT:
@@ -46,7 +47,7 @@ async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
     print(f"\nSIGKILL after {killed_at} of {CHATS * len(SCRIPT)} updates were processed")
     assert killed_at < CHATS * len(SCRIPT), "the kill came too late to test anything"
 
-    bot = start_bot(core.settings.database_url, sandbox_url, log)
+    bot = start_bot(core.settings.database_url, sandbox_url, log, TELEGRAM_DRIVER=driver)
     try:
         await wait_until(lambda: processed(core) >= CHATS * len(SCRIPT), timeout=120)
         await wait_until(lambda: inbox_empty(core), timeout=30)

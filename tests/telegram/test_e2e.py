@@ -1,4 +1,4 @@
-"""The bot through the real aiogram client and the local Bot API emulator."""
+"""The bot through each real Telegram client library and the local Bot API emulator."""
 
 import asyncio
 from typing import Any
@@ -7,11 +7,14 @@ from aiohttp import ClientSession
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import SECRET_HEADER, TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.webhook import SECRET_HEADER
 from bot.sandbox.client import SandboxClient
 from storage.models import Attachment, Author, ConversationState, InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE
-from tests.telegram.conftest import TelegramUser
+from tests.telegram.conftest import TelegramUser, each_driver
+
+pytestmark = each_driver
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
@@ -118,7 +121,7 @@ async def test_webhook_checks_the_secret_and_processes_a_redelivery_once(
     processor = asyncio.create_task(channel.processor.run())
     url = f"http://127.0.0.1:{unused_tcp_port}/hook"
     try:
-        await channel.bot.set_webhook(url, secret_token="s3cret-token")
+        await channel.set_webhook(url, "s3cret-token")
         user = TelegramUser(users, 8001)
         await join(user)
         update = {

@@ -3,18 +3,19 @@
 from sqlmodel import Session, select
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
 from bot.sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import transaction
 from storage.members import member_for
 from storage.models import GroupChat, InboxUpdate
 from tests.conftest import DEMO_CODE, Clock
-from tests.telegram.conftest import TelegramUser
+from tests.telegram.conftest import TelegramUser, each_driver
 
 GROUP = -100500
 
 
+@each_driver
 async def test_group_link_needs_an_admin_and_ignores_chatter(
     core: Core, unit_id: int, polling: TelegramChannel, users: SandboxClient, clock: Clock
 ) -> None:

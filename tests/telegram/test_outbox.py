@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
 from bot.codec import reply_to_json
 from bot.dispatcher import utc_now
 from bot.flood import FloodLimiter, Rates
@@ -24,7 +24,7 @@ from storage.db import transaction
 from storage.models import Member, OutboxAttempt, OutboxMessage
 from storage.outbox import Due
 from tests.conftest import Clock
-from tests.telegram.conftest import start_bot, wait_until
+from tests.telegram.conftest import each_driver, start_bot, wait_until
 
 FAST = {"TELEGRAM_RATE_PER_SECOND": "400", "TELEGRAM_RATE_PER_CHAT": "0"}
 NUMBER = re.compile(r"\d+")
@@ -115,6 +115,25 @@ async def test_notices_arrive_in_order_in_the_members_language(
     assert "ít nhất" in str((await users.messages(502))[0]["text"])
     with Session(core.engine) as session:
         assert session.exec(select(func.count()).select_from(OutboxAttempt)).one() == 5
+
+
+@each_driver
+async def test_deliver_tells_the_outbox_what_each_bot_api_error_means(
+    channel: TelegramChannel, users: SandboxClient
+) -> None:
+    await start_chats(users, [551])
+    for code in (429, 403, 400, 500):
+        await users.inject_error("sendMessage", code, count=1, retry_after=3)
+    item = Due(1, "telegram", "551", "private", "vi", notice(1), attempts=0)
+    outcomes = [await channel.deliver(item) for _ in range(5)]
+    assert [(d.outcome, d.retry_after) for d in outcomes] == [
+        ("retry_after", 3.0),
+        ("blocked", None),
+        ("rejected", None),
+        ("transient", None),
+        ("sent", None),
+    ]
+    assert numbers(await users.messages(551)) == [1]
 
 
 async def test_a_blocked_chat_is_marked_and_not_retried(

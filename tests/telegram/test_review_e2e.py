@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatcher import utc_now
 from bot.flood import FloodLimiter, Rates
 from bot.outbox import OutboxSender

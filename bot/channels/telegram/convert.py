@@ -1,12 +1,11 @@
-"""Translate between aiogram's Telegram types and the neutral message model."""
+"""Translate between Bot API JSON and the neutral message model, for every driver.
 
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
+Updates are read as the JSON objects the inbox stores, so the core sees the same
+`Incoming` whichever client library fetched them; replies become HTML pieces with
+neutral button rows that each driver turns into its own keyboard type.
+"""
+
+from typing import Any
 
 from bot.messages import InAttachment, Incoming, Reply
 from locales import Catalogs, escape_html
@@ -14,59 +13,68 @@ from locales import Catalogs, escape_html
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 GROUP_TYPES = ("group", "supergroup")
+Update = dict[str, Any]  # a Bot API Update object, as JSON
+Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
 
 def chat_of(update: Update) -> str | None:
     """Return the chat an update belongs to, or None when the bot ignores it."""
-    if update.message is not None:
-        return str(update.message.chat.id)
-    query = update.callback_query
-    if query is not None and query.message is not None:
-        return str(query.message.chat.id)
-    return None
+    message = update.get("message")
+    if message is None:
+        query = update.get("callback_query")
+        message = query.get("message") if isinstance(query, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if not isinstance(chat, dict) or "id" not in chat:
+        return None
+    return str(chat["id"])
 
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
-    """Translate an update into an Incoming, or None when the bot should stay silent."""
-    if update.message is not None:
-        return _from_message(update, update.message, bot_username)
-    if update.callback_query is not None:
-        return _from_callback(update, update.callback_query)
+    """Translate an update into an Incoming, or None when the bot should stay silent.
+
+    Raises KeyError or TypeError for an update that lacks what Telegram always sends.
+    """
+    if (message := update.get("message")) is not None:
+        return _from_message(update, message, bot_username)
+    if (query := update.get("callback_query")) is not None:
+        return _from_callback(update, query)
     return None
 
 
-def _from_message(update: Update, message: Message, bot_username: str) -> Incoming | None:
-    if message.from_user is None or message.from_user.is_bot:
+def _from_message(update: Update, message: dict[str, Any], bot_username: str) -> Incoming | None:
+    sender = message.get("from")
+    if sender is None or sender.get("is_bot"):
         return None
-    in_group = message.chat.type in GROUP_TYPES
-    text = message.text if message.text is not None else message.caption
+    chat = message["chat"]
+    in_group = chat["type"] in GROUP_TYPES
+    text = message.get("text")
+    if text is None:
+        text = message.get("caption")
     if in_group and not _addressed(text, bot_username):
         return None
     attachments: tuple[InAttachment, ...] = ()
-    if message.photo:
-        largest = message.photo[-1]
-        attachments = (
-            InAttachment("photo", largest.file_id, None, "image/jpeg", largest.file_size),
-        )
-    elif message.document is not None:
-        document = message.document
+    if message.get("photo"):
+        largest = message["photo"][-1]
+        size = largest.get("file_size")
+        attachments = (InAttachment("photo", largest["file_id"], None, "image/jpeg", size),)
+    elif (document := message.get("document")) is not None:
         attachments = (
             InAttachment(
                 "document",
-                document.file_id,
-                document.file_name,
-                document.mime_type,
-                document.file_size,
+                document["file_id"],
+                document.get("file_name"),
+                document.get("mime_type"),
+                document.get("file_size"),
             ),
         )
     return Incoming(
         channel=CHANNEL,
-        chat_id=str(message.chat.id),
-        user_id=str(message.from_user.id),
+        chat_id=str(chat["id"]),
+        user_id=str(sender["id"]),
         text=None if attachments else text,
         attachments=attachments,
-        update_id=str(update.update_id),
-        display_name=message.from_user.full_name,
+        update_id=str(update["update_id"]),
+        display_name=_full_name(sender),
         unsupported=text is None and not attachments,
         in_group=in_group,
     )
@@ -81,19 +89,32 @@ def _addressed(text: str | None, bot_username: str) -> bool:
     return not mention or mention.lower() == bot_username.lower()
 
 
-def _from_callback(update: Update, query: CallbackQuery) -> Incoming | None:
-    if query.message is None:
+def _from_callback(update: Update, query: dict[str, Any]) -> Incoming | None:
+    message = query.get("message")
+    if message is None:
         return None
+    sender = query["from"]
     return Incoming(
         channel=CHANNEL,
-        chat_id=str(query.message.chat.id),
-        user_id=str(query.from_user.id),
-        choice=query.data or "",
-        update_id=str(update.update_id),
-        display_name=query.from_user.full_name,
-        in_group=query.message.chat.type in GROUP_TYPES,
-        message_ref=str(query.message.message_id),
+        chat_id=str(message["chat"]["id"]),
+        user_id=str(sender["id"]),
+        choice=query.get("data") or "",
+        update_id=str(update["update_id"]),
+        display_name=_full_name(sender),
+        in_group=message["chat"]["type"] in GROUP_TYPES,
+        message_ref=str(message["message_id"]),
     )
+
+
+def _full_name(user: dict[str, Any]) -> str:
+    last = user.get("last_name")
+    return f"{user['first_name']} {last}" if last else str(user["first_name"])
+
+
+def callback_query_id(update: Update) -> str | None:
+    """Return the id of the button press an update carries, if any."""
+    query = update.get("callback_query")
+    return str(query["id"]) if isinstance(query, dict) else None
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -128,22 +149,11 @@ def _safe_cut(line: str, limit: int) -> int:
     return cut
 
 
-def render(
-    reply: Reply, catalogs: Catalogs, language: str
-) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+def render(reply: Reply, catalogs: Catalogs, language: str) -> list[tuple[str, Keyboard | None]]:
     """Render a reply as HTML message pieces; the buttons go on the last piece."""
     text = catalogs.render(reply.text, language, escape_html)
     pieces = split_text(text)
     keyboard = None
     if reply.options:
-        keyboard = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=catalogs.render(o.label, language), callback_data=o.value
-                    )
-                ]
-                for o in reply.options
-            ]
-        )
+        keyboard = [[(catalogs.render(o.label, language), o.value)] for o in reply.options]
     return [(piece, keyboard if i == len(pieces) - 1 else None) for i, piece in enumerate(pieces)]

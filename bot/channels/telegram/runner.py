@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
-from bot.channels.telegram.aiogram_driver import ALLOWED_UPDATES, TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL
 from bot.flood import FloodLimiter, Rates
 from bot.outbox import OutboxSender
@@ -17,13 +17,27 @@ from bot.outbox import OutboxSender
 logger = logging.getLogger(__name__)
 
 
+def build_channel(
+    core: Core, driver: str, *, token: str, api_base: str, concurrency: int
+) -> TelegramChannel:
+    """Build the channel on a TELEGRAM_DRIVER's client; only that client is imported."""
+    if driver == "ptb":
+        from bot.channels.telegram.ptb_driver import PtbChannel
+
+        return PtbChannel(core, token=token, api_base=api_base, concurrency=concurrency)
+    from bot.channels.telegram.aiogram_driver import AiogramChannel
+
+    return AiogramChannel(core, token=token, api_base=api_base, concurrency=concurrency)
+
+
 async def run_telegram(
     core: Core, *, token: str, webhook_url: str | None, secret: str | None, listen: str
 ) -> None:
     """Serve Telegram until SIGTERM or Ctrl+C; the inbox makes stopping at any time safe."""
     settings = core.settings
-    channel = TelegramChannel(
+    channel = build_channel(
         core,
+        settings.telegram_driver,
         token=token,
         api_base=settings.telegram_api_base,
         concurrency=settings.telegram_concurrency,
@@ -56,9 +70,7 @@ async def run_telegram(
             runner = web.AppRunner(channel.webhook_app(urlsplit(webhook_url).path or "/", secret))
             await runner.setup()
             await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-            await channel.bot.set_webhook(
-                webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
-            )
+            await channel.set_webhook(webhook_url, secret)
             logger.info("webhook server listening on %s", listen)
             await stop.wait()
         else:

@@ -1,0 +1,326 @@
+"""The Telegram channel, whichever client library makes the Bot API calls.
+
+An update is written to the inbox before Telegram learns it arrived (the polling
+offset moves, or the webhook answers 200), so a crash loses nothing; the core then
+processes each update id once. A driver (`aiogram_driver`, `ptb_driver`) builds its
+client's Bot, converts to and from the client's types and says what its errors mean;
+the rest, calls both clients spell alike included, lives here.
+"""
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from bot.app import Core
+from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.telegram.convert import (
+    CHANNEL,
+    Keyboard,
+    Update,
+    callback_query_id,
+    chat_of,
+    render,
+    to_incoming,
+)
+from bot.channels.telegram.webhook import webhook_app
+from bot.codec import reply_from_json
+from bot.messages import AttachmentKind, Incoming, Response, t
+from bot.outbox import Delivery
+from storage import db, inbox
+from storage.db import one_statement, transaction
+from storage.outbox import Due
+
+logger = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
+COMMANDS = {
+    "new": t("command.new"),
+    "continue": t("command.continue"),
+    "my": t("command.my"),
+    "review": t("command.review"),
+    "language": t("command.language"),
+    "mydata": t("command.mydata"),
+    "deleteme": t("command.deleteme"),
+    "help": t("command.help"),
+}
+SEND_ATTEMPTS = 5
+
+
+class BotApi(Protocol):
+    """The Bot API calls that aiogram's and PTB's `Bot` both spell the same way."""
+
+    async def get_updates(
+        self, *, offset: int | None, timeout: int, allowed_updates: list[str]
+    ) -> Any: ...
+    async def delete_webhook(self, *, drop_pending_updates: bool) -> Any: ...
+    async def set_webhook(
+        self, url: str, *, secret_token: str, allowed_updates: list[str]
+    ) -> Any: ...
+    async def send_message(
+        self, *, chat_id: int, text: str, parse_mode: str, reply_markup: Any
+    ) -> Any: ...
+    async def edit_message_text(
+        self, *, text: str, chat_id: int, message_id: int, parse_mode: str, reply_markup: Any
+    ) -> Any: ...
+    async def send_photo(self, *, chat_id: int, photo: str) -> Any: ...
+    async def send_document(self, *, chat_id: int, document: Any) -> Any: ...
+    async def answer_callback_query(self, callback_query_id: str) -> Any: ...
+
+
+class TelegramChannel(ABC):
+    """Polling or webhook in, inbox, core, replies out; the Bot API calls are the driver's."""
+
+    bot: BotApi  # the client library's Bot
+    # What the client raises when a Bot API call fails; `failure` says what each means.
+    errors: tuple[type[Exception], ...]
+
+    def __init__(self, core: Core, *, concurrency: int) -> None:
+        self.core = core
+        self.username = ""
+        # Called when an update queued outbox messages (run: wake the outbox sender).
+        self.after_update: Callable[[], None] = lambda: None
+        self.processor = InboxProcessor(
+            engine=core.engine,
+            channel=CHANNEL,
+            handle=self._process,
+            concurrency=concurrency,
+            clock=core.dispatcher.clock,
+        )
+
+    # The driver's part: what differs between the client libraries.
+
+    @abstractmethod
+    def failure(self, error: Exception) -> Delivery | None:
+        """Say what a failed call means for a message; None for errors nobody expects."""
+
+    @abstractmethod
+    async def get_username(self) -> str:
+        """Return the bot's username (getMe)."""
+
+    @abstractmethod
+    async def set_commands(self, commands: list[tuple[str, str]], language: str) -> None:
+        """Register (command, description) pairs for one language."""
+
+    @abstractmethod
+    def dump(self, update: Any) -> Update:
+        """Return one of the client's update objects as Bot API JSON."""
+
+    @abstractmethod
+    def markup(self, keyboard: Keyboard | None) -> Any:
+        """Return neutral button rows as the client's inline keyboard type."""
+
+    @abstractmethod
+    async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None:
+        """Upload a document built in memory."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the client's HTTP connections."""
+
+    # The calls both clients name and spell the same.
+
+    async def get_updates(self, offset: int | None) -> list[Update]:
+        """Long-poll for updates after `offset` and return them as Bot API JSON."""
+        updates = await self.bot.get_updates(
+            offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+        )
+        return [self.dump(update) for update in updates]
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        """Ask Telegram to post updates to `url` with `secret` in every call."""
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
+        """Send an HTML message, with inline buttons if any."""
+        await self.bot.send_message(
+            chat_id=chat_id, text=text, parse_mode="HTML", reply_markup=self.markup(keyboard)
+        )
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
+    ) -> None:
+        """Replace the text and buttons of a message the bot sent."""
+        await self.bot.edit_message_text(
+            text=text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode="HTML",
+            reply_markup=self.markup(keyboard),
+        )
+
+    async def send_file(self, chat_id: int, kind: AttachmentKind, file_ref: str) -> None:
+        """Send a photo or document again by its Telegram file id."""
+        if kind == "photo":
+            await self.bot.send_photo(chat_id=chat_id, photo=file_ref)
+        else:
+            await self.bot.send_document(chat_id=chat_id, document=file_ref)
+
+    # What every driver shares.
+
+    async def start(self) -> None:
+        """Learn the bot's username and register its commands in every language."""
+        self.username = await self.get_username()
+        catalogs = self.core.catalogs
+        for language in catalogs.languages:
+            commands = [(name, catalogs.render(text, language)) for name, text in COMMANDS.items()]
+            await self.set_commands(commands, language)
+
+    def store(self, updates: list[Update]) -> list[Queued]:
+        """Write updates to the inbox in one transaction; return them for the processor."""
+        items = []
+        for update in updates:
+            chat_id = chat_of(update)
+            if chat_id is not None:
+                seq = update["update_id"]
+                items.append(Queued(str(seq), chat_id, seq, update))
+        with one_statement(self.core.engine) as connection:
+            new = inbox.store(
+                connection=connection,
+                channel=CHANNEL,
+                updates=[(i.seq, i.chat_id, i.payload) for i in items],
+                now=self.core.dispatcher.clock(),
+            )
+        return [item for item in items if item.update_id in new]  # not redeliveries
+
+    async def receive(self, updates: list[Update]) -> None:
+        """Store updates, then hand the new ones to the processor."""
+        self.processor.submit(await db.run(self.core.engine, self.store, updates))
+
+    async def poll(self) -> None:
+        """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.get_updates(offset)
+            except self.errors as error:
+                self._expect(error, "transient", "retry_after")
+                logger.warning("getUpdates failed; retrying in a second")
+                await asyncio.sleep(1)
+                continue
+            if not updates:
+                continue
+            await self.receive(updates)
+            offset = updates[-1]["update_id"] + 1
+
+    def webhook_app(self, path: str, secret: str) -> web.Application:
+        """Build the webhook server: a wrong or missing secret token gets 401."""
+
+        async def receive_one(update: Update) -> None:
+            await self.receive([update])
+
+        return webhook_app(path, secret, receive_one)
+
+    async def _process(self, row: Queued) -> bool:
+        """Handle one stored update; False means try again.
+
+        The core marks the row done in the transaction that processes it; an update the
+        core never sees (not for this bot, or of a kind it ignores) is marked here.
+        """
+        try:
+            incoming = to_incoming(row.payload, self.username)
+        except (KeyError, TypeError):
+            logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
+            incoming = None
+        query_id = callback_query_id(row.payload) if incoming is not None else None
+        if query_id is not None:
+            try:
+                await self.bot.answer_callback_query(query_id)  # stop the button's spinner
+            except self.errors as error:
+                self._expect(error, "rejected")
+                logger.info("callback query %s too old to answer", query_id)
+        if incoming is None:
+            await db.run(self.core.engine, self._forget, row)
+            return True
+        return await self._run(incoming)
+
+    def _forget(self, row: Queued) -> None:
+        with transaction(self.core.engine) as session:
+            inbox.finish(
+                session=session,
+                channel=CHANNEL,
+                update_id=row.update_id,
+                now=self.core.dispatcher.clock(),
+            )
+
+    async def _run(self, incoming: Incoming) -> bool:
+        """Run the core and send its replies; False when the update failed."""
+        response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
+        if response is None:
+            return True  # a duplicate: the core already marked it done in the inbox
+        if response.queued:
+            self.after_update()
+        await self.send(int(incoming.chat_id), response, edit=incoming.message_ref)
+        return not response.failed
+
+    async def send(self, chat_id: int, response: Response, edit: str | None = None) -> None:
+        """Send every reply of a response, honouring flood limits; a blocked chat is skipped.
+
+        A reply marked `edit` replaces the message `edit` (the pressed button's) when it
+        fits in one message; otherwise, or if Telegram refuses the edit, it is sent.
+        """
+        try:
+            for reply in response.replies:
+                pieces = render(reply, self.core.catalogs, response.language)
+                fits = reply.edit and edit is not None and len(pieces) == 1
+                if fits and edit and await self._edit(chat_id, int(edit), *pieces[0]):
+                    edit = None  # one message, replaced once
+                    continue
+                for text, keyboard in pieces:
+                    await self._call(self.send_text, chat_id, text, keyboard)
+                for shared in reply.files:
+                    if shared.channel == CHANNEL:  # another messenger's file id means nothing
+                        await self._call(self.send_file, chat_id, shared.kind, shared.file_ref)
+                for document in reply.documents:
+                    await self._call(
+                        self.send_document, chat_id, document.file_name, document.content
+                    )
+        except self.errors as error:
+            self._expect(error, "blocked")
+            logger.info("chat %s blocked the bot; replies dropped", chat_id)
+
+    async def deliver(self, item: Due) -> Delivery:
+        """Send one outbox message (no retries here: the outbox decides)."""
+        reply = reply_from_json(item.content)
+        try:
+            for text, keyboard in render(reply, self.core.catalogs, item.language):
+                await self.send_text(int(item.chat_id), text, keyboard)
+        except self.errors as error:
+            return self._expect(error, "retry_after", "blocked", "rejected", "transient")
+        return Delivery("sent")
+
+    async def _edit(
+        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
+    ) -> bool:
+        try:
+            await self.edit_text(chat_id, message_id, text, keyboard)
+        except self.errors as error:
+            refused = self._expect(error, "rejected")
+            logger.info("could not edit a message in place: %s", refused.detail)
+            return False
+        return True
+
+    async def _call(self, method: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """Make a reply's call, waiting out flood limits and network trouble."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await method(*args)
+                return
+            except self.errors as error:
+                failed = self._expect(error, "retry_after", "transient", "rejected")
+                if failed.outcome == "rejected":
+                    logger.warning("Telegram refused a reply: %s", failed.detail)
+                    return
+                await asyncio.sleep(failed.retry_after or 0.5 * attempt)
+        logger.error("gave up sending a reply after %s attempts", SEND_ATTEMPTS)
+
+    def _expect(self, error: Exception, *outcomes: str) -> Delivery:
+        """Return what a failed call means when it is one of `outcomes`; raise it otherwise."""
+        failed = self.failure(error)
+        if failed is None or failed.outcome not in outcomes:
+            raise error
+        return failed
