@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from bot.messages import Lines, Money, Option, Reply, Text
+from bot.messages import Lines, Money, Number, Option, Reply, Text
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -37,6 +37,8 @@ def _dump(value: Any) -> Any:
         return {"$lines": [_dump(item) for item in value.items]}
     if isinstance(value, Money):
         return {"$money": value.vnd}
+    if isinstance(value, Number):
+        return {"$number": value.value}
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -56,6 +58,8 @@ def _load(value: Any) -> Any:
         return Lines(tuple(_load(item) for item in value["$lines"]))
     if "$money" in value:
         return Money(int(value["$money"]))
+    if "$number" in value:
+        return Number(int(value["$number"]))
     if "$datetime" in value:
         return datetime.fromisoformat(value["$datetime"])
     if "$date" in value:

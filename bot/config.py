@@ -1,5 +1,6 @@
 """Typed settings read from the environment and `.env`."""
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,15 @@ PLACEHOLDER = "change-me"
 def default_database_url() -> str:
     """Return the SQLite URL of the default database file under ./data/."""
     return f"sqlite:///{(Path.cwd() / 'data' / 'initiative-bot.db').resolve()}"
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """Read quiet hours written as `21:00-07:00` (an empty range means none)."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError as exc:
+        raise ValueError(f"QUIET_HOURS must look like 21:00-07:00, not {value!r}") from exc
+    return start, end
 
 
 class Settings(BaseSettings):
@@ -38,6 +48,13 @@ class Settings(BaseSettings):
     telegram_rate_per_second: int = 30
     telegram_rate_per_chat: int = 1
     telegram_rate_group_per_minute: int = 20
+    # Reminders and digests: none is sent in quiet hours (local time, hh:mm-hh:mm); a
+    # review waiting longer than the SLA reminds the council, then its leaders.
+    quiet_hours: str = "21:00-07:00"
+    review_sla_days: int = 7
+    # Among processes sharing a database, one leads (scheduler, outbox); another takes
+    # over within about 1.3 times this after the leader dies.
+    leader_lease_seconds: float = 30.0
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +88,17 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_files_dir(cls, value: Path) -> Path:
         return value.resolve()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours_range(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @property
+    def quiet(self) -> tuple[time, time]:
+        """Return when quiet hours start and end, in local time."""
+        return parse_quiet_hours(self.quiet_hours)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -28,6 +28,13 @@ class Money:
 
 
 @dataclass(frozen=True)
+class Number:
+    """A count shown with the language's digit grouping (1.500 in vi, 1,500 in en)."""
+
+    value: int
+
+
+@dataclass(frozen=True)
 class Lines:
     """Several texts rendered one per line."""
 

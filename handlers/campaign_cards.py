@@ -4,10 +4,10 @@ from datetime import tzinfo
 
 from sqlmodel import Session
 
-from bot.messages import Lines, Money, Text, t
+from bot.messages import Money, Text, t
 from handlers.cards import given
 from services import campaigns
-from services.campaigns import Plan, Progress
+from services.campaigns import Plan
 from storage.models import Campaign
 from storage.units import unit_by_id
 
@@ -26,34 +26,6 @@ def plan_card(plan: Plan, unit_name: str) -> Text:
     )
 
 
-def progress_lines(campaign: Campaign, progress: Progress) -> Lines:
-    """Return the counts and benefit against the campaign's targets."""
-    count = (
-        t(
-            "campaign.count_of_target",
-            done=progress.count,
-            target=campaign.target_count,
-            percent=campaigns.percent(progress.count, campaign.target_count) or 0,
-        )
-        if campaign.target_count
-        else t("campaign.count", done=progress.count)
-    )
-    benefit = (
-        t(
-            "campaign.benefit_of_target",
-            done=Money(progress.estimated_vnd),
-            target=Money(campaign.target_benefit_vnd),
-            percent=campaigns.percent(progress.estimated_vnd, campaign.target_benefit_vnd) or 0,
-        )
-        if campaign.target_benefit_vnd
-        else t("campaign.benefit", done=Money(progress.estimated_vnd))
-    )
-    recognized = t(
-        "campaign.recognized", count=progress.recognized, verified=Money(progress.verified_vnd)
-    )
-    return Lines((count, benefit, recognized))
-
-
 def campaign_card(*, session: Session, campaign: Campaign, zone: tzinfo) -> Text:
     """Build the card of an existing campaign with its progress and status."""
     unit = unit_by_id(session=session, unit_id=campaign.unit_id)
@@ -64,5 +36,5 @@ def campaign_card(*, session: Session, campaign: Campaign, zone: tzinfo) -> Text
         "campaign.full_card",
         card=plan_card(plan, unit.name if unit else ""),
         status=status,
-        progress=progress_lines(campaign, progress),
+        progress=campaigns.progress_text(campaign, progress),
     )

@@ -1,7 +1,6 @@
 """/stats: where the member's unit stands in the campaigns running for it."""
 
 from bot.messages import Lines, Text, t
-from handlers.campaign_cards import progress_lines
 from handlers.conversation import Context, Conversation, Outcome, end
 from handlers.draft import member
 from services import campaigns
@@ -46,7 +45,7 @@ def _standing(ctx: Context, campaign: Campaign, member_path: list[int]) -> Text:
         name=campaign.name,
         starts=plan.starts_on,
         ends=plan.ends_on,
-        progress=progress_lines(campaign, progress),
+        progress=campaigns.progress_text(campaign, progress),
         top=Lines(top) if top else t("stats.no_units"),
         own=mine,
     )

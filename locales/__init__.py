@@ -9,8 +9,8 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from bot.messages import Lines, Money, Option, Text
-from services.money import format_vnd
+from bot.messages import Lines, Money, Number, Option, Text
+from services.money import format_number, format_vnd
 
 DIRECTORY = Path(__file__).parent
 FALLBACK = "en"
@@ -73,6 +73,8 @@ class Catalogs:
             return "\n".join(self.render(item, language, escape) for item in value.items)
         if isinstance(value, Money):
             return format_vnd(value.vnd, language)
+        if isinstance(value, Number):
+            return format_number(value.value, language)
         if isinstance(value, datetime):
             local = value.astimezone(self.zone) if self.zone else value
             return local.strftime("%d/%m/%Y %H:%M")

@@ -13,6 +13,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
+from bot.messages import Lines, Money, Number, t
 from services import roles
 from services.dates import local_midnight
 from services.errors import Refused
@@ -276,3 +277,33 @@ def _totals(*, session: Session, campaign: Campaign) -> dict[int | None, Progres
 def percent(done: int, target: int | None) -> int | None:
     """Return `done` as a whole percentage of `target` (None without a target)."""
     return None if not target else done * 100 // target
+
+
+def progress_text(campaign: Campaign, progress: Progress) -> Lines:
+    """Return the counts and benefit against the campaign's targets."""
+    count = (
+        t(
+            "campaign.count_of_target",
+            done=Number(progress.count),
+            target=Number(campaign.target_count),
+            percent=percent(progress.count, campaign.target_count) or 0,
+        )
+        if campaign.target_count
+        else t("campaign.count", done=Number(progress.count))
+    )
+    benefit = (
+        t(
+            "campaign.benefit_of_target",
+            done=Money(progress.estimated_vnd),
+            target=Money(campaign.target_benefit_vnd),
+            percent=percent(progress.estimated_vnd, campaign.target_benefit_vnd) or 0,
+        )
+        if campaign.target_benefit_vnd
+        else t("campaign.benefit", done=Money(progress.estimated_vnd))
+    )
+    recognized = t(
+        "campaign.recognized",
+        count=Number(progress.recognized),
+        verified=Money(progress.verified_vnd),
+    )
+    return Lines((count, benefit, recognized))

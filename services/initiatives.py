@@ -24,6 +24,9 @@ FIELDS = (
 # Status codes; their labels live in the catalogs as status.<code>.
 DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
 CHANGES_REQUESTED = "changes_requested"
+APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
+WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
+DECIDED = (APPROVED, REJECTED)
 AMENDABLE = (SUBMITTED, UNDER_REVIEW, CHANGES_REQUESTED)
 TITLE_LIMITS = (5, 200)
 TEXT_LIMITS = (10, 4000)
@@ -284,4 +287,7 @@ def change_status(
         )
     )
     initiative.status = to
+    initiative.waiting_since = now if to in WAITING else None
+    if to in DECIDED:
+        initiative.decided_at = now
     touch(session=session, initiative=initiative, now=now)

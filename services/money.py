@@ -197,15 +197,19 @@ def parse_vnd(text: str) -> int:
     return amount
 
 
+def format_number(value: int, lang: str) -> str:
+    """Group an integer's digits the way a language does: 1.500 (vi, id), 1,500 (en)."""
+    grouped = f"{value:,}"
+    return grouped.replace(",", ".") if _base(lang) in ("vi", "id") else grouped
+
+
 def format_vnd(amount: int, lang: str) -> str:
     """Format an integer VND amount for display in a language (vi, en, id)."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError("amount must be an int of VND")
-    grouped = f"{amount:,}"
-    match lang.casefold().replace("_", "-").split("-")[0]:
-        case "vi":
-            return f"{grouped.replace(',', '.')} đ"
-        case "id":
-            return f"VND {grouped.replace(',', '.')}"
-        case _:
-            return f"VND {grouped}"
+    grouped = format_number(amount, lang)
+    return f"{grouped} đ" if _base(lang) == "vi" else f"VND {grouped}"
+
+
+def _base(lang: str) -> str:
+    return lang.casefold().replace("_", "-").split("-")[0]

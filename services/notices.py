@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.codec import reply_to_json
@@ -9,7 +10,7 @@ from bot.messages import Reply, t
 from storage import outbox
 from storage.initiatives import authors_of
 from storage.members import identities_of
-from storage.models import Author, Initiative, Member, Role, Unit
+from storage.models import Author, ChannelIdentity, Initiative, Member, Role, Unit
 
 
 def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) -> bool:
@@ -29,6 +30,44 @@ def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) 
         member_id=member.id,
     )
     return True
+
+
+def to_members_in(*, session: Session, unit: Unit, reply: Reply, now: datetime) -> int:
+    """Queue a notice to every member of a unit's subtree, on their first channel.
+
+    One read and one bulk insert, however many members: a province has hundreds of
+    thousands.
+    """
+    first = (
+        select(func.min(ChannelIdentity.id))
+        .group_by(col(ChannelIdentity.member_id))
+        .correlate(None)  # a list of its own, not tied to the outer query's identity
+    )
+    query = (
+        select(ChannelIdentity.channel, ChannelIdentity.chat_id, Member.id, Member.language)
+        .join(Member, col(Member.id) == col(ChannelIdentity.member_id))
+        .join(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(col(Unit.path).startswith(unit.path), col(ChannelIdentity.id).in_(first))
+        .order_by(col(Member.id))
+    )
+    content = reply_to_json(reply)
+    rows = [
+        {
+            "channel": channel,
+            "chat_id": chat_id,
+            "chat_kind": "private",
+            "member_id": member_id,
+            "language": language,
+            "content": content,
+            "status": outbox.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for channel, chat_id, member_id, language in session.exec(query).all()
+    ]
+    outbox.enqueue_many(session=session, rows=rows)
+    return len(rows)
 
 
 def to_authors(*, session: Session, authors: list[Author], reply: Reply, now: datetime) -> int:

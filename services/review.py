@@ -14,15 +14,21 @@ from sqlmodel import Session, col, select
 from bot.messages import Money, Reply, Text, t
 from services import notices, reward, roles
 from services.errors import Refused
-from services.initiatives import CHANGES_REQUESTED, SUBMITTED, change_status, clean_text
+from services.initiatives import (
+    APPROVED,
+    CHANGES_REQUESTED,
+    RECOMMENDED,
+    REJECTED,
+    WAITING,
+    change_status,
+    clean_text,
+)
 from services.roles import holds
 from storage import initiatives as store
 from storage.models import Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
-APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
-WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
 LEVELS = ("grassroots", "superior", "provincial", "national")
 LEVEL_LABELS = {
     "grassroots": t("level.grassroots"),

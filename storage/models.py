@@ -41,6 +41,8 @@ class Unit(SQLModel, table=True):
     kind: str = Field(max_length=40)
     path: str = Field(default="", max_length=400, index=True)
     created_at: datetime = _utc()
+    # Days a council has for a review before reminders (None: the parent's, else 7).
+    review_sla_days: int | None = None
 
 
 class InviteCode(SQLModel, table=True):
@@ -121,6 +123,10 @@ class Initiative(SQLModel, table=True):
     review_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     level: str | None = Field(default=None, max_length=20)
     verified_benefit_vnd: int | None = Field(default=None, sa_type=BigInteger)
+    # Since when a council has had it to decide (None when it waits for nobody), and
+    # when it was last approved or rejected: digests count by them.
+    waiting_since: datetime | None = _utc(default=None)
+    decided_at: datetime | None = _utc(default=None)
     # The campaign it counts toward, chosen when it was first submitted.
     campaign_id: int | None = _fk("campaign.id", ondelete="SET NULL", nullable=True)
 
@@ -268,6 +274,42 @@ class OutboxAttempt(SQLModel, table=True):
     outcome: str = Field(max_length=12)  # sent, retry_after, blocked, transient, rejected
     retry_after: float | None = None
     detail: str | None = Field(default=None, max_length=300)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder that went out (or was skipped), so that none goes out twice.
+
+    `subject_id` is what it is about: a campaign, a draft, or the status change that
+    made an initiative wait for review.
+    """
+
+    kind: str = Field(max_length=30, primary_key=True)
+    subject_id: int = Field(primary_key=True, sa_type=BigInteger)
+    at: datetime = _utc()
+    recipients: int = 0
+
+
+class DigestSetting(SQLModel, table=True):
+    """How often a leader gets the digest: daily, weekly (on `weekday`), monthly or off.
+
+    `sent_until` is the end of the last period sent, so no period goes out twice.
+    """
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    frequency: str = Field(default="weekly", max_length=10)
+    at_hour: int = 8  # local time
+    weekday: int = 0  # Monday
+    sent_until: datetime | None = _utc(default=None)
+
+
+class Lease(SQLModel, table=True):
+    """Who does a job only one process may do (the scheduler and the outbox), until when."""
+
+    name: str = Field(max_length=40, primary_key=True)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = _utc()
 
 
 def table(model: type[SQLModel]) -> Table:

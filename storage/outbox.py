@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.models import Member, OutboxAttempt, OutboxMessage
+from storage.models import Member, OutboxAttempt, OutboxMessage, table
 
 QUEUED, SENT, BLOCKED, FAILED = "queued", "sent", "blocked", "failed"
 QUEUED_FLAG = "outbox_queued"
@@ -70,6 +70,13 @@ def enqueue(
     session.add(message)
     session.info[QUEUED_FLAG] = True
     return message
+
+
+def enqueue_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue many messages (outbox rows as dicts) in the caller's transaction, in bulk."""
+    if rows:
+        session.execute(insert(table(OutboxMessage)), rows)
+        session.info[QUEUED_FLAG] = True
 
 
 def queued_any(session: Session) -> bool:

@@ -1,0 +1,36 @@
+"""The scheduler's jobs as plain functions: each reads what is due from the database."""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.config import Settings
+from services import reminders
+from storage.db import reading, transaction
+
+logger = logging.getLogger(__name__)
+
+
+def run_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Send every reminder that is due, each in its own transaction; return notices queued.
+
+    In quiet hours nothing is sent: what is due stays due until they end.
+    """
+    if reminders.quiet(now, settings.tz, settings.quiet):
+        return 0
+    with reading(engine) as session:
+        due = reminders.due(session=session, now=now, sla_days=settings.review_sla_days)
+    queued = 0
+    for item in due:
+        try:
+            with transaction(engine) as session:
+                queued += reminders.send(session=session, item=item, now=now, zone=settings.tz)
+        except IntegrityError:
+            logger.info("reminder %s of %s went out already", item.kind, item.subject_id)
+        except Exception:
+            logger.exception(
+                "reminder %s of %s failed; next run tries again", item.kind, item.subject_id
+            )
+    return queued

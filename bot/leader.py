@@ -1,0 +1,109 @@
+"""Leadership: among the bot processes that share a database, one runs the scheduler
+and the outbox sender. It holds a lease row and renews it; when it dies, the lease
+runs out and another process takes over.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from storage import db, leases
+from storage.db import one_statement
+
+logger = logging.getLogger(__name__)
+LEASE = "leader"
+
+
+def holder_name() -> str:
+    """Return a name for this process that no other process shares."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Leadership:
+    """Run `work` only while this process holds the lease; stand by otherwise.
+
+    The lease lasts `ttl` seconds and is renewed every third of it. A leader that
+    cannot renew stops its work before the lease can have run out, so two processes
+    never lead at once (their clocks agreeing to within a few seconds).
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        work: Callable[[], Coroutine[Any, Any, None]],
+        clock: Callable[[], datetime],
+        ttl: float = 30.0,
+        holder: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.work = work
+        self.clock = clock
+        self.ttl = ttl
+        self.holder = holder or holder_name()
+        self.task: asyncio.Task[None] | None = None
+        self.renewed = 0.0  # monotonic time of the last successful renewal
+
+    @property
+    def leading(self) -> bool:
+        """Tell whether this process leads now."""
+        return self.task is not None and not self.task.done()
+
+    async def run(self) -> None:
+        """Try for the lease, lead while holding it, until cancelled; then give it back."""
+        try:
+            while True:
+                await self._turn()
+                await asyncio.sleep(self.ttl / 3)
+        finally:
+            await self._stop()
+            with suppress(Exception):
+                await db.run(self.engine, self._give_back)
+
+    async def _turn(self) -> None:
+        try:
+            held = await db.run(self.engine, self._hold)
+        except Exception:
+            logger.warning("could not reach the database to renew the lease")
+            if self.leading and time.monotonic() - self.renewed > self.ttl * 2 / 3:
+                logger.warning("stopping the leader's work: the lease may run out")
+                await self._stop()
+            return
+        if held:
+            self.renewed = time.monotonic()
+            if not self.leading:
+                logger.info("this process leads: scheduler and outbox run here")
+                self.task = asyncio.create_task(self.work())
+        elif self.leading:
+            logger.warning("another process took the lease; standing by")
+            await self._stop()
+
+    async def _stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self.task
+            self.task = None
+
+    def _hold(self) -> bool:
+        with one_statement(self.engine) as connection:
+            return leases.hold(
+                connection=connection,
+                name=LEASE,
+                holder=self.holder,
+                now=self.clock(),
+                ttl=timedelta(seconds=self.ttl),
+            )
+
+    def _give_back(self) -> None:
+        with one_statement(self.engine) as connection:
+            leases.give_back(connection=connection, name=LEASE, holder=self.holder)

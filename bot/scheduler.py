@@ -1,0 +1,65 @@
+"""The scheduler (APScheduler 3, jobs kept in the project database), run by the leader.
+
+Jobs are few and fixed, with stable ids: each runs often and reads what is due from
+the database (reminders are rows, not jobs), so a restart, a missed run or a second
+run loses or doubles nothing. Missed runs are coalesced into one.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import jobs
+from bot.app import Core
+from storage import db
+
+logger = logging.getLogger(__name__)
+TABLE = "scheduler_job"
+EVERY_SECONDS = 60
+GRACE_SECONDS = 600
+# Jobs are stored by reference, so they find the running core here.
+_RUNNING: dict[str, Any] = {}
+
+
+def build_scheduler(core: Core) -> AsyncIOScheduler:
+    """Build a scheduler whose jobs live in the project database."""
+    return AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=core.engine, tablename=TABLE)},
+        job_defaults={"coalesce": True, "misfire_grace_time": GRACE_SECONDS, "max_instances": 1},
+        timezone=UTC,
+    )
+
+
+async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
+    """Run the jobs until cancelled; `notify` wakes the outbox sender after queuing."""
+    _RUNNING.update(core=core, notify=notify)
+    scheduler = build_scheduler(core)
+    scheduler.start()
+    scheduler.add_job(
+        reminders_job,
+        "interval",
+        seconds=EVERY_SECONDS,
+        id="reminders",
+        replace_existing=True,
+        next_run_time=core.dispatcher.clock(),
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        _RUNNING.clear()
+
+
+async def reminders_job() -> None:
+    """Queue the reminders that are due."""
+    core: Core = _RUNNING["core"]
+    now = core.dispatcher.clock()
+    queued = await db.run(core.engine, jobs.run_reminders, core.engine, core.settings, now)
+    if queued:
+        logger.info("queued %s reminders", queued)
+        _RUNNING["notify"]()

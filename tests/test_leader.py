@@ -1,0 +1,65 @@
+"""Leadership: one holder of the lease at a time; another takes over when it lapses."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Core
+from bot.leader import Leadership
+from storage import leases
+from storage.db import one_statement
+from tests.conftest import Clock
+
+
+def hold(core: Core, holder: str, now: datetime, ttl: float = 30.0) -> bool:
+    with one_statement(core.engine) as connection:
+        return leases.hold(
+            connection=connection,
+            name="leader",
+            holder=holder,
+            now=now,
+            ttl=timedelta(seconds=ttl),
+        )
+
+
+def test_a_lease_has_one_holder_until_it_runs_out_or_is_given_back(core: Core) -> None:
+    start = datetime(2026, 11, 25, tzinfo=UTC)
+    assert hold(core, "a", start)
+    assert not hold(core, "b", start + timedelta(seconds=29))
+    assert hold(core, "a", start + timedelta(seconds=29))  # renewed until 0:59
+    assert not hold(core, "b", start + timedelta(seconds=58))
+    assert hold(core, "b", start + timedelta(seconds=59))
+    assert not hold(core, "a", start + timedelta(seconds=60))
+    with one_statement(core.engine) as connection:
+        leases.give_back(connection=connection, name="leader", holder="a")  # not a's: no-op
+    assert not hold(core, "a", start + timedelta(seconds=61))
+    with one_statement(core.engine) as connection:
+        leases.give_back(connection=connection, name="leader", holder="b")
+    assert hold(core, "a", start + timedelta(seconds=61))
+
+
+async def test_the_standby_takes_over_when_the_leader_stops_renewing(
+    core: Core, clock: Clock
+) -> None:
+    clock.now = datetime.now(UTC)
+    runs: list[str] = []
+
+    def work(name: str) -> object:
+        async def run() -> None:
+            runs.append(name)
+            await asyncio.Event().wait()
+
+        return run
+
+    first = Leadership(engine=core.engine, work=work("first"), clock=clock, ttl=0.3, holder="1")
+    second = Leadership(engine=core.engine, work=work("second"), clock=clock, ttl=0.3, holder="2")
+    leading = asyncio.create_task(first.run())
+    await asyncio.sleep(0.05)
+    standby = asyncio.create_task(second.run())
+    await asyncio.sleep(0.25)
+    assert (first.leading, second.leading, runs) == (True, False, ["first"])
+    leading.cancel()  # a clean stop gives the lease back: the standby takes over at once
+    await asyncio.gather(leading, return_exceptions=True)
+    await asyncio.sleep(0.25)
+    assert (first.leading, second.leading, runs) == (False, True, ["first", "second"])
+    standby.cancel()
+    await asyncio.gather(standby, return_exceptions=True)
