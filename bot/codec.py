@@ -1,18 +1,25 @@
 """Replies as JSON, so a message can wait in the outbox and be rendered when it is sent."""
 
+import base64
 from datetime import date, datetime
 from typing import Any
 
-from bot.messages import Lines, Money, Number, Option, Reply, Text
+from bot.messages import Lines, Money, Number, Option, OutDocument, Reply, Text
+
+MAX_QUEUED_BYTES = 2_000_000
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    """Return a reply's JSON form (documents are not queued: they are sent directly)."""
-    if reply.documents:
-        raise ValueError("documents cannot be queued")
+    """Return a reply's JSON form; small documents (a digest's chart) go along in base64."""
+    if sum(len(d.content) for d in reply.documents) > MAX_QUEUED_BYTES:
+        raise ValueError("documents this large cannot be queued")
     return {
         "text": _dump(reply.text),
         "options": [{"value": o.value, "label": _dump(o.label)} for o in reply.options],
+        "documents": [
+            {"name": d.file_name, "base64": base64.b64encode(d.content).decode()}
+            for d in reply.documents
+        ],
     }
 
 
@@ -27,7 +34,11 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         if not isinstance(label, Text):
             raise ValueError("an option's label must be a catalog text")
         options.append(Option(str(option["value"]), label))
-    return Reply(text, tuple(options))
+    documents = tuple(
+        OutDocument(str(d["name"]), base64.b64decode(d["base64"]))
+        for d in data.get("documents", [])
+    )
+    return Reply(text, tuple(options), documents=documents)
 
 
 def _dump(value: Any) -> Any:

@@ -142,6 +142,7 @@ class Dispatcher:
             now=now,
             settings=self.settings,
             language=self._language(member, state.data),
+            catalogs=self.catalogs,
             step=state.step,
         )
         replies, state.step = self._route(ctx, state, refused)

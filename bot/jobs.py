@@ -5,10 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot.config import Settings
-from services import reminders
+from handlers.digest_view import digest_reply
+from locales import Catalogs
+from services import digest_schedule, digests, notices, reminders, roles
+from services.digest_schedule import DueDigest
 from storage.db import reading, transaction
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -33,4 +38,46 @@ def run_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
             logger.exception(
                 "reminder %s of %s failed; next run tries again", item.kind, item.subject_id
             )
+    return queued
+
+
+def run_digests(engine: Engine, settings: Settings, catalogs: Catalogs, now: datetime) -> int:
+    """Queue the digests whose period ended (not in quiet hours); return how many."""
+    if reminders.quiet(now, settings.tz, settings.quiet):
+        return 0
+    with reading(engine) as session:
+        due = digest_schedule.due(session=session, now=now, zone=settings.tz)
+    queued = 0
+    for item in due:
+        try:
+            with transaction(engine) as session:
+                queued += _digest(session, item, settings, catalogs, now)
+        except Exception:
+            logger.exception("the digest of member %s failed", item.member_id)
+    return queued
+
+
+def _digest(
+    session: Session, item: DueDigest, settings: Settings, catalogs: Catalogs, now: datetime
+) -> int:
+    """Mark the period sent and queue the member's digests, in the caller's transaction."""
+    sent = digest_schedule.mark_sent(
+        connection=session.connection(), member_id=item.member_id, end=item.end
+    )
+    member = session.get(Member, item.member_id)
+    if not sent or member is None:
+        return 0
+    queued = 0
+    for scope in roles.scopes(session=session, member=member, role=digest_schedule.LEADER):
+        digest = digests.build(
+            session=session,
+            scope=scope,
+            start=item.start,
+            end=item.end,
+            now=now,
+            sla_days=settings.review_sla_days,
+            zone=settings.tz,
+        )
+        reply = digest_reply(digest, catalogs, member.language, settings.tz)
+        queued += notices.to_member(session=session, member=member, reply=reply, now=now)
     return queued

@@ -56,10 +56,13 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
 
 
 async def reminders_job() -> None:
-    """Queue the reminders that are due."""
+    """Queue the reminders and digests that are due."""
     core: Core = _RUNNING["core"]
     now = core.dispatcher.clock()
     queued = await db.run(core.engine, jobs.run_reminders, core.engine, core.settings, now)
+    queued += await db.run(
+        core.engine, jobs.run_digests, core.engine, core.settings, core.catalogs, now
+    )
     if queued:
         logger.info("queued %s reminders", queued)
         _RUNNING["notify"]()

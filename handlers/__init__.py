@@ -2,6 +2,7 @@
 
 from handlers import (
     campaigns,
+    digest,
     groups,
     my,
     onboarding,
@@ -26,4 +27,5 @@ def get_conversations() -> list[Conversation]:
         groups.CONVERSATION,
         campaigns.CONVERSATION,
         stats.CONVERSATION,
+        digest.CONVERSATION,
     ]

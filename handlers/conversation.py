@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.messages import Incoming, Reply, Text
+from locales import Catalogs
 from storage.models import Member
 
 
@@ -23,6 +24,7 @@ class Context:
     now: datetime
     settings: Settings
     language: str
+    catalogs: Catalogs
     step: str | None = None
     choice: str | None = None
 

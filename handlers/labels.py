@@ -32,3 +32,12 @@ MONEY_ERRORS: dict[str, Text] = {
     "zero": t("money.zero"),
     "too_large": t("money.too_large"),
 }
+WEEKDAY_LABELS: tuple[Text, ...] = (
+    t("weekday.mon"),
+    t("weekday.tue"),
+    t("weekday.wed"),
+    t("weekday.thu"),
+    t("weekday.fri"),
+    t("weekday.sat"),
+    t("weekday.sun"),
+)

@@ -1,7 +1,7 @@
 """Reminders: a 95-day campaign's schedule, idle drafts and overdue reviews, each once."""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.app import Core, build
 from bot.codec import reply_from_json
 from bot.config import Settings
-from bot.jobs import run_reminders
+from bot.jobs import run_digests, run_reminders
 from services import initiatives, reminders, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction
@@ -46,19 +46,29 @@ def tick(core: Core, clock: Clock) -> int:
     return run_reminders(core.engine, core.settings, clock())
 
 
+def tick_all(core: Core, clock: Clock) -> int:
+    """Run what the scheduler's job runs: reminders, then digests."""
+    return tick(core, clock) + run_digests(core.engine, core.settings, core.catalogs, clock())
+
+
 def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(
     core: Core, settings: Settings, clock: Clock, tree: Tree
 ) -> None:
     boss = organizer(core, clock, tree.zone)
     create(core, clock, boss, tree.zone, NINETY_FIVE_DAYS)
+    leader = tree.people["superior"]  # speaks Indonesian; weekly digest by default
+    with transaction(core.engine) as session:
+        member, zone_unit = session.get(Member, leader), session.get(Unit, tree.zone)
+        assert member is not None and zone_unit is not None
+        roles.grant(session=session, member=member, unit=zone_unit, role="leader", now=clock())
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     end = datetime(2027, 3, 7, tzinfo=UTC)
     running = core
     restarted = False
     while clock.now < end:
-        tick(running, clock)
-        if clock.now.hour == 9:
-            tick(running, clock)  # a second leader for a moment: nothing doubles
+        tick_all(running, clock)
+        if clock.now.hour in (1, 9):
+            tick_all(running, clock)  # a second leader for a moment: nothing doubles
         if not restarted and clock.now >= datetime(2027, 1, 20, tzinfo=UTC):
             running.engine.dispose()  # the process stops; another starts on the same data
             running = build(settings, clock=clock, migrate=False)
@@ -71,8 +81,11 @@ def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_
         members = session.exec(select(Member)).all()
     assert len(members) == 7 and set(messages) == {m.id for m in members}
     zone = settings.tz
+    digests = [at for key, at, _ in messages[leader] if key == "digest.text"]
+    mondays = [datetime(2026, 11, 30, 8, tzinfo=zone) + timedelta(weeks=n) for n in range(14)]
+    assert [at.astimezone(zone) for at in digests] == mondays  # 30/11 … 1/3, each once
     for member in members:
-        got = messages[member.id or 0]
+        got = [m for m in messages[member.id or 0] if m[0] != "digest.text"]
         assert [key for key, _, _ in got] == MILESTONES
         assert all(language == member.language for _, _, language in got)
         assert all(time(7) <= at.astimezone(zone).time() < time(21) for _, at, _ in got)

@@ -1,0 +1,135 @@
+"""Leader digests in chat: /digest sends one now, /digest settings says how often."""
+
+from datetime import timedelta
+
+from bot.messages import t
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.digest_view import digest_reply
+from handlers.draft import member, question
+from handlers.labels import WEEKDAY_LABELS
+from services import digest_schedule, digests, roles
+from services.digest_schedule import LEADER
+
+KEY = "digest"
+LENGTHS = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}
+HOURS = (6, 7, 8, 12, 17, 20)
+
+
+def send_now(ctx: Context) -> Outcome:
+    """Send the digest of each subtree the member leads, for the period just ended."""
+    if ctx.incoming.argument.lower() in ("settings", "cài đặt", "cai dat", "pengaturan"):
+        return open_settings(ctx)
+    scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
+    if not scopes:
+        return end(t("digest.not_leader"))
+    setting = digest_schedule.setting_of(session=ctx.session, member_id=member(ctx).id or 0)
+    length = LENGTHS.get(setting.frequency, LENGTHS["weekly"])
+    replies = tuple(
+        digest_reply(
+            digests.build(
+                session=ctx.session,
+                scope=scope,
+                start=ctx.now - length,
+                end=ctx.now + timedelta(microseconds=1),  # up to and including now
+                now=ctx.now,
+                sla_days=ctx.settings.review_sla_days,
+                zone=ctx.settings.tz,
+            ),
+            ctx.catalogs,
+            ctx.language,
+            ctx.settings.tz,
+        )
+        for scope in scopes
+    )
+    return goto(None, *replies)
+
+
+def open_settings(ctx: Context) -> Outcome:
+    """Ask how often the leader wants the digest."""
+    if not roles.scopes(session=ctx.session, member=member(ctx), role=LEADER):
+        return end(t("digest.not_leader"))
+    ctx.data[KEY] = {}
+    return goto("digest.frequency")
+
+
+def on_frequency(ctx: Context) -> Outcome:
+    """Keep the frequency; off ends here, the others ask for the hour."""
+    frequency = (ctx.choice or "").removeprefix("freq:")
+    if frequency == "off":
+        digest_schedule.change(session=ctx.session, member=member(ctx), frequency="off")
+        ctx.data.pop(KEY, None)
+        return end(t("digest.saved_off"))
+    ctx.data.setdefault(KEY, {})["frequency"] = frequency
+    return goto("digest.hour")
+
+
+def on_hour(ctx: Context) -> Outcome:
+    """Keep the hour; weekly asks for the day, the others are saved."""
+    hour = int((ctx.choice or "").removeprefix("hour:"))
+    data = ctx.data.setdefault(KEY, {})
+    data["hour"] = hour
+    if data.get("frequency") == "weekly":
+        return goto("digest.weekday")
+    return _save(ctx, None)
+
+
+def on_weekday(ctx: Context) -> Outcome:
+    """Save a weekly digest on the chosen day."""
+    return _save(ctx, int((ctx.choice or "").removeprefix("day:")))
+
+
+def _save(ctx: Context, weekday: int | None) -> Outcome:
+    data = ctx.data.pop(KEY, {})
+    setting = digest_schedule.change(
+        session=ctx.session,
+        member=member(ctx),
+        frequency=str(data.get("frequency")),
+        at_hour=int(data.get("hour", 8)),
+        weekday=weekday,
+    )
+    labels = {
+        "daily": t("digest.every_day", hour=setting.at_hour),
+        "weekly": t(
+            "digest.every_week", day=WEEKDAY_LABELS[setting.weekday], hour=setting.at_hour
+        ),
+        "monthly": t("digest.every_month", hour=setting.at_hour),
+    }
+    return end(t("digest.saved", when=labels[setting.frequency]))
+
+
+CONVERSATION = Conversation(
+    name=KEY,
+    steps={
+        "digest.frequency": Step(
+            "digest.frequency",
+            lambda ctx: question(
+                t("digest.ask_frequency"),
+                ("freq:daily", t("digest.opt_daily")),
+                ("freq:weekly", t("digest.opt_weekly")),
+                ("freq:monthly", t("digest.opt_monthly")),
+                ("freq:off", t("digest.opt_off")),
+            ),
+            on_frequency,
+        ),
+        "digest.hour": Step(
+            "digest.hour",
+            lambda ctx: question(
+                t("digest.ask_hour"),
+                *((f"hour:{h}", t("digest.opt_hour", hour=h)) for h in HOURS),
+            ),
+            on_hour,
+            lambda ctx: "digest.frequency",
+        ),
+        "digest.weekday": Step(
+            "digest.weekday",
+            lambda ctx: question(
+                t("digest.ask_weekday"),
+                *((f"day:{d}", label) for d, label in enumerate(WEEKDAY_LABELS)),
+            ),
+            on_weekday,
+            lambda ctx: "digest.hour",
+        ),
+    },
+    commands={"digest": send_now},
+    in_groups=(),
+)
