@@ -28,9 +28,9 @@ each_driver = pytest.mark.parametrize("driver", DRIVERS)
 
 
 def start_bot(
-    database_url: str, sandbox_url: str, log: Path, **settings: str
+    database_url: str, sandbox_url: str, log: Path, *args: str, **settings: str
 ) -> subprocess.Popen[bytes]:
-    """Start `initiative-bot run` (long polling) against the sandbox, logging to `log`."""
+    """Start `initiative-bot run ARGS` (long polling unless `--webhook`), logging to `log`."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -41,7 +41,11 @@ def start_bot(
     }
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=env, stdout=out, stderr=out, cwd=log.parent
+            [sys.executable, "-m", "bot", "run", *args],
+            env=env,
+            stdout=out,
+            stderr=out,
+            cwd=log.parent,
         )
 
 

@@ -42,6 +42,9 @@ COMMANDS = {
     "continue": t("command.continue"),
     "my": t("command.my"),
     "review": t("command.review"),
+    "stats": t("command.stats"),
+    "digest": t("command.digest"),
+    "campaign": t("command.campaign"),
     "language": t("command.language"),
     "mydata": t("command.mydata"),
     "deleteme": t("command.deleteme"),
@@ -289,6 +292,8 @@ class TelegramChannel(ABC):
         try:
             for text, keyboard in render(reply, self.core.catalogs, item.language):
                 await self.send_text(int(item.chat_id), text, keyboard)
+            for document in reply.documents:  # a digest's chart
+                await self.send_document(int(item.chat_id), document.file_name, document.content)
         except self.errors as error:
             return self._expect(error, "retry_after", "blocked", "rejected", "transient")
         return Delivery("sent")

@@ -12,7 +12,9 @@ from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL
 from bot.flood import FloodLimiter, Rates
+from bot.leader import Leadership
 from bot.outbox import OutboxSender
+from bot.scheduler import run_scheduler
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,19 @@ async def run_telegram(
         clock=core.dispatcher.clock,
     )
     channel.after_update = sender.notify
+
+    async def lead() -> None:
+        """The leader's work: the outbox sender and the scheduler."""
+        await asyncio.gather(sender.run(), run_scheduler(core, sender.notify))
+
+    leadership = Leadership(
+        engine=core.engine,
+        work=lead,
+        clock=core.dispatcher.clock,
+        ttl=settings.leader_lease_seconds,
+    )
     processor = asyncio.create_task(channel.processor.run())
-    sending = asyncio.create_task(sender.run())
+    sending = asyncio.create_task(leadership.run())
     try:
         if webhook_url and secret:
             host, _, port = listen.rpartition(":")

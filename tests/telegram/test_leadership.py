@@ -1,0 +1,152 @@
+"""Two bot processes on one database: one leads, and the other takes over when it dies."""
+
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.app import Core
+from bot.dispatcher import utc_now
+from bot.sandbox.client import SandboxClient
+from services import campaigns, roles
+from services.campaigns import Plan
+from storage.db import reading, transaction
+from storage.models import ChannelIdentity, Lease, Member, OutboxMessage, Unit
+from tests.telegram.conftest import start_bot, wait_until
+
+USERS = [7001, 7002, 7003]
+SETTINGS = {
+    "LEADER_LEASE_SECONDS": "2",
+    "QUIET_HOURS": "00:00-00:00",  # the processes run on the real clock
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret-for-two-workers",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def worker(core: Core, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
+    """Start a webhook worker, as a province runs several behind a proxy."""
+    port = free_port()
+    return start_bot(
+        core.settings.database_url,
+        sandbox_url,
+        log,
+        "--webhook",
+        f"http://127.0.0.1:{port}/hook",
+        "--listen",
+        f"127.0.0.1:{port}",
+        **SETTINGS,
+    )
+
+
+def leader_pid(core: Core) -> int | None:
+    with Session(core.engine) as session:
+        lease = session.get(Lease, "leader")
+    if lease is None or lease.expires_at < utc_now():
+        return None
+    return int(lease.holder.split(":")[1])
+
+
+def campaign(core: Core, unit_id: int, organizer_id: int, name: str) -> None:
+    """Start a campaign today: its launch reminder is due at once."""
+    today = utc_now().astimezone(core.settings.tz).date()
+    with transaction(core.engine) as session:
+        member, unit = session.get(Member, organizer_id), session.get(Unit, unit_id)
+        assert member is not None and unit is not None
+        plan = Plan(name, None, today, today + timedelta(days=30), None, None)
+        campaigns.create(
+            session=session,
+            member=member,
+            unit=unit,
+            plan=plan,
+            zone=core.settings.tz,
+            now=utc_now(),
+        )
+
+
+def members(core: Core, unit_id: int) -> int:
+    """Add the sandbox users as members; the first organizes campaigns. Return its id."""
+    with transaction(core.engine) as session:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        ids = []
+        for user in USERS:
+            member = Member(
+                unit_id=unit_id,
+                display_name=f"Công nhân {user}",
+                language="vi",
+                consent_at=utc_now(),
+                created_at=utc_now(),
+            )
+            session.add(member)
+            session.flush()
+            session.add(
+                ChannelIdentity(
+                    member_id=member.id or 0,
+                    channel="telegram",
+                    external_user_id=str(user),
+                    chat_id=str(user),
+                )
+            )
+            ids.append(member.id or 0)
+        first = session.get(Member, ids[0])
+        assert first is not None
+        roles.grant(session=session, member=first, unit=unit, role="organizer", now=utc_now())
+        return ids[0]
+
+
+def launches(core: Core) -> Counter[str]:
+    """Count the launch reminders sent, per chat."""
+    with reading(core.engine) as session:
+        rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).all()
+    return Counter(
+        row.chat_id for row in rows if row.content["text"]["$text"] == "reminder.campaign_launch"
+    )
+
+
+async def test_killing_the_leader_hands_the_scheduler_and_outbox_to_the_other_process(
+    core: Core, unit_id: int, users: SandboxClient, sandbox_url: str, tmp_path: Path
+) -> None:
+    for user in USERS:
+        await users.send_text(user, "/start")  # the chats exist in the sandbox
+    organizer = members(core, unit_id)
+    campaign(core, unit_id, organizer, "Đợt thi đua 40 ngày")
+    first = worker(core, sandbox_url, tmp_path / "first.log")
+    second = None
+    try:
+        await wait_until(lambda: leader_pid(core) == first.pid, timeout=60)
+        second = worker(core, sandbox_url, tmp_path / "second.log")
+        await wait_until(lambda: sum(launches(core).values()) == len(USERS), timeout=60)
+        time.sleep(3)  # the second process is up and standing by
+        assert leader_pid(core) == first.pid
+
+        campaign(core, unit_id, organizer, "Đợt cao điểm 95 ngày")  # due now, for whoever leads
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        killed = time.monotonic()
+        await wait_until(lambda: leader_pid(core) == second.pid, timeout=60)
+        took_over = time.monotonic() - killed
+        await wait_until(lambda: sum(launches(core).values()) == 2 * len(USERS), timeout=60)
+        time.sleep(2)  # a doubled job would have queued more by now
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+    print(f"\nthe second process took over {took_over:.1f} s after the SIGKILL")
+    assert took_over < 60
+    assert launches(core) == Counter({str(user): 2 for user in USERS})
+    for user in USERS:
+        texts = [str(m.get("text")) for m in await users.messages(user)]
+        assert sum("bắt đầu hôm nay" in text for text in texts) == 2, texts
+    for log in ("first.log", "second.log"):
+        assert "Traceback" not in (tmp_path / log).read_text("utf-8", errors="replace")
