@@ -70,22 +70,38 @@ def on_hour(ctx: Context) -> Outcome:
     data["hour"] = hour
     if data.get("frequency") == "weekly":
         return goto("digest.weekday")
-    return _save(ctx, None)
+    return _groups_or_save(ctx)
 
 
 def on_weekday(ctx: Context) -> Outcome:
-    """Save a weekly digest on the chosen day."""
-    return _save(ctx, int((ctx.choice or "").removeprefix("day:")))
+    """Keep the day of a weekly digest."""
+    ctx.data.setdefault(KEY, {})["weekday"] = int((ctx.choice or "").removeprefix("day:"))
+    return _groups_or_save(ctx)
 
 
-def _save(ctx: Context, weekday: int | None) -> Outcome:
+def _groups_or_save(ctx: Context) -> Outcome:
+    """Ask about group chats when a led unit has one linked; else save."""
+    scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
+    if digest_schedule.groups_of(session=ctx.session, unit_ids=[u.id or 0 for u in scopes]):
+        return goto("digest.groups")
+    return _save(ctx, to_groups=False)
+
+
+def on_groups(ctx: Context) -> Outcome:
+    """Save, with or without the group chats."""
+    return _save(ctx, to_groups=ctx.choice == "groups:yes")
+
+
+def _save(ctx: Context, to_groups: bool) -> Outcome:
     data = ctx.data.pop(KEY, {})
+    weekday = data.get("weekday")
     setting = digest_schedule.change(
         session=ctx.session,
         member=member(ctx),
         frequency=str(data.get("frequency")),
         at_hour=int(data.get("hour", 8)),
-        weekday=weekday,
+        weekday=None if weekday is None else int(weekday),
+        to_groups=to_groups,
     )
     labels = {
         "daily": t("digest.every_day", hour=setting.at_hour),
@@ -94,7 +110,8 @@ def _save(ctx: Context, weekday: int | None) -> Outcome:
         ),
         "monthly": t("digest.every_month", hour=setting.at_hour),
     }
-    return end(t("digest.saved", when=labels[setting.frequency]))
+    saved = t("digest.saved", when=labels[setting.frequency])
+    return end(saved, t("digest.saved_groups")) if to_groups else end(saved)
 
 
 CONVERSATION = Conversation(
@@ -128,6 +145,18 @@ CONVERSATION = Conversation(
             ),
             on_weekday,
             lambda ctx: "digest.hour",
+        ),
+        "digest.groups": Step(
+            "digest.groups",
+            lambda ctx: question(
+                t("digest.ask_groups"),
+                ("groups:yes", t("digest.opt_groups_yes")),
+                ("groups:no", t("digest.opt_groups_no")),
+            ),
+            on_groups,
+            lambda ctx: "digest.weekday"
+            if ctx.data.get(KEY, {}).get("frequency") == "weekly"
+            else "digest.hour",
         ),
     },
     commands={"digest": send_now},

@@ -11,13 +11,14 @@ from sqlmodel import Session, col, select
 
 from services import roles
 from services.errors import Refused
-from storage.models import DigestSetting, Member, Role, table
+from storage.models import DigestSetting, GroupChat, Member, Role, table
 
 FREQUENCIES = ("daily", "weekly", "monthly", "off")
 LEADER = "leader"
 # A period whose digest could not go out within this (the bot was down) is skipped.
 GRACE = timedelta(hours=24)
 _TABLE = table(DigestSetting)
+_GROUPS = table(GroupChat)
 _INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
@@ -42,6 +43,7 @@ def change(
     frequency: str,
     at_hour: int | None = None,
     weekday: int | None = None,
+    to_groups: bool | None = None,
 ) -> DigestSetting:
     """Change how often a leader gets the digest; only leaders have one."""
     if not roles.scopes(session=session, member=member, role=LEADER):
@@ -56,6 +58,7 @@ def change(
     setting.frequency = frequency
     setting.at_hour = setting.at_hour if at_hour is None else at_hour
     setting.weekday = setting.weekday if weekday is None else weekday
+    setting.to_groups = setting.to_groups if to_groups is None else to_groups
     session.add(setting)
     session.flush()
     return setting
@@ -120,5 +123,30 @@ def mark_sent(*, connection: Connection, member_id: int, end: datetime) -> bool:
         )
         .values(sent_until=bindparam("end")),
         {"member": member_id, "end": end},
+    )
+    return bool(result.rowcount)
+
+
+def groups_of(*, session: Session, unit_ids: list[int]) -> list[GroupChat]:
+    """Return the group chats linked to exactly these units."""
+    query = (
+        select(GroupChat)
+        .where(col(GroupChat.unit_id).in_(unit_ids))
+        .order_by(col(GroupChat.channel), col(GroupChat.chat_id))
+    )
+    return list(session.exec(query).all())
+
+
+def mark_group_sent(*, connection: Connection, group: GroupChat, end: datetime) -> bool:
+    """Mark a group's digest period posted; False when it was (by another leader's schedule
+    with the same period end, or by another process)."""
+    result = connection.execute(
+        update(_GROUPS)
+        .where(
+            _GROUPS.c.channel == group.channel,
+            _GROUPS.c.chat_id == group.chat_id,
+            or_(_GROUPS.c.digest_sent_until.is_(None), _GROUPS.c.digest_sent_until < end),
+        )
+        .values(digest_sent_until=end)
     )
     return bool(result.rowcount)

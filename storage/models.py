@@ -229,6 +229,7 @@ class GroupChat(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     linked_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
     linked_at: datetime = _utc()
+    digest_sent_until: datetime | None = _utc(default=None)  # end of the last digest posted
 
 
 class RewardPolicy(SQLModel, table=True):
@@ -301,6 +302,7 @@ class DigestSetting(SQLModel, table=True):
     frequency: str = Field(default="weekly", max_length=10)
     at_hour: int = 8  # local time
     weekday: int = 0  # Monday
+    to_groups: bool = False  # also post it to the group chats linked to the led units
     sent_until: datetime | None = _utc(default=None)
 
 

@@ -9,7 +9,7 @@ from bot.codec import reply_from_json
 from bot.jobs import run_digests
 from services import digest_schedule, digests, review, roles
 from storage.db import reading, transaction
-from storage.models import DigestSetting, Initiative, Member, OutboxMessage, Unit
+from storage.models import DigestSetting, GroupChat, Initiative, Member, OutboxMessage, Unit
 from tests.conftest import Clock
 from tests.person import Person
 from tests.test_campaigns import create, organizer
@@ -165,3 +165,36 @@ def test_scheduled_digests_go_out_once_per_period_in_the_leaders_language(
         reply = reply_from_json(row.content)
         assert reply.documents[0].content.startswith(PNG)
         assert core.catalogs.render(reply.text, "id").startswith("<b>Ringkasan berkala")
+
+
+def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_period(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    first = lead(core, clock, tree)
+    second = lead(core, clock, tree, who="worker")  # a second leader of the same zone
+    with transaction(core.engine) as session:
+        session.add(
+            GroupChat(channel="telegram", chat_id="-100", unit_id=tree.zone, linked_at=clock())
+        )
+    leader = Person(core.dispatcher, "superior", channel="telegram")
+    leader.say("/digest settings")
+    leader.say(choice="freq:weekly")
+    leader.say(choice="hour:8")
+    assert leader.say(choice="day:0") == ["digest.ask_groups"]
+    assert leader.say(choice="groups:yes") == ["digest.saved", "digest.saved_groups"]
+    with transaction(core.engine) as session:
+        member = session.get(Member, second)
+        assert member is not None
+        digest_schedule.change(session=session, member=member, frequency="weekly", to_groups=True)
+    clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 07:00 in Vietnam
+    for _ in range(24 * 8):
+        run_digests(core.engine, core.settings, core.catalogs, clock())
+        clock.advance(hours=1)
+    with reading(core.engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    to_group = [row for row in rows if row.chat_id == "-100"]
+    assert sorted(row.member_id for row in rows if row.member_id) == sorted([first, second] * 2)
+    assert [(row.chat_kind, row.language) for row in to_group] == [("group", "vi")] * 2
+    assert core.catalogs.render(reply_from_json(to_group[0].content).text, "vi").startswith(
+        "<b>Bản tin"
+    )
