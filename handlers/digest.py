@@ -154,9 +154,11 @@ CONVERSATION = Conversation(
                 ("groups:no", t("digest.opt_groups_no")),
             ),
             on_groups,
-            lambda ctx: "digest.weekday"
-            if ctx.data.get(KEY, {}).get("frequency") == "weekly"
-            else "digest.hour",
+            lambda ctx: (
+                "digest.weekday"
+                if ctx.data.get(KEY, {}).get("frequency") == "weekly"
+                else "digest.hour"
+            ),
         ),
     },
     commands={"digest": send_now},
