@@ -4,7 +4,7 @@ import base64
 from datetime import date, datetime
 from typing import Any
 
-from bot.messages import Lines, Money, Number, Option, OutDocument, Reply, Text
+from bot.messages import Lines, Money, Number, Option, OutDocument, Reply, SharedFile, Text
 
 MAX_QUEUED_BYTES = 2_000_000
 
@@ -19,6 +19,10 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "documents": [
             {"name": d.file_name, "base64": base64.b64encode(d.content).decode()}
             for d in reply.documents
+        ],
+        "files": [
+            {"kind": f.kind, "channel": f.channel, "ref": f.file_ref, "name": f.file_name}
+            for f in reply.files
         ],
     }
 
@@ -38,7 +42,16 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         OutDocument(str(d["name"]), base64.b64decode(d["base64"]))
         for d in data.get("documents", [])
     )
-    return Reply(text, tuple(options), documents=documents)
+    files = tuple(
+        SharedFile(
+            "photo" if f["kind"] == "photo" else "document",
+            str(f["channel"]),
+            str(f["ref"]),
+            None if f.get("name") is None else str(f["name"]),
+        )
+        for f in data.get("files", [])
+    )
+    return Reply(text, tuple(options), documents=documents, files=files)
 
 
 def _dump(value: Any) -> Any:

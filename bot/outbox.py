@@ -22,6 +22,7 @@ from storage.outbox import BLOCKED, FAILED, QUEUED, SENT, Due, Outcome
 logger = logging.getLogger(__name__)
 MAX_TRANSIENT_ATTEMPTS = 10
 PAGE = 200
+MAX_AHEAD = 2 * PAGE  # messages read from the table and not yet written back
 IDLE_WAIT = 1.0  # seconds between looks at the table when nothing is due
 
 
@@ -38,7 +39,13 @@ Deliver = Callable[[Due], Awaitable[Delivery]]
 
 
 class OutboxSender:
-    """Send due outbox messages through each channel's `deliver`, `concurrency` at a time."""
+    """Send due outbox messages through each channel's `deliver`, `concurrency` at a time.
+
+    Outcomes are written in batches (one transaction for all that finished meanwhile),
+    and a message counts as in flight until its outcome is written: a crash repeats at
+    most the messages in flight, never loses one. At most `MAX_AHEAD` messages are read
+    ahead, so memory stays flat however many are queued.
+    """
 
     def __init__(
         self,
@@ -57,6 +64,8 @@ class OutboxSender:
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.busy_chats: set[tuple[str, str]] = set()
         self.wakeup = asyncio.Event()
+        self.finished: list[tuple[Due, Outcome]] = []
+        self.to_record = asyncio.Event()
 
     def notify(self) -> None:
         """Tell the sender that messages were queued."""
@@ -64,15 +73,19 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Send until cancelled; messages in flight are finished or left queued."""
+        recorder = asyncio.create_task(self._recorder())
         try:
             while True:
                 self.wakeup.clear()
-                try:
-                    due = await db.run(self.engine, self._due)
-                except Exception:  # the database is away: keep trying, never stop sending
-                    logger.exception("reading the outbox failed; retrying in a second")
-                    await asyncio.sleep(1)
-                    continue
+                room = MAX_AHEAD - len(self.in_flight)
+                due: list[Due] = []
+                if room >= PAGE:
+                    try:
+                        due = await db.run(self.engine, self._due, room)
+                    except Exception:  # the database is away: keep trying, never stop
+                        logger.exception("reading the outbox failed; retrying in a second")
+                        await asyncio.sleep(1)
+                        continue
                 for item in due:
                     chat = (item.channel, item.chat_id)
                     if chat in self.busy_chats or item.id in self.in_flight:
@@ -80,7 +93,7 @@ class OutboxSender:
                     self.busy_chats.add(chat)
                     self.in_flight[item.id] = asyncio.create_task(self._send(item))
                 wait = IDLE_WAIT
-                if not due:
+                if not due and not self.in_flight:
                     with suppress(Exception):
                         wait = await db.run(self.engine, self._until_next)
                 try:
@@ -93,13 +106,17 @@ class OutboxSender:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            with suppress(Exception):  # what was sent is written down if the database is up
+                self._record_batch([outcome for _, outcome in self.finished])
 
-    def _due(self) -> list[Due]:
+    def _due(self, limit: int) -> list[Due]:
         with reading(self.engine) as session:
             return outbox.due(
                 session=session,
                 now=self.clock(),
-                limit=PAGE,
+                limit=limit,
                 skip=list(self.in_flight),
                 channels=list(self.channels),  # others (the console) deliver their own
             )
@@ -113,20 +130,46 @@ class OutboxSender:
 
     async def _send(self, item: Due) -> None:
         try:
-            # A slot covers the send and its record, so a crash repeats at most
-            # `concurrency` messages.
             async with self.slots:
                 await self.limiter.acquire(item.chat_id, item.chat_kind)
                 delivery = await self.channels[item.channel](item)
-                await db.run(self.engine, self._record, item, delivery)
         except Exception:
             logger.exception("sending outbox message %s failed", item.id)
-        finally:
-            self.in_flight.pop(item.id, None)
-            self.busy_chats.discard((item.channel, item.chat_id))
-            self.wakeup.set()
+            self._release(item)  # still queued: it is tried again
+            return
+        self.finished.append((item, self._outcome(item, delivery)))
+        self.to_record.set()
 
-    def _record(self, item: Due, delivery: Delivery) -> None:
+    async def _recorder(self) -> None:
+        """Write the outcomes of finished sends, all that are waiting in one transaction."""
+        while True:
+            await self.to_record.wait()
+            self.to_record.clear()
+            batch, self.finished = self.finished, []
+            if not batch:
+                continue
+            try:
+                await db.run(self.engine, self._record_batch, [o for _, o in batch])
+            except Exception:
+                logger.exception("writing %s outbox outcomes failed; retrying", len(batch))
+                self.finished[:0] = batch
+                await asyncio.sleep(1)
+                self.to_record.set()
+                continue
+            for item, _ in batch:
+                self._release(item)
+
+    def _release(self, item: Due) -> None:
+        self.in_flight.pop(item.id, None)
+        self.busy_chats.discard((item.channel, item.chat_id))
+        self.wakeup.set()
+
+    def _record_batch(self, outcomes: list[Outcome]) -> None:
+        if outcomes:
+            with transaction(self.engine) as session:
+                outbox.record(session=session, outcomes=outcomes)
+
+    def _outcome(self, item: Due, delivery: Delivery) -> Outcome:
         now = self.clock()
         outcome = Outcome(
             message_id=item.id,
@@ -151,5 +194,4 @@ class OutboxSender:
         elif delivery.outcome == "rejected":
             outcome.status = FAILED
             logger.warning("outbox message %s refused: %s", item.id, delivery.detail)
-        with transaction(self.engine) as session:
-            outbox.record(session=session, outcomes=[outcome])
+        return outcome

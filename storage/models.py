@@ -250,7 +250,11 @@ class OutboxMessage(SQLModel, table=True):
     recipient member's language at that moment (else `language`).
     """
 
-    __table_args__ = (Index("ix_outboxmessage_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outboxmessage_due", "status", "next_attempt_at"),
+        Index("ix_outboxmessage_queue", "status", "priority", "id"),
+        Index("ix_outboxmessage_broadcast", "broadcast_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
@@ -264,6 +268,10 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = _utc()
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(default=None)
+    # A broadcast's messages: the content names the broadcast, which holds the text, and
+    # they yield to everything else queued (priority 1 after 0).
+    broadcast_id: int | None = _fk("broadcast.id", ondelete="CASCADE", nullable=True, index=False)
+    priority: int = 0
 
 
 class OutboxAttempt(SQLModel, table=True):
@@ -317,3 +325,29 @@ class Lease(SQLModel, table=True):
 def table(model: type[SQLModel]) -> Table:
     """Return a model's table, for Core statements on the hot path (no ORM bookkeeping)."""
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+class Broadcast(SQLModel, table=True):
+    """An organizer's announcement to an audience inside their subtree.
+
+    Its messages are outbox rows pointing here; their statuses are its progress. The
+    organizer's chat gets a progress message (`report_message_id`) edited as it goes.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)  # the audience's subtree
+    created_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    audience: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # {"default": language, "versions": {language: reply JSON}}
+    contents: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="scheduled", max_length=12)  # sending, done, cancelled
+    send_at: datetime = _utc()
+    created_at: datetime = _utc()
+    started_at: datetime | None = _utc(default=None)
+    finished_at: datetime | None = _utc(default=None)
+    recipients: int = 0
+    report_channel: str = Field(max_length=20)
+    report_chat_id: str = Field(max_length=64)
+    report_language: str = Field(max_length=8)
+    report_message_id: str | None = Field(default=None, max_length=64)
+    reported_final: bool = False

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.models import Member, OutboxAttempt, OutboxMessage, table
+from storage.models import Broadcast, Member, OutboxAttempt, OutboxMessage, table
+from storage.types import UTCDateTime
 
 QUEUED, SENT, BLOCKED, FAILED = "queued", "sent", "blocked", "failed"
+CANCELLED = "cancelled"  # a broadcast stopped before this message went
+BROADCAST = "broadcast"  # the content key of a broadcast message: the broadcast's id
 QUEUED_FLAG = "outbox_queued"
 
 
@@ -94,7 +97,11 @@ def due(
     channels: Iterable[str] | None = None,
 ) -> list[Due]:
     """Return the oldest queued message of each chat (or of `chat`) whose time has come,
-    optionally only on `channels`."""
+    optionally only on `channels`; broadcasts (priority 1) after everything else.
+
+    A broadcast message does not hold back a notice queued after it for the same chat:
+    only a message of the same or a more urgent priority does.
+    """
     earlier = aliased(OutboxMessage)
     query = (
         select(OutboxMessage, col(Member.language))
@@ -104,14 +111,15 @@ def due(
             col(OutboxMessage.next_attempt_at) <= now,
             ~exists().where(
                 and_(
-                    col(earlier.channel) == col(OutboxMessage.channel),
                     col(earlier.chat_id) == col(OutboxMessage.chat_id),
+                    col(earlier.channel) == col(OutboxMessage.channel),
                     col(earlier.status) == QUEUED,
                     col(earlier.id) < col(OutboxMessage.id),
+                    col(earlier.priority) <= col(OutboxMessage.priority),
                 )
             ),
         )
-        .order_by(col(OutboxMessage.id))
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
         .limit(limit)
     )
     if chat is not None:
@@ -123,7 +131,7 @@ def due(
     skipped = set(skip)
     if skipped:
         query = query.where(col(OutboxMessage.id).not_in(skipped))
-    return [
+    found = [
         Due(
             id=message.id or 0,
             channel=message.channel,
@@ -135,6 +143,24 @@ def due(
         )
         for message, language in session.execute(query).all()
     ]
+    _expand_broadcasts(session, found)
+    return found
+
+
+def _expand_broadcasts(session: Session, found: list[Due]) -> None:
+    """Put each broadcast message's text in: the recipient's language's version, else the
+    broadcast's default (a broadcast keeps its text once, not once per recipient)."""
+    ids = {int(item.content[BROADCAST]) for item in found if BROADCAST in item.content}
+    if not ids:
+        return
+    broadcasts = table(Broadcast)
+    query = select(broadcasts.c.id, broadcasts.c.contents).where(broadcasts.c.id.in_(ids))
+    contents = {int(i): c for i, c in session.execute(query).all()}
+    for item in found:
+        if BROADCAST in item.content:
+            content = contents[int(item.content[BROADCAST])]
+            versions = content["versions"]
+            item.content = versions.get(item.language) or versions[content["default"]]
 
 
 def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None:
@@ -147,27 +173,48 @@ def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None
 
 
 def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
-    """Write the outcome of attempts: every attempt is kept, the message moves on."""
-    for outcome in outcomes:
-        message = session.get(OutboxMessage, outcome.message_id)
-        if message is None:
-            continue
-        message.attempts += 1
-        message.status = outcome.status
-        if outcome.status == SENT:
-            message.sent_at = outcome.at
-        if outcome.retry_at is not None:
-            message.next_attempt_at = outcome.retry_at
-        session.add(message)
-        session.add(
-            OutboxAttempt(
-                message_id=outcome.message_id,
-                at=outcome.at,
-                outcome=outcome.outcome,
-                retry_after=outcome.retry_after,
-                detail=outcome.detail,
-            )
+    """Write the outcome of attempts, in bulk: every attempt is kept, the messages move on.
+
+    A message cancelled while its send was in flight keeps the outcome of the send.
+    """
+    if not outcomes:
+        return
+    messages = table(OutboxMessage)
+    session.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("message_id"))
+        .values(
+            attempts=messages.c.attempts + 1,
+            status=bindparam("new_status"),
+            sent_at=func.coalesce(bindparam("sent", type_=UTCDateTime), messages.c.sent_at),
+            next_attempt_at=func.coalesce(
+                bindparam("retry", type_=UTCDateTime), messages.c.next_attempt_at
+            ),
         )
+        .execution_options(synchronize_session=False),
+        [
+            {
+                "message_id": o.message_id,
+                "new_status": o.status,
+                "sent": o.at if o.status == SENT else None,
+                "retry": o.retry_at,
+            }
+            for o in outcomes
+        ],
+    )
+    session.execute(
+        insert(table(OutboxAttempt)),
+        [
+            {
+                "message_id": o.message_id,
+                "at": o.at,
+                "outcome": o.outcome,
+                "retry_after": o.retry_after,
+                "detail": o.detail,
+            }
+            for o in outcomes
+        ],
+    )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -235,11 +235,11 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
 
         failed = False
 
-        def _due(self) -> list[Due]:
+        def _due(self, limit: int) -> list[Due]:
             if not self.failed:
                 self.failed = True
                 raise ConnectionError("database away")
-            return super()._due()
+            return super()._due(limit)
 
     sender = Flaky(
         engine=core.engine,

@@ -292,6 +292,9 @@ class TelegramChannel(ABC):
         try:
             for text, keyboard in render(reply, self.core.catalogs, item.language):
                 await self.send_text(int(item.chat_id), text, keyboard)
+            for shared in reply.files:  # a broadcast's photo or document
+                if shared.channel == CHANNEL:
+                    await self.send_file(int(item.chat_id), shared.kind, shared.file_ref)
             for document in reply.documents:  # a digest's chart
                 await self.send_document(int(item.chat_id), document.file_name, document.content)
         except self.errors as error:

@@ -1,0 +1,153 @@
+"""Broadcasts: the audience stays inside the organizer's subtree; each gets their language."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Core
+from bot.codec import reply_from_json
+from services import broadcasts
+from services.broadcasts import Audience
+from services.errors import Refused
+from storage import outbox
+from storage.db import reading, transaction
+from storage.models import Broadcast, GroupChat, Member, OutboxMessage
+from tests.conftest import Clock
+from tests.test_campaigns import organizer
+from tests.tree import Tree
+
+REPORT = ("telegram", "organizer", "vi")
+
+
+def send(
+    core: Core, clock: Clock, who: int, audience: Audience, **versions: str
+) -> tuple[int, int]:
+    """Create a broadcast now; return its id and how many messages it queued."""
+    with transaction(core.engine) as session:
+        member = session.get(Member, who)
+        assert member is not None
+        made = broadcasts.create(
+            session=session,
+            member=member,
+            audience=audience,
+            versions=versions or {"vi": "Lễ tổng kết <b>thứ Sáu</b>"},
+            default_language="vi",
+            attachment=None,
+            send_at=clock(),
+            report_to=REPORT,
+            now=clock(),
+        )
+        return made.id or 0, made.recipients
+
+
+def texts(core: Core) -> dict[str, str]:
+    """Render what each chat's queued broadcast message says, as the sender would."""
+    with reading(core.engine) as session:
+        due = outbox.due(session=session, now=core.dispatcher.clock(), limit=100)
+    return {
+        item.chat_id: core.catalogs.render(reply_from_json(item.content).text, item.language)
+        for item in due
+    }
+
+
+def test_an_organizer_reaches_their_subtree_each_member_in_their_language(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.a)
+    audience = Audience(unit_id=tree.a)
+    with reading(core.engine) as session:
+        member = session.get(Member, boss)
+        assert member is not None
+        assert broadcasts.count(session=session, member=member, audience=audience) == (5, 0)
+    _, queued = send(core, clock, boss, audience, vi="Xin chào", en="Hello")
+    assert queued == 5
+    shown = texts(core)
+    assert set(shown) == {"worker", "coauthor", "reviewer", "revoked", "organizer"}
+    assert shown["coauthor"].endswith("Hello") and shown["worker"].endswith("Xin chào")
+
+
+def test_filters_narrow_the_audience_and_groups_can_be_added(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    with transaction(core.engine) as session:
+        session.add(GroupChat(channel="telegram", chat_id="-5", unit_id=tree.a, linked_at=clock()))
+        member = session.get(Member, boss)
+        assert member is not None
+
+        def count(**filters: object) -> tuple[int, int]:
+            audience = Audience(unit_id=tree.zone, **filters)  # type: ignore[arg-type]
+            return broadcasts.count(session=session, member=member, audience=audience)
+
+        assert count() == (7, 0)
+        assert count(language="en") == (1, 0)
+        assert count(role="reviewer") == (3, 0)  # reviewer, sibling, superior
+        assert count(kind="workshop") == (2, 0)
+        assert count(members=False, groups=True) == (0, 1)
+        assert count(groups=True, kind="workshop") == (2, 0)  # the group is on enterprise A
+
+
+def test_an_organizer_cannot_address_anyone_outside_their_subtree(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.a)
+    for unit_id in (tree.zone, tree.b, 10_000):
+        with pytest.raises(Refused):
+            send(core, clock, boss, Audience(unit_id=unit_id))
+    with reading(core.engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+        assert session.exec(select(Broadcast)).all() == []
+
+
+def test_cancel_stops_what_has_not_gone_and_counts_stay_honest(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    broadcast_id, queued = send(core, clock, boss, Audience(unit_id=tree.zone))
+    with reading(core.engine) as session:
+        first = outbox.due(session=session, now=clock(), limit=2)
+    with transaction(core.engine) as session:
+        outbox.record(
+            session=session,
+            outcomes=[
+                outbox.Outcome(first[0].id, "sent", clock(), outbox.SENT),
+                outbox.Outcome(first[1].id, "blocked", clock(), outbox.BLOCKED),
+            ],
+        )
+    with transaction(core.engine) as session:
+        member = session.get(Member, boss)
+        assert member is not None
+        stopped = broadcasts.cancel(
+            session=session, member=member, broadcast_id=broadcast_id, now=clock()
+        )
+        assert stopped == queued - 2
+        with pytest.raises(Refused):  # twice
+            broadcasts.cancel(
+                session=session, member=member, broadcast_id=broadcast_id, now=clock()
+            )
+    with reading(core.engine) as session:
+        tally = broadcasts.tallies(session=session, broadcast_ids=[broadcast_id])[broadcast_id]
+        assert (tally.sent, tally.blocked, tally.cancelled, tally.queued) == (1, 1, queued - 2, 0)
+        assert outbox.due(session=session, now=clock() + timedelta(days=1), limit=10) == []
+
+
+def test_a_broadcast_yields_to_notices_but_keeps_its_place(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    send(core, clock, boss, Audience(unit_id=tree.zone))
+    with transaction(core.engine) as session:
+        outbox.enqueue(
+            session=session,
+            channel="telegram",
+            chat_id="worker",
+            chat_kind="private",
+            language="vi",
+            content={"text": {"$text": "notice.review_waiting", "params": {}}},
+            now=clock(),
+        )
+    with reading(core.engine) as session:
+        due = outbox.due(session=session, now=clock(), limit=100)
+    assert due[0].chat_id == "worker" and "broadcast" not in str(due[0].content)
+    assert sorted(item.chat_id for item in due).count("worker") == 2  # both, different order
