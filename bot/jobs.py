@@ -11,11 +11,11 @@ from bot.codec import reply_to_json
 from bot.config import Settings
 from handlers.digest_view import digest_reply
 from locales import Catalogs
-from services import digest_schedule, digests, notices, reminders, roles
+from services import broadcasts, digest_schedule, digests, notices, reminders, roles
 from services.digest_schedule import DueDigest
 from storage import outbox
 from storage.db import reading, transaction
-from storage.models import Member
+from storage.models import Broadcast, Member
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,25 @@ def run_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
             logger.exception(
                 "reminder %s of %s failed; next run tries again", item.kind, item.subject_id
             )
+    return queued
+
+
+def run_broadcasts(engine: Engine, now: datetime) -> int:
+    """Start the scheduled broadcasts whose time has come; return messages queued.
+
+    An organizer picked the time, so quiet hours do not hold these back.
+    """
+    with reading(engine) as session:
+        due = broadcasts.due(session=session, now=now)
+    queued = 0
+    for broadcast_id in due:
+        try:
+            with transaction(engine) as session:
+                broadcast = session.get(Broadcast, broadcast_id)
+                if broadcast is not None:
+                    queued += broadcasts.start(session=session, broadcast=broadcast, now=now)
+        except Exception:
+            logger.exception("starting broadcast %s failed; next run tries again", broadcast_id)
     return queued
 
 

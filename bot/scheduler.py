@@ -63,6 +63,7 @@ async def reminders_job() -> None:
     queued += await db.run(
         core.engine, jobs.run_digests, core.engine, core.settings, core.catalogs, now
     )
+    queued += await db.run(core.engine, jobs.run_broadcasts, core.engine, now)
     if queued:
         logger.info("queued %s reminders", queued)
         _RUNNING["notify"]()

@@ -208,7 +208,10 @@ def create(
 def start(*, session: Session, broadcast: Broadcast, now: datetime) -> int:
     """Queue a message for everyone in the audience now; return how many."""
     unit = unit_by_id(session=session, unit_id=broadcast.unit_id)
-    if unit is None or broadcast.status != SCHEDULED:
+    claimed = session.execute(  # once, even if two processes try
+        update(_B).where(_B.c.id == broadcast.id, _B.c.status == SCHEDULED).values(status=SENDING)
+    )
+    if unit is None or not _rowcount(claimed):
         return 0
     audience = Audience.from_json(broadcast.audience)
     content = literal({outbox.BROADCAST: broadcast.id}, JSON)
@@ -332,3 +335,34 @@ def tallies(*, session: Session, broadcast_ids: list[int]) -> dict[int, Tally]:
         name = attribute.get(status, "cancelled" if status == outbox.CANCELLED else "queued")
         setattr(tally, name, getattr(tally, name) + int(number))
     return found
+
+
+def to_report(*, session: Session) -> list[Broadcast]:
+    """Return the broadcasts whose organizer has not had the final report yet."""
+    query = (
+        select(Broadcast)
+        .where(_B.c.status.in_((SENDING, DONE, CANCELLED)), _B.c.reported_final.is_(False))
+        .order_by(_B.c.id)
+    )
+    return list(session.execute(query).scalars().all())
+
+
+def finish(*, session: Session, broadcast_id: int, now: datetime) -> bool:
+    """Mark a sending broadcast done when nothing of it is queued; True if it is over."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return True
+    if broadcast.status == SENDING:
+        if tallies(session=session, broadcast_ids=[broadcast_id])[broadcast_id].queued:
+            return False
+        broadcast.status, broadcast.finished_at = DONE, now
+        session.add(broadcast)
+    return True
+
+
+def reported(*, session: Session, broadcast_id: int, message_id: str | None, final: bool) -> None:
+    """Remember the progress message, and whether the final report went out."""
+    values: dict[str, Any] = {"reported_final": final}
+    if message_id is not None:
+        values["report_message_id"] = message_id
+    session.execute(update(_B).where(_B.c.id == broadcast_id).values(**values))

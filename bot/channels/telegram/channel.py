@@ -28,7 +28,7 @@ from bot.channels.telegram.convert import (
 )
 from bot.channels.telegram.webhook import webhook_app
 from bot.codec import reply_from_json
-from bot.messages import AttachmentKind, Incoming, Response, t
+from bot.messages import AttachmentKind, Incoming, Reply, Response, t
 from bot.outbox import Delivery
 from storage import db, inbox
 from storage.db import one_statement, transaction
@@ -300,6 +300,28 @@ class TelegramChannel(ABC):
         except self.errors as error:
             return self._expect(error, "retry_after", "blocked", "rejected", "transient")
         return Delivery("sent")
+
+    async def post_status(
+        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+    ) -> str | None:
+        """Send a status message, or edit the one sent before; its id, None if it failed.
+
+        An edit that changes nothing counts as done.
+        """
+        text, _ = render(reply, self.core.catalogs, language)[0]
+        try:
+            if message_id is None:
+                sent = await self.bot.send_message(
+                    chat_id=int(chat_id), text=text, parse_mode="HTML", reply_markup=None
+                )
+                return str(sent.message_id)
+            await self.edit_text(int(chat_id), int(message_id), text, None)
+        except self.errors as error:
+            failed = self._expect(error, "rejected", "retry_after", "transient", "blocked")
+            if failed.outcome != "rejected" or message_id is None:
+                logger.info("could not post a status message: %s", failed.outcome)
+                return None
+        return message_id
 
     async def _edit(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None

@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
+from bot.broadcast_report import Reporter
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL
 from bot.flood import FloodLimiter, Rates
 from bot.leader import Leadership
+from bot.messages import Reply
 from bot.outbox import OutboxSender
 from bot.scheduler import run_scheduler
 
@@ -65,9 +67,15 @@ async def run_telegram(
     )
     channel.after_update = sender.notify
 
+    async def post(chat: str, reply: Reply, language: str, message_id: str | None) -> str | None:
+        await limiter.acquire(chat, "private")
+        return await channel.post_status(chat, reply, language, message_id)
+
+    reporter = Reporter(engine=core.engine, posters={CHANNEL: post}, clock=core.dispatcher.clock)
+
     async def lead() -> None:
-        """The leader's work: the outbox sender and the scheduler."""
-        await asyncio.gather(sender.run(), run_scheduler(core, sender.notify))
+        """The leader's work: the outbox sender, the scheduler, broadcast progress."""
+        await asyncio.gather(sender.run(), run_scheduler(core, sender.notify), reporter.run())
 
     leadership = Leadership(
         engine=core.engine,

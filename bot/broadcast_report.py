@@ -1,0 +1,87 @@
+"""The organizer's live view of a broadcast: one message, edited every few seconds, and
+a final report when nothing is left to send."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from bot.messages import Reply
+from handlers.broadcast_view import final_reply, progress_reply
+from services import broadcasts
+from storage import db
+from storage.db import transaction
+from storage.models import Broadcast
+
+logger = logging.getLogger(__name__)
+EVERY_SECONDS = 5.0
+
+# (chat, reply, language, message to edit or None) -> the message id, or None if it failed
+Post = Callable[[str, Reply, str, str | None], Awaitable[str | None]]
+
+
+class Reporter:
+    """Post and edit each running broadcast's progress in its organizer's chat."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        posters: Mapping[str, Post],
+        clock: Callable[[], datetime],
+        every: float = EVERY_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.posters = posters
+        self.clock = clock
+        self.every = every
+
+    async def run(self) -> None:
+        """Report until cancelled."""
+        while True:
+            try:
+                await self.once()
+            except Exception:  # the database or the messenger is away: next round
+                logger.exception("reporting broadcast progress failed")
+            await asyncio.sleep(self.every)
+
+    async def once(self) -> None:
+        """Post or edit the progress of every broadcast not finally reported."""
+        for broadcast, reply, final in await db.run(self.engine, self._read):
+            post = self.posters.get(broadcast.report_channel)
+            if post is None:  # a channel without live messages: the history shows it
+                await db.run(self.engine, self._save, broadcast.id or 0, None, final)
+                continue
+            chat, language = broadcast.report_chat_id, broadcast.report_language
+            message_id = await post(chat, reply, language, broadcast.report_message_id)
+            if final and message_id is not None:
+                await post(chat, reply, language, None)  # a new message, so it is noticed
+            if message_id is not None:
+                await db.run(self.engine, self._save, broadcast.id or 0, message_id, final)
+
+    def _read(self) -> list[tuple[Broadcast, Reply, bool]]:
+        now = self.clock()
+        found = []
+        with transaction(self.engine) as session:
+            listed = broadcasts.to_report(session=session)
+            ids = [b.id or 0 for b in listed]
+            over = {i: broadcasts.finish(session=session, broadcast_id=i, now=now) for i in ids}
+            tallies = broadcasts.tallies(session=session, broadcast_ids=ids)
+            for broadcast in listed:
+                tally = tallies[broadcast.id or 0]
+                final = over[broadcast.id or 0]
+                reply = (
+                    final_reply(broadcast, tally)
+                    if final
+                    else progress_reply(broadcast, tally, now)
+                )
+                found.append((broadcast, reply, final))
+        return found
+
+    def _save(self, broadcast_id: int, message_id: str | None, final: bool) -> None:
+        with transaction(self.engine) as session:
+            broadcasts.reported(
+                session=session, broadcast_id=broadcast_id, message_id=message_id, final=final
+            )
