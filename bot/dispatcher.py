@@ -221,7 +221,8 @@ class Dispatcher:
             ctx.choice = self.catalogs.match_option(
                 options, ctx.language, text=ctx.incoming.text, choice=ctx.incoming.choice
             )
-            if ctx.choice is None:
+            typed = step.free_text and ctx.incoming.choice is None
+            if ctx.choice is None and not typed:
                 raise Refused("common.pick_option")
         elif ctx.incoming.choice is not None:
             raise Refused("common.stale_button")

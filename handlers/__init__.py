@@ -1,6 +1,7 @@
 """Every conversation the bot has, in one visible list."""
 
 from handlers import (
+    broadcast,
     campaigns,
     digest,
     groups,
@@ -28,4 +29,5 @@ def get_conversations() -> list[Conversation]:
         campaigns.CONVERSATION,
         stats.CONVERSATION,
         digest.CONVERSATION,
+        broadcast.CONVERSATION,
     ]

@@ -4,6 +4,7 @@ import math
 from datetime import datetime
 
 from bot.messages import Lines, Number, Reply, Text, t
+from handlers.labels import BROADCAST_STATUS_LABELS
 from services.broadcasts import CANCELLED, Tally
 from storage.models import Broadcast
 
@@ -35,18 +36,17 @@ def progress_reply(broadcast: Broadcast, tally: Tally, now: datetime) -> Reply:
 
 def final_reply(broadcast: Broadcast, tally: Tally) -> Reply:
     """The final report: what went, what failed, what was stopped."""
-    key = "broadcast.report_cancelled" if broadcast.status == CANCELLED else "broadcast.report"
-    return Reply(
-        t(
-            key,
-            id=broadcast.id or 0,
-            sent=Number(tally.sent),
-            failed=Number(tally.failed),
-            blocked=Number(tally.blocked),
-            cancelled=Number(tally.cancelled),
-            total=Number(tally.total),
-        )
-    )
+    params = {
+        "id": broadcast.id or 0,
+        "sent": Number(tally.sent),
+        "failed": Number(tally.failed),
+        "blocked": Number(tally.blocked),
+        "cancelled": Number(tally.cancelled),
+        "total": Number(tally.total),
+    }
+    if broadcast.status == CANCELLED:
+        return Reply(t("broadcast.report_cancelled", **params))
+    return Reply(t("broadcast.report", **params))
 
 
 def history_text(listed: list[tuple[Broadcast, Tally]], zone: object) -> Text:
@@ -58,7 +58,7 @@ def history_text(listed: list[tuple[Broadcast, Tally]], zone: object) -> Text:
             "broadcast.history_line",
             id=b.id or 0,
             when=b.send_at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),  # type: ignore[arg-type]
-            status=t(f"broadcast.status_{b.status}"),
+            status=BROADCAST_STATUS_LABELS[b.status],
             sent=Number(tally.sent),
             failed=Number(tally.failed + tally.blocked),
             total=Number(b.recipients or tally.total),

@@ -69,6 +69,8 @@ class Step:
     ask: AskFn
     answer: AnswerFn
     back: Callable[[Context], str | None] = lambda ctx: None
+    # Typed text that matches no option still goes to `answer` (buttons never do).
+    free_text: bool = False
 
 
 @dataclass(frozen=True)

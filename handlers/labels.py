@@ -41,3 +41,32 @@ WEEKDAY_LABELS: tuple[Text, ...] = (
     t("weekday.sat"),
     t("weekday.sun"),
 )
+ROLE_LABELS: dict[str, Text] = {
+    "worker": t("role.worker"),
+    "reviewer": t("role.reviewer"),
+    "leader": t("role.leader"),
+    "organizer": t("role.organizer"),
+    "admin": t("role.admin"),
+}
+UNIT_KIND_LABELS: dict[str, Text] = {
+    "confederation": t("unit_kind.confederation"),
+    "federation": t("unit_kind.federation"),
+    "sector_union": t("unit_kind.sector_union"),
+    "zone_union": t("unit_kind.zone_union"),
+    "management_board": t("unit_kind.management_board"),
+    "cluster": t("unit_kind.cluster"),
+    "enterprise": t("unit_kind.enterprise"),
+    "workshop": t("unit_kind.workshop"),
+    "team": t("unit_kind.team"),
+}
+BROADCAST_STATUS_LABELS: dict[str, Text] = {
+    "scheduled": t("broadcast.status_scheduled"),
+    "sending": t("broadcast.status_sending"),
+    "done": t("broadcast.status_done"),
+    "cancelled": t("broadcast.status_cancelled"),
+}
+AUDIENCE_LABELS: dict[str, Text] = {
+    "members": t("broadcast.who_members"),
+    "groups": t("broadcast.who_groups"),
+    "both": t("broadcast.who_both"),
+}

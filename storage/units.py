@@ -17,6 +17,12 @@ def units_named(*, session: Session, name: str) -> Sequence[Unit]:
     return session.exec(select(Unit).where(Unit.name == name)).all()
 
 
+def children_of(*, session: Session, unit_id: int) -> Sequence[Unit]:
+    """Return the units directly below a unit, by name."""
+    query = select(Unit).where(col(Unit.parent_id) == unit_id).order_by(col(Unit.name))
+    return session.exec(query).all()
+
+
 def all_units(*, session: Session) -> Sequence[Unit]:
     """Return every unit in tree order."""
     return session.exec(select(Unit).order_by(col(Unit.path))).all()

@@ -7,6 +7,8 @@ from sqlmodel import select
 
 from bot.app import Core
 from bot.codec import reply_from_json
+from bot.jobs import run_broadcasts
+from bot.messages import InAttachment, Number
 from services import broadcasts
 from services.broadcasts import Audience
 from services.errors import Refused
@@ -14,6 +16,7 @@ from storage import outbox
 from storage.db import reading, transaction
 from storage.models import Broadcast, GroupChat, Member, OutboxMessage
 from tests.conftest import Clock
+from tests.person import Person
 from tests.test_campaigns import organizer
 from tests.tree import Tree
 
@@ -151,3 +154,69 @@ def test_a_broadcast_yields_to_notices_but_keeps_its_place(
         due = outbox.due(session=session, now=clock(), limit=100)
     assert due[0].chat_id == "worker" and "broadcast" not in str(due[0].content)
     assert sorted(item.chat_id for item in due).count("worker") == 2  # both, different order
+
+
+def test_an_organizer_writes_chooses_previews_and_sends_in_chat(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    organizer(core, clock, tree.zone)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    assert boss.say("/broadcast") == ["broadcast.ask_unit"]
+    assert f"unit:{tree.zone}" in boss.options and f"unit:{tree.a}" in boss.options
+    assert boss.say(choice=f"unit:{tree.a}") == ["broadcast.ask_text"]
+    photo = InAttachment("photo", "PHOTO-1")
+    assert boss.say(attachments=(photo,)) == ["broadcast.got_file"]
+    assert boss.say("Lễ tổng kết <b>thứ Sáu</b> lúc 8h") == ["broadcast.audience"]
+    assert boss.last is not None
+    params = boss.last.replies[0].text.params
+    assert (params["members"], params["groups"]) == (Number(4), Number(0))
+    assert boss.say(choice="aud:language") == ["broadcast.audience"]  # en only
+    assert boss.last.replies[0].text.params["members"] == Number(1)
+    boss.say(choice="aud:language")  # id
+    boss.say(choice="aud:language")  # vi
+    assert boss.last.replies[0].text.params["members"] == Number(3)
+    boss.say(choice="aud:language")  # everyone again
+    assert boss.say(choice="version:en") == ["broadcast.ask_version"]
+    assert boss.say("Closing ceremony on Friday at 8") == ["broadcast.audience"]
+    assert boss.say(choice="aud:go") == [
+        "broadcast.preview_title",
+        "broadcast.message",
+        "broadcast.confirm",
+    ]
+    assert boss.last.replies[1].files[0].file_ref == "PHOTO-1"
+    assert boss.say(choice="send:now") == ["broadcast.started"]
+    shown = texts(core)
+    assert set(shown) == {"worker", "coauthor", "reviewer", "revoked"}
+    assert "&lt;b&gt;" not in shown["worker"]  # rendered plain here; the channel escapes
+    assert shown["coauthor"].endswith("Closing ceremony on Friday at 8")
+    assert boss.say("/broadcast list") == ["broadcast.history"]
+    assert boss.say("/broadcast cancel") == ["broadcast.ask_cancel"]
+    assert boss.say(choice=boss.options[0]) == ["broadcast.cancelled"]
+
+
+def test_forged_buttons_and_bad_times_get_clear_answers(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    organizer(core, clock, tree.a)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    assert boss.say("/broadcast") == ["broadcast.ask_unit"]
+    # A forged button is not among those offered; a typed unit goes to the service's check.
+    assert boss.say(choice=f"unit:{tree.b}") == ["common.pick_option", "broadcast.ask_unit"]
+    assert boss.say("KCN") == ["broadcast.not_organizer", "broadcast.ask_unit"]
+    boss.say(choice=f"unit:{tree.a1}")
+    boss.say("Họp tổ lúc 8h")
+    assert boss.say(choice="aud:role") == ["broadcast.audience"]  # workers: only `worker`
+    boss.say(choice="aud:go")
+    assert boss.say(choice="send:later") == ["broadcast.ask_when"]
+    assert boss.say("ngày mai") == ["broadcast.when_format", "broadcast.ask_when"]
+    assert boss.say("01/01/2020 08:00") == ["broadcast.when_past", "broadcast.ask_when"]
+    assert boss.say("02/12/2026 08:00") == ["broadcast.scheduled"]
+    worker = Person(core.dispatcher, "worker", channel="telegram")
+    assert worker.say("/broadcast") == ["broadcast.not_organizer"]
+    assert worker.say("/broadcast cancel 1") == ["broadcast.not_organizer"]
+    with reading(core.engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+    clock.now = clock.now.replace(day=2, month=12, hour=1, minute=0)  # 08:00 in Vietnam
+    assert run_broadcasts(core.engine, clock()) == 1
+    assert run_broadcasts(core.engine, clock()) == 0
+    assert set(texts(core)) == {"worker"}

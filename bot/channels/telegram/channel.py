@@ -44,6 +44,7 @@ COMMANDS = {
     "review": t("command.review"),
     "stats": t("command.stats"),
     "digest": t("command.digest"),
+    "broadcast": t("command.broadcast"),
     "campaign": t("command.campaign"),
     "language": t("command.language"),
     "mydata": t("command.mydata"),
