@@ -93,6 +93,9 @@ class Incoming:
     unsupported: bool = False
     in_group: bool = False
     message_ref: str | None = None  # the message whose button was pressed, if any
+    # A photo's or document's caption: kept apart, so a file is never taken for a typed
+    # answer; the steps that take a file with text read it.
+    caption: str | None = None
 
     @property
     def command(self) -> str | None:

@@ -111,9 +111,11 @@ def on_text(ctx: Context) -> Outcome:
             "channel": ctx.incoming.channel,
             "ref": attachment.file_ref,
         }
-    if not ctx.text and data.get("attachment"):
+    caption = (ctx.incoming.caption or "").strip()
+    if not ctx.text and not caption and data.get("attachment"):
         return goto("broadcast.text", Reply(t("broadcast.got_file")), ask=False)
-    data["versions"][ctx.language] = broadcasts.check_text(need_text(ctx))
+    text = caption or need_text(ctx)
+    data["versions"][ctx.language] = broadcasts.check_text(text)
     data["default"] = ctx.language
     return goto("broadcast.audience")
 

@@ -72,6 +72,7 @@ def _from_message(update: Update, message: dict[str, Any], bot_username: str) ->
         chat_id=str(chat["id"]),
         user_id=str(sender["id"]),
         text=None if attachments else text,
+        caption=text if attachments else None,
         attachments=attachments,
         update_id=str(update["update_id"]),
         display_name=_full_name(sender),
