@@ -284,6 +284,8 @@ def cancel(*, session: Session, member: Member, broadcast_id: int, now: datetime
             .values(status=outbox.CANCELLED)
         )
     )
+    # One that never started has no progress message to turn into a report.
+    broadcast.reported_final = broadcast.status == SCHEDULED
     broadcast.status, broadcast.finished_at = CANCELLED, now
     session.add(broadcast)
     return stopped

@@ -17,6 +17,16 @@ from sqlmodel import Session
 P = ParamSpec("P")
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Tables other libraries own in the project database (APScheduler's job store): the
+# migrations neither create nor drop them.
+FOREIGN_TABLES = frozenset({"scheduler_job"})
+
+
+def ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Tell Alembic whether a database object is the project's (for autogenerate)."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
 
 

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
-from storage.db import make_engine
+from storage.db import make_engine, ours
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,6 +18,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
+            include_name=ours,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
