@@ -129,6 +129,12 @@ def test_cancel_stops_what_has_not_gone_and_counts_stay_honest(
             broadcasts.cancel(
                 session=session, member=member, broadcast_id=broadcast_id, now=clock()
             )
+    other = organizer(core, clock, tree.b, name="other")  # organizes B only: not this one
+    with transaction(core.engine) as session:
+        member = session.get(Member, other)
+        assert member is not None
+        with pytest.raises(Refused):
+            broadcasts.manageable(session=session, member=member, broadcast_id=broadcast_id)
     with reading(core.engine) as session:
         tally = broadcasts.tallies(session=session, broadcast_ids=[broadcast_id])[broadcast_id]
         assert (tally.sent, tally.blocked, tally.cancelled, tally.queued) == (1, 1, queued - 2, 0)
