@@ -251,6 +251,7 @@ def start(*, session: Session, broadcast: Broadcast, now: datetime) -> int:
     queued = int(
         session.execute(select(func.count()).where(_O.c.broadcast_id == broadcast.id)).scalar_one()
     )  # the drivers do not all report the rows an INSERT ... SELECT wrote
+    outbox.refresh_statistics(session=session)
     broadcast.status, broadcast.started_at, broadcast.recipients = SENDING, now, queued
     session.add(broadcast)
     session.info[outbox.QUEUED_FLAG] = True

@@ -254,6 +254,8 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outboxmessage_due", "status", "next_attempt_at"),
         Index("ix_outboxmessage_queue", "status", "priority", "id"),
         Index("ix_outboxmessage_broadcast", "broadcast_id", "status"),
+        # The chat's earlier queued messages, which hold a message back (see outbox.due).
+        Index("ix_outboxmessage_chat", "channel", "chat_id", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -80,6 +80,16 @@ def enqueue_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(table(OutboxMessage)), rows)
         session.info[QUEUED_FLAG] = True
+
+
+def refresh_statistics(*, session: Session) -> None:
+    """Let the query planner know the outbox after a bulk insert (a broadcast's).
+
+    Without fresh statistics both PostgreSQL (until autovacuum gets to it) and SQLite
+    sort every queued message on each look for due ones, instead of walking the queue's
+    index and stopping at the first few hundred: 0.1-0.5 s a look at 100,000.
+    """
+    session.execute(text("ANALYZE outboxmessage"))
 
 
 def queued_any(session: Session) -> bool:

@@ -109,6 +109,17 @@ class SandboxClient:
         result: list[dict[str, Any]] = await self._get("messages", query)
         return result
 
+    async def start_chats(self, first_user_id: int, count: int) -> None:
+        """Let `count` users from `first_user_id` on have started the bot (no updates)."""
+        await self._post("start_chats", {"first_user_id": first_user_id, "count": count})
+
+    async def deliveries(self, first_user_id: int, count: int) -> dict[str, Any]:
+        """Count the bot's messages to each of `count` users from `first_user_id` on, with
+        the sandbox's monotonic times of the first and the last of them."""
+        query = {"first_user_id": first_user_id, "count": count}
+        result: dict[str, Any] = await self._get("deliveries", query)
+        return result
+
     async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         """List the bot's Bot API calls, optionally of one method."""
         result: list[dict[str, Any]] = await self._get("calls", {"method": method or ""})

@@ -17,6 +17,7 @@ from bot.sandbox.users import Body, ControlError, _int
 from bot.sandbox.webhook import WebhookDeliverer
 
 WEBHOOKS = web.AppKey("webhooks", WebhookDeliverer)
+SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 async def messages(world: World, bot: BotState, body: Body) -> Any:
@@ -40,6 +41,41 @@ async def messages(world: World, bot: BotState, body: Body) -> Any:
         changed.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), remaining)
+
+
+async def start_chats(world: World, bot: BotState, body: Body) -> Any:
+    """Let `count` users from `first_user_id` on have started the bot earlier, at once.
+
+    Their private chats exist and the bot may write to them; no update is queued.
+    """
+    first, count = _int(body, "first_user_id"), _int(body, "count")
+    if first <= 0 or not 0 <= count <= 1_000_000:
+        raise ControlError("first_user_id must be positive and count at most 1000000")
+    for user_id in range(first, first + count):
+        world.chat_for(user_id, "private", world.remember_user(user_id))
+        bot.known_chats.add(user_id)
+    return count
+
+
+async def deliveries(world: World, bot: BotState, body: Body) -> Any:
+    """Count the bot's messages in the private chats of `count` users from `first_user_id`
+    on, and say when the first and the last of them were accepted (monotonic seconds)."""
+    first, count = _int(body, "first_user_id"), _int(body, "count")
+    last = first + count
+    counts = [
+        sum(m.from_bot for m in bot.messages.get(user_id, {}).values())
+        for user_id in range(first, last)
+    ]
+    times = [
+        c.at
+        for c in world.calls
+        if c.ok and c.bot_id == bot.id and c.method in SENDS and first <= (c.chat_id or 0) < last
+    ]
+    return {
+        "counts": counts,
+        "first_at": min(times, default=None),
+        "last_at": max(times, default=None),
+    }
 
 
 async def calls(world: World, bot: BotState, body: Body) -> Any:
@@ -120,7 +156,9 @@ BOT_ACTIONS: dict[str, tuple[str, BotAction]] = {
     "unblock": ("POST", users.unblock),
     "errors": ("POST", inject_error),
     "clear_errors": ("POST", clear_errors),
+    "start_chats": ("POST", start_chats),
     "messages": ("GET", messages),
+    "deliveries": ("GET", deliveries),
     "calls": ("GET", calls),
     "updates": ("GET", pending_updates),
     "callback_answer": ("GET", callback_answer),

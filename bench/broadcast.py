@@ -1,0 +1,231 @@
+"""A broadcast to many members through the sandbox at Telegram's paid-broadcast ceiling.
+
+Run from the project directory:
+
+    .venv/bin/python -m bench.broadcast [--recipients 10000,100000] [--backends postgresql,sqlite]
+
+For each backend and recipient count: a fresh database with that many members, the
+sandbox limited to 1,000 messages/s and our bot (`initiative-bot run`) in child
+processes; an organizer's broadcast is created from here, and the table shows the rate
+the sandbox saw, the bot's peak memory, and how many messages were lost or repeated.
+"""
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import ClientSession
+from sqlalchemy import Engine, func, select
+
+from bench.crowd import add_members, add_organizer, announce
+from bench.processes import child, sandbox_process
+from bench.telegram_throughput import BACKENDS, BOT_TOKEN, database
+from bot.dispatcher import utc_now
+from bot.sandbox.client import SandboxClient
+from services import units
+from storage import outbox
+from storage.db import make_engine, reading, transaction, upgrade
+from storage.models import Lease, OutboxMessage, table
+
+LIMIT = 1000  # messages/s: Telegram's ceiling for paid broadcasts
+TARGET = 0.95  # of the limit
+ORGANIZER_USER = 1_000_000
+FIRST_USER = ORGANIZER_USER + 1
+FINISH_TIMEOUT = 600.0
+
+
+@dataclass
+class Row:
+    """What one broadcast measured."""
+
+    backend: str
+    recipients: int
+    seconds: float
+    rate: float
+    peak_mb: float
+    lost: int
+    duplicated: int
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the rate, loss and duplicate targets are met."""
+        return self.rate >= TARGET * LIMIT and self.lost == 0 and self.duplicated == 0
+
+
+def prepare(url: str, recipients: int) -> tuple[int, int]:
+    """Migrate the database and add a workshop of members; return it and the organizer."""
+    upgrade(url)
+    engine = make_engine(url)
+    now = utc_now()
+    with transaction(engine) as session:
+        top = units.add_unit(
+            session=session, name="Công ty A", kind="enterprise", parent=None, now=now
+        )
+        shop = units.add_unit(
+            session=session, name="Xưởng 1", kind="workshop", parent=top, now=now
+        )
+        shop_id = shop.id or 0
+    add_members(engine, unit_id=shop_id, first_user_id=FIRST_USER, count=recipients, now=now)
+    organizer = add_organizer(engine, unit_id=shop_id, user_id=ORGANIZER_USER, now=now)
+    engine.dispose()
+    return shop_id, organizer
+
+
+def leader_pid(engine: Engine) -> int | None:
+    """Return the process id holding the leader lease, if any."""
+    with reading(engine) as session:
+        lease = session.get(Lease, "leader")
+    return None if lease is None else int(lease.holder.split(":")[1])
+
+
+def queued(engine: Engine, broadcast_id: int) -> int:
+    """Count the broadcast's messages not yet sent (or failed for good)."""
+    messages = table(OutboxMessage)
+    query = select(func.count()).where(
+        messages.c.broadcast_id == broadcast_id, messages.c.status == outbox.QUEUED
+    )
+    with reading(engine) as session:
+        return int(session.execute(query).scalar_one())
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Return a process's peak resident memory (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (Linux only)")
+
+
+async def measure(backend: str, recipients: int) -> Row:
+    """Broadcast to `recipients` members on a fresh database and sandbox; measure it."""
+    with (
+        tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp,
+        database(backend, Path(tmp)) as url,
+    ):
+        shop, organizer = await asyncio.to_thread(prepare, url, recipients)
+        engine = make_engine(url)
+        env = {
+            "DATABASE_URL": url,
+            "FILES_DIR": str(Path(tmp) / "files"),
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_RATE_PER_SECOND": str(LIMIT),
+        }
+        try:
+            async with sandbox_process() as sandbox, ClientSession() as http:
+                users = SandboxClient(sandbox, BOT_TOKEN, session=http)
+                await users.set_limits(bot_per_second=LIMIT)
+                await users.start_chats(ORGANIZER_USER, recipients + 1)
+                env["TELEGRAM_API_BASE"] = sandbox
+                async with child("-m", "bot", "run", env=env, ready=False) as (bot, _):
+                    await wait_for(lambda: leader_pid(engine) == bot.pid, "the lease", 60)
+                    broadcast_id = await asyncio.to_thread(
+                        announce, engine, organizer_id=organizer, unit_id=shop, now=utc_now()
+                    )
+                    await wait_for(
+                        lambda: queued(engine, broadcast_id) == 0, "the end", FINISH_TIMEOUT
+                    )
+                    peak = peak_rss_mb(bot.pid)
+                found = await users.deliveries(FIRST_USER, recipients)
+        finally:
+            engine.dispose()
+    counts: list[int] = found["counts"]
+    seconds = float(found["last_at"] or 0) - float(found["first_at"] or 0)
+    return Row(
+        backend=backend,
+        recipients=recipients,
+        seconds=seconds,
+        rate=(sum(counts) - 1) / seconds if seconds > 0 else 0.0,
+        peak_mb=peak,
+        lost=sum(1 for n in counts if n == 0),
+        duplicated=sum(n - 1 for n in counts if n > 1),
+    )
+
+
+async def wait_for(check: Callable[[], bool], what: str, timeout: float) -> None:
+    """Poll a blocking check every half second until it passes."""
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        await asyncio.sleep(0.5)
+
+
+def table_of(rows: Sequence[Row]) -> str:
+    """Format the results as a text table."""
+    head = (
+        "backend",
+        "recipients",
+        "seconds",
+        "msgs/s",
+        "% of limit",
+        "bot peak RSS MB",
+        "lost",
+        "duplicated",
+        f"target ≥ {TARGET:.0%}, none lost",
+    )
+    lines = [head]
+    for row in rows:
+        lines.append(
+            (
+                row.backend,
+                str(row.recipients),
+                f"{row.seconds:.1f}",
+                f"{row.rate:.1f}",
+                f"{100 * row.rate / LIMIT:.1f}",
+                f"{row.peak_mb:.1f}",
+                str(row.lost),
+                str(row.duplicated),
+                "ok" if row.ok else "MISSED",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    rendered = [
+        " | ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    ]
+    rendered.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(rendered)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.broadcast", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--recipients", default="10000,100000", help="comma-separated counts")
+    parser.add_argument(
+        "--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite"
+    )
+    args = parser.parse_args(argv)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = [b for b in args.backends if b not in BACKENDS]
+    if unknown or not args.backends:
+        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    try:
+        args.recipients = [int(n) for n in args.recipients.split(",") if n.strip()]
+    except ValueError:
+        parser.error("--recipients must be comma-separated numbers")
+    if not args.recipients or min(args.recipients) < 2:
+        parser.error("--recipients must be at least 2")
+    return args
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    """Run one broadcast per backend and recipient count; print a row as each ends."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    print(f"Sandbox and bot limited to {LIMIT} messages/s", flush=True)
+    rows: list[Row] = []
+    for backend in args.backends:
+        for recipients in args.recipients:
+            rows.append(await measure(backend, recipients))
+            print(table_of(rows[-1:]), flush=True)
+    print("\n" + table_of(rows), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
