@@ -184,11 +184,28 @@ def _campaigns(
     return rows, per_zone
 
 
-def initiatives(count: int, tree: Federation, rng: random.Random) -> Iterator[tuple[Any, ...]]:
-    """Yield `count` initiatives as rows in INITIATIVE_COLUMNS order.
+def submission_times(count: int, rng: random.Random) -> Iterator[float]:
+    """Yield `count` submission times in order, on working hours, more and more of them.
 
-    Submissions grow over the two years, on working hours of working days; most are
-    decided within weeks, a few wait for months; some approved ones go up a level.
+    Days get half an even share and half a share growing linearly over the two years
+    (the last weeks see 1.5x the average); Sundays get 30% of a weekday.
+    """
+    weights = [
+        (0.5 + (day + 0.5) / DAYS) * (0.3 if day % 7 == _SUNDAY else 1.0) for day in range(DAYS)
+    ]
+    total, done, share = sum(weights), 0, 0.0
+    for day, weight in enumerate(weights):
+        share += weight
+        today = round(count * share / total) - done
+        done += today
+        for hours in sorted(rng.uniform(7, 17) for _ in range(today)):
+            yield min(day * DAY + hours * 3600, _NOW - 60)
+
+
+def initiatives(count: int, tree: Federation, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    """Yield `count` initiatives as rows in INITIATIVE_COLUMNS order, ids in submission order.
+
+    Most are decided within weeks, a few wait for months; some approved ones go up a level.
     """
     now = _NOW
     unit_ids = [u for u, _ in tree.weights]
@@ -196,15 +213,9 @@ def initiatives(count: int, tree: Federation, rng: random.Random) -> Iterator[tu
     for _, weight in tree.weights:
         total += weight
         cumulative.append(total)
-    for row_id in range(1, count + 1):
+    for row_id, sent in enumerate(submission_times(count, rng), start=1):
         unit = rng.choices(unit_ids, cum_weights=cumulative)[0]
         submitter = (unit - 1) * MEMBERS_PER_UNIT + rng.randrange(MEMBERS_PER_UNIT) + 1
-        # Half uniform, half growing linearly: the last weeks see 1.5x the average.
-        x = rng.random() if rng.random() < 0.5 else rng.random() ** 0.5
-        day = int(x * DAYS)
-        if day % 7 == _SUNDAY and rng.random() < 0.7:  # few work on Sundays
-            day -= 1
-        sent = min(day * DAY + rng.uniform(7, 17) * 3600, now - 60)
         created = max(0.0, sent - rng.expovariate(1 / (2 * DAY)))
         estimated = _money(rng) if rng.random() < 0.85 else None
         status, updated, review_unit = SUBMITTED, sent, unit
