@@ -125,9 +125,9 @@ def build(
         ((units[unit_id], counts) for unit_id, counts in children.items()),
         key=lambda pair: (-pair[1].new, -pair[1].estimated_vnd, pair[0].name),
     )[:TOP]
-    digest.campaigns = [
-        (c, campaigns.progress(session=session, campaign=c)) for c in _running(session, scope, now)
-    ]
+    running = _running(session, scope, now)
+    progress = campaigns.progress_of(session=session, campaigns=running)
+    digest.campaigns = [(c, progress[c.id or 0]) for c in running]
     digest.top = _top(session, scope, start, end)
     digest.daily = _daily(session, scope, start, end, zone)
     return digest
