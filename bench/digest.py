@@ -10,6 +10,8 @@ of initiatives (bench/digest_data.py). Then `services.digests.build` runs for th
 federation's scope over the last weekly and the last monthly period, against a single
 aggregate SQL query that computes the same totals over the same subtree and period.
 Every timing is taken `--repeat` times after one warm-up, the contenders interleaved.
+On PostgreSQL the digest is also timed with every statement prepared and planned
+generically, as a long-running bot may end up running it.
 """
 
 import argparse
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, String, bindparam, create_engine, text
 
 from bench import digest_data
 from bench.databases import BACKENDS, database
@@ -40,7 +42,9 @@ from storage.types import UTCDateTime
 TARGET_MS = 1000.0  # on PostgreSQL
 TARGET_RATIO = 1.5
 PERIODS = ("weekly", "monthly")
-# The baseline: what one would write by hand for the digest's totals.
+# The baseline: what one would write by hand for the digest's totals. Its values are
+# sent inlined, so that PostgreSQL plans it for them every time, never with a generic
+# plan for a prepared statement (psycopg prepares a statement run five times).
 BASELINE = text(
     f"""
     SELECT
@@ -65,9 +69,10 @@ BASELINE = text(
            OR i.status IN ('{SUBMITTED}', '{RECOMMENDED}'))
     """
 ).bindparams(
-    bindparam("start", type_=UTCDateTime),
-    bindparam("end", type_=UTCDateTime),
-    bindparam("overdue_before", type_=UTCDateTime),
+    bindparam("start", type_=UTCDateTime, literal_execute=True),
+    bindparam("end", type_=UTCDateTime, literal_execute=True),
+    bindparam("overdue_before", type_=UTCDateTime, literal_execute=True),
+    bindparam("subtree", type_=String, literal_execute=True),
 )
 
 
@@ -154,10 +159,9 @@ def parts(engine: Engine, period: Period) -> dict[str, Callable[[], object]]:
         "  counts per unit": part(lambda s: s.execute(counts).all()),
         "  units of the subtree": part(lambda s: digests._subtree(s, p.scope)),
         "  campaigns and progress": part(
-            lambda s: [
-                campaigns.progress(session=s, campaign=c)
-                for c in digests._running(s, p.scope, p.now)
-            ]
+            lambda s: campaigns.progress_of(
+                session=s, campaigns=digests._running(s, p.scope, p.now)
+            )
         ),
         "  top 3": part(lambda s: digests._top(s, p.scope, p.start, p.end)),
         "  submissions per day": part(
@@ -179,20 +183,38 @@ def sample(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str
     return times
 
 
-def measure(engine: Engine, period: Period, repeat: int) -> list[Row]:
+def generic_plans(url: str) -> Engine:
+    """Return an engine whose PostgreSQL sessions prepare every statement, planned generically.
+
+    That is where a long-running bot ends up: psycopg prepares a statement once it ran
+    five times on a connection, and PostgreSQL may then plan it without the values.
+    """
+    options = {"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"}
+    return create_engine(url, connect_args=options, hide_parameters=True)
+
+
+def measure(engine: Engine, period: Period, repeat: int, generic: Engine | None) -> list[Row]:
     """Check the digest against the baseline, then time both, the parts and the chart."""
     digest = build(engine, period)
     expected = baseline(engine, period)
     if astuple(digest.totals) != expected:
         raise SystemExit(f"{period.name}: digest {digest.totals} != baseline {expected}")
-    whole = sample(
-        {"digest": lambda: build(engine, period), "baseline": lambda: baseline(engine, period)},
-        repeat,
-    )
+    contenders = {
+        "digest": lambda: build(engine, period),
+        "baseline": lambda: baseline(engine, period),
+    }
+    if generic is not None:
+        contenders["generic"] = lambda: build(generic, period)
+    whole = sample(contenders, repeat)
     pieces = sample(parts(engine, period), repeat)
     chart = sample({"chart": lambda: digest_chart(digest, "Over time", "By unit")}, repeat)
+    rows = [Row(period.name, "digests.build", whole["digest"], whole["baseline"])]
+    if generic is not None:
+        rows.append(
+            Row(period.name, "digests.build, generic plans", whole["generic"], whole["baseline"])
+        )
     return [
-        Row(period.name, "digests.build", whole["digest"], whole["baseline"]),
+        *rows,
         *(Row(period.name, label, times) for label, times in pieces.items()),
         Row(period.name, "baseline query", whole["baseline"]),
         Row(period.name, "chart (matplotlib)", chart["chart"]),
@@ -230,6 +252,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> str:
     ):
         upgrade(url)
         engine = make_engine(url)
+        generic = generic_plans(url) if backend == "postgresql" else None
         try:
             started = time.perf_counter()
             digest_data.load(engine, args.initiatives, args.units)
@@ -237,9 +260,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> str:
             rows = []
             chosen = periods(engine, settings)
             for period in chosen:
-                rows += measure(engine, period, args.repeat)
+                rows += measure(engine, period, args.repeat, generic)
         finally:
             engine.dispose()
+            if generic is not None:
+                generic.dispose()
     spans = ", ".join(
         f"{p.name} {p.start.astimezone(p.zone):%Y-%m-%d}–{p.end.astimezone(p.zone):%Y-%m-%d}"
         for p in chosen
