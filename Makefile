@@ -27,6 +27,7 @@ test: $(STAMP)
 ## Benchmarks (not part of the tests): see bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.telegram_throughput
+	$(BIN)/python -m bench.digest
 
 clean:
 	rm -rf $(VENV) data
