@@ -23,8 +23,9 @@ from aiohttp import ClientSession
 from sqlalchemy import Engine, func, select
 
 from bench.crowd import add_members, add_organizer, announce
+from bench.databases import BACKENDS, database
 from bench.processes import child, sandbox_process
-from bench.telegram_throughput import BACKENDS, BOT_TOKEN, database
+from bench.telegram_throughput import BOT_TOKEN
 from bot.dispatcher import utc_now
 from bot.sandbox.client import SandboxClient
 from services import units

@@ -14,18 +14,16 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from aiohttp import ClientSession, TCPConnector
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.databases import BACKENDS, database
 from bench.load import STEADY, Chat, Result, measure
 from bench.processes import child, sandbox_process
+from bench.tables import render
 from bot.app import build
 from bot.config import Settings
 from bot.dispatcher import utc_now
@@ -33,33 +31,11 @@ from bot.sandbox.client import SandboxClient
 from services import units
 from storage.db import transaction
 
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ECHO_TOKEN = "111111:" + "E" * 35
 BOT_TOKEN = "222222:" + "B" * 35
 CHAT_COUNTS = (1, 10, 100)
 TARGET = 0.5
 Row = tuple[int, Result, Result]
-BACKENDS = {"sqlite": "SQLite file (WAL)", "postgresql": "PostgreSQL"}
-
-
-@contextlib.contextmanager
-def database(backend: str, workdir: Path) -> Iterator[str]:
-    """Yield the URL of an empty database of the backend; drop it afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.db'}"
-        return
-    name = f"initiative_bot_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str, workdir: Path) -> str:
@@ -149,7 +125,7 @@ def table(title: str, rows: Sequence[Row]) -> str:
         "bot/echo",
         f"target ≥ {TARGET}",
     )
-    lines = [head]
+    lines = []
     for count, echo, ours in rows:
         ratio = ours.rate / echo.rate
         lines.append(
@@ -167,12 +143,7 @@ def table(title: str, rows: Sequence[Row]) -> str:
                 "ok" if ratio >= TARGET else "MISSED",
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    rendered = [
-        " | ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
-    ]
-    rendered.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join([title, *rendered])
+    return render(title, head, lines)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

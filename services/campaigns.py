@@ -6,6 +6,7 @@ for its unit, or the one its author picked when several were running.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -224,7 +225,29 @@ def choose(
 
 def progress(*, session: Session, campaign: Campaign) -> Progress:
     """Return what counts toward a campaign so far."""
-    return _totals(session=session, campaign=campaign).get(None, Progress(0, 0, 0, 0))
+    return progress_of(session=session, campaigns=[campaign])[campaign.id or 0]
+
+
+def progress_of(*, session: Session, campaigns: Sequence[Campaign]) -> dict[int, Progress]:
+    """Return what counts toward each of the campaigns so far, by campaign id, in one query."""
+    found = {c.id or 0: Progress(0, 0, 0, 0) for c in campaigns}
+    if not found:
+        return found
+    recognized = func.sum(case((col(Initiative.status).in_(RECOGNIZED), 1), else_=0))
+    query = (
+        sa_select(
+            col(Initiative.campaign_id),
+            func.count(),
+            recognized,
+            func.coalesce(func.sum(Initiative.estimated_benefit_vnd), 0),
+            func.coalesce(func.sum(Initiative.verified_benefit_vnd), 0),
+        )
+        .where(col(Initiative.campaign_id).in_(found), col(Initiative.status).in_(COUNTED))
+        .group_by(col(Initiative.campaign_id))
+    )
+    for campaign_id, *numbers in session.execute(query).all():
+        found[campaign_id] = Progress(*(int(n or 0) for n in numbers))
+    return found
 
 
 def standings(*, session: Session, campaign: Campaign) -> list[Standing]:
@@ -235,15 +258,15 @@ def standings(*, session: Session, campaign: Campaign) -> list[Standing]:
     ).all()
     empty = Progress(0, 0, 0, 0)
     scored = sorted(
-        ((unit, totals.get(unit.id, empty)) for unit in children),
+        ((unit, totals.get(unit.id or 0, empty)) for unit in children),
         key=lambda pair: (-pair[1].count, -pair[1].estimated_vnd),
     )
     counts = [p.count for _, p in scored]
     return [Standing(unit, p, counts.index(p.count) + 1) for unit, p in scored]
 
 
-def _totals(*, session: Session, campaign: Campaign) -> dict[int | None, Progress]:
-    """Sum the campaign's initiatives per unit directly under its unit (None: in all)."""
+def _totals(*, session: Session, campaign: Campaign) -> dict[int, Progress]:
+    """Sum the campaign's initiatives per unit directly under its unit."""
     recognized = func.sum(case((col(Initiative.status).in_(RECOGNIZED), 1), else_=0))
     query = (
         sa_select(
@@ -259,14 +282,11 @@ def _totals(*, session: Session, campaign: Campaign) -> dict[int | None, Progres
     )
     unit = unit_by_id(session=session, unit_id=campaign.unit_id)
     depth = len(path_ids(unit)) if unit else 0
-    sums: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for path, count, recognized_count, estimated, verified in session.execute(query).all():
         ids = [int(part) for part in path.strip("/").split("/") if part]
-        keys: list[int | None] = [None]
         if len(ids) > depth:
-            keys.append(ids[depth])
-        for key in keys:
-            row = sums[key]
+            row = sums[ids[depth]]
             row[0] += int(count)
             row[1] += int(recognized_count or 0)
             row[2] += int(estimated)

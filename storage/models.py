@@ -102,6 +102,29 @@ class ConsentRefusal(SQLModel, table=True):
 class Initiative(SQLModel, table=True):
     """An improvement initiative, from draft to decision."""
 
+    # Digests and campaign progress read these indexes alone, not the table: a
+    # subtree's initiatives submitted, decided (best ones first) or waiting, per unit
+    # (services/digests.py), and what counts toward a campaign (services/campaigns.py).
+    __table_args__ = (
+        Index("ix_initiative_unit_submitted", "unit_id", "submitted_at", "estimated_benefit_vnd"),
+        Index(
+            "ix_initiative_unit_decided",
+            "unit_id",
+            "decided_at",
+            "status",
+            "verified_benefit_vnd",
+            "id",
+        ),
+        Index("ix_initiative_unit_waiting", "unit_id", "status", "waiting_since"),
+        Index(
+            "ix_initiative_campaign_counted",
+            "campaign_id",
+            "status",
+            "estimated_benefit_vnd",
+            "verified_benefit_vnd",
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     submitter_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)

@@ -1,7 +1,7 @@
 """group digests: a leader's digest can also go to the group chats of the led units
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-26 01:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
