@@ -29,6 +29,12 @@ async def test_sigkill_while_200_updates_arrive_processes_each_exactly_once(
 ) -> None:
     log = tmp_path / "bot.log"
     bot = start_bot(core.settings.database_url, sandbox_url, log, TELEGRAM_DRIVER=driver)
+    # Start the stream once the bot polls: a bot slow to start (a busy machine) would
+    # otherwise find all 200 waiting and be done before the kill.
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await users.calls("getUpdates"):
+        assert asyncio.get_running_loop().time() < deadline, "the bot never polled"
+        await asyncio.sleep(0.05)
 
     async def send_all() -> None:
         for line in SCRIPT:
