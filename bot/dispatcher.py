@@ -18,7 +18,7 @@ from locales import Catalogs
 from services.errors import Refused
 from storage import conversations, inbox, outbox
 from storage.conversations import State
-from storage.db import transaction
+from storage.db import shared_transaction, transaction
 from storage.members import member_for
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,12 @@ def clean_text(text: str | None) -> str | None:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
+def _cleaned(incoming: Incoming) -> Incoming:
+    return replace(
+        incoming, text=clean_text(incoming.text), display_name=clean_text(incoming.display_name)
+    )
+
+
 class _Duplicate(Exception):
     """The update id was processed already."""
 
@@ -46,9 +52,10 @@ class _Duplicate(Exception):
 class _Redo(Exception):
     """A step refused: roll its writes back and process the update again as a re-ask."""
 
-    def __init__(self, refusal: Refused) -> None:
+    def __init__(self, refusal: Refused, index: int = 0) -> None:
         super().__init__(refusal.text.key)
         self.refusal = refusal
+        self.index = index  # which update of a group refused
 
 
 _Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
@@ -83,11 +90,7 @@ class Dispatcher:
 
     def handle(self, incoming: Incoming) -> Response | None:
         """Process one update; return None when its id was processed before."""
-        incoming = replace(
-            incoming,
-            text=clean_text(incoming.text),
-            display_name=clean_text(incoming.display_name),
-        )
+        incoming = _cleaned(incoming)
         try:
             try:
                 return self._once(incoming, None)
@@ -103,6 +106,56 @@ class Dispatcher:
             return Response(
                 self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
             )
+
+    def handle_group(self, incomings: Sequence[Incoming]) -> list[Response | None]:
+        """Process updates of different chats in one transaction, each as `handle` would.
+
+        They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
+        its own session and sees what the ones before it wrote. A refusal undoes the whole
+        group, which is then redone with that update as a re-ask; any other failure
+        undoes it too, and the updates are then processed one at a time.
+        """
+        if len(incomings) < 2 or any(i.update_id is None for i in incomings):
+            return [self.handle(incoming) for incoming in incomings]
+        cleaned = [_cleaned(incoming) for incoming in incomings]
+        refusals: dict[int, Refused] = {}
+        try:
+            while True:
+                try:
+                    return self._group_once(cleaned, refusals)
+                except _Redo as redo:
+                    refusals[redo.index] = redo.refusal
+        except Exception:
+            logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
+            return [self.handle(incoming) for incoming in incomings]
+
+    def _group_once(
+        self, incomings: Sequence[Incoming], refusals: dict[int, Refused]
+    ) -> list[Response | None]:
+        with shared_transaction(self.engine) as connection:
+            now = self.clock()
+            claimed = inbox.claim_many(
+                connection=connection,
+                updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
+                now=now,
+            )
+            responses: list[Response | None] = []
+            for index, incoming in enumerate(incomings):
+                if (incoming.channel, incoming.update_id) not in claimed:
+                    logger.info(
+                        "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
+                    )
+                    responses.append(None)
+                    continue
+                # The session joins the connection's transaction: its commit only flushes.
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    try:
+                        response = self._process(session, incoming, now, refusals.get(index))
+                    except _Redo as redo:
+                        raise _Redo(redo.refusal, index) from redo
+                    session.commit()
+                responses.append(response)
+            return responses
 
     def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
         """Claim the update id and process the update in one transaction."""

@@ -70,6 +70,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def shared_transaction(engine: Engine) -> Iterator[Connection]:
+    """Open a connection whose work commits together or not at all.
+
+    Sessions bound to it join its transaction, so several updates' sessions can share
+    one BEGIN and one COMMIT (see `Dispatcher.handle_group`).
+    """
+    with _WRITE_LOCKS.get(engine) or nullcontext(), engine.begin() as connection:
+        yield connection
+
+
+@contextmanager
 def one_statement(engine: Engine) -> Iterator[Connection]:
     """Open a connection for a single statement, which is atomic on its own.
 

@@ -42,6 +42,11 @@ def _claim_statement(dialect: str) -> Any:
 
 
 _CLAIMS = {dialect: _claim_statement(dialect) for dialect in _INSERTS}
+# Several claims in one statement: the rows it returns are the claimed ones.
+_CLAIM_MANY = {
+    dialect: statement.returning(_TABLE.c.channel, _TABLE.c.update_id)
+    for dialect, statement in _CLAIMS.items()
+}
 _STORES = {
     dialect: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.update_id)
     for dialect, insert in _INSERTS.items()
@@ -96,6 +101,23 @@ def claim(*, session: Session, channel: str, update_id: str, chat_id: str, now: 
     params = {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
     result = session.connection().execute(_CLAIMS[_dialect(session)], params)
     return bool(result.rowcount)
+
+
+def claim_many(
+    *, connection: Connection, updates: Iterable[tuple[str, str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Claim (channel, update id, chat id) updates in one statement, as `claim` does each.
+
+    Return the (channel, update id) pairs claimed now; the others were processed before.
+    """
+    rows = [
+        {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
+        for channel, update_id, chat_id in updates
+    ]
+    if not rows:
+        return set()
+    result = connection.execute(_CLAIM_MANY[connection.dialect.name], rows)
+    return {(row.channel, row.update_id) for row in result}
 
 
 def finish(*, session: Session, channel: str, update_id: str, now: datetime) -> None:

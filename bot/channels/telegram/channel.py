@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.app import Core
+from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import (
     CHANNEL,
@@ -92,6 +93,10 @@ class TelegramChannel(ABC):
             handle=self._process,
             concurrency=concurrency,
             clock=core.dispatcher.clock,
+        )
+        # The chats the processor works on at once share their transactions.
+        self.group = GroupCommit(
+            engine=core.engine, handle_group=core.dispatcher.handle_group, limit=concurrency
         )
 
     # The driver's part: what differs between the client libraries.
@@ -252,7 +257,7 @@ class TelegramChannel(ABC):
 
     async def _run(self, incoming: Incoming) -> bool:
         """Run the core and send its replies; False when the update failed."""
-        response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
+        response = await self.group(incoming)
         if response is None:
             return True  # a duplicate: the core already marked it done in the inbox
         if response.queued:
