@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -58,6 +58,7 @@ class _Redo(Exception):
         self.index = index  # which update of a group refused
 
 
+Before = Callable[[Connection], object]
 _Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
 
 
@@ -107,32 +108,48 @@ class Dispatcher:
                 self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
             )
 
-    def handle_group(self, incomings: Sequence[Incoming]) -> list[Response | None]:
+    def handle_group(
+        self, incomings: Sequence[Incoming], *, before: Before | None = None
+    ) -> list[Response | None]:
         """Process updates of different chats in one transaction, each as `handle` would.
 
         They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
-        its own session and sees what the ones before it wrote. A refusal undoes the whole
-        group, which is then redone with that update as a re-ask; any other failure
-        undoes it too, and the updates are then processed one at a time.
+        its own session and sees what the ones before it wrote. `before` runs first in
+        the same transaction (a channel storing what it received). A refusal undoes the
+        whole group, which is then redone with that update as a re-ask; any other failure
+        undoes it too: `before` then commits on its own, and the updates are processed
+        one at a time.
         """
-        if len(incomings) < 2 or any(i.update_id is None for i in incomings):
-            return [self.handle(incoming) for incoming in incomings]
+        if not incomings or any(i.update_id is None for i in incomings):
+            return self._one_by_one(incomings, before)
+        if len(incomings) == 1 and before is None:
+            return [self.handle(incomings[0])]
         cleaned = [_cleaned(incoming) for incoming in incomings]
         refusals: dict[int, Refused] = {}
         try:
             while True:
                 try:
-                    return self._group_once(cleaned, refusals)
+                    return self._group_once(cleaned, refusals, before)
                 except _Redo as redo:
                     refusals[redo.index] = redo.refusal
         except Exception:
             logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
-            return [self.handle(incoming) for incoming in incomings]
+            return self._one_by_one(incomings, before)
+
+    def _one_by_one(
+        self, incomings: Sequence[Incoming], before: Before | None
+    ) -> list[Response | None]:
+        if before is not None:
+            with shared_transaction(self.engine) as connection:
+                before(connection)
+        return [self.handle(incoming) for incoming in incomings]
 
     def _group_once(
-        self, incomings: Sequence[Incoming], refusals: dict[int, Refused]
+        self, incomings: Sequence[Incoming], refusals: dict[int, Refused], before: Before | None
     ) -> list[Response | None]:
         with shared_transaction(self.engine) as connection:
+            if before is not None:
+                before(connection)
             now = self.clock()
             claimed = inbox.claim_many(
                 connection=connection,

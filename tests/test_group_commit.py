@@ -1,0 +1,89 @@
+"""Updates of several chats in one transaction: each gets what it would get alone."""
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Connection
+from sqlmodel import Session, col, select
+
+from bot.app import Core
+from bot.messages import Incoming, Response
+from handlers.conversation import Context, Outcome
+from storage import inbox
+from storage.models import ConversationState, InboxUpdate, Initiative
+from tests.conftest import DEMO_CODE, Clock
+from tests.person import Person
+
+TITLE = "Máy dán nhãn tự động"
+
+
+def at_title(core: Core, *users: str) -> None:
+    """Join each user and open the wizard at its title question."""
+    for user in users:
+        person = Person(core.dispatcher, user_id=user, channel="telegram")
+        person.join(DEMO_CODE)
+        assert person.say("/new")[-1] == "wizard.ask_title"
+
+
+def message(user: str, text: str, update_id: int) -> Incoming:
+    return Incoming(
+        channel="telegram", chat_id=user, user_id=user, text=text, update_id=str(update_id)
+    )
+
+
+def keys(response: Response | None) -> list[str]:
+    assert response is not None and not response.failed
+    return [reply.text.key for reply in response.replies]
+
+
+def steps(core: Core) -> dict[str, str | None]:
+    with Session(core.engine) as session:
+        return {s.user_id: s.step for s in session.exec(select(ConversationState)).all()}
+
+
+def titles(core: Core) -> list[str]:
+    with Session(core.engine) as session:
+        query = select(Initiative.title).where(col(Initiative.title).is_not(None))
+        return sorted(str(title) for title in session.exec(query).all())
+
+
+def test_a_refusal_in_a_group_re_asks_only_that_update(core: Core, unit_id: int) -> None:
+    at_title(core, "a", "b", "c")
+    group = [message("a", TITLE, 1), message("b", "ab", 2), message("c", TITLE + " 2", 3)]
+    responses = core.dispatcher.handle_group(group)
+    assert keys(responses[0]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["wizard.text_too_short", "wizard.ask_title"]
+    assert keys(responses[2]) == ["wizard.ask_problem"]
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
+    assert titles(core) == [TITLE, TITLE + " 2"]
+    assert core.dispatcher.handle_group(group) == [None, None, None]  # redelivered
+
+
+def test_a_failing_update_leaves_the_others_of_its_group_done(
+    core: Core, unit_id: int, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b", "c")
+    title = core.dispatcher.steps["wizard.title"]
+
+    def answer(ctx: Context) -> Outcome:
+        if ctx.incoming.user_id == "b":
+            raise RuntimeError("a bug in a step")
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    stored: list[int] = []
+
+    def store(connection: Connection) -> None:
+        stored.append(1)
+        inbox.store(connection=connection, channel="telegram", updates=[(9, "z", {})], now=clock())
+
+    group = [message("a", TITLE, 1), message("b", TITLE, 2), message("c", TITLE, 3)]
+    responses = core.dispatcher.handle_group(group, before=store)
+    assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
+    assert responses[1] is not None and responses[1].failed
+    assert stored == [1, 1]  # with the group, undone; then on its own
+    with Session(core.engine) as session:
+        assert session.get(InboxUpdate, ("telegram", "9")) is not None
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
+    monkeypatch.undo()
+    assert keys(core.dispatcher.handle_group([group[1]])[0]) == ["wizard.ask_problem"]
