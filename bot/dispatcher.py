@@ -58,7 +58,9 @@ class _Redo(Exception):
         self.index = index  # which update of a group refused
 
 
-Before = Callable[[Connection], object]
+# Stores what a channel received; with True it also claims the group's updates, and
+# returns the (channel, update id) pairs it claimed.
+Store = Callable[[Connection, bool], set[tuple[str, str]]]
 _Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
 
 
@@ -109,53 +111,54 @@ class Dispatcher:
             )
 
     def handle_group(
-        self, incomings: Sequence[Incoming], *, before: Before | None = None
+        self, incomings: Sequence[Incoming], *, store: Store | None = None
     ) -> list[Response | None]:
         """Process updates of different chats in one transaction, each as `handle` would.
 
         They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
-        its own session and sees what the ones before it wrote. `before` runs first in
-        the same transaction (a channel storing what it received). A refusal undoes the
-        whole group, which is then redone with that update as a re-ask; any other failure
-        undoes it too: `before` then commits on its own, and the updates are processed
-        one at a time.
+        its own session and sees what the ones before it wrote. A channel may `store`
+        what it received in the same transaction, claiming the group's updates as it
+        does. A refusal undoes the whole group, which is then redone with that update as
+        a re-ask; any other failure undoes it too: `store` then commits on its own,
+        claiming nothing, and the updates are processed one at a time.
         """
         if not incomings or any(i.update_id is None for i in incomings):
-            return self._one_by_one(incomings, before)
-        if len(incomings) == 1 and before is None:
+            return self._one_by_one(incomings, store)
+        if len(incomings) == 1 and store is None:
             return [self.handle(incomings[0])]
         cleaned = [_cleaned(incoming) for incoming in incomings]
         refusals: dict[int, Refused] = {}
         try:
             while True:
                 try:
-                    return self._group_once(cleaned, refusals, before)
+                    return self._group_once(cleaned, refusals, store)
                 except _Redo as redo:
                     refusals[redo.index] = redo.refusal
         except Exception:
             logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
-            return self._one_by_one(incomings, before)
+            return self._one_by_one(incomings, store)
 
     def _one_by_one(
-        self, incomings: Sequence[Incoming], before: Before | None
+        self, incomings: Sequence[Incoming], store: Store | None
     ) -> list[Response | None]:
-        if before is not None:
+        if store is not None:
             with shared_transaction(self.engine) as connection:
-                before(connection)
+                store(connection, False)
         return [self.handle(incoming) for incoming in incomings]
 
     def _group_once(
-        self, incomings: Sequence[Incoming], refusals: dict[int, Refused], before: Before | None
+        self, incomings: Sequence[Incoming], refusals: dict[int, Refused], store: Store | None
     ) -> list[Response | None]:
         with shared_transaction(self.engine) as connection:
-            if before is not None:
-                before(connection)
             now = self.clock()
-            claimed = inbox.claim_many(
-                connection=connection,
-                updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
-                now=now,
-            )
+            if store is not None:
+                claimed = store(connection, True)
+            else:
+                claimed = inbox.claim_many(
+                    connection=connection,
+                    updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
+                    now=now,
+                )
             responses: list[Response | None] = []
             for index, incoming in enumerate(incomings):
                 if (incoming.channel, incoming.update_id) not in claimed:

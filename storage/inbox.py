@@ -7,7 +7,7 @@ neither stored nor processed again. Claimed rows are purged after a retention pe
 The per-update statements are built once and run through Core.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,18 +72,23 @@ def store(
     channel: str,
     updates: Iterable[tuple[int, str, dict[str, Any]]],
     now: datetime,
+    claimed: Collection[str] = (),
 ) -> set[str]:
-    """Store (update id, chat id, payload) rows in one statement; return the new ids."""
+    """Store (update id, chat id, payload) rows in one statement; return the new ids.
+
+    The `claimed` ids are stored as processed, without their payload: the caller
+    processes them in this transaction (`claim` is then not needed).
+    """
     rows = [
         {
             "channel": channel,
             "update_id": str(update_id),
             "seq": update_id,
             "chat_id": chat_id,
-            "payload": payload,
+            "payload": {} if str(update_id) in claimed else payload,
             "received_at": now,
             "attempts": 0,
-            "done_at": None,
+            "done_at": now if str(update_id) in claimed else None,
         }
         for update_id, chat_id, payload in updates
     ]

@@ -73,17 +73,32 @@ def test_a_failing_update_leaves_the_others_of_its_group_done(
     monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
     stored: list[int] = []
 
-    def store(connection: Connection) -> None:
-        stored.append(1)
-        inbox.store(connection=connection, channel="telegram", updates=[(9, "z", {})], now=clock())
+    def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
+        stored.append(claim)
+        updates = [(u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))]
+        claimed = ["1", "2", "3"] if claim else []
+        inbox.store(
+            connection=connection,
+            channel="telegram",
+            updates=updates,
+            now=clock(),
+            claimed=claimed,
+        )
+        return {("telegram", update_id) for update_id in claimed}
 
     group = [message("a", TITLE, 1), message("b", TITLE, 2), message("c", TITLE, 3)]
-    responses = core.dispatcher.handle_group(group, before=store)
+    responses = core.dispatcher.handle_group(group, store=store)
     assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
     assert responses[1] is not None and responses[1].failed
-    assert stored == [1, 1]  # with the group, undone; then on its own
+    assert stored == [True, False]  # with the group, undone; then on its own
     with Session(core.engine) as session:
-        assert session.get(InboxUpdate, ("telegram", "9")) is not None
+        rows = session.exec(select(InboxUpdate).order_by(col(InboxUpdate.seq))).all()
+        assert [(r.update_id, r.done_at is not None) for r in rows] == [
+            ("1", True),
+            ("2", False),  # left for the inbox processor to try again
+            ("3", True),
+        ]
+        assert rows[1].payload == {"update_id": 2}
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
     monkeypatch.undo()
     assert keys(core.dispatcher.handle_group([group[1]])[0]) == ["wizard.ask_problem"]

@@ -213,11 +213,13 @@ class TelegramChannel(ABC):
     def _store(self, items: list[Queued], ready: list[Queued]) -> set[str]:
         """Write updates to the inbox, processing `ready` in the same transaction.
 
-        Return the ids that were new (not redeliveries).
+        Return the ids that were new (not redeliveries); a redelivered `ready` update is
+        neither claimed nor processed here.
         """
         new: set[str] = set()
+        ready_ids = {item.update_id for item in ready}
 
-        def store(connection: Connection) -> None:
+        def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
             new.clear()  # a redone group stores again
             new.update(
                 inbox.store(
@@ -225,14 +227,16 @@ class TelegramChannel(ABC):
                     channel=CHANNEL,
                     updates=[(i.seq, i.chat_id, i.payload) for i in items],
                     now=self.core.dispatcher.clock(),
+                    claimed=ready_ids if claim else (),
                 )
             )
+            return {(CHANNEL, update_id) for update_id in ready_ids & new} if claim else set()
 
         if not ready:
             with one_statement(self.core.engine) as connection:
-                store(connection)
+                store(connection, False)
             return new
-        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], before=store)
+        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], store=store)
         for item, response in zip(ready, responses, strict=True):
             item.handled = (response,)
             item.processed = response is None or not response.failed
@@ -254,6 +258,7 @@ class TelegramChannel(ABC):
                 continue
             await self.receive(updates)
             offset = updates[-1]["update_id"] + 1
+            await asyncio.sleep(0)  # replies of what was just processed go out first
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
         """Build the webhook server: a wrong or missing secret token gets 401."""
