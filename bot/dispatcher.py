@@ -19,7 +19,8 @@ from services.errors import Refused
 from storage import conversations, inbox, outbox
 from storage.conversations import State
 from storage.db import shared_transaction, transaction
-from storage.members import member_for
+from storage.members import member_for, members_for
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -159,23 +160,58 @@ class Dispatcher:
                     updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
                     now=now,
                 )
-            responses: list[Response | None] = []
+            todo = []
             for index, incoming in enumerate(incomings):
-                if (incoming.channel, incoming.update_id) not in claimed:
+                if (incoming.channel, incoming.update_id) in claimed:
+                    todo.append((index, incoming))
+                else:
                     logger.info(
                         "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
                     )
-                    responses.append(None)
-                    continue
+            known = self._prefetch(connection, [incoming for _, incoming in todo], now)
+            responses: list[Response | None] = [None] * len(incomings)
+            states = []
+            for position, (index, incoming) in enumerate(todo):
                 # The session joins the connection's transaction: its commit only flushes.
                 with Session(bind=connection, expire_on_commit=False) as session:
+                    ahead = None
+                    if known is not None:
+                        state, member = known[position]
+                        ahead = state, member and session.merge(member, load=False)
                     try:
-                        response = self._process(session, incoming, now, refusals.get(index))
+                        responses[index], state = self._process(
+                            session, incoming, now, refusals.get(index), ahead
+                        )
                     except _Redo as redo:
                         raise _Redo(redo.refusal, index) from redo
+                    if known is None:
+                        conversations.save(session=session, state=state)
                     session.commit()
-                responses.append(response)
+                states.append(state)
+            if known is not None:
+                conversations.save_many(connection=connection, states=states)
             return responses
+
+    def _prefetch(
+        self, connection: Connection, incomings: Sequence[Incoming], now: datetime
+    ) -> list[tuple[State, Member | None]] | None:
+        """Read the states and members of a group's updates in two statements.
+
+        Only when each update is a different person's: then no update of the group
+        writes another's state or member, and reading them all first is the same as
+        reading each in turn.
+        """
+        users = [(incoming.channel, incoming.user_id) for incoming in incomings]
+        if len(set(users)) < len(users):
+            return None
+        states = conversations.load_many(
+            connection=connection,
+            keys=[(i.channel, i.chat_id, i.user_id) for i in incomings],
+            now=now,
+        )
+        with Session(bind=connection, expire_on_commit=False) as session:
+            members = members_for(session=session, users=users)
+        return [(state, members.get(user)) for state, user in zip(states, users, strict=True)]
 
     def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
         """Claim the update id and process the update in one transaction."""
@@ -194,19 +230,35 @@ class Dispatcher:
                     raise _Duplicate from exc
                 if not claimed:
                     raise _Duplicate
-            return self._process(session, incoming, now, refused)
+            response, state = self._process(session, incoming, now, refused)
+            conversations.save(session=session, state=state)
+            return response
 
     def _process(
-        self, session: Session, incoming: Incoming, now: datetime, refused: Refused | None
-    ) -> Response:
-        state = conversations.load(
-            session=session,
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-            user_id=incoming.user_id,
-            now=now,
-        )
-        member = member_for(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        self,
+        session: Session,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None = None,
+    ) -> tuple[Response, State]:
+        """Run the update's step; return the response and the state to write back.
+
+        `ahead` is the state and member when they were read already (see `_prefetch`).
+        """
+        if ahead is None:
+            state = conversations.load(
+                session=session,
+                channel=incoming.channel,
+                chat_id=incoming.chat_id,
+                user_id=incoming.user_id,
+                now=now,
+            )
+            member = member_for(
+                session=session, channel=incoming.channel, user_id=incoming.user_id
+            )
+        else:
+            state, member = ahead
         ctx = Context(
             session=session,
             incoming=incoming,
@@ -221,8 +273,7 @@ class Dispatcher:
         replies, state.step = self._route(ctx, state, refused)
         state.data = ctx.data
         state.updated_at = now
-        conversations.save(session=session, state=state)
-        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session))
+        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session)), state
 
     def _language(self, member: object, data: dict[str, object]) -> str:
         language = getattr(member, "language", None) or data.get("lang")

@@ -102,3 +102,15 @@ def test_a_failing_update_leaves_the_others_of_its_group_done(
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
     monkeypatch.undo()
     assert keys(core.dispatcher.handle_group([group[1]])[0]) == ["wizard.ask_problem"]
+
+
+def test_one_persons_updates_in_two_chats_of_a_group_are_read_in_turn(
+    core: Core, unit_id: int
+) -> None:
+    at_title(core, "a", "b")
+    in_group = replace(message("a", "/new", 2), chat_id="-100", in_group=True)
+    group = [message("a", TITLE, 1), in_group, message("b", TITLE, 3)]
+    responses = core.dispatcher.handle_group(group)
+    assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["group.private_only"]
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.problem"}
