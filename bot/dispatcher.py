@@ -3,6 +3,7 @@
 import logging
 import unicodedata
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -16,7 +17,7 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
-from storage import conversations, inbox, outbox
+from storage import conversations, db, inbox, outbox
 from storage.conversations import State
 from storage.db import shared_transaction, transaction
 from storage.members import member_for, members_for
@@ -119,9 +120,10 @@ class Dispatcher:
         They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
         its own session and sees what the ones before it wrote. A channel may `store`
         what it received in the same transaction, claiming the group's updates as it
-        does. A refusal undoes the whole group, which is then redone with that update as
-        a re-ask; any other failure undoes it too: `store` then commits on its own,
-        claiming nothing, and the updates are processed one at a time.
+        does. A refusal after its step wrote undoes the whole group, which is then
+        redone with that update as a re-ask (one before is answered at once); any other
+        failure undoes it too: `store` then commits on its own, claiming nothing, and
+        the updates are processed one at a time.
         """
         if not incomings or any(i.update_id is None for i in incomings):
             return self._one_by_one(incomings, store)
@@ -172,25 +174,58 @@ class Dispatcher:
             responses: list[Response | None] = [None] * len(incomings)
             states = []
             for position, (index, incoming) in enumerate(todo):
-                # The session joins the connection's transaction: its commit only flushes.
-                with Session(bind=connection, expire_on_commit=False) as session:
-                    ahead = None
-                    if known is not None:
-                        state, member = known[position]
-                        ahead = state, member and session.merge(member, load=False)
-                    try:
-                        responses[index], state = self._process(
-                            session, incoming, now, refusals.get(index), ahead
-                        )
-                    except _Redo as redo:
-                        raise _Redo(redo.refusal, index) from redo
-                    if known is None:
-                        conversations.save(session=session, state=state)
-                    session.commit()
+                ahead = None if known is None else known[position]
+                responses[index], state = self._in_group(
+                    connection, incoming, now, refusals.get(index), ahead, index
+                )
                 states.append(state)
             if known is not None:
                 conversations.save_many(connection=connection, states=states)
             return responses
+
+    def _in_group(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None,
+        index: int,
+    ) -> tuple[Response, State]:
+        """Process one update of a group; a state read ahead is written back by the caller.
+
+        A refusal before the update wrote anything is answered at once, as a re-ask; a
+        refusal after it wrote undoes the whole group (see `handle_group`).
+        """
+        written = db.writes(connection)
+        before = None if ahead is None else (replace(ahead[0], data=deepcopy(ahead[0].data)))
+        try:
+            return self._joined(connection, incoming, now, refused, ahead)
+        except _Redo as redo:
+            if db.writes(connection) != written:
+                raise _Redo(redo.refusal, index) from redo
+            again = None if ahead is None or before is None else (before, ahead[1])
+            return self._joined(connection, incoming, now, redo.refusal, again)
+
+    def _joined(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None,
+    ) -> tuple[Response, State]:
+        # The session joins the connection's transaction: its commit only flushes, and
+        # closing it without one drops what it did not flush.
+        with Session(bind=connection, expire_on_commit=False) as session:
+            if ahead is not None:
+                state, member = ahead
+                ahead = state, member and session.merge(member, load=False)
+            response, state = self._process(session, incoming, now, refused, ahead)
+            if ahead is None:
+                conversations.save(session=session, state=state)
+            session.commit()
+        return response, state
 
     def _prefetch(
         self, connection: Connection, incomings: Sequence[Incoming], now: datetime

@@ -17,6 +17,7 @@ from sqlmodel import Session
 P = ParamSpec("P")
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITES = "statements_that_may_write"
 _WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
 
 
@@ -27,10 +28,12 @@ def make_engine(url: str) -> Engine:
         # No pool_pre_ping: it costs a round trip per transaction. A connection that
         # died with the server fails one attempt; the pool then drops it, and the
         # inbox (or the caller) tries again.
-        return create_engine(url, hide_parameters=True)
+        return _counting_writes(create_engine(url, hide_parameters=True))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = _counting_writes(
+        create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    )
     _WRITE_LOCKS[engine] = threading.RLock()
 
     @event.listens_for(engine, "connect")
@@ -52,6 +55,20 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _counting_writes(engine: Engine) -> Engine:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":  # anything else may write
+            connection.info[_WRITES] = connection.info.get(_WRITES, 0) + 1
+
+    return engine
+
+
+def writes(connection: Connection) -> int:
+    """Return how many statements that may write the connection has run so far."""
+    return int(connection.info.get(_WRITES, 0))
 
 
 @contextmanager

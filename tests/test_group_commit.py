@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from bot.app import Core
 from bot.messages import Incoming, Response
 from handlers.conversation import Context, Outcome
+from services.errors import Refused
 from storage import inbox
 from storage.models import ConversationState, InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE, Clock
@@ -47,8 +48,18 @@ def titles(core: Core) -> list[str]:
         return sorted(str(title) for title in session.exec(query).all())
 
 
-def test_a_refusal_in_a_group_re_asks_only_that_update(core: Core, unit_id: int) -> None:
+def test_a_refusal_in_a_group_re_asks_only_that_update(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at_title(core, "a", "b", "c")
+    title = core.dispatcher.steps["wizard.title"]
+    answered: list[str] = []
+
+    def answer(ctx: Context) -> Outcome:
+        answered.append(ctx.incoming.user_id)
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
     group = [message("a", TITLE, 1), message("b", "ab", 2), message("c", TITLE + " 2", 3)]
     responses = core.dispatcher.handle_group(group)
     assert keys(responses[0]) == ["wizard.ask_problem"]
@@ -56,7 +67,32 @@ def test_a_refusal_in_a_group_re_asks_only_that_update(core: Core, unit_id: int)
     assert keys(responses[2]) == ["wizard.ask_problem"]
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
     assert titles(core) == [TITLE, TITLE + " 2"]
+    assert answered == ["a", "b", "c"]  # refused before writing: the others ran once
     assert core.dispatcher.handle_group(group) == [None, None, None]  # redelivered
+
+
+def test_a_refusal_after_a_write_redoes_the_group_with_a_re_ask(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b")
+    title = core.dispatcher.steps["wizard.title"]
+    answered: list[str] = []
+
+    def answer(ctx: Context) -> Outcome:
+        answered.append(ctx.incoming.user_id)
+        outcome = title.answer(ctx)  # writes the title
+        ctx.session.flush()
+        if ctx.incoming.user_id == "b":
+            raise Refused("wizard.text_too_short", min=5)
+        return outcome
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    responses = core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
+    assert keys(responses[0]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["wizard.text_too_short", "wizard.ask_title"]
+    assert answered == ["a", "b", "a"]
+    assert titles(core) == [TITLE]  # b's write went with the first attempt
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title"}
 
 
 def test_a_failing_update_leaves_the_others_of_its_group_done(
