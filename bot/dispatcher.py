@@ -20,7 +20,7 @@ from services.errors import Refused
 from storage import conversations, db, inbox, outbox
 from storage.conversations import State
 from storage.db import shared_transaction, transaction
-from storage.members import member_for, members_for
+from storage.members import member_for
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
@@ -239,14 +239,11 @@ class Dispatcher:
         users = [(incoming.channel, incoming.user_id) for incoming in incomings]
         if len(set(users)) < len(users):
             return None
-        states = conversations.load_many(
+        return conversations.load_with_members(
             connection=connection,
             keys=[(i.channel, i.chat_id, i.user_id) for i in incomings],
             now=now,
         )
-        with Session(bind=connection, expire_on_commit=False) as session:
-            members = members_for(session=session, users=users)
-        return [(state, members.get(user)) for state, user in zip(states, users, strict=True)]
 
     def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
         """Claim the update id and process the update in one transaction."""

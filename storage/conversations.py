@@ -13,7 +13,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, up
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
-from storage.models import ConversationState, table
+from storage.members import members_for
+from storage.models import ConversationState, Member, table
 
 _TABLE = table(ConversationState)
 _KEY = (
@@ -82,6 +83,16 @@ def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> 
                 State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
             )
     return states
+
+
+def load_with_members(
+    *, connection: Connection, keys: Sequence[Key], now: datetime
+) -> list[tuple[State, Member | None]]:
+    """Return the states of several keys (locked), each with the member behind its user."""
+    states = load_many(connection=connection, keys=keys, now=now)
+    with Session(bind=connection, expire_on_commit=False) as session:
+        members = members_for(session=session, users=[(s.channel, s.user_id) for s in states])
+    return [(state, members.get((state.channel, state.user_id))) for state in states]
 
 
 def save_many(*, connection: Connection, states: Sequence[State]) -> None:
