@@ -193,7 +193,12 @@ class TelegramChannel(ABC):
                 items.append(Queued(str(seq), chat_id, seq, update))
         ready = self.processor.reserve(item for item in items if self._parse(item))
         try:
-            new = await db.run(self.core.engine, self._store, items, ready)
+            if len(self.processor.active) == len(ready) == 1:
+                # Nothing else is in hand, so the event loop would only wait for the
+                # database: a worker thread would add its hand-overs and nothing else.
+                new = self._store(items, ready)
+            else:
+                new = await db.run(self.core.engine, self._store, items, ready)
         except BaseException:
             self.processor.release(ready)
             raise
