@@ -271,3 +271,22 @@ async def test_only_a_chat_with_nothing_left_to_process_is_reserved(core: Core) 
         release.set()
         await until(lambda: len(recorder.done) == 2)
     assert recorder.done == [("a", 1), ("a", 2)]
+
+
+async def test_a_reserved_update_that_failed_goes_before_the_next_of_its_chat(
+    core: Core,
+) -> None:
+    recorder = Recorder(core.engine)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        first = store(core.engine, (1, "a"))
+        assert processor.reserve(first) == first
+        processor.resume(first)  # the core failed on it: `processed` stays false
+        second = store(core.engine, (2, "a"))
+        assert processor.reserve(second) == []  # 1 is to be processed first
+        processor.submit(second)
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.done == [("a", 1), ("a", 2)]

@@ -113,9 +113,11 @@ class InboxProcessor:
         return taken
 
     def resume(self, items: Iterable[Queued]) -> None:
-        """Take reserved updates back, stored and processed (`handled` set): deliver them."""
+        """Take reserved updates back, stored and processed (`handled` set): deliver them.
+
+        An update whose processing failed (`processed` false) is tried again as usual.
+        """
         for item in items:
-            item.processed = True
             self._enqueue([item])
             self.reserved.pop(item.chat_id).set()
             task = self.active.get(item.chat_id)
