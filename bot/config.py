@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_driver: Literal["aiogram", "ptb"] = "aiogram"
     telegram_webhook_secret: SecretStr | None = None
-    telegram_concurrency: int = 8
+    # Chats in hand at once. They share transactions (group commit), not a connection
+    # or thread each, so a larger number mostly means larger groups.
+    telegram_concurrency: int = 32
     telegram_bot_username: str | None = None
     # Flood limits the outbox keeps to (Telegram's: 30/s overall, 1/s per private chat,
     # 20/min per group); paid broadcasts may raise the first to 1000.

@@ -3,11 +3,12 @@
 import logging
 import unicodedata
 from collections.abc import Callable, Sequence
+from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -16,10 +17,11 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
-from storage import conversations, inbox, outbox
+from storage import conversations, db, inbox, outbox
 from storage.conversations import State
-from storage.db import transaction
+from storage.db import shared_transaction, transaction
 from storage.members import member_for
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -39,6 +41,12 @@ def clean_text(text: str | None) -> str | None:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
+def _cleaned(incoming: Incoming) -> Incoming:
+    return replace(
+        incoming, text=clean_text(incoming.text), display_name=clean_text(incoming.display_name)
+    )
+
+
 class _Duplicate(Exception):
     """The update id was processed already."""
 
@@ -46,11 +54,15 @@ class _Duplicate(Exception):
 class _Redo(Exception):
     """A step refused: roll its writes back and process the update again as a re-ask."""
 
-    def __init__(self, refusal: Refused) -> None:
+    def __init__(self, refusal: Refused, index: int = 0) -> None:
         super().__init__(refusal.text.key)
         self.refusal = refusal
+        self.index = index  # which update of a group refused
 
 
+# Stores what a channel received; with True it also claims the group's updates, and
+# returns the (channel, update id) pairs it claimed.
+Store = Callable[[Connection, bool], set[tuple[str, str]]]
 _Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
 
 
@@ -83,11 +95,7 @@ class Dispatcher:
 
     def handle(self, incoming: Incoming) -> Response | None:
         """Process one update; return None when its id was processed before."""
-        incoming = replace(
-            incoming,
-            text=clean_text(incoming.text),
-            display_name=clean_text(incoming.display_name),
-        )
+        incoming = _cleaned(incoming)
         try:
             try:
                 return self._once(incoming, None)
@@ -103,6 +111,139 @@ class Dispatcher:
             return Response(
                 self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
             )
+
+    def handle_group(
+        self, incomings: Sequence[Incoming], *, store: Store | None = None
+    ) -> list[Response | None]:
+        """Process updates of different chats in one transaction, each as `handle` would.
+
+        They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
+        its own session and sees what the ones before it wrote. A channel may `store`
+        what it received in the same transaction, claiming the group's updates as it
+        does. A refusal after its step wrote undoes the whole group, which is then
+        redone with that update as a re-ask (one before is answered at once); any other
+        failure undoes it too: `store` then commits on its own, claiming nothing, and
+        the updates are processed one at a time.
+        """
+        if not incomings or any(i.update_id is None for i in incomings):
+            return self._one_by_one(incomings, store)
+        if len(incomings) == 1 and store is None:
+            return [self.handle(incomings[0])]
+        cleaned = [_cleaned(incoming) for incoming in incomings]
+        refusals: dict[int, Refused] = {}
+        try:
+            while True:
+                try:
+                    return self._group_once(cleaned, refusals, store)
+                except _Redo as redo:
+                    refusals[redo.index] = redo.refusal
+        except Exception:
+            logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
+            return self._one_by_one(incomings, store)
+
+    def _one_by_one(
+        self, incomings: Sequence[Incoming], store: Store | None
+    ) -> list[Response | None]:
+        if store is not None:
+            with shared_transaction(self.engine) as connection:
+                store(connection, False)
+        return [self.handle(incoming) for incoming in incomings]
+
+    def _group_once(
+        self, incomings: Sequence[Incoming], refusals: dict[int, Refused], store: Store | None
+    ) -> list[Response | None]:
+        with shared_transaction(self.engine) as connection:
+            now = self.clock()
+            if store is not None:
+                claimed = store(connection, True)
+            else:
+                claimed = inbox.claim_many(
+                    connection=connection,
+                    updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
+                    now=now,
+                )
+            todo = []
+            for index, incoming in enumerate(incomings):
+                if (incoming.channel, incoming.update_id) in claimed:
+                    todo.append((index, incoming))
+                else:
+                    logger.info(
+                        "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
+                    )
+            known = self._prefetch(connection, [incoming for _, incoming in todo], now)
+            responses: list[Response | None] = [None] * len(incomings)
+            states = []
+            for position, (index, incoming) in enumerate(todo):
+                ahead = None if known is None else known[position]
+                responses[index], state = self._in_group(
+                    connection, incoming, now, refusals.get(index), ahead, index
+                )
+                states.append(state)
+            if known is not None:
+                conversations.save_many(connection=connection, states=states)
+            return responses
+
+    def _in_group(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None,
+        index: int,
+    ) -> tuple[Response, State]:
+        """Process one update of a group; a state read ahead is written back by the caller.
+
+        A refusal before the update wrote anything is answered at once, as a re-ask; a
+        refusal after it wrote undoes the whole group (see `handle_group`).
+        """
+        written = db.writes(connection)
+        before = None if ahead is None else (replace(ahead[0], data=deepcopy(ahead[0].data)))
+        try:
+            return self._joined(connection, incoming, now, refused, ahead)
+        except _Redo as redo:
+            if db.writes(connection) != written:
+                raise _Redo(redo.refusal, index) from redo
+            again = None if ahead is None or before is None else (before, ahead[1])
+            return self._joined(connection, incoming, now, redo.refusal, again)
+
+    def _joined(
+        self,
+        connection: Connection,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None,
+    ) -> tuple[Response, State]:
+        # The session joins the connection's transaction: its commit only flushes, and
+        # closing it without one drops what it did not flush.
+        with Session(bind=connection, expire_on_commit=False) as session:
+            if ahead is not None:
+                state, member = ahead
+                ahead = state, member and session.merge(member, load=False)
+            response, state = self._process(session, incoming, now, refused, ahead)
+            if ahead is None:
+                conversations.save(session=session, state=state)
+            session.commit()
+        return response, state
+
+    def _prefetch(
+        self, connection: Connection, incomings: Sequence[Incoming], now: datetime
+    ) -> list[tuple[State, Member | None]] | None:
+        """Read the states and members of a group's updates in two statements.
+
+        Only when each update is a different person's: then no update of the group
+        writes another's state or member, and reading them all first is the same as
+        reading each in turn.
+        """
+        users = [(incoming.channel, incoming.user_id) for incoming in incomings]
+        if len(set(users)) < len(users):
+            return None
+        return conversations.load_with_members(
+            connection=connection,
+            keys=[(i.channel, i.chat_id, i.user_id) for i in incomings],
+            now=now,
+        )
 
     def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
         """Claim the update id and process the update in one transaction."""
@@ -121,19 +262,35 @@ class Dispatcher:
                     raise _Duplicate from exc
                 if not claimed:
                     raise _Duplicate
-            return self._process(session, incoming, now, refused)
+            response, state = self._process(session, incoming, now, refused)
+            conversations.save(session=session, state=state)
+            return response
 
     def _process(
-        self, session: Session, incoming: Incoming, now: datetime, refused: Refused | None
-    ) -> Response:
-        state = conversations.load(
-            session=session,
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-            user_id=incoming.user_id,
-            now=now,
-        )
-        member = member_for(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        self,
+        session: Session,
+        incoming: Incoming,
+        now: datetime,
+        refused: Refused | None,
+        ahead: tuple[State, Member | None] | None = None,
+    ) -> tuple[Response, State]:
+        """Run the update's step; return the response and the state to write back.
+
+        `ahead` is the state and member when they were read already (see `_prefetch`).
+        """
+        if ahead is None:
+            state = conversations.load(
+                session=session,
+                channel=incoming.channel,
+                chat_id=incoming.chat_id,
+                user_id=incoming.user_id,
+                now=now,
+            )
+            member = member_for(
+                session=session, channel=incoming.channel, user_id=incoming.user_id
+            )
+        else:
+            state, member = ahead
         ctx = Context(
             session=session,
             incoming=incoming,
@@ -148,8 +305,7 @@ class Dispatcher:
         replies, state.step = self._route(ctx, state, refused)
         state.data = ctx.data
         state.updated_at = now
-        conversations.save(session=session, state=state)
-        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session))
+        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session)), state
 
     def _language(self, member: object, data: dict[str, object]) -> str:
         language = getattr(member, "language", None) or data.get("lang")

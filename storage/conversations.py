@@ -4,15 +4,17 @@ The dispatcher reads and writes one state per update, so those statements are bu
 once and run through Core, without the ORM's identity map and unit of work.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
-from storage.models import ConversationState, table
+from storage.members import members_for
+from storage.models import ConversationState, Member, table
 
 _TABLE = table(ConversationState)
 _KEY = (
@@ -22,6 +24,19 @@ _KEY = (
 )
 _LOAD = select(_TABLE.c.id, _TABLE.c.step, _TABLE.c.data, _TABLE.c.updated_at).where(*_KEY)
 _LOAD_LOCKED = _LOAD.with_for_update()
+_LOAD_MANY = (
+    select(
+        _TABLE.c.id,
+        _TABLE.c.channel,
+        _TABLE.c.chat_id,
+        _TABLE.c.user_id,
+        _TABLE.c.step,
+        _TABLE.c.data,
+        _TABLE.c.updated_at,
+    )
+    .where(tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id).in_(bindparam("keys")))
+    .with_for_update()
+)
 _INSERT = insert(_TABLE)
 _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("state_id"))
 _DELETE = delete(_TABLE).where(_TABLE.c.id == bindparam("state_id"))
@@ -47,6 +62,70 @@ def load(*, session: Session, channel: str, chat_id: str, user_id: str, now: dat
     if row is None:
         return State(channel, chat_id, user_id, None, None, {}, now)
     return State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
+
+
+Key = tuple[str, str, str]  # channel, chat id, user id
+
+
+def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> list[State]:
+    """Return the states of several (channel, chat, user) keys in one statement, locked."""
+    found = {
+        (row.channel, row.chat_id, row.user_id): row
+        for row in connection.execute(_LOAD_MANY, {"keys": list(keys)})
+    }
+    states = []
+    for channel, chat_id, user_id in keys:
+        row = found.get((channel, chat_id, user_id))
+        if row is None:
+            states.append(State(channel, chat_id, user_id, None, None, {}, now))
+        else:
+            states.append(
+                State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
+            )
+    return states
+
+
+def load_with_members(
+    *, connection: Connection, keys: Sequence[Key], now: datetime
+) -> list[tuple[State, Member | None]]:
+    """Return the states of several keys (locked), each with the member behind its user."""
+    states = load_many(connection=connection, keys=keys, now=now)
+    with Session(bind=connection, expire_on_commit=False) as session:
+        members = members_for(session=session, users=[(s.channel, s.user_id) for s in states])
+    return [(state, members.get((state.channel, state.user_id))) for state in states]
+
+
+def save_many(*, connection: Connection, states: Sequence[State]) -> None:
+    """Write states back as `save` does, with one statement of each kind needed."""
+    inserts, updates, deletes = [], [], []
+    for state in states:
+        empty = state.step is None and not state.data
+        if state.id is None:
+            if not empty:
+                inserts.append(
+                    {
+                        "channel": state.channel,
+                        "chat_id": state.chat_id,
+                        "user_id": state.user_id,
+                        "step": state.step,
+                        "data": state.data,
+                        "updated_at": state.updated_at,
+                    }
+                )
+        elif empty:
+            deletes.append({"state_id": state.id})
+        else:
+            updates.append(
+                {
+                    "state_id": state.id,
+                    "step": state.step,
+                    "data": state.data,
+                    "updated_at": state.updated_at,
+                }
+            )
+    for statement, rows in ((_INSERT, inserts), (_UPDATE, updates), (_DELETE, deletes)):
+        if rows:
+            connection.execute(statement, rows)
 
 
 def save(*, session: Session, state: State) -> None:

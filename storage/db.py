@@ -17,6 +17,7 @@ from sqlmodel import Session
 P = ParamSpec("P")
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+_WRITES = "statements_that_may_write"
 # Tables other libraries own in the project database (APScheduler's job store): the
 # migrations neither create nor drop them.
 FOREIGN_TABLES = frozenset({"scheduler_job"})
@@ -37,10 +38,12 @@ def make_engine(url: str) -> Engine:
         # No pool_pre_ping: it costs a round trip per transaction. A connection that
         # died with the server fails one attempt; the pool then drops it, and the
         # inbox (or the caller) tries again.
-        return create_engine(url, hide_parameters=True)
+        return _counting_writes(create_engine(url, hide_parameters=True))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = _counting_writes(
+        create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    )
     _WRITE_LOCKS[engine] = threading.RLock()
 
     @event.listens_for(engine, "connect")
@@ -64,6 +67,20 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _counting_writes(engine: Engine) -> Engine:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":  # anything else may write
+            connection.info[_WRITES] = connection.info.get(_WRITES, 0) + 1
+
+    return engine
+
+
+def writes(connection: Connection) -> int:
+    """Return how many statements that may write the connection has run so far."""
+    return int(connection.info.get(_WRITES, 0))
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """Open a session whose work commits together or not at all.
@@ -77,6 +94,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+@contextmanager
+def shared_transaction(engine: Engine) -> Iterator[Connection]:
+    """Open a connection whose work commits together or not at all.
+
+    Sessions bound to it join its transaction, so several updates' sessions can share
+    one BEGIN and one COMMIT (see `Dispatcher.handle_group`).
+    """
+    with _WRITE_LOCKS.get(engine) or nullcontext(), engine.begin() as connection:
+        yield connection
 
 
 @contextmanager

@@ -7,7 +7,7 @@ neither stored nor processed again. Claimed rows are purged after a retention pe
 The per-update statements are built once and run through Core.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,11 @@ def _claim_statement(dialect: str) -> Any:
 
 
 _CLAIMS = {dialect: _claim_statement(dialect) for dialect in _INSERTS}
+# Several claims in one statement: the rows it returns are the claimed ones.
+_CLAIM_MANY = {
+    dialect: statement.returning(_TABLE.c.channel, _TABLE.c.update_id)
+    for dialect, statement in _CLAIMS.items()
+}
 _STORES = {
     dialect: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.update_id)
     for dialect, insert in _INSERTS.items()
@@ -67,18 +72,23 @@ def store(
     channel: str,
     updates: Iterable[tuple[int, str, dict[str, Any]]],
     now: datetime,
+    claimed: Collection[str] = (),
 ) -> set[str]:
-    """Store (update id, chat id, payload) rows in one statement; return the new ids."""
+    """Store (update id, chat id, payload) rows in one statement; return the new ids.
+
+    The `claimed` ids are stored as processed, without their payload: the caller
+    processes them in this transaction (`claim` is then not needed).
+    """
     rows = [
         {
             "channel": channel,
             "update_id": str(update_id),
             "seq": update_id,
             "chat_id": chat_id,
-            "payload": payload,
+            "payload": {} if str(update_id) in claimed else payload,
             "received_at": now,
             "attempts": 0,
-            "done_at": None,
+            "done_at": now if str(update_id) in claimed else None,
         }
         for update_id, chat_id, payload in updates
     ]
@@ -96,6 +106,23 @@ def claim(*, session: Session, channel: str, update_id: str, chat_id: str, now: 
     params = {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
     result = session.connection().execute(_CLAIMS[_dialect(session)], params)
     return bool(result.rowcount)
+
+
+def claim_many(
+    *, connection: Connection, updates: Iterable[tuple[str, str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Claim (channel, update id, chat id) updates in one statement, as `claim` does each.
+
+    Return the (channel, update id) pairs claimed now; the others were processed before.
+    """
+    rows = [
+        {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
+        for channel, update_id, chat_id in updates
+    ]
+    if not rows:
+        return set()
+    result = connection.execute(_CLAIM_MANY[connection.dialect.name], rows)
+    return {(row.channel, row.update_id) for row in result}
 
 
 def finish(*, session: Session, channel: str, update_id: str, now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, tuple_
 from sqlmodel import Session, select
 
 from storage.models import ChannelIdentity, Member, Role
@@ -16,6 +16,23 @@ _MEMBER = (
         ChannelIdentity.external_user_id == bindparam("user_id"),
     )
 )
+
+
+_MEMBERS = (
+    select(Member, ChannelIdentity.channel, ChannelIdentity.external_user_id)
+    .join(ChannelIdentity, ChannelIdentity.member_id == Member.id)  # type: ignore[arg-type]
+    .where(
+        tuple_(ChannelIdentity.channel, ChannelIdentity.external_user_id).in_(bindparam("keys"))
+    )
+)
+
+
+def members_for(
+    *, session: Session, users: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Member]:
+    """Return the members behind several (channel, messenger user) pairs, in one query."""
+    rows = session.exec(_MEMBERS, params={"keys": list(users)}).all()
+    return {(channel, user_id): member for member, channel, user_id in rows}
 
 
 def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIdentity | None:

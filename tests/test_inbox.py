@@ -223,3 +223,70 @@ async def test_a_late_update_of_a_busy_chat_is_processed_not_lost(core: Core) ->
     assert sorted(seq for _, seq in recorder.done) == [1, 2, 3, 4]
     assert recorder.done[0] == ("a", 2)  # it was already in hand
     assert waiting(core.engine) == []
+
+
+async def test_a_reserved_chat_gets_nothing_processed_until_its_update_is_back(
+    core: Core,
+) -> None:
+    recorder = Recorder(core.engine)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        first, other = store(core.engine, (1, "a"), (2, "b"))
+        assert processor.reserve([first, other]) == [first, other]  # both chats free
+        assert processor.reserve(store(core.engine, (3, "a"))) == []  # "a" is reserved
+        processor.submit(store(core.engine, (4, "a")))
+        processor.release([other])
+        await asyncio.sleep(0.05)
+        assert recorder.attempts == []  # 4 waits for 1, which the caller has in hand
+        first.processed = True
+        processor.resume([first])
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.done == [("a", 1), ("a", 4)]
+
+
+async def test_only_a_chat_with_nothing_left_to_process_is_reserved(core: Core) -> None:
+    release = asyncio.Event()
+    recorder = Recorder(core.engine)
+
+    async def slow(item: Queued) -> bool:
+        await release.wait()
+        return await recorder(item)
+
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=slow, concurrency=1, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (1, "a")))
+        await asyncio.sleep(0.05)  # 1 is in hand, not processed yet
+        second, busy = store(core.engine, (2, "a"), (3, "b"))
+        assert processor.reserve([second, busy]) == []  # "b" finds no place either
+        processor.queues["a"][0].processed = True  # now only its replies are being sent
+        assert processor.reserve([second]) == [second]
+        second.processed = True
+        processor.resume([second])
+        release.set()
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.done == [("a", 1), ("a", 2)]
+
+
+async def test_a_reserved_update_that_failed_goes_before_the_next_of_its_chat(
+    core: Core,
+) -> None:
+    recorder = Recorder(core.engine)
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        first = store(core.engine, (1, "a"))
+        assert processor.reserve(first) == first
+        processor.resume(first)  # the core failed on it: `processed` stays false
+        second = store(core.engine, (2, "a"))
+        assert processor.reserve(second) == []  # 1 is to be processed first
+        processor.submit(second)
+        await until(lambda: len(recorder.done) == 2)
+    assert recorder.done == [("a", 1), ("a", 2)]

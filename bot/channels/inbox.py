@@ -38,6 +38,11 @@ class Queued:
     payload: dict[str, Any]
     parsed: Any = None
     attempts: int = 0
+    # Set by the channel once the core's work on it is committed, replies not yet sent.
+    processed: bool = False
+    # What the core returned when the channel processed it as it stored it (see
+    # `InboxProcessor.reserve`): the handle then only delivers that.
+    handled: Any = None
 
 
 Handle = Callable[[Queued], Awaitable[bool]]
@@ -63,7 +68,10 @@ class InboxProcessor:
         # Chats in the order their oldest waiting update arrived.
         self.queues: dict[str, deque[Queued]] = {}
         self.known: set[str] = set()
-        self.active: dict[str, asyncio.Task[None]] = {}
+        # A chat's drain, or a placeholder while a channel processes its update (`reserve`).
+        self.active: dict[str, asyncio.Future[None]] = {}
+        # Chats whose next update a channel is processing as it stores it.
+        self.reserved: dict[str, asyncio.Event] = {}
         self.wakeup = asyncio.Event()
         # True while the table may hold updates that are not in memory: then the table,
         # not what channels hand over, decides the order.
@@ -76,6 +84,55 @@ class InboxProcessor:
             self.missed = True  # read the table again once what was read from it is done
         else:
             self._enqueue(items)
+        self.wakeup.set()
+
+    def reserve(self, items: Iterable[Queued]) -> list[Queued]:
+        """Let the caller process updates as it stores them: the first of each free chat.
+
+        A chat is free when none of its updates waits to be processed (it may still be
+        sending replies) and it is not reserved; a chat not in hand needs one of the
+        `concurrency` places. Until `resume` or `release` the processor processes nothing
+        of a reserved chat: what arrives for it meanwhile waits behind.
+        """
+        if self.backlog:
+            return []  # the table decides the order until it is read
+        taken = []
+        for item in sorted(items, key=lambda q: q.seq):
+            chat = item.chat_id
+            queue = self.queues.get(chat, ())
+            if chat in self.reserved or item.update_id in self.known:
+                continue
+            if not all(waiting.processed for waiting in queue):
+                continue
+            if chat not in self.active:
+                if len(self.active) >= self.concurrency:
+                    continue
+                self.active[chat] = asyncio.get_running_loop().create_future()
+            self.reserved[chat] = asyncio.Event()
+            taken.append(item)
+        return taken
+
+    def resume(self, items: Iterable[Queued]) -> None:
+        """Take reserved updates back, stored and processed (`handled` set): deliver them.
+
+        An update whose processing failed (`processed` false) is tried again as usual.
+        """
+        for item in items:
+            self._enqueue([item])
+            self.reserved.pop(item.chat_id).set()
+            task = self.active.get(item.chat_id)
+            if not isinstance(task, asyncio.Task):  # a placeholder, or its drain ended
+                # The chat keeps its place among those in hand: its replies go out now.
+                self.active[item.chat_id] = asyncio.create_task(self._drain(item.chat_id))
+        self.wakeup.set()
+
+    def release(self, items: Iterable[Queued]) -> None:
+        """Give reserved chats back when storing their updates failed."""
+        for item in items:
+            self.reserved.pop(item.chat_id).set()
+            task = self.active.get(item.chat_id)
+            if task is not None and not isinstance(task, asyncio.Task):
+                del self.active[item.chat_id]
         self.wakeup.set()
 
     def _enqueue(self, items: Iterable[Queued]) -> None:
@@ -113,7 +170,7 @@ class InboxProcessor:
                 for chat_id in list(self.queues):
                     if len(self.active) >= self.concurrency:
                         break
-                    if chat_id not in self.active:
+                    if chat_id not in self.active and chat_id not in self.reserved:
                         self.active[chat_id] = asyncio.create_task(self._drain(chat_id))
                 if self.backlog and not self.queues and not self.active:
                     continue
@@ -153,10 +210,13 @@ class InboxProcessor:
         logger.info("purged %s processed updates of %s", purged, self.channel)
 
     async def _drain(self, chat_id: str) -> None:
-        queue = self.queues[chat_id]
+        queue = self.queues.setdefault(chat_id, deque())
         try:
             while queue:
                 item = queue[0]
+                if not item.processed and (reserved := self.reserved.get(chat_id)):
+                    await reserved.wait()  # its update before this one is being processed
+                    continue
                 try:
                     done = await self.handle(item)
                 except Exception:

@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+from sqlalchemy import Connection
 
 from bot.app import Core
+from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.telegram.convert import (
     CHANNEL,
@@ -93,6 +95,10 @@ class TelegramChannel(ABC):
             handle=self._process,
             concurrency=concurrency,
             clock=core.dispatcher.clock,
+        )
+        # The chats the processor works on at once share their transactions.
+        self.group = GroupCommit(
+            engine=core.engine, handle_group=core.dispatcher.handle_group, limit=concurrency
         )
 
     # The driver's part: what differs between the client libraries.
@@ -173,26 +179,74 @@ class TelegramChannel(ABC):
             commands = [(name, catalogs.render(text, language)) for name, text in COMMANDS.items()]
             await self.set_commands(commands, language)
 
-    def store(self, updates: list[Update]) -> list[Queued]:
-        """Write updates to the inbox in one transaction; return them for the processor."""
+    async def receive(self, updates: list[Update]) -> None:
+        """Store updates, then hand the new ones to the processor.
+
+        The first update of each chat the processor is not busy with is processed in the
+        transaction that stores the updates (one commit, not two); the processor then
+        only delivers its replies.
+        """
         items = []
         for update in updates:
             chat_id = chat_of(update)
             if chat_id is not None:
                 seq = update["update_id"]
                 items.append(Queued(str(seq), chat_id, seq, update))
-        with one_statement(self.core.engine) as connection:
-            new = inbox.store(
-                connection=connection,
-                channel=CHANNEL,
-                updates=[(i.seq, i.chat_id, i.payload) for i in items],
-                now=self.core.dispatcher.clock(),
-            )
-        return [item for item in items if item.update_id in new]  # not redeliveries
+        ready = self.processor.reserve(item for item in items if self._parse(item))
+        try:
+            if len(self.processor.active) == len(ready) == 1:
+                # Nothing else is in hand, so the event loop would only wait for the
+                # database: a worker thread would add its hand-overs and nothing else.
+                new = self._store(items, ready)
+            else:
+                new = await db.run(self.core.engine, self._store, items, ready)
+        except BaseException:
+            self.processor.release(ready)
+            raise
+        self.processor.resume(ready)
+        taken = {item.update_id for item in ready}
+        # Redeliveries of stored updates are left out: they are known already.
+        self.processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
 
-    async def receive(self, updates: list[Update]) -> None:
-        """Store updates, then hand the new ones to the processor."""
-        self.processor.submit(await db.run(self.core.engine, self.store, updates))
+    def _parse(self, item: Queued) -> bool:
+        """Keep the update's Incoming in `parsed`; False if the core would not see it."""
+        try:
+            item.parsed = to_incoming(item.payload, self.username)
+        except (KeyError, TypeError):
+            return False  # the processor drops it
+        return item.parsed is not None
+
+    def _store(self, items: list[Queued], ready: list[Queued]) -> set[str]:
+        """Write updates to the inbox, processing `ready` in the same transaction.
+
+        Return the ids that were new (not redeliveries); a redelivered `ready` update is
+        neither claimed nor processed here.
+        """
+        new: set[str] = set()
+        ready_ids = {item.update_id for item in ready}
+
+        def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
+            new.clear()  # a redone group stores again
+            new.update(
+                inbox.store(
+                    connection=connection,
+                    channel=CHANNEL,
+                    updates=[(i.seq, i.chat_id, i.payload) for i in items],
+                    now=self.core.dispatcher.clock(),
+                    claimed=ready_ids if claim else (),
+                )
+            )
+            return {(CHANNEL, update_id) for update_id in ready_ids & new} if claim else set()
+
+        if not ready:
+            with one_statement(self.core.engine) as connection:
+                store(connection, False)
+            return new
+        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], store=store)
+        for item, response in zip(ready, responses, strict=True):
+            item.handled = (response,)
+            item.processed = response is None or not response.failed
+        return new
 
     async def poll(self) -> None:
         """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
@@ -210,6 +264,7 @@ class TelegramChannel(ABC):
                 continue
             await self.receive(updates)
             offset = updates[-1]["update_id"] + 1
+            await asyncio.sleep(0)  # replies of what was just processed go out first
 
     def webhook_app(self, path: str, secret: str) -> web.Application:
         """Build the webhook server: a wrong or missing secret token gets 401."""
@@ -225,22 +280,22 @@ class TelegramChannel(ABC):
         The core marks the row done in the transaction that processes it; an update the
         core never sees (not for this bot, or of a kind it ignores) is marked here.
         """
+        if row.handled is not None:  # processed as it was stored: deliver the replies
+            (response,), row.handled = row.handled, None
+            await self._answer_query(row.payload)
+            return await self._deliver(row.parsed, response)
         try:
             incoming = to_incoming(row.payload, self.username)
         except (KeyError, TypeError):
             logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
             incoming = None
-        query_id = callback_query_id(row.payload) if incoming is not None else None
-        if query_id is not None:
-            try:
-                await self.bot.answer_callback_query(query_id)  # stop the button's spinner
-            except self.errors as error:
-                self._expect(error, "rejected")
-                logger.info("callback query %s too old to answer", query_id)
         if incoming is None:
             await db.run(self.core.engine, self._forget, row)
             return True
-        return await self._run(incoming)
+        await self._answer_query(row.payload)
+        response = await self.group(incoming)
+        row.processed = response is None or not response.failed
+        return await self._deliver(incoming, response)
 
     def _forget(self, row: Queued) -> None:
         with transaction(self.core.engine) as session:
@@ -251,9 +306,18 @@ class TelegramChannel(ABC):
                 now=self.core.dispatcher.clock(),
             )
 
-    async def _run(self, incoming: Incoming) -> bool:
-        """Run the core and send its replies; False when the update failed."""
-        response = await db.run(self.core.engine, self.core.dispatcher.handle, incoming)
+    async def _answer_query(self, update: Update) -> None:
+        """Stop a pressed button's spinner."""
+        query_id = callback_query_id(update)
+        if query_id is not None:
+            try:
+                await self.bot.answer_callback_query(query_id)
+            except self.errors as error:
+                self._expect(error, "rejected")
+                logger.info("callback query %s too old to answer", query_id)
+
+    async def _deliver(self, incoming: Incoming, response: Response | None) -> bool:
+        """Send the core's replies to an update; False when the update failed."""
         if response is None:
             return True  # a duplicate: the core already marked it done in the inbox
         if response.queued:

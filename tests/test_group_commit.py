@@ -1,0 +1,152 @@
+"""Updates of several chats in one transaction: each gets what it would get alone."""
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Connection
+from sqlmodel import Session, col, select
+
+from bot.app import Core
+from bot.messages import Incoming, Response
+from handlers.conversation import Context, Outcome
+from services.errors import Refused
+from storage import inbox
+from storage.models import ConversationState, InboxUpdate, Initiative
+from tests.conftest import DEMO_CODE, Clock
+from tests.person import Person
+
+TITLE = "Máy dán nhãn tự động"
+
+
+def at_title(core: Core, *users: str) -> None:
+    """Join each user and open the wizard at its title question."""
+    for user in users:
+        person = Person(core.dispatcher, user_id=user, channel="telegram")
+        person.join(DEMO_CODE)
+        assert person.say("/new")[-1] == "wizard.ask_title"
+
+
+def message(user: str, text: str, update_id: int) -> Incoming:
+    return Incoming(
+        channel="telegram", chat_id=user, user_id=user, text=text, update_id=str(update_id)
+    )
+
+
+def keys(response: Response | None) -> list[str]:
+    assert response is not None and not response.failed
+    return [reply.text.key for reply in response.replies]
+
+
+def steps(core: Core) -> dict[str, str | None]:
+    with Session(core.engine) as session:
+        return {s.user_id: s.step for s in session.exec(select(ConversationState)).all()}
+
+
+def titles(core: Core) -> list[str]:
+    with Session(core.engine) as session:
+        query = select(Initiative.title).where(col(Initiative.title).is_not(None))
+        return sorted(str(title) for title in session.exec(query).all())
+
+
+def test_a_refusal_in_a_group_re_asks_only_that_update(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b", "c")
+    title = core.dispatcher.steps["wizard.title"]
+    answered: list[str] = []
+
+    def answer(ctx: Context) -> Outcome:
+        answered.append(ctx.incoming.user_id)
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    group = [message("a", TITLE, 1), message("b", "ab", 2), message("c", TITLE + " 2", 3)]
+    responses = core.dispatcher.handle_group(group)
+    assert keys(responses[0]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["wizard.text_too_short", "wizard.ask_title"]
+    assert keys(responses[2]) == ["wizard.ask_problem"]
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
+    assert titles(core) == [TITLE, TITLE + " 2"]
+    assert answered == ["a", "b", "c"]  # refused before writing: the others ran once
+    assert core.dispatcher.handle_group(group) == [None, None, None]  # redelivered
+
+
+def test_a_refusal_after_a_write_redoes_the_group_with_a_re_ask(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b")
+    title = core.dispatcher.steps["wizard.title"]
+    answered: list[str] = []
+
+    def answer(ctx: Context) -> Outcome:
+        answered.append(ctx.incoming.user_id)
+        outcome = title.answer(ctx)  # writes the title
+        ctx.session.flush()
+        if ctx.incoming.user_id == "b":
+            raise Refused("wizard.text_too_short", min=5)
+        return outcome
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    responses = core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
+    assert keys(responses[0]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["wizard.text_too_short", "wizard.ask_title"]
+    assert answered == ["a", "b", "a"]
+    assert titles(core) == [TITLE]  # b's write went with the first attempt
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title"}
+
+
+def test_a_failing_update_leaves_the_others_of_its_group_done(
+    core: Core, unit_id: int, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b", "c")
+    title = core.dispatcher.steps["wizard.title"]
+
+    def answer(ctx: Context) -> Outcome:
+        if ctx.incoming.user_id == "b":
+            raise RuntimeError("a bug in a step")
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    stored: list[int] = []
+
+    def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
+        stored.append(claim)
+        updates = [(u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))]
+        claimed = ["1", "2", "3"] if claim else []
+        inbox.store(
+            connection=connection,
+            channel="telegram",
+            updates=updates,
+            now=clock(),
+            claimed=claimed,
+        )
+        return {("telegram", update_id) for update_id in claimed}
+
+    group = [message("a", TITLE, 1), message("b", TITLE, 2), message("c", TITLE, 3)]
+    responses = core.dispatcher.handle_group(group, store=store)
+    assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
+    assert responses[1] is not None and responses[1].failed
+    assert stored == [True, False]  # with the group, undone; then on its own
+    with Session(core.engine) as session:
+        rows = session.exec(select(InboxUpdate).order_by(col(InboxUpdate.seq))).all()
+        assert [(r.update_id, r.done_at is not None) for r in rows] == [
+            ("1", True),
+            ("2", False),  # left for the inbox processor to try again
+            ("3", True),
+        ]
+        assert rows[1].payload == {"update_id": 2}
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title", "c": "wizard.problem"}
+    monkeypatch.undo()
+    assert keys(core.dispatcher.handle_group([group[1]])[0]) == ["wizard.ask_problem"]
+
+
+def test_one_persons_updates_in_two_chats_of_a_group_are_read_in_turn(
+    core: Core, unit_id: int
+) -> None:
+    at_title(core, "a", "b")
+    in_group = replace(message("a", "/new", 2), chat_id="-100", in_group=True)
+    group = [message("a", TITLE, 1), in_group, message("b", TITLE, 3)]
+    responses = core.dispatcher.handle_group(group)
+    assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["group.private_only"]
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.problem"}
