@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from bot.app import Core
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.telegram import outgoing
 from bot.channels.telegram.convert import (
     CHANNEL,
     Keyboard,
@@ -29,7 +30,6 @@ from bot.channels.telegram.convert import (
     to_incoming,
 )
 from bot.channels.telegram.webhook import webhook_app
-from bot.codec import reply_from_json
 from bot.messages import AttachmentKind, Incoming, Reply, Response, t
 from bot.outbox import Delivery
 from storage import db, inbox
@@ -353,40 +353,13 @@ class TelegramChannel(ABC):
 
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
-        reply = reply_from_json(item.content)
-        try:
-            for text, keyboard in render(reply, self.core.catalogs, item.language):
-                await self.send_text(int(item.chat_id), text, keyboard)
-            for shared in reply.files:  # a broadcast's photo or document
-                if shared.channel == CHANNEL:
-                    await self.send_file(int(item.chat_id), shared.kind, shared.file_ref)
-            for document in reply.documents:  # a digest's chart
-                await self.send_document(int(item.chat_id), document.file_name, document.content)
-        except self.errors as error:
-            return self._expect(error, "retry_after", "blocked", "rejected", "transient")
-        return Delivery("sent")
+        return await outgoing.deliver(self, item)
 
     async def post_status(
         self, chat_id: str, reply: Reply, language: str, message_id: str | None
     ) -> str | None:
-        """Send a status message, or edit the one sent before; its id, None if it failed.
-
-        An edit that changes nothing counts as done.
-        """
-        text, _ = render(reply, self.core.catalogs, language)[0]
-        try:
-            if message_id is None:
-                sent = await self.bot.send_message(
-                    chat_id=int(chat_id), text=text, parse_mode="HTML", reply_markup=None
-                )
-                return str(sent.message_id)
-            await self.edit_text(int(chat_id), int(message_id), text, None)
-        except self.errors as error:
-            failed = self._expect(error, "rejected", "retry_after", "transient", "blocked")
-            if failed.outcome != "rejected" or message_id is None:
-                logger.info("could not post a status message: %s", failed.outcome)
-                return None
-        return message_id
+        """Send a status message, or edit the one sent before; its id, None if it failed."""
+        return await outgoing.post_status(self, chat_id, reply, language, message_id)
 
     async def _edit(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
