@@ -1,7 +1,6 @@
 """Route each update to one conversation step inside one database transaction."""
 
 import logging
-import unicodedata
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import replace
@@ -31,20 +30,6 @@ STEP_COMMANDS = ("back", "cancel")
 def utc_now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
-
-
-def clean_text(text: str | None) -> str | None:
-    """Return text in NFC with control characters (NUL included) removed, keeping newlines."""
-    if text is None:
-        return None
-    text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
-
-
-def _cleaned(incoming: Incoming) -> Incoming:
-    return replace(
-        incoming, text=clean_text(incoming.text), display_name=clean_text(incoming.display_name)
-    )
 
 
 class _Duplicate(Exception):
@@ -95,7 +80,7 @@ class Dispatcher:
 
     def handle(self, incoming: Incoming) -> Response | None:
         """Process one update; return None when its id was processed before."""
-        incoming = _cleaned(incoming)
+        incoming = incoming.cleaned()
         try:
             try:
                 return self._once(incoming, None)
@@ -129,7 +114,7 @@ class Dispatcher:
             return self._one_by_one(incomings, store)
         if len(incomings) == 1 and store is None:
             return [self.handle(incomings[0])]
-        cleaned = [_cleaned(incoming) for incoming in incomings]
+        cleaned = [incoming.cleaned() for incoming in incomings]
         refusals: dict[int, Refused] = {}
         try:
             while True:

@@ -1,7 +1,8 @@
 """The channel-neutral message model: what comes in and what goes out."""
 
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 AttachmentKind = Literal["photo", "document"]
@@ -78,6 +79,14 @@ class SharedFile:
     file_name: str | None = None
 
 
+def clean_text(text: str | None) -> str | None:
+    """Return text in NFC with control characters (NUL included) removed, keeping newlines."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One normalized update from any messenger."""
@@ -96,6 +105,15 @@ class Incoming:
     # A photo's or document's caption: kept apart, so a file is never taken for a typed
     # answer; the steps that take a file with text read it.
     caption: str | None = None
+
+    def cleaned(self) -> "Incoming":
+        """Return the update with its texts in NFC and without control characters."""
+        return replace(
+            self,
+            text=clean_text(self.text),
+            caption=clean_text(self.caption),
+            display_name=clean_text(self.display_name),
+        )
 
     @property
     def command(self) -> str | None:

@@ -8,7 +8,7 @@ from sqlmodel import select
 from bot.app import Core
 from bot.codec import reply_from_json
 from bot.jobs import run_broadcasts
-from bot.messages import InAttachment, Number
+from bot.messages import InAttachment, Incoming, Number
 from services import broadcasts
 from services.broadcasts import Audience
 from services.errors import Refused
@@ -226,3 +226,24 @@ def test_forged_buttons_and_bad_times_get_clear_answers(
     assert run_broadcasts(core.engine, clock()) == 1
     assert run_broadcasts(core.engine, clock()) == 0
     assert set(texts(core)) == {"worker"}
+
+
+def test_a_caption_is_cleaned_like_typed_text(core: Core, clock: Clock, tree: Tree) -> None:
+    organizer(core, clock, tree.a1)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    boss.say("/broadcast")
+    response = core.dispatcher.handle(
+        Incoming(
+            channel="telegram",
+            chat_id="organizer",
+            user_id="organizer",
+            caption="Họp tổ\x00 lúc 8h",  # a NUL: PostgreSQL would refuse it
+            attachments=(InAttachment("photo", "PHOTO-2"),),
+        )
+    )
+    assert response is not None and [r.text.key for r in response.replies] == [
+        "broadcast.audience"
+    ]
+    assert boss.say(choice="aud:go")[1] == "broadcast.message"
+    assert boss.last is not None
+    assert boss.last.replies[1].text.params["text"] == "Họp tổ lúc 8h"
