@@ -6,6 +6,7 @@ outbox messages with one INSERT ... SELECT (no list of recipients in memory, how
 many); each message names the broadcast, which keeps the text once per language.
 """
 
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from storage.models import (
 )
 from storage.units import unit_by_id
 
+logger = logging.getLogger(__name__)
 ORGANIZER = "organizer"
 TEXT_LIMIT = 3500  # leaves room in Telegram's 4096 for the message's frame
 SCHEDULED, SENDING, DONE, CANCELLED = "scheduled", "sending", "done", "cancelled"
@@ -86,6 +88,7 @@ def audience_unit(*, session: Session, member: Member, unit_id: int) -> Unit:
     if unit is None:
         raise Refused("broadcast.unit_unknown")
     if not roles.holds(session=session, member=member, role=ORGANIZER, unit=unit):
+        logger.warning("refused a broadcast by member %s to unit %s", member.id, unit.id)
         raise Refused("broadcast.not_organizer")
     return unit
 
