@@ -18,34 +18,19 @@ from bot.outbox import OutboxSender
 from bot.sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import reading, transaction
-from storage.models import Broadcast, ChannelIdentity, Member, Unit
+from storage.models import Broadcast, Member, Unit
 from tests.conftest import Clock
 from tests.telegram.conftest import TelegramUser, wait_until
+from tests.tree import person
 
 ORGANIZER, WORKERS = 900, (901, 902, 903, 904)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 
 def add_member(core: Core, clock: Clock, unit: Unit, user_id: int, language: str) -> Member:
+    """Add a member reached in the sandbox user's private chat."""
     with transaction(core.engine) as session:
-        member = Member(
-            unit_id=unit.id or 0,
-            display_name=f"user {user_id}",
-            language=language,
-            consent_at=clock(),
-            created_at=clock(),
-        )
-        session.add(member)
-        session.flush()
-        session.add(
-            ChannelIdentity(
-                member_id=member.id or 0,
-                channel="telegram",
-                external_user_id=str(user_id),
-                chat_id=str(user_id),
-            )
-        )
-        return member
+        return person(session, unit, str(user_id), language, clock)
 
 
 @pytest.fixture

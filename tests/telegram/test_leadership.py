@@ -16,8 +16,9 @@ from bot.sandbox.client import SandboxClient
 from services import campaigns, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction
-from storage.models import ChannelIdentity, Lease, Member, OutboxMessage, Unit
+from storage.models import Lease, Member, OutboxMessage, Unit
 from tests.telegram.conftest import start_bot, wait_until
+from tests.tree import person
 
 USERS = [7001, 7002, 7003]
 SETTINGS = {
@@ -78,30 +79,9 @@ def members(core: Core, unit_id: int) -> int:
     with transaction(core.engine) as session:
         unit = session.get(Unit, unit_id)
         assert unit is not None
-        ids = []
-        for user in USERS:
-            member = Member(
-                unit_id=unit_id,
-                display_name=f"Công nhân {user}",
-                language="vi",
-                consent_at=utc_now(),
-                created_at=utc_now(),
-            )
-            session.add(member)
-            session.flush()
-            session.add(
-                ChannelIdentity(
-                    member_id=member.id or 0,
-                    channel="telegram",
-                    external_user_id=str(user),
-                    chat_id=str(user),
-                )
-            )
-            ids.append(member.id or 0)
-        first = session.get(Member, ids[0])
-        assert first is not None
-        roles.grant(session=session, member=first, unit=unit, role="organizer", now=utc_now())
-        return ids[0]
+        added = [person(session, unit, str(user), "vi", utc_now) for user in USERS]
+        roles.grant(session=session, member=added[0], unit=unit, role="organizer", now=utc_now())
+        return added[0].id or 0
 
 
 def launches(core: Core) -> Counter[str]:
