@@ -7,13 +7,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.codec import reply_to_json
 from bot.config import Settings
 from handlers.digest_view import digest_reply
 from locales import Catalogs
 from services import broadcasts, digest_schedule, digests, notices, reminders, roles
 from services.digest_schedule import DueDigest
-from storage import outbox
 from storage.db import reading, transaction
 from storage.models import Broadcast, Member
 
@@ -89,6 +87,7 @@ def _digest(
     if not sent or member is None:
         return 0
     queued = 0
+    to_groups = digest_schedule.setting_of(session=session, member_id=item.member_id).to_groups
     for scope in roles.scopes(session=session, member=member, role=digest_schedule.LEADER):
         digest = digests.build(
             session=session,
@@ -101,7 +100,7 @@ def _digest(
         )
         reply = digest_reply(digest, catalogs, member.language, settings.tz)
         queued += notices.to_member(session=session, member=member, reply=reply, now=now)
-        if digest_schedule.setting_of(session=session, member_id=item.member_id).to_groups:
+        if to_groups:
             queued += _to_groups(session, digest, item.end, settings, catalogs, now)
     return queued
 
@@ -116,18 +115,11 @@ def _to_groups(
 ) -> int:
     """Post a digest to the group chats linked to its unit, each period once."""
     language = settings.default_language  # a group has many languages: the bot's own
+    reply = None  # drawn once (the chart is the costly part), only if a group gets it
     queued = 0
     for group in digest_schedule.groups_of(session=session, unit_ids=[digest.scope.id or 0]):
         if digest_schedule.mark_group_sent(connection=session.connection(), group=group, end=end):
-            reply = digest_reply(digest, catalogs, language, settings.tz)
-            outbox.enqueue(
-                session=session,
-                channel=group.channel,
-                chat_id=group.chat_id,
-                chat_kind="group",
-                language=language,
-                content=reply_to_json(reply),
-                now=now,
-            )
+            reply = reply or digest_reply(digest, catalogs, language, settings.tz)
+            notices.to_group(session=session, group=group, reply=reply, language=language, now=now)
             queued += 1
     return queued

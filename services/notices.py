@@ -10,7 +10,7 @@ from bot.messages import Reply, t
 from storage import outbox
 from storage.initiatives import authors_of
 from storage.members import identities_of
-from storage.models import Author, ChannelIdentity, Initiative, Member, Role, Unit
+from storage.models import Author, ChannelIdentity, GroupChat, Initiative, Member, Role, Unit
 
 
 def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) -> bool:
@@ -30,6 +30,21 @@ def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) 
         member_id=member.id,
     )
     return True
+
+
+def to_group(
+    *, session: Session, group: GroupChat, reply: Reply, language: str, now: datetime
+) -> None:
+    """Queue a message to a linked group chat."""
+    outbox.enqueue(
+        session=session,
+        channel=group.channel,
+        chat_id=group.chat_id,
+        chat_kind="group",
+        language=language,
+        content=reply_to_json(reply),
+        now=now,
+    )
 
 
 def to_members_in(*, session: Session, unit: Unit, reply: Reply, now: datetime) -> int:
