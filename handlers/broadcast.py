@@ -174,9 +174,11 @@ def on_audience(ctx: Context) -> Outcome:
         return goto("broadcast.version")
     audience = _audience(ctx)
     if choice == "aud:go":
-        if sum(broadcasts.count(session=ctx.session, member=member(ctx), audience=audience)):
-            return goto("broadcast.confirm")
-        raise Refused("broadcast.nobody")
+        counted = broadcasts.count(session=ctx.session, member=member(ctx), audience=audience)
+        if not sum(counted):
+            raise Refused("broadcast.nobody")
+        _data(ctx)["counted"] = list(counted)  # the preview shows it without counting again
+        return goto("broadcast.confirm")
     if choice == "aud:who":
         state = _cycle(
             ((True, False), (False, True), (True, True)), (audience.members, audience.groups)
@@ -202,9 +204,7 @@ def on_version(ctx: Context) -> Outcome:
 def ask_confirm(ctx: Context) -> tuple[Reply, ...]:
     """Show the announcement as recipients will see it, the count, and send / schedule."""
     data = _data(ctx)
-    members, groups = broadcasts.count(
-        session=ctx.session, member=member(ctx), audience=_audience(ctx)
-    )
+    members, groups = data["counted"]
     preview = broadcasts.announcement(data["versions"][data["default"]], data.get("attachment"))
     return (
         Reply(t("broadcast.preview_title")),
