@@ -16,9 +16,10 @@ from bot.messages import Incoming, Reply, Response, t
 from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
-from storage import conversations, db, inbox, outbox
+from storage import conversations, db, inbox, outbox, pg_pipeline
 from storage.conversations import State
 from storage.db import shared_transaction, transaction
+from storage.inbox import Received
 from storage.members import member_for
 from storage.models import Member
 
@@ -45,9 +46,6 @@ class _Redo(Exception):
         self.index = index  # which update of a group refused
 
 
-# Stores what a channel received; with True it also claims the group's updates, and
-# returns the (channel, update id) pairs it claimed.
-Store = Callable[[Connection, bool], set[tuple[str, str]]]
 _Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
 
 
@@ -98,68 +96,85 @@ class Dispatcher:
             )
 
     def handle_group(
-        self, incomings: Sequence[Incoming], *, store: Store | None = None
+        self, incomings: Sequence[Incoming], *, received: Received | None = None
     ) -> list[Response | None]:
         """Process updates of different chats in one transaction, each as `handle` would.
 
         They share BEGIN, COMMIT (and its fsync) and one claim statement; each still gets
-        its own session and sees what the ones before it wrote. A channel may `store`
-        what it received in the same transaction, claiming the group's updates as it
-        does. A refusal after its step wrote undoes the whole group, which is then
-        redone with that update as a re-ask (one before is answered at once); any other
-        failure undoes it too: `store` then commits on its own, claiming nothing, and
-        the updates are processed one at a time.
+        its own session and sees what the ones before it wrote. A channel may have what
+        it `received` stored in the same transaction, the group's updates as claimed. A
+        refusal after its step wrote undoes the whole group, which is then redone with
+        that update as a re-ask (one before is answered at once); any other failure
+        undoes it too: `received` is then stored on its own, claiming nothing, and the
+        updates are processed one at a time.
         """
         if not incomings or any(i.update_id is None for i in incomings):
-            return self._one_by_one(incomings, store)
-        if len(incomings) == 1 and store is None:
+            return self._one_by_one(incomings, received)
+        pipelined = self.engine.dialect.name == "postgresql"
+        if len(incomings) == 1 and received is None and not pipelined:
             return [self.handle(incomings[0])]
         cleaned = [incoming.cleaned() for incoming in incomings]
         refusals: dict[int, Refused] = {}
         try:
             while True:
                 try:
-                    return self._group_once(cleaned, refusals, store)
+                    return self._group_once(cleaned, refusals, received)
                 except _Redo as redo:
                     refusals[redo.index] = redo.refusal
         except Exception:
             logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
-            return self._one_by_one(incomings, store)
+            return self._one_by_one(incomings, received)
 
     def _one_by_one(
-        self, incomings: Sequence[Incoming], store: Store | None
+        self, incomings: Sequence[Incoming], received: Received | None
     ) -> list[Response | None]:
-        if store is not None:
+        if received is not None:
             with shared_transaction(self.engine) as connection:
-                store(connection, False)
+                received.new = inbox.store(
+                    connection=connection,
+                    channel=received.channel,
+                    updates=received.updates,
+                    now=self.clock(),
+                )
         return [self.handle(incoming) for incoming in incomings]
 
     def _group_once(
-        self, incomings: Sequence[Incoming], refusals: dict[int, Refused], store: Store | None
+        self,
+        incomings: Sequence[Incoming],
+        refusals: dict[int, Refused],
+        received: Received | None,
     ) -> list[Response | None]:
         with shared_transaction(self.engine) as connection:
             now = self.clock()
-            if store is not None:
-                claimed = store(connection, True)
-            else:
-                claimed = inbox.claim_many(
-                    connection=connection,
-                    updates=[(i.channel, str(i.update_id), i.chat_id) for i in incomings],
-                    now=now,
+            claims = [(i.channel, str(i.update_id), i.chat_id) for i in incomings]
+            # States and members are read ahead only when each update is a different
+            # person's: then no update of the group writes another's state or member, and
+            # reading them all first is the same as reading each in turn.
+            users = {(incoming.channel, incoming.user_id) for incoming in incomings}
+            keys = [(i.channel, i.chat_id, i.user_id) for i in incomings]
+            if len(users) < len(incomings):
+                keys = []
+            pipelined = connection.dialect.name == "postgresql"
+            if pipelined:
+                claimed, known = pg_pipeline.begin(
+                    connection, received=received, claims=claims, keys=keys, now=now
                 )
-            todo = []
+            else:
+                claimed = self._claim(connection, received, claims, now)
+                known = None
+                if keys:
+                    known = conversations.load_with_members(
+                        connection=connection, keys=keys, now=now
+                    )
+            responses: list[Response | None] = [None] * len(incomings)
+            states = []
             for index, incoming in enumerate(incomings):
-                if (incoming.channel, incoming.update_id) in claimed:
-                    todo.append((index, incoming))
-                else:
+                if (incoming.channel, incoming.update_id) not in claimed:
                     logger.info(
                         "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
                     )
-            known = self._prefetch(connection, [incoming for _, incoming in todo], now)
-            responses: list[Response | None] = [None] * len(incomings)
-            states = []
-            for position, (index, incoming) in enumerate(todo):
-                ahead = None if known is None else known[position]
+                    continue
+                ahead = None if known is None else known[index]
                 responses[index], state = self._in_group(
                     connection, incoming, now, refusals.get(index), ahead, index
                 )
@@ -167,6 +182,25 @@ class Dispatcher:
             if known is not None:
                 conversations.save_many(connection=connection, states=states)
             return responses
+
+    @staticmethod
+    def _claim(
+        connection: Connection,
+        received: Received | None,
+        claims: Sequence[tuple[str, str, str]],
+        now: datetime,
+    ) -> set[tuple[str, str]]:
+        """Store what was received, or claim the updates; return the claimed pairs."""
+        if received is None:
+            return inbox.claim_many(connection=connection, updates=claims, now=now)
+        received.new = inbox.store(
+            connection=connection,
+            channel=received.channel,
+            updates=received.updates,
+            now=now,
+            claimed=received.claimed,
+        )
+        return {(received.channel, update_id) for update_id in received.claimed & received.new}
 
     def _in_group(
         self,
@@ -212,24 +246,6 @@ class Dispatcher:
             session.commit()
         return response, state
 
-    def _prefetch(
-        self, connection: Connection, incomings: Sequence[Incoming], now: datetime
-    ) -> list[tuple[State, Member | None]] | None:
-        """Read the states and members of a group's updates in two statements.
-
-        Only when each update is a different person's: then no update of the group
-        writes another's state or member, and reading them all first is the same as
-        reading each in turn.
-        """
-        users = [(incoming.channel, incoming.user_id) for incoming in incomings]
-        if len(set(users)) < len(users):
-            return None
-        return conversations.load_with_members(
-            connection=connection,
-            keys=[(i.channel, i.chat_id, i.user_id) for i in incomings],
-            now=now,
-        )
-
     def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
         """Claim the update id and process the update in one transaction."""
         with transaction(self.engine) as session:
@@ -261,7 +277,7 @@ class Dispatcher:
     ) -> tuple[Response, State]:
         """Run the update's step; return the response and the state to write back.
 
-        `ahead` is the state and member when they were read already (see `_prefetch`).
+        `ahead` is the state and member when they were read already (see `_group_once`).
         """
         if ahead is None:
             state = conversations.load(

@@ -8,6 +8,7 @@ The per-update statements are built once and run through Core.
 """
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +61,21 @@ _FINISH = (
     )
     .values(done_at=bindparam("now"), payload={})
 )
+
+
+@dataclass
+class Received:
+    """Updates a channel received, to store in the transaction that processes some of them.
+
+    `updates` are (update id, chat id, payload); the `claimed` ids are processed in that
+    transaction and stored as processed. Storing fills `new` with the ids that were not
+    stored before (the others are redeliveries).
+    """
+
+    channel: str
+    updates: Sequence[tuple[int, str, dict[str, Any]]]
+    claimed: frozenset[str] = frozenset()
+    new: set[str] = field(default_factory=set)
 
 
 def _dialect(session: Session) -> str:

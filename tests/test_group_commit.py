@@ -3,14 +3,15 @@
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.messages import Incoming, Response
 from handlers.conversation import Context, Outcome
 from services.errors import Refused
-from storage import inbox
+from storage import conversations, inbox, pg_pipeline
+from storage.conversations import State
+from storage.db import shared_transaction
 from storage.models import ConversationState, InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE, Clock
 from tests.person import Person
@@ -107,26 +108,14 @@ def test_a_failing_update_leaves_the_others_of_its_group_done(
         return title.answer(ctx)
 
     monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
-    stored: list[int] = []
-
-    def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
-        stored.append(claim)
-        updates = [(u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))]
-        claimed = ["1", "2", "3"] if claim else []
-        inbox.store(
-            connection=connection,
-            channel="telegram",
-            updates=updates,
-            now=clock(),
-            claimed=claimed,
-        )
-        return {("telegram", update_id) for update_id in claimed}
-
+    updates = [(u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))]
+    received = inbox.Received("telegram", updates, frozenset({"1", "2", "3"}))
     group = [message("a", TITLE, 1), message("b", TITLE, 2), message("c", TITLE, 3)]
-    responses = core.dispatcher.handle_group(group, store=store)
+    responses = core.dispatcher.handle_group(group, received=received)
     assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
     assert responses[1] is not None and responses[1].failed
-    assert stored == [True, False]  # with the group, undone; then on its own
+    # Stored with the group, undone with it, then stored on its own, claiming nothing.
+    assert received.new == {"1", "2", "3"}
     with Session(core.engine) as session:
         rows = session.exec(select(InboxUpdate).order_by(col(InboxUpdate.seq))).all()
         assert [(r.update_id, r.done_at is not None) for r in rows] == [
@@ -150,3 +139,37 @@ def test_one_persons_updates_in_two_chats_of_a_group_are_read_in_turn(
     assert keys(responses[0]) == keys(responses[2]) == ["wizard.ask_problem"]
     assert keys(responses[1]) == ["group.private_only"]
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.problem"}
+
+
+def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
+    core: Core, unit_id: int, clock: Clock
+) -> None:
+    """`pg_pipeline.begin` is hand-written SQL: it must match `inbox` and `conversations`."""
+    if core.engine.dialect.name != "postgresql":
+        pytest.skip("the pipeline is PostgreSQL's; SQLite runs the generic path it copies")
+    at_title(core, "a", "b")
+    keys = [("telegram", "a", "a"), ("telegram", "b", "b"), ("telegram", "x", "x")]
+    updates = [(7, "a", {"update_id": 7}), (8, "b", {"update_id": 8})]
+    now = clock()
+    with shared_transaction(core.engine) as connection:
+        received = inbox.Received("telegram", updates, frozenset({"7"}))
+        claimed, ahead = pg_pipeline.begin(
+            connection, received=received, claims=[], keys=keys, now=now
+        )
+        expected = conversations.load_with_members(connection=connection, keys=keys, now=now)
+    assert claimed == {("telegram", "7")} and received.new == {"7", "8"}
+    assert ahead is not None
+    assert [state for state, _ in ahead] == [state for state, _ in expected]
+    assert [m and m.model_dump() for _, m in ahead] == [m and m.model_dump() for _, m in expected]
+    assert ahead[0][0].step == "wizard.title" and ahead[0][1] is not None
+    assert ahead[2] == (State("telegram", "x", "x", None, None, {}, now), None)
+    with Session(core.engine) as session:
+        rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
+        assert rows["7"].done_at == now and rows["7"].payload == {}
+        assert rows["8"].done_at is None and rows["8"].payload == {"update_id": 8}
+    with shared_transaction(core.engine) as connection:
+        claims = [("telegram", "7", "a"), ("telegram", "8", "b"), ("telegram", "9", "c")]
+        claimed, ahead = pg_pipeline.begin(
+            connection, received=None, claims=claims, keys=[], now=now
+        )
+    assert claimed == {("telegram", "8"), ("telegram", "9")} and ahead is None

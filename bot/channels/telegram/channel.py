@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
-from sqlalchemy import Connection
 
 from bot.app import Core
 from bot.channels.group_commit import GroupCommit
@@ -222,31 +221,24 @@ class TelegramChannel(ABC):
         Return the ids that were new (not redeliveries); a redelivered `ready` update is
         neither claimed nor processed here.
         """
-        new: set[str] = set()
-        ready_ids = {item.update_id for item in ready}
-
-        def store(connection: Connection, claim: bool) -> set[tuple[str, str]]:
-            new.clear()  # a redone group stores again
-            new.update(
-                inbox.store(
-                    connection=connection,
-                    channel=CHANNEL,
-                    updates=[(i.seq, i.chat_id, i.payload) for i in items],
-                    now=self.core.dispatcher.clock(),
-                    claimed=ready_ids if claim else (),
-                )
-            )
-            return {(CHANNEL, update_id) for update_id in ready_ids & new} if claim else set()
-
+        received = inbox.Received(
+            CHANNEL,
+            [(i.seq, i.chat_id, i.payload) for i in items],
+            frozenset(item.update_id for item in ready),
+        )
         if not ready:
             with one_statement(self.core.engine) as connection:
-                store(connection, False)
-            return new
-        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], store=store)
+                return inbox.store(
+                    connection=connection,
+                    channel=CHANNEL,
+                    updates=received.updates,
+                    now=self.core.dispatcher.clock(),
+                )
+        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], received=received)
         for item, response in zip(ready, responses, strict=True):
             item.handled = (response,)
             item.processed = response is None or not response.failed
-        return new
+        return received.new
 
     async def poll(self) -> None:
         """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
