@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from bot.sandbox.limits import Limits
-from bot.sandbox.server import SandboxConfig, running
+from bot.sandbox.server import SandboxConfig, keep_records_out_of_collections, running
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -75,7 +75,9 @@ async def serve() -> None:
     config = SandboxConfig(Limits(bot_per_second=0, private_per_second=0, group_per_minute=0))
     async with running(config) as url:
         print(url, flush=True)
+        frozen = asyncio.create_task(keep_records_out_of_collections())
         await stop.wait()
+        frozen.cancel()
 
 
 if __name__ == "__main__":

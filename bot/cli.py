@@ -110,4 +110,5 @@ def sandbox(
 
     logging.getLogger("bot.sandbox").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(host, port, SandboxConfig(Limits(bot_per_second=per_second))))
+        config = SandboxConfig(Limits(bot_per_second=per_second))
+        asyncio.run(serve(host, port, config, own_process=True))

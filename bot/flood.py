@@ -17,6 +17,11 @@ class Rates:
 
 
 SLICES = 10
+# Telegram counts a message when it arrives, we count it as it leaves: network and
+# event-loop jitter can bring a window's worth closer together there and earn a 429,
+# whose retry_after (a second at least) then stretches a broadcast's tail. So each of
+# Telegram's windows is kept this much longer here (a 2 % margin on a 1 s window).
+MARGIN = 0.02
 
 
 class FloodLimiter:
@@ -28,16 +33,18 @@ class FloodLimiter:
         self.windows: dict[tuple[str, ...], deque[float]] = {}
 
     def _checks(self, chat_id: str, chat_kind: str) -> list[tuple[tuple[str, ...], int, float]]:
-        checks: list[tuple[tuple[str, ...], int, float]] = [(("*",), self.rates.per_second, 1.0)]
+        checks: list[tuple[tuple[str, ...], int, float]] = [
+            (("*",), self.rates.per_second, 1.0 + MARGIN)
+        ]
         if self.rates.per_second >= 2 * SLICES:
             # The second's messages spread over its tenths: a full second sent in one burst
             # reaches Telegram spread by network jitter, and the next second's burst then
             # overlaps it there and earns 429s (each a second's wait).
             checks.append((("*", "slice"), self.rates.per_second // SLICES, 1.0 / SLICES))
         if chat_kind == "group":
-            checks.append((("group", chat_id), self.rates.group_per_minute, 60.0))
+            checks.append((("group", chat_id), self.rates.group_per_minute, 60.0 + MARGIN))
         else:
-            checks.append((("private", chat_id), self.rates.private_per_second, 1.0))
+            checks.append((("private", chat_id), self.rates.private_per_second, 1.0 + MARGIN))
         return [c for c in checks if c[1] > 0]
 
     def wait_time(self, chat_id: str, chat_kind: str) -> float:
@@ -74,6 +81,6 @@ class FloodLimiter:
         for key in [
             k
             for k, stamps in self.windows.items()
-            if not stamps or stamps[-1] <= now - (60.0 if k[0] == "group" else 1.0)
+            if not stamps or stamps[-1] <= now - (60.0 if k[0] == "group" else 1.0) - MARGIN
         ]:
             del self.windows[key]

@@ -1,13 +1,14 @@
 """Starting and stopping the sandbox, and the control client's own session."""
 
 import asyncio
+import gc
 import socket
 
 import pytest
 from aiohttp import ClientConnectionError, ClientSession
 
 from bot.sandbox.client import SandboxClient, SandboxError
-from bot.sandbox.server import SandboxConfig, serve
+from bot.sandbox.server import SandboxConfig, keep_records_out_of_collections, serve
 from tests.sandbox.conftest import TOKEN, USER
 
 
@@ -61,3 +62,19 @@ async def test_client_with_its_own_session_closes_it(sandbox_url: str) -> None:
         assert refused.value.status == 404
         sent = await users.api("sendMessage", chat_id=USER, text="reply")
         assert sent["ok"] is True
+
+
+async def test_a_sandbox_in_its_own_process_keeps_its_records_out_of_collections() -> None:
+    """Full collections would walk every message the sandbox keeps, pausing it."""
+    gc.unfreeze()
+    records = [{"message_id": n} for n in range(1000)]  # what the sandbox keeps for good
+    task = asyncio.create_task(keep_records_out_of_collections(every=0.01))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if gc.get_freeze_count() >= len(records):
+                break
+        assert gc.get_freeze_count() >= len(records)
+    finally:
+        task.cancel()
+        gc.unfreeze()  # this test process collects as usual again
