@@ -32,6 +32,7 @@ _TAG = re.compile(
 )
 _ATTR = re.compile(rf"([A-Za-z][A-Za-z0-9-]*)(?:\s*=\s*({_VALUE}))?")
 _CHAR_REF = re.compile(r"&(#[xX][0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z]+);")
+_SPECIAL = re.compile(r"[<&]")
 
 
 @dataclass
@@ -65,6 +66,14 @@ def parse_html(source: str) -> Rendered:
     entities: list[dict[str, Any]] = []
     i = 0
     while i < len(source):
+        special = _SPECIAL.search(source, i)
+        plain_end = special.start() if special else len(source)
+        if plain_end > i:  # a run of plain text: taken whole, not a character at a time
+            chunk = source[i:plain_end]
+            out.append(chunk)
+            length += _utf16_len(chunk)
+            i = plain_end
+            continue
         char = source[i]
         if char == "<":
             match = _TAG.match(source, i)
