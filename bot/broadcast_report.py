@@ -8,10 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.codec import reply_to_json
 from bot.messages import Reply
 from handlers.broadcast_view import final_reply, progress_reply
 from services import broadcasts
-from storage import db
+from storage import db, outbox
 from storage.db import transaction
 from storage.models import Broadcast
 
@@ -56,9 +57,12 @@ class Reporter:
                 continue
             chat, language = broadcast.report_chat_id, broadcast.report_language
             message_id = await post(chat, reply, language, broadcast.report_message_id)
-            if final and message_id is not None:
-                await post(chat, reply, language, None)  # a new message, so it is noticed
-            if message_id is not None:
+            if final:
+                # The progress message shows the report now; a copy goes through the
+                # outbox, queued as the report is marked done, so that a crash here
+                # neither repeats it nor loses it.
+                await db.run(self.engine, self._finish, broadcast, reply, message_id)
+            elif message_id is not None:
                 await db.run(self.engine, self._save, broadcast.id or 0, message_id, final)
 
     def _read(self) -> list[tuple[Broadcast, Reply, bool]]:
@@ -79,6 +83,22 @@ class Reporter:
                 )
                 found.append((broadcast, reply, final))
         return found
+
+    def _finish(self, broadcast: Broadcast, reply: Reply, message_id: str | None) -> None:
+        with transaction(self.engine) as session:
+            broadcasts.reported(
+                session=session, broadcast_id=broadcast.id or 0, message_id=message_id, final=True
+            )
+            outbox.enqueue(
+                session=session,
+                channel=broadcast.report_channel,
+                chat_id=broadcast.report_chat_id,
+                chat_kind="private",
+                language=broadcast.report_language,
+                content=reply_to_json(reply),
+                now=self.clock(),
+                member_id=broadcast.created_by,
+            )
 
     def _save(self, broadcast_id: int, message_id: str | None, final: bool) -> None:
         with transaction(self.engine) as session:

@@ -18,7 +18,7 @@ from bot.outbox import OutboxSender
 from bot.sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import reading, transaction
-from storage.models import Broadcast, Member, Unit
+from storage.models import Broadcast, Member, OutboxMessage, Unit
 from tests.conftest import Clock
 from tests.telegram.conftest import TelegramUser, wait_until
 from tests.tree import person
@@ -94,7 +94,20 @@ async def test_an_announcement_reaches_the_workshop_and_the_organizer_sees_the_r
         # The organizer's text is escaped: it shows as typed, not as bold.
         assert got[0].get("text") == "📢 Lễ tổng kết &lt;b&gt;thứ Sáu&lt;/b&gt; lúc 8h"
         assert "photo" in got[1] and len(got) == 2
+    # The copy of the report comes through the outbox, queued as the report was marked.
+    for _ in range(100):
+        sent = await users.messages(ORGANIZER)
+        if len(sent) >= 2 and sent[-1]["text"] == sent[-2]["text"]:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # two more rounds of the reporter: nothing is posted again
     sent = await users.messages(ORGANIZER)
+    assert sum("đã gửi xong" in (message.get("text") or "") for message in sent) == 2
+    with reading(core.engine) as session:
+        copies = session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == str(ORGANIZER))
+        ).all()
+        assert [message.status for message in copies] == ["sent"]  # the copy, sent once
     progress, final = sent[-2], sent[-1]
     assert "đã gửi xong" in final["text"] and "Đã gửi: 3 / 4" in final["text"]
     assert "Đã chặn bot: 1" in final["text"]
