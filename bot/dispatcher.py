@@ -211,7 +211,10 @@ class Dispatcher(GroupedDispatch):
     def _answer(self, ctx: Context, step: Step) -> Outcome:
         if ctx.incoming.unsupported:
             raise Refused("common.unsupported")
-        options = [o for reply in step.ask(ctx) for o in reply.options]
+        if step.options is not None:
+            options = list(step.options(ctx))
+        else:
+            options = [o for reply in step.ask(ctx) for o in reply.options]
         if options and ctx.incoming.command is None:
             ctx.choice = self.catalogs.match_option(
                 options, ctx.language, text=ctx.incoming.text, choice=ctx.incoming.choice

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime, time
 from typing import Any
 
-from bot.messages import Lines, Number, Reply, t
+from bot.messages import Lines, Number, Option, Reply, Text, t
 from handlers.broadcast_view import history_text
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
@@ -146,6 +146,12 @@ def ask_audience(ctx: Context) -> tuple[Reply, ...]:
             members=Number(members),
             groups=Number(groups),
         ),
+        *_audience_buttons(ctx),
+    )
+
+
+def _audience_buttons(ctx: Context) -> tuple[tuple[str, Text], ...]:
+    return (
         ("aud:who", t("broadcast.opt_who")),
         ("aud:role", t("broadcast.opt_role")),
         ("aud:language", t("broadcast.opt_language")),
@@ -157,6 +163,11 @@ def ask_audience(ctx: Context) -> tuple[Reply, ...]:
         ),
         ("aud:go", t("broadcast.opt_preview")),
     )
+
+
+def audience_options(ctx: Context) -> tuple[Option, ...]:
+    """The audience step's buttons, without counting the audience as its question does."""
+    return tuple(Option(value, label) for value, label in _audience_buttons(ctx))
 
 
 def _cycle(values: tuple[Any, ...], current: Any) -> Any:
@@ -301,7 +312,13 @@ CONVERSATION = Conversation(
                 on_text,
                 lambda ctx: "broadcast.unit",
             ),
-            Step("broadcast.audience", ask_audience, on_audience, lambda ctx: "broadcast.text"),
+            Step(
+                "broadcast.audience",
+                ask_audience,
+                on_audience,
+                lambda ctx: "broadcast.text",
+                options=audience_options,
+            ),
             Step(
                 "broadcast.version",
                 lambda ctx: (

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.messages import Incoming, Reply, Text
+from bot.messages import Incoming, Option, Reply, Text
 from locales import Catalogs
 from storage.models import Member
 
@@ -71,6 +71,9 @@ class Step:
     back: Callable[[Context], str | None] = lambda ctx: None
     # Typed text that matches no option still goes to `answer` (buttons never do).
     free_text: bool = False
+    # The options `ask` shows, when asking costs more than listing them (an answer is
+    # matched against the options, so without this each answer asks the question too).
+    options: Callable[[Context], tuple[Option, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Broadcasts: the audience stays inside the organizer's subtree; each gets their language."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -247,3 +248,25 @@ def test_a_caption_is_cleaned_like_typed_text(core: Core, clock: Clock, tree: Tr
     assert boss.say(choice="aud:go")[1] == "broadcast.message"
     assert boss.last is not None
     assert boss.last.replies[1].text.params["text"] == "Họp tổ lúc 8h"
+
+
+def test_each_press_on_the_audience_counts_it_once(
+    core: Core, clock: Clock, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a province-wide audience takes a while: the buttons are matched without it."""
+    organizer(core, clock, tree.zone)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    boss.say("/broadcast")
+    boss.say(choice=f"unit:{tree.a}")
+    boss.say("Lễ tổng kết thứ Sáu lúc 8h")
+    counted: list[Audience] = []
+    real_count = broadcasts.count
+
+    def count(**kwargs: Any) -> tuple[int, int]:
+        counted.append(kwargs["audience"])
+        return real_count(**kwargs)
+
+    monkeypatch.setattr(broadcasts, "count", count)
+    assert boss.say(choice="aud:language") == ["broadcast.audience"]
+    assert [audience.language for audience in counted] == ["en"]  # the new question's count
+    assert boss.say(choice="aud:forged") == ["common.pick_option", "broadcast.audience"]
