@@ -141,12 +141,12 @@ def test_one_persons_updates_in_two_chats_of_a_group_are_read_in_turn(
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.problem"}
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has none
 def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
     core: Core, unit_id: int, clock: Clock
 ) -> None:
     """`pg_pipeline.begin` is hand-written SQL: it must match `inbox` and `conversations`."""
-    if core.engine.dialect.name != "postgresql":
-        pytest.skip("the pipeline is PostgreSQL's; SQLite runs the generic path it copies")
+    assert core.engine.dialect.name == "postgresql"
     at_title(core, "a", "b")
     keys = [("telegram", "a", "a"), ("telegram", "b", "b"), ("telegram", "x", "x")]
     updates = [(7, "a", {"update_id": 7}), (8, "b", {"update_id": 8})]
