@@ -36,6 +36,7 @@ class Delivery:
     outcome: Literal["sent", "retry_after", "blocked", "transient", "rejected"]
     retry_after: float | None = None
     detail: str | None = None
+    parts_sent: int = 0  # of a message of several sends: those that went out before a failure
 
 
 Deliver = Callable[[Due], Awaitable[Delivery]]
@@ -182,6 +183,7 @@ class OutboxSender:
             status=SENT,
             retry_after=delivery.retry_after,
             detail=delivery.detail,
+            parts_sent=item.parts_sent + delivery.parts_sent,
         )
         if delivery.outcome == "retry_after":
             outcome.status = QUEUED

@@ -225,6 +225,7 @@ def start(*, session: Session, broadcast: Broadcast, now: datetime) -> int:
         "created_at": literal(now, _O.c.created_at.type),
         "broadcast_id": literal(broadcast.id),
         "priority": literal(LOW_PRIORITY),
+        "parts_sent": literal(0),
         "content": content,
     }
     if audience.members:

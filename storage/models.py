@@ -297,6 +297,9 @@ class OutboxMessage(SQLModel, table=True):
     # they yield to everything else queued (priority 1 after 0).
     broadcast_id: int | None = _fk("broadcast.id", ondelete="CASCADE", nullable=True, index=False)
     priority: int = 0
+    # A message may take several sends (texts, then files, then documents): how many went
+    # out in earlier attempts, so that a retry sends only the rest.
+    parts_sent: int = 0
 
 
 class OutboxAttempt(SQLModel, table=True):

@@ -33,6 +33,7 @@ class Due:
     language: str
     content: dict[str, Any]
     attempts: int
+    parts_sent: int = 0  # sends of this message that went out in earlier attempts
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Outcome:
     retry_at: datetime | None = None
     retry_after: float | None = None
     detail: str | None = None
+    parts_sent: int | None = None  # when retried: the sends that went out so far
 
 
 def enqueue(
@@ -123,6 +125,7 @@ def due(
             func.coalesce(col(Member.language), message.c.language),
             message.c.content,
             message.c.attempts,
+            message.c.parts_sent,
         )
         .select_from(message)
         .outerjoin(Member, col(Member.id) == message.c.member_id)
@@ -200,6 +203,7 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
             next_attempt_at=func.coalesce(
                 bindparam("retry", type_=UTCDateTime), messages.c.next_attempt_at
             ),
+            parts_sent=func.coalesce(bindparam("parts"), messages.c.parts_sent),
         )
         .execution_options(synchronize_session=False),
         [
@@ -208,6 +212,7 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
                 "new_status": o.status,
                 "sent": o.at if o.status == SENT else None,
                 "retry": o.retry_at,
+                "parts": o.parts_sent,
             }
             for o in outcomes
         ],

@@ -16,7 +16,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.codec import reply_to_json
 from bot.dispatcher import utc_now
 from bot.flood import FloodLimiter, Rates
-from bot.messages import Reply, t
+from bot.messages import OutDocument, Reply, t
 from bot.outbox import OutboxSender
 from bot.sandbox.client import SandboxClient
 from storage import outbox
@@ -173,6 +173,37 @@ async def test_with_429_on_30_percent_every_notice_arrives_after_its_retry_after
             select(func.count()).where(col(OutboxAttempt.outcome) == "retry_after")
         ).one()
         assert retries == len(refused)
+
+
+async def test_a_retry_sends_only_what_did_not_go_out(
+    core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
+) -> None:
+    """A digest is a text and a chart: when the chart fails, the retry sends the chart."""
+    await start_chats(users, [761])
+    chart = OutDocument("chart.png", b"\x89PNG chart")
+    with transaction(core.engine) as session:
+        outbox.enqueue(
+            session=session,
+            channel="telegram",
+            chat_id="761",
+            chat_kind="private",
+            language="vi",
+            content=reply_to_json(Reply(t("wizard.text_too_short", min=7), documents=(chart,))),
+            now=clock(),
+        )
+    await users.inject_error("sendDocument", 500, count=1)
+    await users.inject_error("sendDocument", 429, count=1, retry_after=1)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=20)
+    sent = await users.messages(761)
+    assert numbers([m for m in sent if m.get("text")]) == [7]  # the text once
+    assert [m["document_name"] for m in sent if m["document"]] == ["chart.png"]  # the chart once
+    assert [c["method"] for c in await users.calls() if c["chat_id"] == 761][-4:] == [
+        "sendMessage",
+        "sendDocument",  # 500
+        "sendDocument",  # 429
+        "sendDocument",
+    ]
 
 
 async def test_sigkill_with_1000_notices_queued_delivers_every_one(

@@ -1,6 +1,9 @@
 """What the leader's outbox and broadcast reports send through the Telegram channel."""
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.channels.telegram.convert import CHANNEL, render
@@ -16,18 +19,34 @@ logger = logging.getLogger(__name__)
 
 
 async def deliver(channel: "TelegramChannel", item: Due) -> Delivery:
-    """Send one outbox message (no retries here: the outbox decides)."""
+    """Send one outbox message (no retries here: the outbox decides).
+
+    Its texts, files and documents are separate sends; those that went out in earlier
+    attempts (`item.parts_sent`) are not sent again.
+    """
     reply = reply_from_json(item.content)
+    chat_id = int(item.chat_id)
+    parts: list[Callable[[], Awaitable[None]]] = [
+        partial(channel.send_text, chat_id, text, keyboard)
+        for text, keyboard in render(reply, channel.core.catalogs, item.language)
+    ]
+    parts += [  # a broadcast's photo or document
+        partial(channel.send_file, chat_id, shared.kind, shared.file_ref)
+        for shared in reply.files
+        if shared.channel == CHANNEL
+    ]
+    parts += [  # a digest's chart
+        partial(channel.send_document, chat_id, document.file_name, document.content)
+        for document in reply.documents
+    ]
+    done = 0
     try:
-        for text, keyboard in render(reply, channel.core.catalogs, item.language):
-            await channel.send_text(int(item.chat_id), text, keyboard)
-        for shared in reply.files:  # a broadcast's photo or document
-            if shared.channel == CHANNEL:
-                await channel.send_file(int(item.chat_id), shared.kind, shared.file_ref)
-        for document in reply.documents:  # a digest's chart
-            await channel.send_document(int(item.chat_id), document.file_name, document.content)
+        for send in parts[item.parts_sent :]:
+            await send()
+            done += 1
     except channel.errors as error:
-        return channel._expect(error, "retry_after", "blocked", "rejected", "transient")
+        failed = channel._expect(error, "retry_after", "blocked", "rejected", "transient")
+        return replace(failed, parts_sent=done)
     return Delivery("sent")
 
 
