@@ -14,10 +14,9 @@ from sqlmodel import Session
 from bot.messages import Incoming, Response
 from services.errors import Refused
 from storage import conversations, db, inbox, pg_pipeline
-from storage.conversations import State
+from storage.conversations import Ahead, State
 from storage.db import shared_transaction
 from storage.inbox import Received
-from storage.models import Member
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class GroupedDispatch(ABC):
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: tuple[State, Member | None] | None = None,
+        ahead: Ahead | None = None,
     ) -> tuple[Response, State]:
         """Run the update's step; return the response and the state to write back."""
 
@@ -165,7 +164,7 @@ class GroupedDispatch(ABC):
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: tuple[State, Member | None] | None,
+        ahead: Ahead | None,
         index: int,
     ) -> tuple[Response, State]:
         """Process one update of a group; a state read ahead is written back by the caller.
@@ -189,7 +188,7 @@ class GroupedDispatch(ABC):
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: tuple[State, Member | None] | None,
+        ahead: Ahead | None,
     ) -> tuple[Response, State]:
         # The session joins the connection's transaction: its commit only flushes, and
         # closing it without one drops what it did not flush.

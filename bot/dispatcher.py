@@ -16,10 +16,9 @@ from handlers.conversation import Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
 from storage import conversations, inbox, outbox
-from storage.conversations import State
+from storage.conversations import Ahead, State
 from storage.db import transaction
 from storage.members import member_for
-from storage.models import Member
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -111,7 +110,7 @@ class Dispatcher(GroupedDispatch):
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: tuple[State, Member | None] | None = None,
+        ahead: Ahead | None = None,
     ) -> tuple[Response, State]:
         """Run the update's step; return the response and the state to write back.
 

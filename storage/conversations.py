@@ -65,6 +65,7 @@ def load(*, session: Session, channel: str, chat_id: str, user_id: str, now: dat
 
 
 Key = tuple[str, str, str]  # channel, chat id, user id
+Ahead = tuple[State, Member | None]  # a person's state and member, read before their step
 
 
 def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> list[State]:
@@ -87,7 +88,7 @@ def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> 
 
 def load_with_members(
     *, connection: Connection, keys: Sequence[Key], now: datetime
-) -> list[tuple[State, Member | None]]:
+) -> list[Ahead]:
     """Return the states of several keys (locked), each with the member behind its user."""
     states = load_many(connection=connection, keys=keys, now=now)
     with Session(bind=connection, expire_on_commit=False) as session:
@@ -96,7 +97,11 @@ def load_with_members(
 
 
 def save_many(*, connection: Connection, states: Sequence[State]) -> None:
-    """Write states back as `save` does, with one statement of each kind needed."""
+    """Write states back, an empty one deleted, with one statement of each kind needed.
+
+    A state that a step deleted meanwhile (a member erasing their data) stays deleted:
+    the update then matches no row.
+    """
     inserts, updates, deletes = [], [], []
     for state in states:
         empty = state.step is None and not state.data
@@ -124,43 +129,13 @@ def save_many(*, connection: Connection, states: Sequence[State]) -> None:
                 }
             )
     for statement, rows in ((_INSERT, inserts), (_UPDATE, updates), (_DELETE, deletes)):
-        if rows:
-            connection.execute(statement, rows)
+        if rows:  # one row as a plain execute, several as one executemany
+            connection.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def save(*, session: Session, state: State) -> None:
-    """Write a state back; an empty one is deleted.
-
-    A state that a step deleted meanwhile (a member erasing their data) stays deleted:
-    the update then matches no row.
-    """
-    connection = session.connection()
-    empty = state.step is None and not state.data
-    if state.id is None:
-        if not empty:
-            connection.execute(
-                _INSERT,
-                {
-                    "channel": state.channel,
-                    "chat_id": state.chat_id,
-                    "user_id": state.user_id,
-                    "step": state.step,
-                    "data": state.data,
-                    "updated_at": state.updated_at,
-                },
-            )
-    elif empty:
-        connection.execute(_DELETE, {"state_id": state.id})
-    else:
-        connection.execute(
-            _UPDATE,
-            {
-                "state_id": state.id,
-                "step": state.step,
-                "data": state.data,
-                "updated_at": state.updated_at,
-            },
-        )
+    """Write one state back (see `save_many`)."""
+    save_many(connection=session.connection(), states=[state])
 
 
 def states_of_user(*, session: Session, channel: str, user_id: str) -> list[ConversationState]:

@@ -18,7 +18,7 @@ from psycopg.types.json import Json
 from sqlalchemy import Connection
 from sqlalchemy.orm import make_transient_to_detached
 
-from storage.conversations import Key, State
+from storage.conversations import Ahead, Key, State
 from storage.inbox import Received
 from storage.models import Member, table
 from storage.types import UTCDateTime
@@ -57,7 +57,6 @@ SELECT {", ".join(f"m.{column.name}" for column in _MEMBER_COLUMNS)},
 FROM member m JOIN channelidentity c ON c.member_id = m.id
 WHERE (c.channel, c.external_user_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
 """
-Ahead = tuple[State, Member | None]
 
 
 def _driver(connection: Connection) -> PgConnection[Any]:
@@ -134,8 +133,7 @@ def begin(
 def _ahead(
     keys: Sequence[Key], states: list[Any], members: list[Any], now: datetime
 ) -> list[Ahead]:
-    found = {(channel, chat, user): row for row_id, channel, chat, user, *row in states}
-    ids = {(channel, chat, user): row_id for row_id, channel, chat, user, *_ in states}
+    found = {(row[1], row[2], row[3]): row for row in states}  # id, channel, chat, user, ...
     people = {}
     for row in members:
         values: dict[str, Any] = {}
@@ -151,7 +149,7 @@ def _ahead(
         if (found_row := found.get(key)) is None:
             state = State(channel, chat, user, None, None, {}, now)
         else:
-            step, data, updated_at = found_row
-            state = State(channel, chat, user, ids[key], step, dict(data), _aware(updated_at))
+            state_id, *_, step, data, updated_at = found_row
+            state = State(channel, chat, user, state_id, step, dict(data), _aware(updated_at))
         result.append((state, people.get((channel, user))))
     return result
