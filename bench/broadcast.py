@@ -23,7 +23,7 @@ from aiohttp import ClientSession
 from sqlalchemy import Engine, func, select
 
 from bench.crowd import add_members, add_organizer, announce
-from bench.databases import BACKENDS, database
+from bench.databases import add_backends, chosen_backends, database
 from bench.processes import child, sandbox_process
 from bench.telegram_throughput import BOT_TOKEN
 from bot.dispatcher import utc_now
@@ -198,14 +198,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.broadcast", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--recipients", default="10000,100000", help="comma-separated counts")
-    parser.add_argument(
-        "--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite"
-    )
+    add_backends(parser, default="postgresql,sqlite")
     args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = [b for b in args.backends if b not in BACKENDS]
-    if unknown or not args.backends:
-        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    args.backends = chosen_backends(parser, args.backends)
     try:
         args.recipients = [int(n) for n in args.recipients.split(",") if n.strip()]
     except ValueError:

@@ -1,5 +1,6 @@
 """Fresh databases for a benchmark run: a SQLite file, or a PostgreSQL database dropped after."""
 
+import argparse
 import contextlib
 import os
 import uuid
@@ -13,6 +14,22 @@ ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = {"sqlite": "SQLite file (WAL)", "postgresql": "PostgreSQL"}
+
+
+def add_backends(parser: argparse.ArgumentParser, default: str = "sqlite,postgresql") -> None:
+    """Add the `--backends` option every benchmark takes."""
+    parser.add_argument(
+        "--backends", default=default, help=f"comma-separated: {', '.join(BACKENDS)}"
+    )
+
+
+def chosen_backends(parser: argparse.ArgumentParser, value: str) -> list[str]:
+    """Return the backends named in `--backends`, or stop with the parser's error."""
+    backends = [b.strip() for b in value.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown or not backends:
+        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    return backends
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, String, bindparam, create_engine, text
 
 from bench import digest_data
-from bench.databases import BACKENDS, database
+from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.tables import render
 from bot.config import Settings
 from handlers.charts import digest_chart
@@ -285,14 +285,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--initiatives", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each thing")
-    parser.add_argument(
-        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
-    )
+    add_backends(parser)
     args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = [b for b in args.backends if b not in BACKENDS]
-    if unknown or not args.backends:
-        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    args.backends = chosen_backends(parser, args.backends)
     if args.initiatives < 1 or args.units < 10 or args.repeat < 1:
         parser.error("need at least 1 initiative, 10 units and 1 run")
     return args

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aiohttp import ClientSession, TCPConnector
 
-from bench.databases import BACKENDS, database
+from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.load import STEADY, Chat, Result, measure
 from bench.processes import child, sandbox_process
 from bench.tables import render
@@ -157,14 +157,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=600,
         help="timed messages per chat count, split over the chats",
     )
-    parser.add_argument(
-        "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
-    )
+    add_backends(parser)
     args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = [b for b in args.backends if b not in BACKENDS]
-    if unknown or not args.backends:
-        parser.error(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+    args.backends = chosen_backends(parser, args.backends)
     if args.messages < 1:
         parser.error("--messages must be at least 1")
     return args
