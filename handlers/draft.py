@@ -30,13 +30,25 @@ def member(ctx: Context) -> Member:
     return ctx.member
 
 
-def current(ctx: Context) -> Initiative:
-    """Return the initiative the wizard edits, checking the member may still edit it."""
+def draft_id(ctx: Context) -> int:
+    """Return the id of the initiative the wizard edits."""
     initiative_id = wizard_data(ctx).get("id")
     if not isinstance(initiative_id, int):
         raise Refused("wizard.no_draft")
-    return initiatives.editable(
-        session=ctx.session, member=member(ctx), initiative_id=initiative_id
+    return initiative_id
+
+
+def current(ctx: Context) -> Initiative:
+    """Return the initiative the wizard edits, checking the member may still edit it."""
+    owner, initiative_id = member(ctx), draft_id(ctx)
+    return initiatives.editable(session=ctx.session, member=owner, initiative_id=initiative_id)
+
+
+def write(ctx: Context, **values: Any) -> None:
+    """Save answers to the initiative the wizard edits, checked as `current` checks."""
+    owner, initiative_id = member(ctx), draft_id(ctx)
+    initiatives.write(
+        session=ctx.session, member=owner, initiative_id=initiative_id, now=ctx.now, **values
     )
 
 

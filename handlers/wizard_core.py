@@ -3,7 +3,7 @@
 from bot.messages import Money, Reply, t
 from handlers import wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, current, question, saved
+from handlers.draft import advance, back, current, question, write
 from handlers.labels import FIELD_LABELS, MONEY_ERRORS
 from services import initiatives
 from services.errors import Refused
@@ -21,49 +21,38 @@ def need_text(ctx: Context) -> str:
 
 def on_title(ctx: Context) -> Outcome:
     """Save the title and ask for the problem."""
-    initiative = current(ctx)
-    initiatives.set_title(initiative, need_text(ctx))
-    saved(ctx, initiative)
+    write(ctx, title=initiatives.clean_title(need_text(ctx)))
     return goto(advance(ctx, "wizard.problem"))
 
 
 def on_problem(ctx: Context) -> Outcome:
     """Save the current problem and ask for the solution."""
-    initiative = current(ctx)
-    initiatives.set_problem(initiative, need_text(ctx))
-    saved(ctx, initiative)
+    write(ctx, problem=initiatives.clean_description(need_text(ctx)))
     return goto(advance(ctx, "wizard.solution"))
 
 
 def on_solution(ctx: Context) -> Outcome:
     """Save the solution and ask for the field."""
-    initiative = current(ctx)
-    initiatives.set_solution(initiative, need_text(ctx))
-    saved(ctx, initiative)
+    write(ctx, solution=initiatives.clean_description(need_text(ctx)))
     return goto(advance(ctx, "wizard.field"))
 
 
 def on_field(ctx: Context) -> Outcome:
     """Save the chosen field and ask for the estimated benefit."""
-    initiative = current(ctx)
-    initiatives.set_field(initiative, (ctx.choice or "").removeprefix("field:"))
-    saved(ctx, initiative)
+    write(ctx, field=initiatives.check_field((ctx.choice or "").removeprefix("field:")))
     return goto(advance(ctx, "wizard.benefit"))
 
 
 def on_benefit(ctx: Context) -> Outcome:
     """Save the estimated annual benefit in VND (or none) and offer to submit."""
-    initiative = current(ctx)
     if ctx.incoming.command == "skip":
-        initiative.estimated_benefit_vnd = None
-        saved(ctx, initiative)
+        write(ctx, estimated_benefit_vnd=None)
         return goto(advance(ctx, "wizard.next"), Reply(t("wizard.benefit_skipped")))
     try:
         amount = parse_vnd(need_text(ctx))
     except MoneyError as error:
         raise Refused("wizard.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
-    initiative.estimated_benefit_vnd = amount
-    saved(ctx, initiative)
+    write(ctx, estimated_benefit_vnd=amount)
     return goto(
         advance(ctx, "wizard.next"), Reply(t("wizard.benefit_saved", amount=Money(amount)))
     )

@@ -2,7 +2,7 @@
 
 from bot.messages import Reply, t
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import SKIP_HINT, advance, back, current, question, saved
+from handlers.draft import SKIP_HINT, advance, back, current, question, saved, write
 from handlers.wizard_core import need_text
 from services import initiatives
 from services.dates import local_today, parse_day
@@ -11,10 +11,8 @@ from services.errors import Refused
 
 def on_effects(ctx: Context) -> Outcome:
     """Save the other effects (or none) and ask about co-authors."""
-    initiative = current(ctx)
     text = None if ctx.incoming.command == "skip" else need_text(ctx)
-    initiatives.set_effects(initiative, text)
-    saved(ctx, initiative)
+    write(ctx, other_effects=initiatives.clean_effects(text))
     return goto(advance(ctx, "wizard.coauthors_choice"))
 
 
@@ -45,20 +43,18 @@ def on_coauthor(ctx: Context) -> Outcome:
 
 def on_applied(ctx: Context) -> Outcome:
     """Record 'not applied yet', or ask since when it has been applied."""
-    initiative = current(ctx)
     if ctx.choice == "applied:yes":
+        current(ctx)
         return goto("wizard.applied_since")
-    initiatives.set_applied(initiative, False, None, local_today(ctx.now, ctx.settings.tz))
-    saved(ctx, initiative)
+    write(ctx, applied=False, first_applied_on=None)
     return goto(advance(ctx, "wizard.attachments"))
 
 
 def on_applied_since(ctx: Context) -> Outcome:
     """Save the date the initiative was first applied."""
-    initiative = current(ctx)
     today = local_today(ctx.now, ctx.settings.tz)
-    initiatives.set_applied(initiative, True, parse_day(need_text(ctx), today=today), today)
-    saved(ctx, initiative)
+    since = initiatives.check_applied(parse_day(need_text(ctx), today=today), today)
+    write(ctx, applied=True, first_applied_on=since)
     return goto(advance(ctx, "wizard.attachments"))
 
 
@@ -86,9 +82,7 @@ def on_attachment(ctx: Context) -> Outcome:
 
 def on_confidential(ctx: Context) -> Outcome:
     """Record whether the initiative is a technology secret, then show the summary."""
-    initiative = current(ctx)
-    initiative.confidential = ctx.choice == "secret:yes"
-    saved(ctx, initiative)
+    write(ctx, confidential=ctx.choice == "secret:yes")
     return goto(advance(ctx, "wizard.summary"))
 
 

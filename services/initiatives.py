@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -28,6 +29,7 @@ APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
 WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
 DECIDED = (APPROVED, REJECTED)
 AMENDABLE = (SUBMITTED, UNDER_REVIEW, CHANGES_REQUESTED)
+EDITABLE = (DRAFT, *AMENDABLE)  # what its submitter may still change
 TITLE_LIMITS = (5, 200)
 TEXT_LIMITS = (10, 4000)
 MAX_ATTACHMENTS = 20
@@ -66,9 +68,33 @@ def editable(*, session: Session, member: Member, initiative_id: int) -> Initiat
     initiative = session.get(Initiative, initiative_id)
     if initiative is None or initiative.submitter_id != member.id:
         raise Refused("initiative.not_yours")
-    if initiative.status != DRAFT and initiative.status not in AMENDABLE:
+    if initiative.status not in EDITABLE:
         raise Refused("initiative.decided", status=initiative.status)
     return initiative
+
+
+def write(
+    *, session: Session, member: Member, initiative_id: int, now: datetime, **values: Any
+) -> None:
+    """Write answers to an initiative the member may still edit, or refuse as `editable`.
+
+    One statement checks and writes (a wizard step costs no read); only a refusal reads
+    the initiative, to say why.
+    """
+    assert member.id is not None
+    if store.write_if(
+        session=session,
+        initiative_id=initiative_id,
+        submitter_id=member.id,
+        statuses=EDITABLE,
+        values=values,
+        now=now,
+    ):
+        return
+    initiative = editable(session=session, member=member, initiative_id=initiative_id)
+    for name, value in values.items():  # it became editable since the statement
+        setattr(initiative, name, value)
+    touch(session=session, initiative=initiative, now=now)
 
 
 def clean_text(text: str, limits: tuple[int, int]) -> str:
@@ -82,39 +108,33 @@ def clean_text(text: str, limits: tuple[int, int]) -> str:
     return text
 
 
-def set_title(initiative: Initiative, text: str) -> None:
-    """Set the title: one line, 5 to 200 characters."""
-    initiative.title = clean_text(" ".join(text.split()), TITLE_LIMITS)
+def clean_title(text: str) -> str:
+    """Return the title as one line of 5 to 200 characters, or refuse."""
+    return clean_text(" ".join(text.split()), TITLE_LIMITS)
 
 
-def set_problem(initiative: Initiative, text: str) -> None:
-    """Describe the current problem the initiative solves."""
-    initiative.problem = clean_text(text, TEXT_LIMITS)
+def clean_description(text: str) -> str:
+    """Return a description (the problem, the solution), or refuse."""
+    return clean_text(text, TEXT_LIMITS)
 
 
-def set_solution(initiative: Initiative, text: str) -> None:
-    """Describe the proposed solution."""
-    initiative.solution = clean_text(text, TEXT_LIMITS)
+def clean_effects(text: str | None) -> str | None:
+    """Return the other effects (time, quality, safety), or none."""
+    return None if text is None else clean_text(text, (3, TEXT_LIMITS[1]))
 
 
-def set_effects(initiative: Initiative, text: str | None) -> None:
-    """Record the other effects (time, quality, safety), or none."""
-    initiative.other_effects = None if text is None else clean_text(text, (3, TEXT_LIMITS[1]))
-
-
-def set_field(initiative: Initiative, field: str) -> None:
-    """Set the field of application from the fixed list."""
+def check_field(field: str) -> str:
+    """Return a field of application from the fixed list, or refuse."""
     if field not in FIELDS:
         raise Refused("wizard.field_unknown")
-    initiative.field = field
+    return field
 
 
-def set_applied(initiative: Initiative, applied: bool, since: date | None, today: date) -> None:
-    """Record whether and since when the initiative has been applied."""
+def check_applied(since: date | None, today: date) -> date | None:
+    """Return the day the initiative was first applied, refusing one in the future."""
     if since is not None and since > today:
         raise Refused("wizard.applied_in_future")
-    initiative.applied = applied
-    initiative.first_applied_on = since if applied else None
+    return since
 
 
 def parse_coauthor(text: str) -> tuple[str, int]:

@@ -2,10 +2,17 @@
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Update, bindparam, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, or_, select
 
-from storage.models import Attachment, Author, Initiative, StatusChange, Unit
+from storage.models import Attachment, Author, Initiative, StatusChange, Unit, table
+
+_TABLE = table(Initiative)
 
 
 def draft_of(*, session: Session, member_id: int) -> Initiative | None:
@@ -14,6 +21,46 @@ def draft_of(*, session: Session, member_id: int) -> Initiative | None:
         Initiative.submitter_id == member_id, Initiative.status == "draft"
     )
     return session.exec(query.order_by(col(Initiative.id).desc())).first()
+
+
+def write_if(
+    *,
+    session: Session,
+    initiative_id: int,
+    submitter_id: int,
+    statuses: Sequence[str],
+    values: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Write `values` (and `updated_at`) to the initiative if the submitter and status
+    match, in one statement without loading it; return whether it matched.
+
+    A copy already loaded in the session is flushed first and expired after, so it
+    reads the new values.
+    """
+    loaded = session.identity_map.get(identity_key(Initiative, initiative_id))
+    if loaded is not None:
+        session.flush()
+    statement = _write_statement(tuple(values), tuple(statuses))
+    params = {**values, "key_id": initiative_id, "key_submitter": submitter_id, "now": now}
+    matched = session.connection().execute(statement, params).rowcount == 1
+    if loaded is not None:
+        session.expire(loaded)
+    return matched
+
+
+@cache
+def _write_statement(columns: tuple[str, ...], statuses: tuple[str, ...]) -> Update:
+    """Build `write_if`'s statement once per set of columns (a wizard step has one)."""
+    return (
+        update(_TABLE)
+        .where(
+            _TABLE.c.id == bindparam("key_id"),
+            _TABLE.c.submitter_id == bindparam("key_submitter"),
+            _TABLE.c.status.in_(statuses),
+        )
+        .values({**{name: bindparam(name) for name in columns}, "updated_at": bindparam("now")})
+    )
 
 
 def initiatives_of_member(

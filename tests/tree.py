@@ -86,10 +86,10 @@ def submitted(core: Core, tree: Tree, clock: Clock, coauthor_share: int = 0) -> 
         worker = session.get(Member, tree.people["worker"])
         assert worker is not None
         draft = initiatives.start_draft(session=session, member=worker, now=clock())
-        initiatives.set_title(draft, "Máy dán nhãn tự động")
-        initiatives.set_problem(draft, "Dán nhãn bằng tay mất nhiều thời gian")
-        initiatives.set_solution(draft, "Lắp cảm biến và cơ cấu dán tự động")
-        initiatives.set_field(draft, "technical")
+        draft.title = "Máy dán nhãn tự động"
+        draft.problem = "Dán nhãn bằng tay mất nhiều thời gian"
+        draft.solution = "Lắp cảm biến và cơ cấu dán tự động"
+        draft.field = "technical"
         draft.estimated_benefit_vnd = 120_000_000
         if coauthor_share:
             mine = session.exec(select(Author).where(Author.initiative_id == draft.id)).one()
