@@ -135,7 +135,9 @@ class GroupedDispatch(ABC):
                     connection, incoming, now, refusals.get(index), ahead, index
                 )
                 states.append(state)
-            if known is not None:
+            if known is not None and pipelined:
+                pg_pipeline.save_many(connection, states)
+            elif known is not None:
                 conversations.save_many(connection=connection, states=states)
             return responses
 

@@ -96,13 +96,15 @@ def load_with_members(
     return [(state, members.get((state.channel, state.user_id))) for state in states]
 
 
-def save_many(*, connection: Connection, states: Sequence[State]) -> None:
-    """Write states back, an empty one deleted, with one statement of each kind needed.
+Rows = list[dict[str, Any]]
+Changes = tuple[Rows, Rows, Rows]  # to insert, update, delete
 
-    A state that a step deleted meanwhile (a member erasing their data) stays deleted:
-    the update then matches no row.
-    """
-    inserts, updates, deletes = [], [], []
+
+def changes(states: Sequence[State]) -> Changes:
+    """Sort states to write back into rows to insert, update and delete (an empty one)."""
+    inserts: Rows = []
+    updates: Rows = []
+    deletes: Rows = []
     for state in states:
         empty = state.step is None and not state.data
         if state.id is None:
@@ -128,9 +130,24 @@ def save_many(*, connection: Connection, states: Sequence[State]) -> None:
                     "updated_at": state.updated_at,
                 }
             )
-    for statement, rows in ((_INSERT, inserts), (_UPDATE, updates), (_DELETE, deletes)):
-        if rows:  # one row as a plain execute, several as one executemany
-            connection.execute(statement, rows[0] if len(rows) == 1 else rows)
+    return inserts, updates, deletes
+
+
+def write_changes(*, connection: Connection, rows: Changes) -> None:
+    """Run the rows of `changes`, with one statement of each kind needed."""
+    for statement, rows_of_kind in zip((_INSERT, _UPDATE, _DELETE), rows, strict=True):
+        if rows_of_kind:  # one row as a plain execute, several as one executemany
+            many = len(rows_of_kind) > 1
+            connection.execute(statement, rows_of_kind if many else rows_of_kind[0])
+
+
+def save_many(*, connection: Connection, states: Sequence[State]) -> None:
+    """Write states back, an empty one deleted.
+
+    A state that a step deleted meanwhile (a member erasing their data) stays deleted:
+    the update then matches no row.
+    """
+    write_changes(connection=connection, rows=changes(states))
 
 
 def save(*, session: Session, state: State) -> None:

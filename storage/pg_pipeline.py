@@ -1,11 +1,13 @@
-"""PostgreSQL: the first statements of a group of updates, sent together with the BEGIN.
+"""PostgreSQL: the statements every group of updates runs, through the driver.
 
 Processing a group of updates (see `Dispatcher.handle_group`) starts with BEGIN, storing
 or claiming the updates, and reading the people's conversation states (locked) and
 members. Through SQLAlchemy that is four round trips, each with the driver's and
 SQLAlchemy's work around it. Here psycopg's pipeline mode sends all four at once and
-reads the answers after. The statements are written for PostgreSQL; lists travel as
-arrays through unnest(), so each is prepared once, whatever the group size.
+reads the answers after. It ends with writing the states back, also through the driver.
+The statements are written for PostgreSQL. Lists travel as arrays through unnest(), so
+each is prepared once, whatever the group size; a lone update (one chat, the latency
+that matters) gets single-row statements, whose parameters cost less to send.
 SQLite runs the same steps through SQLAlchemy (`storage.inbox`, `storage.conversations`).
 """
 
@@ -18,6 +20,7 @@ from psycopg.types.json import Json
 from sqlalchemy import Connection
 from sqlalchemy.orm import make_transient_to_detached
 
+from storage import conversations
 from storage.conversations import Ahead, Key, State
 from storage.inbox import Received
 from storage.models import Member, table
@@ -30,6 +33,14 @@ SELECT %(channel)s, u.update_id, u.seq, u.chat_id, u.payload, %(now)s, 0,
        CASE WHEN u.claimed THEN %(now)s END
 FROM unnest(%(ids)s::text[], %(seqs)s::bigint[], %(chats)s::text[], %(payloads)s::json[],
             %(claimed)s::bool[]) AS u(update_id, seq, chat_id, payload, claimed)
+ON CONFLICT DO NOTHING
+RETURNING channel, update_id
+"""
+_STORE_ONE = """
+INSERT INTO inboxupdate (channel, update_id, seq, chat_id, payload, received_at, attempts,
+                         done_at)
+VALUES (%(channel)s, %(id)s, %(seq)s, %(chat)s, %(payload)s, %(now)s, 0,
+        CASE WHEN %(claimed)s THEN %(now)s::timestamp END)
 ON CONFLICT DO NOTHING
 RETURNING channel, update_id
 """
@@ -50,12 +61,24 @@ WHERE (channel, chat_id, user_id) IN (
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))
 FOR UPDATE
 """
+_STATES_ONE = """
+SELECT id, channel, chat_id, user_id, step, data, updated_at FROM conversationstate
+WHERE channel = %s AND chat_id = %s AND user_id = %s
+FOR UPDATE
+"""
 _MEMBER_COLUMNS = list(table(Member).columns)
-_MEMBERS = f"""
+_MEMBERS_FROM = f"""
 SELECT {", ".join(f"m.{column.name}" for column in _MEMBER_COLUMNS)},
        c.channel, c.external_user_id
 FROM member m JOIN channelidentity c ON c.member_id = m.id
+"""
+_MEMBERS = f"""{_MEMBERS_FROM}
 WHERE (c.channel, c.external_user_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+"""
+_MEMBERS_ONE = f"{_MEMBERS_FROM} WHERE c.channel = %s AND c.external_user_id = %s"
+_UPDATE_STATE = """
+UPDATE conversationstate SET step = %(step)s, data = %(data)s, updated_at = %(updated_at)s
+WHERE id = %(state_id)s
 """
 
 
@@ -89,33 +112,17 @@ def begin(
     key's state and member as `conversations.load_with_members` does. `received.new`
     gets the ids that were not stored before.
     """
-    if received is not None:
-        statement = _STORE
-        updates = received.updates
-        params: dict[str, Any] = {
-            "channel": received.channel,
-            "ids": [str(seq) for seq, _, _ in updates],
-            "seqs": [seq for seq, _, _ in updates],
-            "chats": [chat for _, chat, _ in updates],
-            "payloads": [
-                Json({} if str(seq) in received.claimed else payload)
-                for seq, _, payload in updates
-            ],
-            "claimed": [str(seq) in received.claimed for seq, _, _ in updates],
-        }
-    else:
-        statement = _CLAIM
-        params = {
-            "channels": [channel for channel, _, _ in claims],
-            "ids": [update_id for _, update_id, _ in claims],
-            "chats": [chat for _, _, chat in claims],
-        }
+    statement, params = _store_or_claim(received, claims)
     params["now"] = _naive(now)
     pg = _driver(connection)
     with pg.pipeline():
         first, states, members = pg.cursor(), pg.cursor(), pg.cursor()
         first.execute(statement, params)
-        if keys:
+        if len(keys) == 1:
+            channel, chat, user = keys[0]
+            states.execute(_STATES_ONE, (channel, chat, user))
+            members.execute(_MEMBERS_ONE, (channel, user))
+        elif keys:
             channels, chats, users = ([key[i] for key in keys] for i in range(3))
             states.execute(_STATES, (channels, chats, users))
             members.execute(_MEMBERS, (channels, users))
@@ -128,6 +135,56 @@ def begin(
     if not keys:
         return claimed, None
     return claimed, _ahead(keys, states.fetchall(), members.fetchall(), now)
+
+
+def _store_or_claim(
+    received: Received | None, claims: Sequence[tuple[str, str, str]]
+) -> tuple[str, dict[str, Any]]:
+    """Return the statement that stores `received` (or claims `claims`), and its parameters."""
+    if received is None:
+        return _CLAIM, {
+            "channels": [channel for channel, _, _ in claims],
+            "ids": [update_id for _, update_id, _ in claims],
+            "chats": [chat for _, _, chat in claims],
+        }
+    rows = [(str(seq), seq, chat, payload) for seq, chat, payload in received.updates]
+    if len(rows) == 1:
+        ((update_id, seq, chat, payload),) = rows
+        return _STORE_ONE, {
+            "channel": received.channel,
+            "id": update_id,
+            "seq": seq,
+            "chat": chat,
+            "payload": Json({} if update_id in received.claimed else payload),
+            "claimed": update_id in received.claimed,
+        }
+    return _STORE, {
+        "channel": received.channel,
+        "ids": [update_id for update_id, _, _, _ in rows],
+        "seqs": [seq for _, seq, _, _ in rows],
+        "chats": [chat for _, _, chat, _ in rows],
+        "payloads": [
+            Json({} if update_id in received.claimed else payload)
+            for update_id, _, _, payload in rows
+        ],
+        "claimed": [update_id in received.claimed for update_id, _, _, _ in rows],
+    }
+
+
+def save_many(connection: Connection, states: Sequence[State]) -> None:
+    """Write states back as `conversations.save_many` does, the updates through the driver."""
+    inserts, updates, deletes = conversations.changes(states)
+    if updates:
+        rows = [
+            {**row, "data": Json(row["data"]), "updated_at": _naive(row["updated_at"])}
+            for row in updates
+        ]
+        with _driver(connection).cursor() as cursor:
+            if len(rows) == 1:
+                cursor.execute(_UPDATE_STATE, rows[0])
+            else:
+                cursor.executemany(_UPDATE_STATE, rows)
+    conversations.write_changes(connection=connection, rows=(inserts, [], deletes))
 
 
 def _ahead(

@@ -1,6 +1,7 @@
 """Updates of several chats in one transaction: each gets what it would get alone."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, col, select
@@ -173,3 +174,48 @@ def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
             connection, received=None, claims=claims, keys=[], now=now
         )
     assert claimed == {("telegram", "8"), ("telegram", "9")} and ahead is None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_path(
+    core: Core, unit_id: int, clock: Clock
+) -> None:
+    """A lone update takes single-row statements; states are written through the driver."""
+    at_title(core, "a", "b")
+    key = ("telegram", "a", "a")
+    now = clock()
+    for update_id, claimed, new in ((7, True, {"7"}), (8, False, {"8"}), (7, True, set())):
+        claims = frozenset({str(update_id)} if claimed else ())
+        received = inbox.Received("telegram", [(update_id, "a", {"id": update_id})], claims)
+        with shared_transaction(core.engine) as connection:
+            got, ahead = pg_pipeline.begin(
+                connection, received=received, claims=[], keys=[key], now=now
+            )
+            expected = conversations.load_with_members(connection=connection, keys=[key], now=now)
+        assert received.new == new  # the third is a redelivery: neither stored nor claimed
+        assert got == ({("telegram", str(update_id))} if claimed and new else set())
+        assert ahead is not None and ahead[0][0] == expected[0][0]
+        assert ahead[0][1] is not None and expected[0][1] is not None
+        assert ahead[0][1].model_dump() == expected[0][1].model_dump()
+    with Session(core.engine) as session:
+        rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
+        assert rows["7"].done_at == now and rows["7"].payload == {}
+        assert rows["8"].done_at is None and rows["8"].payload == {"id": 8}
+
+    keys = [key, ("telegram", "b", "b"), ("telegram", "x", "x")]
+    with shared_transaction(core.engine) as connection:
+        a, b, x = conversations.load_many(connection=connection, keys=keys, now=now)
+        later = now + timedelta(minutes=1)
+        a.step, a.data, a.updated_at = "wizard.problem", {"wizard": {"id": 1}, "ý": "Đ"}, later
+        b.step, b.data = None, {}  # emptied: deleted
+        x.step, x.data = "wizard.title", {"lang": "vi"}  # new: inserted
+        pg_pipeline.save_many(connection, [a, b, x])
+    with shared_transaction(core.engine) as connection:
+        saved = conversations.load_many(connection=connection, keys=keys, now=now)
+    assert saved[0] == a
+    assert (saved[1].id, saved[1].step, saved[1].data) == (None, None, {})
+    assert (saved[2].step, saved[2].data, saved[2].id is not None) == (
+        "wizard.title",
+        {"lang": "vi"},
+        True,
+    )
