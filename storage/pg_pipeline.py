@@ -26,23 +26,22 @@ from storage.inbox import Received
 from storage.models import Member, table
 from storage.types import UTCDateTime
 
-_STORE = """
+_STORE_INTO = """
 INSERT INTO inboxupdate (channel, update_id, seq, chat_id, payload, received_at, attempts,
                          done_at)
+"""
+_STORE_END = "ON CONFLICT DO NOTHING RETURNING channel, update_id"
+_STORE = f"""{_STORE_INTO}
 SELECT %(channel)s, u.update_id, u.seq, u.chat_id, u.payload, %(now)s, 0,
        CASE WHEN u.claimed THEN %(now)s END
 FROM unnest(%(ids)s::text[], %(seqs)s::bigint[], %(chats)s::text[], %(payloads)s::json[],
             %(claimed)s::bool[]) AS u(update_id, seq, chat_id, payload, claimed)
-ON CONFLICT DO NOTHING
-RETURNING channel, update_id
+{_STORE_END}
 """
-_STORE_ONE = """
-INSERT INTO inboxupdate (channel, update_id, seq, chat_id, payload, received_at, attempts,
-                         done_at)
+_STORE_ONE = f"""{_STORE_INTO}
 VALUES (%(channel)s, %(id)s, %(seq)s, %(chat)s, %(payload)s, %(now)s, 0,
         CASE WHEN %(claimed)s THEN %(now)s::timestamp END)
-ON CONFLICT DO NOTHING
-RETURNING channel, update_id
+{_STORE_END}
 """
 # As `inbox.claim_many`: a processed update (done_at set) is not claimed again.
 _CLAIM = """
