@@ -5,35 +5,140 @@ Updates are read as the JSON objects the inbox stores, so the core sees the same
 neutral button rows that each driver turns into its own keyboard type.
 """
 
+import logging
 from typing import Any
 
 from bot.messages import InAttachment, Incoming, Reply
 from locales import Catalogs, escape_html
 
+logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 GROUP_TYPES = ("group", "supergroup")
+INT64 = range(-(2**63), 2**63)  # Telegram's ids, and the inbox's BigInteger `seq`
 Update = dict[str, Any]  # a Bot API Update object, as JSON
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
+# The fields of an update the bot reads, as {name: (shape, required)}. A shape is a
+# JSON type (int, str or bool), an object's fields (a dict) or an array of one shape
+# (a one-item list). Null counts as absent, as in what the drivers dump. Other fields,
+# and the kinds of update the bot ignores, are not checked.
+_USER = {
+    "id": (int, True),
+    "is_bot": (bool, False),
+    "first_name": (str, True),
+    "last_name": (str, False),
+}
+_CHAT = {"id": (int, True), "type": (str, True)}
+_PHOTO_SIZE = {"file_id": (str, True), "file_size": (int, False)}
+_DOCUMENT = {
+    "file_id": (str, True),
+    "file_name": (str, False),
+    "mime_type": (str, False),
+    "file_size": (int, False),
+}
+_MESSAGE = {
+    "chat": (_CHAT, True),
+    "from": (_USER, False),
+    "text": (str, False),
+    "caption": (str, False),
+    "photo": ([_PHOTO_SIZE], False),
+    "document": (_DOCUMENT, False),
+}
+# The message a button was pressed on; an inaccessible one has little more than these.
+_PRESSED_ON = {"message_id": (int, True), "chat": (_CHAT, True)}
+_CALLBACK_QUERY = {
+    "id": (str, True),
+    "from": (_USER, True),
+    "data": (str, False),
+    "message": (_PRESSED_ON, False),
+}
+_UPDATE = {
+    "update_id": (int, True),
+    "message": (_MESSAGE, False),
+    "callback_query": (_CALLBACK_QUERY, False),
+}
+_TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean"}
+
+
+class MalformedUpdate(TypeError):
+    """An update Telegram never sends: a field the bot reads is missing or of the wrong type.
+
+    The message names the update id (when it is a valid one) and the field, never a
+    value, so it can be logged: it carries no personal data.
+    """
+
+    def __init__(self, update_id: int | None, problem: str) -> None:
+        self.update_id = update_id
+        self.problem = problem
+        super().__init__(f"update {'?' if update_id is None else update_id}: {problem}")
+
+
+def check(update: object) -> Update:
+    """Return the update if the bot can read it; raise MalformedUpdate if it cannot."""
+    if not isinstance(update, dict):
+        raise MalformedUpdate(None, "the update is not an object")
+    problem = _problem(update, _UPDATE, "")
+    if problem is None:
+        return update
+    update_id = update.get("update_id")
+    valid_id = _problem(update_id, int, "update_id") is None
+    raise MalformedUpdate(update_id if valid_id else None, problem)
+
+
+def _problem(value: Any, shape: Any, path: str) -> str | None:
+    """Say what is wrong with the JSON value at `path`, or None if it has the shape."""
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return f"{path} is not an object"
+        for name, (field_shape, required) in shape.items():
+            where = f"{path}.{name}" if path else name
+            field = value.get(name)
+            if field is None:
+                if required:
+                    return f"{where} is missing"
+            elif (problem := _problem(field, field_shape, where)) is not None:
+                return problem
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{path} is not an array"
+        for index, item in enumerate(value):
+            if (problem := _problem(item, shape[0], f"{path}[{index}]")) is not None:
+                return problem
+        return None
+    # PTB's dump has str enums (a chat's type); a bool is no integer, nor is a float.
+    if not isinstance(value, shape) or (shape is int and isinstance(value, bool)):
+        return f"{path} is not {_TYPE_NAMES[shape]}"
+    if shape is int and value not in INT64:
+        return f"{path} is not a 64-bit integer"
+    return None
+
 
 def chat_of(update: Update) -> str | None:
-    """Return the chat an update belongs to, or None when the bot ignores it."""
+    """Return the chat an update belongs to, or None when the bot ignores or drops it.
+
+    A malformed update (see `check`) is dropped with a warning that names only its id
+    and what is wrong, so a caller that stores updates by chat never stores it.
+    """
+    try:
+        check(update)
+    except MalformedUpdate as error:
+        logger.warning("dropped a malformed update: %s", error)
+        return None
     message = update.get("message")
     if message is None:
         query = update.get("callback_query")
-        message = query.get("message") if isinstance(query, dict) else None
-    chat = message.get("chat") if isinstance(message, dict) else None
-    if not isinstance(chat, dict) or "id" not in chat:
-        return None
-    return str(chat["id"])
+        message = query.get("message") if query is not None else None
+    return None if message is None else str(message["chat"]["id"])
 
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     """Translate an update into an Incoming, or None when the bot should stay silent.
 
-    Raises KeyError or TypeError for an update that lacks what Telegram always sends.
+    Raises MalformedUpdate (a TypeError) for an update Telegram never sends.
     """
+    check(update)
     if (message := update.get("message")) is not None:
         return _from_message(update, message, bot_username)
     if (query := update.get("callback_query")) is not None:
@@ -115,7 +220,8 @@ def _full_name(user: dict[str, Any]) -> str:
 def callback_query_id(update: Update) -> str | None:
     """Return the id of the button press an update carries, if any."""
     query = update.get("callback_query")
-    return str(query["id"]) if isinstance(query, dict) else None
+    query_id = query.get("id") if isinstance(query, dict) else None
+    return query_id if isinstance(query_id, str) else None
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.channels.telegram.convert import Update
+from bot.channels.telegram.convert import MalformedUpdate, Update, check
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -18,7 +18,8 @@ def webhook_app(
     """Build the webhook server: a wrong or missing secret token gets 401.
 
     It answers 200 only after `receive` returned (the update is stored), so Telegram
-    redelivers whatever a crash interrupted.
+    redelivers whatever a crash interrupted. A malformed update (see `check`) is logged
+    and answered 200 without reaching `receive`: Telegram would redeliver it forever.
     """
 
     async def handle(request: web.Request) -> web.Response:
@@ -27,12 +28,14 @@ def webhook_app(
             logger.warning("webhook call with a wrong secret token refused")
             return web.Response(status=401)
         try:
-            update = await request.json()
+            body = await request.json()
         except ValueError:
             return web.Response(status=400)
-        if not isinstance(update, dict) or type(update.get("update_id")) is not int:
-            logger.warning("dropped an update that is not a valid Telegram update")
-            return web.Response(status=200)  # Telegram would redeliver it forever
+        try:
+            update = check(body)
+        except MalformedUpdate as error:
+            logger.warning("webhook dropped a malformed update: %s", error)
+            return web.Response(status=200)
         await receive(update)
         return web.Response(status=200)
 
