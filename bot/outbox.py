@@ -1,7 +1,8 @@
 """Deliver queued messages: in order per chat, within flood limits, retrying what failed.
 
 Each message is marked only after its send returned, so a crash can repeat the sends
-that were in flight, and never loses one.
+that were in flight, and never loses one. A 429 requeues its message for `retry_after`
+and pauses the flood limiter's scope (as a rule, the whole bot) for as long.
 """
 
 import asyncio
@@ -141,6 +142,10 @@ class OutboxSender:
             logger.exception("sending outbox message %s failed", item.id)
             self._release(item)  # still queued: it is tried again
             return
+        if delivery.outcome == "retry_after":
+            # Telegram's flood control is per bot: every later send to the 429's scope
+            # (replies too) waits it out, not only this message's retry.
+            self.limiter.pause(item.chat_id, item.chat_kind, delivery.retry_after or 1.0)
         self.finished.append((item, self._outcome(item, delivery)))
         self.to_record.set()
 

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import re
 import signal
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.codec import reply_to_json
 from bot.dispatcher import utc_now
 from bot.flood import FloodLimiter, Rates
 from bot.messages import OutDocument, Reply, t
-from bot.outbox import OutboxSender
+from bot.outbox import Delivery, OutboxSender
 from bot.sandbox.client import SandboxClient
 from storage import outbox
 from storage.db import transaction
@@ -173,6 +174,38 @@ async def test_with_429_on_30_percent_every_notice_arrives_after_its_retry_after
             select(func.count()).where(col(OutboxAttempt.outcome) == "retry_after")
         ).one()
         assert retries == len(refused)
+
+
+async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
+    core: Core, clock: Clock
+) -> None:
+    """Telegram's flood control is per bot: one notice's 429 holds back the others too."""
+    queue(core, clock, [1001, 1002, 1003, 1004], 1)
+    sends: list[tuple[str, float]] = []
+
+    async def deliver(item: Due) -> Delivery:
+        sends.append((item.chat_id, time.monotonic()))
+        if len(sends) == 1:
+            return Delivery("retry_after", retry_after=0.5)
+        return Delivery("sent")
+
+    sender = OutboxSender(
+        engine=core.engine,
+        channels={"telegram": deliver},
+        limiter=FloodLimiter(Rates(per_second=30, private_per_second=1)),
+        clock=utc_now,
+    )
+    task = asyncio.create_task(sender.run())
+    try:
+        await wait_until(lambda: statuses(core) == Counter({"sent": 4}), timeout=20)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    (refused, refused_at), later = sends[0], sends[1:]
+    assert sorted(chat for chat, _ in later) == ["1001", "1002", "1003", "1004"]
+    assert refused in [chat for chat, _ in later]  # retried
+    assert all(at - refused_at >= 0.5 - 0.01 for _, at in later)  # none went during the pause
 
 
 async def test_a_retry_sends_only_what_did_not_go_out(
