@@ -10,6 +10,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot.messages import Lines, Number, Option, Reply, Text, t
+from handlers import buttons
 from handlers.broadcast_view import history_text
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
@@ -21,7 +22,7 @@ from handlers.labels import (
     UNIT_KIND_LABELS,
 )
 from handlers.wizard_core import need_text
-from services import broadcasts, roles, units
+from services import broadcasts, presses, roles, units
 from services.broadcasts import Audience
 from services.dates import read_day
 from services.errors import Refused
@@ -42,6 +43,18 @@ def _audience(ctx: Context) -> Audience:
     return Audience.from_json(_data(ctx).get("audience") or {"unit_id": 0})
 
 
+def _draft(ctx: Context) -> int:
+    """Return the number of the announcement being written (its buttons name it)."""
+    return int(_data(ctx).get("draft") or 0)
+
+
+def _picked(ctx: Context) -> str:
+    """Return what the press does, if it names the announcement being written now."""
+    action, named = buttons.split(ctx.choice)
+    presses.check_open(pressed=named, opened=_data(ctx).get("draft"), what="announcement")
+    return action
+
+
 def open_broadcast(ctx: Context) -> Outcome:
     """Start an announcement, or list or cancel broadcasts."""
     scopes = broadcasts.organizer_units(session=ctx.session, member=member(ctx))
@@ -57,7 +70,7 @@ def open_broadcast(ctx: Context) -> Outcome:
             return end(t("broadcast.nothing_running"))
         ctx.data[KEY] = {}
         return goto("broadcast.cancel")
-    ctx.data[KEY] = {"versions": {}}
+    ctx.data[KEY] = {"versions": {}, "draft": buttons.new_draft(ctx)}
     if len(scopes) == 1 and not children_of(session=ctx.session, unit_id=scopes[0].id or 0):
         _data(ctx)["audience"] = asdict(Audience(unit_id=scopes[0].id or 0))
         return goto("broadcast.text")
@@ -151,7 +164,8 @@ def ask_audience(ctx: Context) -> tuple[Reply, ...]:
 
 
 def _audience_buttons(ctx: Context) -> tuple[tuple[str, Text], ...]:
-    return (
+    return buttons.naming(
+        _draft(ctx),
         ("aud:who", t("broadcast.opt_who")),
         ("aud:role", t("broadcast.opt_role")),
         ("aud:language", t("broadcast.opt_language")),
@@ -167,7 +181,8 @@ def _audience_buttons(ctx: Context) -> tuple[tuple[str, Text], ...]:
 
 def audience_options(ctx: Context) -> tuple[Option, ...]:
     """The audience step's buttons, without counting the audience as its question does."""
-    return tuple(Option(value, label) for value, label in _audience_buttons(ctx))
+    offered = [Option(value, label) for value, label in _audience_buttons(ctx)]
+    return buttons.also_pressed(ctx, offered)
 
 
 def _cycle(values: tuple[Any, ...], current: Any) -> Any:
@@ -176,7 +191,7 @@ def _cycle(values: tuple[Any, ...], current: Any) -> Any:
 
 def on_audience(ctx: Context) -> Outcome:
     """Change one filter and show the audience again, or go on to the preview."""
-    choice = ctx.choice or ""
+    choice = _picked(ctx)
     if choice.startswith("version:"):
         code = choice.removeprefix("version:")
         if code not in ctx.catalogs.languages:
@@ -222,18 +237,22 @@ def ask_confirm(ctx: Context) -> tuple[Reply, ...]:
         preview,
         *question(
             t("broadcast.confirm", members=Number(members), groups=Number(groups)),
-            ("send:now", t("broadcast.opt_now")),
-            ("send:later", t("broadcast.opt_later")),
-            ("send:cancel", t("broadcast.opt_cancel")),
+            *buttons.naming(
+                _draft(ctx),
+                ("send:now", t("broadcast.opt_now")),
+                ("send:later", t("broadcast.opt_later")),
+                ("send:cancel", t("broadcast.opt_cancel")),
+            ),
         ),
     )
 
 
 def on_confirm(ctx: Context) -> Outcome:
     """Send now, ask for a time, or drop the announcement."""
-    if ctx.choice == "send:later":
+    action = _picked(ctx)
+    if action == "send:later":
         return goto("broadcast.when")
-    if ctx.choice != "send:now":
+    if action != "send:now":
         return cancel(ctx)
     return _create(ctx, ctx.now)
 
@@ -332,7 +351,13 @@ CONVERSATION = Conversation(
                 on_version,
                 lambda ctx: "broadcast.audience",
             ),
-            Step("broadcast.confirm", ask_confirm, on_confirm, lambda ctx: "broadcast.audience"),
+            Step(
+                "broadcast.confirm",
+                ask_confirm,
+                on_confirm,
+                lambda ctx: "broadcast.audience",
+                options=buttons.any_object(ask_confirm),
+            ),
             Step(
                 "broadcast.when",
                 lambda ctx: (Reply(t("broadcast.ask_when")),),

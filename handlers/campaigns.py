@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 from bot.messages import Lines, Reply, Text, t
+from handlers import buttons
 from handlers.campaign_cards import campaign_card, plan_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import SKIP_HINT, member, question
 from handlers.labels import MONEY_ERRORS
 from handlers.wizard_core import need_text
-from services import campaigns
+from services import campaigns, presses
 from services.campaigns import Plan
 from services.dates import read_day
 from services.errors import Refused
@@ -102,7 +103,9 @@ def on_menu(ctx: Context) -> Outcome:
     picked = (ctx.choice or "").removeprefix("campaign:")
     if picked == "new":
         scopes = campaigns.organizer_units(session=ctx.session, member=member(ctx))
-        ctx.data[KEY] = {"unit": scopes[0].id} if len(scopes) == 1 else {}
+        ctx.data[KEY] = {"plan": buttons.new_draft(ctx)}
+        if len(scopes) == 1:
+            _data(ctx)["unit"] = scopes[0].id
         return goto("campaign.name" if len(scopes) == 1 else "campaign.unit")
     return _open(ctx, int(picked) if picked.isdigit() else 0)
 
@@ -213,16 +216,21 @@ def on_target_benefit(ctx: Context) -> Outcome:
 
 def ask_confirm(ctx: Context) -> tuple[Reply, ...]:
     """Show the plan with create / cancel."""
-    return question(
-        t("campaign.confirm", card=plan_card(_plan(ctx), _unit(ctx).name)),
+    options = (
         ("confirm:create", t("campaign.opt_create")),
         ("confirm:cancel", t("campaign.opt_cancel")),
+    )
+    return question(
+        t("campaign.confirm", card=plan_card(_plan(ctx), _unit(ctx).name)),
+        *buttons.naming(int(_data(ctx).get("plan") or 0), *options),
     )
 
 
 def on_confirm(ctx: Context) -> Outcome:
     """Create the campaign (the services check the organizer role), or drop the plan."""
-    if ctx.choice == "confirm:cancel":
+    action, named = buttons.split(ctx.choice)
+    presses.check_open(pressed=named, opened=_data(ctx).get("plan"), what="campaign plan")
+    if action == "confirm:cancel":
         return cancel(ctx)
     campaign = campaigns.create(
         session=ctx.session,
@@ -243,29 +251,51 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
         session=ctx.session, member=member(ctx), campaign_id=int(data.get("id") or 0)
     )
     card = campaign_card(session=ctx.session, campaign=campaign, zone=ctx.settings.tz)
+    back = ("card:back", t("campaign.opt_back"))
     if campaign.closed_at is not None:
-        return question(card, ("card:back", t("campaign.opt_back")))
-    return question(
-        card,
-        *((value, label) for value, (_field, label) in EDITS.items()),
-        ("card:close", t("campaign.opt_close")),
-        ("card:back", t("campaign.opt_back")),
+        return question(card, *buttons.naming(campaign.id or 0, back))
+    edits = ((value, label) for value, (_field, label) in EDITS.items())
+    closing = ("card:close", t("campaign.opt_close"))
+    return question(card, *buttons.naming(campaign.id or 0, *edits, closing, back))
+
+
+def _pressed(ctx: Context) -> str:
+    """Return what the press does, if it names the open campaign and the member runs it."""
+    action, named = buttons.split(ctx.choice)
+    campaigns.pressed(
+        session=ctx.session,
+        member=member(ctx),
+        campaign_id=named or 0,
+        opened=_data(ctx).get("id"),
     )
+    return action
 
 
 def on_card(ctx: Context) -> Outcome:
     """Open a question to edit, close the campaign, or go back to the list."""
-    if ctx.choice == "card:back":
+    action = _pressed(ctx)
+    if action == "card:back":
         ctx.data[KEY] = {}
         return goto("campaign.menu")
-    if ctx.choice == "card:close":
+    if action == "card:close":
         return goto("campaign.close")
-    return goto(f"campaign.{EDITS[ctx.choice or ''][0]}")
+    return goto(f"campaign.{EDITS[action][0]}")
+
+
+def ask_close(ctx: Context) -> tuple[Reply, ...]:
+    """Ask to confirm closing the campaign."""
+    options = (
+        ("close:yes", t("campaign.opt_close_yes")),
+        ("close:no", t("campaign.opt_close_no")),
+    )
+    return question(
+        t("campaign.ask_close"), *buttons.naming(int(_data(ctx).get("id") or 0), *options)
+    )
 
 
 def on_close(ctx: Context) -> Outcome:
     """Close the campaign after a yes."""
-    if ctx.choice != "close:yes":
+    if _pressed(ctx) != "close:yes":
         return goto("campaign.card")
     campaign = campaigns.close(
         session=ctx.session,
@@ -323,18 +353,25 @@ CONVERSATION = Conversation(
                 "campaign.target_count",
             ),
             Step(
-                "campaign.confirm", ask_confirm, on_confirm, lambda ctx: "campaign.target_benefit"
+                "campaign.confirm",
+                ask_confirm,
+                on_confirm,
+                lambda ctx: "campaign.target_benefit",
+                options=buttons.any_object(ask_confirm),
             ),
-            Step("campaign.card", ask_card, on_card, lambda ctx: "campaign.menu"),
+            Step(
+                "campaign.card",
+                ask_card,
+                on_card,
+                lambda ctx: "campaign.menu",
+                options=buttons.any_object(ask_card),
+            ),
             Step(
                 "campaign.close",
-                lambda ctx: question(
-                    t("campaign.ask_close"),
-                    ("close:yes", t("campaign.opt_close_yes")),
-                    ("close:no", t("campaign.opt_close_no")),
-                ),
+                ask_close,
                 on_close,
                 lambda ctx: "campaign.card",
+                options=buttons.any_object(ask_close),
             ),
         )
     },

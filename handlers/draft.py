@@ -3,8 +3,9 @@
 from typing import Any
 
 from bot.messages import Option, Reply, Text, t
+from handlers import buttons
 from handlers.conversation import Context, Outcome, end
-from services import initiatives
+from services import initiatives, presses
 from services.errors import Refused
 from storage.models import Initiative, Member
 
@@ -36,6 +37,18 @@ def draft_id(ctx: Context) -> int:
     if not isinstance(initiative_id, int):
         raise Refused("wizard.no_draft")
     return initiative_id
+
+
+def naming_draft(ctx: Context, *options: tuple[str, Text]) -> tuple[tuple[str, Text], ...]:
+    """Return the options with the id of the initiative the wizard edits in each value."""
+    return buttons.naming(draft_id(ctx), *options)
+
+
+def picked(ctx: Context) -> str:
+    """Return what the picked option does; refuse one naming another initiative than this."""
+    action, named = buttons.split(ctx.choice)
+    presses.check_open(pressed=named, opened=wizard_data(ctx).get("id"), what="initiative")
+    return action
 
 
 def current(ctx: Context) -> Initiative:

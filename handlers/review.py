@@ -7,6 +7,7 @@ the options here only offer what makes sense, they prove nothing.
 from typing import Any
 
 from bot.messages import Lines, Money, Reply, SharedFile, Text, t
+from handlers import buttons
 from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
@@ -36,6 +37,19 @@ def _opened(ctx: Context, action: str) -> Initiative:
         session=ctx.session, member=member(ctx), initiative_id=initiative_id, action=action
     )
     return initiative
+
+
+def _pressed(ctx: Context, action: str) -> tuple[str, Initiative]:
+    """Return what the press does and the initiative it names, if it is the one opened."""
+    chosen, named = buttons.split(ctx.choice)
+    initiative = review.pressed(
+        session=ctx.session,
+        member=member(ctx),
+        initiative_id=named or 0,
+        opened=_data(ctx).get("id"),
+        action=action,
+    )
+    return chosen, initiative
 
 
 def open_queue(ctx: Context) -> Outcome:
@@ -140,7 +154,7 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
     options.append(("act:back", t("review.opt_back")))
-    return question(card(ctx, initiative), *options)
+    return question(card(ctx, initiative), *buttons.naming(initiative.id or 0, *options))
 
 
 ACTIONS = {
@@ -165,10 +179,10 @@ def _files(ctx: Context, initiative: Initiative) -> Reply:
 
 def on_card(ctx: Context) -> Outcome:
     """Go to the chosen decision's question; the card keeps the choice, without buttons."""
-    initiative = _opened(ctx, "open")
-    if ctx.choice == "act:files":
+    action, initiative = _pressed(ctx, "open")
+    if action == "act:files":
         return goto("review.card", _files(ctx, initiative), ask=False)
-    step, label = ACTIONS[ctx.choice or "act:back"]
+    step, label = ACTIONS.get(action, ACTIONS["act:back"])
     chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
     return goto(step, chosen)
 
@@ -190,15 +204,13 @@ def ask_level(ctx: Context) -> tuple[Reply, ...]:
     """Offer the recognition levels above the one already reached."""
     initiative = _opened(ctx, "approve")
     reached = review.LEVELS.index(initiative.level) + 1 if initiative.level else 0
-    return question(
-        t("review.ask_level"),
-        *((f"level:{code}", review.LEVEL_LABELS[code]) for code in review.LEVELS[reached:]),
-    )
+    levels = ((f"level:{code}", review.LEVEL_LABELS[code]) for code in review.LEVELS[reached:])
+    return question(t("review.ask_level"), *buttons.naming(initiative.id or 0, *levels))
 
 
 def on_level(ctx: Context) -> Outcome:
     """Approve with the level and benefit; show the reward suggestion."""
-    level = (ctx.choice or "").removeprefix("level:")
+    level = _pressed(ctx, "approve")[0].removeprefix("level:")
     benefit = _data(ctx).get("benefit")
     suggestion = review.approve(
         **_decision(ctx), benefit_vnd=benefit if isinstance(benefit, int) else None, level=level
@@ -230,7 +242,7 @@ def _suggestion(suggestion: reward.Suggestion) -> Text:
 def on_after(ctx: Context) -> Outcome:
     """Recommend the approved initiative to the next council up, or stop here."""
     text = t("review.done")
-    if ctx.choice == "after:recommend":
+    if _pressed(ctx, "recommend")[0] == "after:recommend":
         superior = review.recommend(**_decision(ctx))
         text = t("review.recommended", unit=superior.name)
     ctx.data.pop(KEY, None)
@@ -259,6 +271,17 @@ def _decision(ctx: Context) -> dict[str, Any]:
     }
 
 
+def ask_after(ctx: Context) -> tuple[Reply, ...]:
+    """Offer to recommend the approved initiative to the next council up."""
+    options = (
+        ("after:recommend", t("review.opt_recommend")),
+        ("after:done", t("review.opt_done")),
+    )
+    return question(
+        t("review.ask_after"), *buttons.naming(int(_data(ctx).get("id") or 0), *options)
+    )
+
+
 def _finish(ctx: Context, done: Text) -> Outcome:
     ctx.data.pop(KEY, None)
     return end(done)
@@ -275,23 +298,27 @@ CONVERSATION = Conversation(
         for step in (
             Step("review.pick", ask_pick, on_pick),
             Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
-            Step("review.card", ask_card, on_card, lambda ctx: "review.pick"),
+            Step(
+                "review.card",
+                ask_card,
+                on_card,
+                lambda ctx: "review.pick",
+                options=buttons.any_object(ask_card),
+            ),
             Step(
                 "review.benefit",
                 lambda ctx: question(t("review.ask_benefit")),
                 on_benefit,
                 lambda ctx: "review.card",
             ),
-            Step("review.level", ask_level, on_level, lambda ctx: "review.benefit"),
             Step(
-                "review.after",
-                lambda ctx: question(
-                    t("review.ask_after"),
-                    ("after:recommend", t("review.opt_recommend")),
-                    ("after:done", t("review.opt_done")),
-                ),
-                on_after,
+                "review.level",
+                ask_level,
+                on_level,
+                lambda ctx: "review.benefit",
+                options=buttons.any_object(ask_level),
             ),
+            Step("review.after", ask_after, on_after, options=buttons.any_object(ask_after)),
             Step(
                 "review.comment",
                 lambda ctx: question(t("review.ask_comment")),

@@ -1,7 +1,7 @@
 """The submission wizard (/new): entry, summary, editing one field, and amending later."""
 
 from bot.messages import Reply, t
-from handlers import wizard_campaign, wizard_core, wizard_details
+from handlers import buttons, wizard_campaign, wizard_core, wizard_details
 from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
@@ -12,12 +12,14 @@ from handlers.draft import (
     current,
     finish,
     member,
+    naming_draft,
     peek,
+    picked,
     question,
     resume_step,
     wizard_data,
 )
-from services import initiatives
+from services import initiatives, presses
 from storage import initiatives as store
 
 EDITABLE = {
@@ -58,13 +60,26 @@ def resume(ctx: Context) -> Outcome:
     return goto(resume_step(draft), Reply(t("common.resume")))
 
 
+def ask_draft_exists(ctx: Context) -> tuple[Reply, ...]:
+    """Offer to continue the unfinished draft, or to discard it and start afresh."""
+    draft = store.draft_of(session=ctx.session, member_id=member(ctx).id or 0)
+    options = (
+        ("draft:continue", t("wizard.opt_continue")),
+        ("draft:new", t("wizard.opt_discard_new")),
+    )
+    draft_id = (draft.id or 0) if draft is not None else 0  # gone: an answer starts afresh
+    return question(t("wizard.ask_draft_exists"), *buttons.naming(draft_id, *options))
+
+
 def on_draft_exists(ctx: Context) -> Outcome:
     """Continue the old draft, or discard it and start afresh."""
     draft = store.draft_of(session=ctx.session, member_id=member(ctx).id or 0)
     if draft is None:
         return start(ctx)
+    action, named = buttons.split(ctx.choice)
+    presses.check_open(pressed=named, opened=draft.id, what="draft")
     begin(ctx, draft, DRAFT_MODE)
-    if ctx.choice == "draft:continue":
+    if action == "draft:continue":
         return goto(resume_step(draft))
     initiatives.discard(session=ctx.session, member=member(ctx), initiative=draft)
     return start(ctx)
@@ -77,26 +92,36 @@ def ask_summary(ctx: Context) -> tuple[Reply, ...]:
         return (Reply(t("wizard.no_draft")),)
     return question(
         t("wizard.summary", card=initiative_card(session=ctx.session, initiative=initiative)),
-        ("summary:submit", t("wizard.opt_submit")),
-        ("summary:edit", t("wizard.opt_edit")),
-        ("summary:cancel", t("wizard.opt_cancel")),
+        *naming_draft(
+            ctx,
+            ("summary:submit", t("wizard.opt_submit")),
+            ("summary:edit", t("wizard.opt_edit")),
+            ("summary:cancel", t("wizard.opt_cancel")),
+        ),
     )
 
 
 def on_summary(ctx: Context) -> Outcome:
     """Submit the draft, pick a field to edit, or discard the draft."""
+    action = picked(ctx)
     initiative = current(ctx)
-    if ctx.choice == "summary:edit":
+    if action == "summary:edit":
         return goto("wizard.edit")
-    if ctx.choice == "summary:cancel":
+    if action == "summary:cancel":
         return cancel(ctx)
     return wizard_campaign.submit(ctx, initiative, "track")
 
 
+def ask_edit(ctx: Context) -> tuple[Reply, ...]:
+    """Offer every part of the draft to edit."""
+    parts = ((f"edit:{name}", label) for name, (_step, label) in EDITABLE.items())
+    return question(t("wizard.ask_edit"), *naming_draft(ctx, *parts))
+
+
 def on_edit(ctx: Context) -> Outcome:
     """Open the chosen field's question; its answer returns to the summary."""
+    step, _label = EDITABLE[picked(ctx).removeprefix("edit:")]
     current(ctx)
-    step, _label = EDITABLE[(ctx.choice or "").removeprefix("edit:")]
     wizard_data(ctx)["return"] = "wizard.summary"
     return goto(step)
 
@@ -112,6 +137,7 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
     options = [(f"amend:{name}", EDITABLE[name][1]) for name in names]
     if sent_back:
         options.append(("amend:resubmit", t("wizard.opt_resubmit")))
+    options.append(("amend:done", t("wizard.opt_done")))
     return question(
         t(
             "wizard.amend",
@@ -119,23 +145,23 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
             history=history(session=ctx.session, initiative=initiative),
             missing=len(missing),
         ),
-        *options,
-        ("amend:done", t("wizard.opt_done")),
+        *buttons.naming(initiative.id or 0, *options),
     )
 
 
 def on_amend(ctx: Context) -> Outcome:
     """Open the chosen detail of a submitted initiative, or finish."""
+    action = picked(ctx)
     initiative = current(ctx)
-    if ctx.choice == "amend:done":
+    if action == "amend:done":
         return finish(ctx, t("wizard.amend_saved"))
-    if ctx.choice == "amend:resubmit":
+    if action == "amend:resubmit":
         initiatives.submit(
             session=ctx.session, member=member(ctx), initiative=initiative, now=ctx.now
         )
         return finish(ctx, t("wizard.resubmitted", id=initiative.id or 0))
     wizard_data(ctx)["return"] = "wizard.amend"
-    return goto(EDITABLE[(ctx.choice or "").removeprefix("amend:")][0])
+    return goto(EDITABLE[action.removeprefix("amend:")][0])
 
 
 def cancel(ctx: Context) -> Outcome:
@@ -157,24 +183,25 @@ CONVERSATION = Conversation(
             *wizard_details.STEPS,
             Step(
                 "wizard.draft_exists",
-                lambda ctx: question(
-                    t("wizard.ask_draft_exists"),
-                    ("draft:continue", t("wizard.opt_continue")),
-                    ("draft:new", t("wizard.opt_discard_new")),
-                ),
+                ask_draft_exists,
                 on_draft_exists,
+                options=buttons.any_object(ask_draft_exists),
             ),
-            Step("wizard.summary", ask_summary, on_summary, lambda ctx: "wizard.confidential"),
+            Step(
+                "wizard.summary",
+                ask_summary,
+                on_summary,
+                lambda ctx: "wizard.confidential",
+                options=buttons.any_object(ask_summary),
+            ),
             Step(
                 "wizard.edit",
-                lambda ctx: question(
-                    t("wizard.ask_edit"),
-                    *((f"edit:{name}", label) for name, (_step, label) in EDITABLE.items()),
-                ),
+                ask_edit,
                 on_edit,
                 lambda ctx: "wizard.summary",
+                options=buttons.any_object(ask_edit),
             ),
-            Step("wizard.amend", ask_amend, on_amend),
+            Step("wizard.amend", ask_amend, on_amend, options=buttons.any_object(ask_amend)),
             wizard_campaign.STEP,
         )
     },

@@ -1,8 +1,9 @@
 """Submitting from the wizard, with the pick of a campaign when several are running."""
 
 from bot.messages import Reply, Text, t
+from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import current, finish, member, question, wizard_data
+from handlers.draft import current, finish, member, naming_draft, picked, question, wizard_data
 from services import campaigns, initiatives
 from storage.models import Initiative
 from storage.units import unit_by_id
@@ -41,19 +42,23 @@ def ask_campaign(ctx: Context) -> tuple[Reply, ...]:
     """Offer the campaigns running for the member's unit."""
     unit = unit_by_id(session=ctx.session, unit_id=member(ctx).unit_id)
     running = campaigns.running_for(session=ctx.session, unit=unit, at=ctx.now) if unit else []
-    return question(
-        t("wizard.ask_campaign"),
-        *((f"campaign:{c.id}", t("campaign.option", name=c.name)) for c in running),
-    )
+    options = ((f"campaign:{c.id}", t("campaign.option", name=c.name)) for c in running)
+    return question(t("wizard.ask_campaign"), *naming_draft(ctx, *options))
 
 
 def on_campaign(ctx: Context) -> Outcome:
     """Submit toward the picked campaign (the services check it is running)."""
+    campaign = picked(ctx).removeprefix("campaign:")
     initiative = current(ctx)
-    picked = (ctx.choice or "").removeprefix("campaign:")
     closing = str(wizard_data(ctx).get(CLOSING))
     closing = closing if closing in CLOSINGS else "track"
-    return _submit(ctx, initiative, int(picked) if picked.isdigit() else -1, closing)
+    return _submit(ctx, initiative, int(campaign) if campaign.isdigit() else -1, closing)
 
 
-STEP = Step("wizard.campaign", ask_campaign, on_campaign, lambda ctx: "wizard.summary")
+STEP = Step(
+    "wizard.campaign",
+    ask_campaign,
+    on_campaign,
+    lambda ctx: "wizard.summary",
+    options=buttons.any_object(ask_campaign),
+)

@@ -1,9 +1,9 @@
 """The five answers and two taps that make a submittable initiative."""
 
 from bot.messages import Money, Reply, t
-from handlers import wizard_campaign
+from handlers import buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, current, question, write
+from handlers.draft import advance, back, current, naming_draft, picked, question, write
 from handlers.labels import FIELD_LABELS, MONEY_ERRORS
 from services import initiatives
 from services.errors import Refused
@@ -39,7 +39,7 @@ def on_solution(ctx: Context) -> Outcome:
 
 def on_field(ctx: Context) -> Outcome:
     """Save the chosen field and ask for the estimated benefit."""
-    write(ctx, field=initiatives.check_field((ctx.choice or "").removeprefix("field:")))
+    write(ctx, field=initiatives.check_field(picked(ctx).removeprefix("field:")))
     return goto(advance(ctx, "wizard.benefit"))
 
 
@@ -60,10 +60,29 @@ def on_benefit(ctx: Context) -> Outcome:
 
 def on_next(ctx: Context) -> Outcome:
     """Submit now, or go on to the optional details."""
+    action = picked(ctx)
     initiative = current(ctx)
-    if ctx.choice == "next:details":
+    if action == "next:details":
         return goto("wizard.effects")
     return wizard_campaign.submit(ctx, initiative, "later")
+
+
+def ask_field(ctx: Context) -> tuple[Reply, ...]:
+    """Offer the fields of application."""
+    fields = ((f"field:{code}", label) for code, label in FIELD_LABELS.items())
+    return question(t("wizard.ask_field"), *naming_draft(ctx, *fields))
+
+
+def ask_next(ctx: Context) -> tuple[Reply, ...]:
+    """Offer to submit now or to add the optional details first."""
+    return question(
+        t("wizard.ask_next"),
+        *naming_draft(
+            ctx,
+            ("next:submit", t("wizard.opt_submit_now")),
+            ("next:details", t("wizard.opt_add_details")),
+        ),
+    )
 
 
 STEPS = (
@@ -82,12 +101,10 @@ STEPS = (
     ),
     Step(
         "wizard.field",
-        lambda ctx: question(
-            t("wizard.ask_field"),
-            *((f"field:{code}", label) for code, label in FIELD_LABELS.items()),
-        ),
+        ask_field,
         on_field,
         back("wizard.solution"),
+        options=buttons.any_object(ask_field),
     ),
     Step(
         "wizard.benefit",
@@ -97,12 +114,9 @@ STEPS = (
     ),
     Step(
         "wizard.next",
-        lambda ctx: question(
-            t("wizard.ask_next"),
-            ("next:submit", t("wizard.opt_submit_now")),
-            ("next:details", t("wizard.opt_add_details")),
-        ),
+        ask_next,
         on_next,
         lambda ctx: "wizard.benefit",
+        options=buttons.any_object(ask_next),
     ),
 )

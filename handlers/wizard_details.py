@@ -1,8 +1,19 @@
 """The optional details of the application form, asked after the five answers."""
 
 from bot.messages import Reply, t
+from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import SKIP_HINT, advance, back, current, question, saved, write
+from handlers.draft import (
+    SKIP_HINT,
+    advance,
+    back,
+    current,
+    naming_draft,
+    picked,
+    question,
+    saved,
+    write,
+)
 from handlers.wizard_core import need_text
 from services import initiatives
 from services.dates import local_today, parse_day
@@ -18,10 +29,11 @@ def on_effects(ctx: Context) -> Outcome:
 
 def on_coauthors_choice(ctx: Context) -> Outcome:
     """Keep the submitter as sole author, or start collecting co-authors."""
+    action = picked(ctx)
     initiative = current(ctx)
     initiatives.clear_coauthors(session=ctx.session, initiative=initiative)
     saved(ctx, initiative)
-    if ctx.choice == "authors:others":
+    if action == "authors:others":
         return goto("wizard.coauthors")
     return goto(advance(ctx, "wizard.applied"))
 
@@ -43,7 +55,7 @@ def on_coauthor(ctx: Context) -> Outcome:
 
 def on_applied(ctx: Context) -> Outcome:
     """Record 'not applied yet', or ask since when it has been applied."""
-    if ctx.choice == "applied:yes":
+    if picked(ctx) == "applied:yes":
         current(ctx)
         return goto("wizard.applied_since")
     write(ctx, applied=False, first_applied_on=None)
@@ -82,8 +94,38 @@ def on_attachment(ctx: Context) -> Outcome:
 
 def on_confidential(ctx: Context) -> Outcome:
     """Record whether the initiative is a technology secret, then show the summary."""
-    write(ctx, confidential=ctx.choice == "secret:yes")
+    write(ctx, confidential=picked(ctx) == "secret:yes")
     return goto(advance(ctx, "wizard.summary"))
+
+
+def ask_coauthors(ctx: Context) -> tuple[Reply, ...]:
+    """Ask whether others took part."""
+    return question(
+        t("wizard.ask_coauthors"),
+        *naming_draft(
+            ctx,
+            ("authors:alone", t("wizard.opt_alone")),
+            ("authors:others", t("wizard.opt_with_others")),
+        ),
+    )
+
+
+def ask_applied(ctx: Context) -> tuple[Reply, ...]:
+    """Ask whether the initiative is applied already."""
+    return question(
+        t("wizard.ask_applied"),
+        *naming_draft(
+            ctx, ("applied:no", t("wizard.opt_not_yet")), ("applied:yes", t("common.yes"))
+        ),
+    )
+
+
+def ask_confidential(ctx: Context) -> tuple[Reply, ...]:
+    """Ask whether the initiative is a technology secret."""
+    return question(
+        t("wizard.ask_confidential"),
+        *naming_draft(ctx, ("secret:no", t("common.no")), ("secret:yes", t("common.yes"))),
+    )
 
 
 STEPS = (
@@ -95,13 +137,10 @@ STEPS = (
     ),
     Step(
         "wizard.coauthors_choice",
-        lambda ctx: question(
-            t("wizard.ask_coauthors"),
-            ("authors:alone", t("wizard.opt_alone")),
-            ("authors:others", t("wizard.opt_with_others")),
-        ),
+        ask_coauthors,
         on_coauthors_choice,
         back("wizard.effects"),
+        options=buttons.any_object(ask_coauthors),
     ),
     Step(
         "wizard.coauthors",
@@ -111,13 +150,10 @@ STEPS = (
     ),
     Step(
         "wizard.applied",
-        lambda ctx: question(
-            t("wizard.ask_applied"),
-            ("applied:no", t("wizard.opt_not_yet")),
-            ("applied:yes", t("common.yes")),
-        ),
+        ask_applied,
         on_applied,
         back("wizard.coauthors_choice"),
+        options=buttons.any_object(ask_applied),
     ),
     Step(
         "wizard.applied_since",
@@ -133,12 +169,9 @@ STEPS = (
     ),
     Step(
         "wizard.confidential",
-        lambda ctx: question(
-            t("wizard.ask_confidential"),
-            ("secret:no", t("common.no")),
-            ("secret:yes", t("common.yes")),
-        ),
+        ask_confidential,
         on_confidential,
         back("wizard.attachments"),
+        options=buttons.any_object(ask_confidential),
     ),
 )

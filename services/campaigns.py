@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
 from bot.messages import Lines, Money, Number, t
-from services import roles
+from services import presses, roles
 from services.dates import local_midnight
 from services.errors import Refused
 from services.units import path_ids
@@ -146,6 +146,13 @@ def manageable(*, session: Session, member: Member, campaign_id: int) -> Campaig
         raise Refused("campaign.not_found")
     if not roles.holds(session=session, member=member, role=ORGANIZER, unit=unit):
         raise Refused("campaign.not_organizer")
+    return campaign
+
+
+def pressed(*, session: Session, member: Member, campaign_id: int, opened: object) -> Campaign:
+    """Return the campaign a press names if the member organizes it and it is the open one."""
+    campaign = manageable(session=session, member=member, campaign_id=campaign_id)
+    presses.check_open(pressed=campaign_id, opened=opened, what="campaign")
     return campaign
 
 

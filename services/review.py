@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from bot.messages import Money, Reply, Text, t
-from services import notices, reward, roles
+from services import notices, presses, reward, roles
 from services.errors import Refused
 from services.initiatives import (
     APPROVED,
@@ -65,6 +65,17 @@ def reviewable(
     if any(a.member_id == member.id for a in authors):
         raise _logged(Refused("review.own_initiative"), member, action, initiative_id)
     return initiative, unit
+
+
+def pressed(
+    *, session: Session, member: Member, initiative_id: int, opened: object, action: str
+) -> Initiative:
+    """Return the initiative a press names if the member may decide on it and it is open."""
+    initiative, _ = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action=action
+    )
+    presses.check_open(pressed=initiative_id, opened=opened, what="initiative")
+    return initiative
 
 
 def queue(

@@ -19,6 +19,7 @@ class Person:
         self.name = name
         self.channel = channel
         self.last: Response | None = None
+        self.shown: list[str] = []  # the option values of the last reply that had some
 
     def say(
         self,
@@ -43,7 +44,17 @@ class Person:
                 unsupported=unsupported,
             )
         )
+        for reply in reversed(self.last.replies if self.last is not None else ()):
+            if reply.options:
+                self.shown = [o.value for o in reply.options]
+                break
         return [] if self.last is None else [r.text.key for r in self.last.replies]
+
+    def press(self, action: str) -> list[str]:
+        """Press the shown button that does `action` (`act:reject` presses `act:reject:17`)."""
+        named = [v for v in self.shown if v == action or v.rpartition(":")[0] == action]
+        assert named, f"no {action} among {self.shown}"
+        return self.say(choice=named[0])
 
     @property
     def options(self) -> list[str]:
@@ -63,5 +74,5 @@ class Person:
         self.say("Máy dán nhãn tự động")
         self.say("Công nhân dán nhãn bằng tay, mất nhiều thời gian")
         self.say("Lắp cảm biến và cơ cấu dán nhãn tự động")
-        self.say(choice="field:technical")
+        self.press("field:technical")
         return self.say("1,5 tỷ")

@@ -177,21 +177,21 @@ def test_an_organizer_writes_chooses_previews_and_sends_in_chat(
     assert boss.last is not None
     params = boss.last.replies[0].text.params
     assert (params["members"], params["groups"]) == (Number(4), Number(0))
-    assert boss.say(choice="aud:language") == ["broadcast.audience"]  # en only
+    assert boss.press("aud:language") == ["broadcast.audience"]  # en only
     assert boss.last.replies[0].text.params["members"] == Number(1)
-    boss.say(choice="aud:language")  # id
-    boss.say(choice="aud:language")  # vi
+    boss.press("aud:language")  # id
+    boss.press("aud:language")  # vi
     assert boss.last.replies[0].text.params["members"] == Number(3)
-    boss.say(choice="aud:language")  # everyone again
-    assert boss.say(choice="version:en") == ["broadcast.ask_version"]
+    boss.press("aud:language")  # everyone again
+    assert boss.press("version:en") == ["broadcast.ask_version"]
     assert boss.say("Closing ceremony on Friday at 8") == ["broadcast.audience"]
-    assert boss.say(choice="aud:go") == [
+    assert boss.press("aud:go") == [
         "broadcast.preview_title",
         "broadcast.message",
         "broadcast.confirm",
     ]
     assert boss.last.replies[1].files[0].file_ref == "PHOTO-1"
-    assert boss.say(choice="send:now") == ["broadcast.started"]
+    assert boss.press("send:now") == ["broadcast.started"]
     shown = texts(core)
     assert set(shown) == {"worker", "coauthor", "reviewer", "revoked"}
     assert "&lt;b&gt;" not in shown["worker"]  # rendered plain here; the channel escapes
@@ -212,9 +212,9 @@ def test_forged_buttons_and_bad_times_get_clear_answers(
     assert boss.say("KCN") == ["broadcast.not_organizer", "broadcast.ask_unit"]
     boss.say(choice=f"unit:{tree.a1}")
     boss.say("Họp tổ lúc 8h")
-    assert boss.say(choice="aud:role") == ["broadcast.audience"]  # workers: only `worker`
-    boss.say(choice="aud:go")
-    assert boss.say(choice="send:later") == ["broadcast.ask_when"]
+    assert boss.press("aud:role") == ["broadcast.audience"]  # workers: only `worker`
+    boss.press("aud:go")
+    assert boss.press("send:later") == ["broadcast.ask_when"]
     assert boss.say("ngày mai") == ["broadcast.when_format", "broadcast.ask_when"]
     assert boss.say("01/01/2020 08:00") == ["broadcast.when_past", "broadcast.ask_when"]
     assert boss.say("02/12/2026 08:00") == ["broadcast.scheduled"]
@@ -245,7 +245,8 @@ def test_a_caption_is_cleaned_like_typed_text(core: Core, clock: Clock, tree: Tr
     assert response is not None and [r.text.key for r in response.replies] == [
         "broadcast.audience"
     ]
-    assert boss.say(choice="aud:go")[1] == "broadcast.message"
+    preview = next(o.value for o in response.replies[-1].options if o.value.startswith("aud:go"))
+    assert boss.say(choice=preview)[1] == "broadcast.message"
     assert boss.last is not None
     assert boss.last.replies[1].text.params["text"] == "Họp tổ lúc 8h"
 
@@ -267,6 +268,6 @@ def test_each_press_on_the_audience_counts_it_once(
         return real_count(**kwargs)
 
     monkeypatch.setattr(broadcasts, "count", count)
-    assert boss.say(choice="aud:language") == ["broadcast.audience"]
+    assert boss.press("aud:language") == ["broadcast.audience"]
     assert [audience.language for audience in counted] == ["en"]  # the new question's count
     assert boss.say(choice="aud:forged") == ["common.pick_option", "broadcast.audience"]

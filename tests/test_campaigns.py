@@ -167,7 +167,7 @@ def test_an_organizer_creates_a_campaign_in_chat_and_bad_answers_are_asked_again
     assert boss.say("300") == ["campaign.ask_target_benefit"]
     assert boss.say("hai đồng đô") == ["campaign.benefit_retry", "campaign.ask_target_benefit"]
     assert boss.say("1,5 tỷ") == ["campaign.confirm"]
-    assert boss.say(choice="confirm:create") == ["campaign.created"]
+    assert boss.press("confirm:create") == ["campaign.created"]
     with reading(core.engine) as session:
         made = session.exec(select(Campaign)).one()
     assert (made.name, made.unit_id, made.description) == (
@@ -189,11 +189,11 @@ def test_an_organizer_edits_and_closes_a_campaign_from_its_card(
     boss.say("/campaign")
     assert f"campaign:{campaign_id}" in boss.options
     assert boss.say(choice=f"campaign:{campaign_id}") == ["campaign.full_card"]
-    assert boss.say(choice="edit:targets") == ["campaign.ask_target_count"]
+    assert boss.press("edit:targets") == ["campaign.ask_target_count"]
     assert boss.say("500") == ["campaign.ask_target_benefit"]
     assert boss.say("/skip") == ["campaign.saved", "campaign.full_card"]
-    assert boss.say(choice="card:close") == ["campaign.ask_close"]
-    assert boss.say(choice="close:yes") == ["campaign.closed_now"]
+    assert boss.press("card:close") == ["campaign.ask_close"]
+    assert boss.press("close:yes") == ["campaign.closed_now"]
     with reading(core.engine) as session:
         closed = session.get(Campaign, campaign_id)
         assert closed is not None
@@ -221,8 +221,8 @@ def test_a_forged_campaign_button_opens_nothing(core: Core, clock: Clock, tree: 
         member, unit = session.get(Member, a_boss), session.get(Unit, tree.a)
         assert member is not None and unit is not None
         roles.revoke(session=session, member=member, unit=unit, role="organizer")
-    assert owner.say(choice="card:close") == ["campaign.not_organizer"]
-    assert owner.say(choice="close:yes") == ["common.stale_button"]
+    assert owner.press("card:close") == ["campaign.not_organizer"]
+    assert owner.say(choice=f"close:yes:{campaign_id}") == ["common.stale_button"]
     with reading(core.engine) as session:
         still = session.get(Campaign, campaign_id)
         assert still is not None and still.closed_at is None
@@ -242,9 +242,12 @@ def test_with_two_campaigns_running_the_worker_picks_one_and_a_forged_pick_is_re
     at(clock, "2026-12-02T03:00:00")
     worker = Person(core.dispatcher, "worker", channel="telegram")
     worker.core_answers()
-    assert worker.say(choice="next:submit") == ["wizard.ask_campaign"]
-    assert sorted(worker.options) == sorted([f"campaign:{zone_wide}", f"campaign:{company}"])
-    assert worker.say(choice=f"campaign:{elsewhere}") == [
+    assert worker.press("next:submit") == ["wizard.ask_campaign"]
+    with reading(core.engine) as session:
+        draft_id = session.exec(select(Initiative)).one().id
+    offered = [f"campaign:{zone_wide}:{draft_id}", f"campaign:{company}:{draft_id}"]
+    assert sorted(worker.options) == sorted(offered)
+    assert worker.say(choice=f"campaign:{elsewhere}:{draft_id}") == [
         "common.pick_option",
         "wizard.ask_campaign",
     ]
@@ -259,7 +262,7 @@ def test_with_two_campaigns_running_the_worker_picks_one_and_a_forged_pick_is_re
                     session=session, member=member, initiative=draft, now=clock(), campaign=picked
                 )
             assert refused.value.text.key == key
-    assert worker.say(choice=f"campaign:{company}") == [
+    assert worker.press(f"campaign:{company}") == [
         "wizard.submitted",
         "wizard.complete_later",
     ]

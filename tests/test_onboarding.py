@@ -116,7 +116,7 @@ def test_mydata_sends_everything_stored(core: Core, unit_id: int) -> None:
     person = Person(core.dispatcher)
     person.join(DEMO_CODE)
     person.core_answers()
-    person.say(choice="next:submit")
+    person.press("next:submit")
     assert person.say("/mydata") == ["privacy.my_data"]
     assert person.last is not None
     document = person.last.replies[0].documents[0]
@@ -132,7 +132,7 @@ def test_deleteme_erases_member_and_anonymizes_authorship(core: Core, unit_id: i
     person = Person(core.dispatcher)
     person.join(DEMO_CODE)
     person.core_answers()
-    person.say(choice="next:submit")
+    person.press("next:submit")
     person.say("/new")
     person.say("Một bản nháp chưa xong")
     assert person.say("/deleteme") == ["privacy.ask_erase"]

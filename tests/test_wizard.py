@@ -24,7 +24,7 @@ def the_initiative(core: Core) -> Initiative:
 def test_five_answers_and_two_taps_submit(core: Core, unit_id: int, clock: Clock) -> None:
     person = member(core)
     assert person.core_answers() == ["wizard.benefit_saved", "wizard.ask_next"]
-    assert person.say(choice="next:submit") == ["wizard.submitted", "wizard.complete_later"]
+    assert person.press("next:submit") == ["wizard.submitted", "wizard.complete_later"]
     initiative = the_initiative(core)
     assert initiative.status == "submitted"
     assert initiative.estimated_benefit_vnd == 1_500_000_000
@@ -42,19 +42,22 @@ def test_five_answers_and_two_taps_submit(core: Core, unit_id: int, clock: Clock
 def test_every_detail_is_stored(core: Core, unit_id: int) -> None:
     person = member(core)
     person.core_answers()
-    assert person.say(choice="next:details") == ["wizard.ask_effects"]
+    assert person.press("next:details") == ["wizard.ask_effects"]
     assert person.say("Giảm 2 giờ mỗi ca") == ["wizard.ask_coauthors"]
-    assert person.say(choice="authors:others") == ["wizard.ask_coauthor_line"]
+    assert person.press("authors:others") == ["wizard.ask_coauthor_line"]
     assert person.say("Trần Thị B 30%") == ["wizard.coauthor_added"]
     assert person.say("Lê Văn C - 20 %") == ["wizard.coauthor_added"]
     assert person.say("/done") == ["wizard.ask_applied"]
-    assert person.say(choice="applied:yes") == ["wizard.ask_applied_since"]
+    assert person.press("applied:yes") == ["wizard.ask_applied_since"]
     assert person.say("15/03/2026") == ["wizard.ask_attachments"]
     photo = InAttachment("photo", "file-1", "jig.jpg", "image/jpeg", 1234)
     assert person.say(attachments=(photo,)) == ["wizard.attachment_received"]
     assert person.say("/done") == ["wizard.ask_confidential"]
-    assert person.say(choice="secret:yes") == ["wizard.summary"]
-    assert person.options == ["summary:submit", "summary:edit", "summary:cancel"]
+    assert person.press("secret:yes") == ["wizard.summary"]
+    initiative_id = the_initiative(core).id
+    assert person.options == [
+        f"summary:{action}:{initiative_id}" for action in ("submit", "edit", "cancel")
+    ]
     assert person.say("1") == ["wizard.submitted", "wizard.track_with_my"]
     initiative = the_initiative(core)
     assert initiative.other_effects == "Giảm 2 giờ mỗi ca"
@@ -98,9 +101,9 @@ def test_bad_answers_get_a_localized_reask_and_change_nothing(core: Core, unit_i
 def test_coauthor_shares_must_leave_the_submitter_a_share(core: Core, unit_id: int) -> None:
     person = member(core)
     person.core_answers()
-    person.say(choice="next:details")
+    person.press("next:details")
     person.say("/skip")
-    person.say(choice="authors:others")
+    person.press("authors:others")
     assert person.say("Trần Thị B") == ["wizard.coauthor_format", "wizard.ask_coauthor_line"]
     assert person.say("Trần Thị B 0%") == [
         "wizard.coauthor_share_range",
@@ -123,10 +126,10 @@ def test_coauthor_shares_must_leave_the_submitter_a_share(core: Core, unit_id: i
 def test_dates_are_checked(core: Core, unit_id: int, clock: Clock) -> None:
     person = member(core)
     person.core_answers()
-    person.say(choice="next:details")
+    person.press("next:details")
     person.say("/skip")
-    person.say(choice="authors:alone")
-    person.say(choice="applied:yes")
+    person.press("authors:alone")
+    person.press("applied:yes")
     assert person.say("hôm qua")[0] == "wizard.date_format"
     assert person.say("31/02/2026")[0] == "wizard.date_invalid"
     assert person.say("01/01/2027")[0] == "wizard.applied_in_future"
@@ -203,23 +206,23 @@ def test_new_with_an_unfinished_draft_offers_to_continue(core: Core, unit_id: in
     person.say("Máy dán nhãn tự động")
     person.say("/help")
     assert person.say("/new") == ["wizard.ask_draft_exists"]
-    assert person.say(choice="draft:continue") == ["wizard.ask_problem"]
+    assert person.press("draft:continue") == ["wizard.ask_problem"]
     person.say("/new")
-    assert person.say(choice="draft:new") == ["wizard.intro", "wizard.ask_title"]
+    assert person.press("draft:new") == ["wizard.intro", "wizard.ask_title"]
     assert the_initiative(core).title is None
 
 
 def test_summary_edit_changes_one_field_and_returns(core: Core, unit_id: int) -> None:
     person = member(core)
     person.core_answers()
-    person.say(choice="next:details")
+    person.press("next:details")
     person.say("/skip")
-    person.say(choice="authors:alone")
-    person.say(choice="applied:no")
+    person.press("authors:alone")
+    person.press("applied:no")
     person.say("/skip")
-    person.say(choice="secret:no")
-    assert person.say(choice="summary:edit") == ["wizard.ask_edit"]
-    assert person.say(choice="edit:benefit") == ["wizard.ask_benefit"]
+    person.press("secret:no")
+    assert person.press("summary:edit") == ["wizard.ask_edit"]
+    assert person.press("edit:benefit") == ["wizard.ask_benefit"]
     assert person.say("200tr") == ["wizard.benefit_saved", "wizard.summary"]
     assert the_initiative(core).estimated_benefit_vnd == 200_000_000
 
@@ -227,13 +230,13 @@ def test_summary_edit_changes_one_field_and_returns(core: Core, unit_id: int) ->
 def test_submitted_initiative_details_can_be_completed_from_my(core: Core, unit_id: int) -> None:
     person = member(core)
     person.core_answers()
-    person.say(choice="next:submit")
+    person.press("next:submit")
     assert person.say("/my") == ["my.list"]
     initiative = the_initiative(core)
     assert person.say(choice=f"open:{initiative.id}") == ["wizard.amend"]
-    assert person.say(choice="amend:effects") == ["wizard.ask_effects"]
+    assert person.press("amend:effects") == ["wizard.ask_effects"]
     assert person.say("Giảm phế phẩm 5%") == ["wizard.amend"]
-    assert person.say(choice="amend:done") == ["wizard.amend_saved"]
+    assert person.press("amend:done") == ["wizard.amend_saved"]
     assert the_initiative(core).other_effects == "Giảm phế phẩm 5%"
     assert the_initiative(core).status == "submitted"
 
@@ -243,10 +246,10 @@ def test_forged_open_button_for_someone_elses_initiative_is_refused(
 ) -> None:
     author = member(core, "u1")
     author.core_answers()
-    author.say(choice="next:submit")
+    author.press("next:submit")
     other = member(core, "u2")
     other.core_answers()
-    other.say(choice="next:submit")
+    other.press("next:submit")
     assert other.say("/my") == ["my.list"]
     theirs = f"open:{the_first_id(core)}"
     assert theirs not in other.options

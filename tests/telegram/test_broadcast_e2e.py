@@ -80,9 +80,9 @@ async def test_an_announcement_reaches_the_workshop_and_the_organizer_sees_the_r
     await users.send_photo(ORGANIZER, PNG, caption="Lễ tổng kết <b>thứ Sáu</b> lúc 8h")
     audience = (await organizer.replies(1))[0]["text"]
     assert "4 thành viên" in audience.replace("<b>", "").replace("</b>", "")
-    preview = await organizer.tap("aud:go", expect=4)  # title, text, photo, question
+    preview = await organizer.tap("aud:go:1", expect=4)  # title, text, photo, question
     assert "Gửi tới 4 thành viên" in preview[-1]["text"]
-    await organizer.tap("send:now", expect=1)
+    await organizer.tap("send:now:1", expect=1)
 
     def finished() -> bool:
         with reading(core.engine) as session:

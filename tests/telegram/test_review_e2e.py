@@ -104,26 +104,26 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     await worker.say("Automatic labelling machine")
     await worker.say("Labels are stuck on by hand, which takes a long time")
     await worker.say("Fit a sensor and an automatic labeller on the line")
-    await worker.tap("field:technical")
+    await worker.tap("field:technical:1")  # the test's first initiative
     await worker.say("120 million", expect=2)
-    await worker.tap("next:submit", expect=2)
+    await worker.tap("next:submit:1", expect=2)
     await settle(core, worker, reviewer)
     with Session(core.engine) as session:
         initiative_id = session.exec(select(Initiative)).one().id
     await worker.say("/my")
     await worker.tap(f"open:{initiative_id}")
-    await worker.tap("amend:attachments")
+    await worker.tap(f"amend:attachments:{initiative_id}")
     await users.send_photo(worker.user_id, b"\x89PNG line", first_name=worker.name)
     await worker.replies(1)
     await worker.say("/done")
-    await worker.tap("amend:done")
+    await worker.tap(f"amend:done:{initiative_id}")
 
     assert "labelling machine" in (await reviewer.say("/review"))[0]["text"]
     card = (await reviewer.tap(f"review:{initiative_id}"))[0]
     assert "History" not in card["text"] and "Lịch sử" in card["text"]
-    header, photo = await reviewer.tap("act:files", expect=2)  # sent on by file id
+    header, photo = await reviewer.tap(f"act:files:{initiative_id}", expect=2)  # sent by file id
     assert "(1)" in header["text"] and photo.get("photo")
-    await reviewer.tap("act:changes")  # one new message: the question; the card is edited
+    await reviewer.tap(f"act:changes:{initiative_id}")  # a new question; the card is edited
     edited = await message(users, reviewer, card["message_id"])
     assert edited["text"].endswith("→ Đề nghị bổ sung") and not edited.get("reply_markup")
     await reviewer.say("Bổ sung ảnh chụp dây chuyền")
@@ -133,18 +133,18 @@ async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_lan
     card = await worker.tap(f"open:{initiative_id}")
     assert "History:" in card[0]["text"]
     assert "Bổ sung ảnh chụp dây chuyền" in card[0]["text"]  # the council's comment
-    await worker.tap("amend:resubmit")
+    await worker.tap(f"amend:resubmit:{initiative_id}")
     await settle(core, worker, reviewer)
 
     await reviewer.say("/review")
     await reviewer.tap(f"review:{initiative_id}")
-    await reviewer.tap("act:approve")
+    await reviewer.tap(f"act:approve:{initiative_id}")
     level_question = (await reviewer.say("100 triệu"))[0]
-    await reviewer.tap("level:grassroots")  # the level question becomes the approval
+    await reviewer.tap(f"level:grassroots:{initiative_id}")  # the question becomes the approval
     approved = await message(users, reviewer, level_question["message_id"])
     assert "7.000.000 đ" in approved["text"]  # 7% of the verified benefit, a year
     after = (await users.messages(reviewer.user_id))[-1]
-    await reviewer.tap("after:done", expect=0)
+    await reviewer.tap(f"after:done:{initiative_id}", expect=0)
     await wait_for_edit(users, reviewer, after)
     await settle(core, worker, reviewer)
 
