@@ -83,6 +83,9 @@ def run(
     if webhook and secret is None:
         admin.fail(Text("cli.webhook_secret_missing", {}))
     core = build(settings)
+    # Start, leadership, backlog and recoveries at INFO (no personal data is logged).
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger("bot").setLevel(logging.INFO)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

@@ -1,10 +1,21 @@
-"""Replies as JSON, so a message can wait in the outbox and be rendered when it is sent."""
+"""Replies as JSON, so a message can wait (in the outbox, or until its send is confirmed)
+and be rendered when it is sent."""
 
 import base64
 from datetime import date, datetime
 from typing import Any
 
-from bot.messages import Lines, Money, Number, Option, OutDocument, Reply, SharedFile, Text
+from bot.messages import (
+    Lines,
+    Money,
+    Number,
+    Option,
+    OutDocument,
+    Reply,
+    Response,
+    SharedFile,
+    Text,
+)
 
 MAX_QUEUED_BYTES = 2_000_000
 
@@ -24,6 +35,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
             {"kind": f.kind, "channel": f.channel, "ref": f.file_ref, "name": f.file_name}
             for f in reply.files
         ],
+        **({"edit": True} if reply.edit else {}),
     }
 
 
@@ -51,7 +63,26 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         )
         for f in data.get("files", [])
     )
-    return Reply(text, tuple(options), documents=documents, files=files)
+    edit = bool(data.get("edit"))
+    return Reply(text, tuple(options), documents=documents, files=files, edit=edit)
+
+
+def response_to_json(response: Response) -> dict[str, Any]:
+    """Return a response's JSON form: its language, replies and toast."""
+    return {
+        "language": response.language,
+        "replies": [reply_to_json(reply) for reply in response.replies],
+        "toast": None if response.toast is None else _dump(response.toast),
+    }
+
+
+def response_from_json(data: dict[str, Any]) -> Response:
+    """Rebuild a response from its JSON form."""
+    toast = None if data.get("toast") is None else _load(data["toast"])
+    if toast is not None and not isinstance(toast, Text):
+        raise ValueError("a toast must be a catalog text")
+    replies = tuple(reply_from_json(reply) for reply in data.get("replies", []))
+    return Response(str(data["language"]), replies, toast=toast)
 
 
 def _dump(value: Any) -> Any:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.codec import response_to_json
 from bot.config import Settings
 from bot.dispatch_group import GroupedDispatch, Redo
 from bot.messages import Incoming, Reply, Response, t
@@ -28,6 +29,23 @@ STEP_COMMANDS = ("back", "cancel")
 def utc_now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
+
+
+def _stale() -> Outcome:
+    raise Refused("common.stale_button")
+
+
+def keep(state: State, incoming: Incoming, response: Response) -> None:
+    """Keep the replies to a stored update with its state until the channel sent them.
+
+    They commit with the step, so a crash before the send loses nothing: the channel
+    sends what it never confirmed when it starts again (see `storage.conversations`).
+    """
+    if incoming.update_id is None or not response.replies or response.toast is not None:
+        state.replies = state.replies_to = None  # a toast is answered at once, or not at all
+        return
+    state.replies = {**response_to_json(response), "edit": incoming.message_ref}
+    state.replies_to = incoming.update_id
 
 
 class _Duplicate(Exception):
@@ -141,9 +159,15 @@ class Dispatcher(GroupedDispatch):
             step=state.step,
         )
         replies, state.step = self._route(ctx, state, refused)
+        # A refused press: where a channel can, a notice at the button says it all.
+        toast = refused.text if refused is not None and incoming.choice is not None else None
         state.data = ctx.data
         state.updated_at = now
-        return Response(ctx.language, tuple(replies), queued=outbox.queued_any(session)), state
+        response = Response(
+            ctx.language, tuple(replies), queued=outbox.queued_any(session), toast=toast
+        )
+        keep(state, incoming, response)
+        return response, state
 
     def _language(self, member: object, data: dict[str, object]) -> str:
         language = getattr(member, "language", None) or data.get("lang")
@@ -186,7 +210,7 @@ class Dispatcher(GroupedDispatch):
         if command:
             return [Reply(t("common.unknown_command"))], None
         if ctx.incoming.choice is not None:  # a button of a conversation that is over
-            return [Reply(t("common.stale_button"))], None
+            return apply(ctx, None, _stale)
         if ctx.member is not None and "continue" in self.commands:
             resume = self.commands["continue"][1]
             return apply(ctx, None, lambda: resume(ctx))

@@ -151,3 +151,6 @@ class Response:
     replies: tuple[Reply, ...] = ()
     failed: bool = False
     queued: bool = False  # the update also queued outbox messages
+    # A refused button press: a channel that can show a notice at the button shows this
+    # instead of the replies (the refusal and the question again); others send those.
+    toast: Text | None = None

@@ -53,6 +53,10 @@ class State:
     step: str | None
     data: dict[str, Any]
     updated_at: datetime
+    # The replies to the person's last update, kept until the channel confirms them
+    # (see `confirm_sent`), and that update's id.
+    replies: dict[str, Any] | None = None
+    replies_to: str | None = None
 
 
 def load(*, session: Session, channel: str, chat_id: str, user_id: str, now: datetime) -> State:
@@ -106,30 +110,22 @@ def changes(states: Sequence[State]) -> Changes:
     updates: Rows = []
     deletes: Rows = []
     for state in states:
-        empty = state.step is None and not state.data
+        empty = state.step is None and not state.data and state.replies_to is None
+        values = {
+            "step": state.step,
+            "data": state.data,
+            "updated_at": state.updated_at,
+            "replies": state.replies,
+            "replies_to": state.replies_to,
+        }
         if state.id is None:
             if not empty:
-                inserts.append(
-                    {
-                        "channel": state.channel,
-                        "chat_id": state.chat_id,
-                        "user_id": state.user_id,
-                        "step": state.step,
-                        "data": state.data,
-                        "updated_at": state.updated_at,
-                    }
-                )
+                key = {"channel": state.channel, "chat_id": state.chat_id}
+                inserts.append({**key, "user_id": state.user_id, **values})
         elif empty:
             deletes.append({"state_id": state.id})
         else:
-            updates.append(
-                {
-                    "state_id": state.id,
-                    "step": state.step,
-                    "data": state.data,
-                    "updated_at": state.updated_at,
-                }
-            )
+            updates.append({"state_id": state.id, **values})
     return inserts, updates, deletes
 
 
@@ -161,3 +157,41 @@ def states_of_user(*, session: Session, channel: str, user_id: str) -> list[Conv
         ConversationState.channel == channel, ConversationState.user_id == user_id
     )
     return list(session.exec(query).all())
+
+
+_CONFIRM = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.channel == bindparam("of_channel"),
+        _TABLE.c.chat_id == bindparam("of_chat"),
+        _TABLE.c.user_id == bindparam("of_user"),
+        _TABLE.c.replies_to == bindparam("of_update"),
+    )
+    .values(replies=None, replies_to=None)
+)
+
+
+def confirm_sent(*, connection: Connection, sent: Sequence[tuple[Key, str]]) -> None:
+    """Forget the kept replies of these (key, update id) pairs: they went out.
+
+    A state that holds the replies of a later update meanwhile keeps them.
+    """
+    if sent:
+        rows = [
+            {"of_channel": channel, "of_chat": chat, "of_user": user, "of_update": update_id}
+            for (channel, chat, user), update_id in sent
+        ]
+        connection.execute(_CONFIRM, rows)
+
+
+def unsent(*, connection: Connection, channel: str) -> list[tuple[Key, str, dict[str, Any]]]:
+    """Return the kept replies of a channel that were never confirmed, oldest first."""
+    query = (
+        select(_TABLE.c.chat_id, _TABLE.c.user_id, _TABLE.c.replies_to, _TABLE.c.replies)
+        .where(_TABLE.c.channel == channel, _TABLE.c.replies_to.is_not(None))
+        .order_by(_TABLE.c.updated_at, _TABLE.c.id)
+    )
+    return [
+        ((channel, row.chat_id, row.user_id), row.replies_to, dict(row.replies or {}))
+        for row in connection.execute(query)
+    ]

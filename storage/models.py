@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -212,9 +213,22 @@ class StatusChange(SQLModel, table=True):
 
 
 class ConversationState(SQLModel, table=True):
-    """Where one person stands in a conversation, so a restart loses nothing."""
+    """Where one person stands in a conversation, so a restart loses nothing.
 
-    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+    `replies` holds the answer to the person's last update until the channel confirms it
+    was sent (`replies_to` names that update), so a crash between the commit and the
+    send cannot lose it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", "user_id"),
+        Index(
+            "ix_conversationstate_unsent",
+            "channel",
+            sqlite_where=text("replies_to IS NOT NULL"),
+            postgresql_where=text("replies_to IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
@@ -223,6 +237,8 @@ class ConversationState(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=60)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _utc()
+    replies: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    replies_to: str | None = Field(default=None, max_length=64)
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -76,7 +76,8 @@ WHERE (c.channel, c.external_user_id) IN (SELECT * FROM unnest(%s::text[], %s::t
 """
 _MEMBERS_ONE = f"{_MEMBERS_FROM} WHERE c.channel = %s AND c.external_user_id = %s"
 _UPDATE_STATE = """
-UPDATE conversationstate SET step = %(step)s, data = %(data)s, updated_at = %(updated_at)s
+UPDATE conversationstate SET step = %(step)s, data = %(data)s, updated_at = %(updated_at)s,
+    replies = %(replies)s, replies_to = %(replies_to)s
 WHERE id = %(state_id)s
 """
 
@@ -175,7 +176,12 @@ def save_many(connection: Connection, states: Sequence[State]) -> None:
     inserts, updates, deletes = conversations.changes(states)
     if updates:
         rows = [
-            {**row, "data": Json(row["data"]), "updated_at": _naive(row["updated_at"])}
+            {
+                **row,
+                "data": Json(row["data"]),
+                "updated_at": _naive(row["updated_at"]),
+                "replies": None if row["replies"] is None else Json(row["replies"]),
+            }
             for row in updates
         ]
         with _driver(connection).cursor() as cursor:

@@ -41,7 +41,8 @@ def keys(response: Response | None) -> list[str]:
 
 def steps(core: Core) -> dict[str, str | None]:
     with Session(core.engine) as session:
-        return {s.user_id: s.step for s in session.exec(select(ConversationState)).all()}
+        states = session.exec(select(ConversationState)).all()
+        return {s.user_id: s.step for s in states if s.chat_id == s.user_id}  # private chats
 
 
 def titles(core: Core) -> list[str]:

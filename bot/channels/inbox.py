@@ -11,12 +11,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.channels.replies import Progress
 from storage import db, inbox
 from storage.db import reading, transaction
 
@@ -40,9 +41,10 @@ class Queued:
     attempts: int = 0
     # Set by the channel once the core's work on it is committed, replies not yet sent.
     processed: bool = False
-    # What the core returned when the channel processed it as it stored it (see
-    # `InboxProcessor.reserve`): the handle then only delivers that.
+    # What the core returned, once it did (when the channel processed it as it stored
+    # it, see `InboxProcessor.reserve`, or in an earlier attempt): then only that is sent.
     handled: Any = None
+    progress: Progress = field(default_factory=Progress)  # of sending what the core returned
 
 
 Handle = Callable[[Queued], Awaitable[bool]]
@@ -89,8 +91,9 @@ class InboxProcessor:
     def reserve(self, items: Iterable[Queued]) -> list[Queued]:
         """Let the caller process updates as it stores them: the first of each free chat.
 
-        A chat is free when none of its updates waits to be processed (it may still be
-        sending replies) and it is not reserved; a chat not in hand needs one of the
+        A chat is free when none of its updates is in hand (not even sending replies: a
+        step's kept replies are replaced by the next step's, see `bot.channels.replies`)
+        and it is not reserved; a chat not in hand needs one of the
         `concurrency` places. Until `resume` or `release` the processor processes nothing
         of a reserved chat: what arrives for it meanwhile waits behind.
         """
@@ -99,10 +102,7 @@ class InboxProcessor:
         taken = []
         for item in sorted(items, key=lambda q: q.seq):
             chat = item.chat_id
-            queue = self.queues.get(chat, ())
-            if chat in self.reserved or item.update_id in self.known:
-                continue
-            if not all(waiting.processed for waiting in queue):
+            if chat in self.reserved or item.update_id in self.known or self.queues.get(chat):
                 continue
             if chat not in self.active:
                 if len(self.active) >= self.concurrency:
@@ -151,6 +151,7 @@ class InboxProcessor:
     async def run(self) -> None:
         """Start a drain task per waiting chat until cancelled; purge old ids hourly."""
         next_purge = 0.0
+        first_look = True  # what the table holds then was left by the previous run
         try:
             while True:
                 self.wakeup.clear()
@@ -161,6 +162,9 @@ class InboxProcessor:
                     if self.backlog and not self.queues and not self.active:
                         self.missed = False
                         rows = await db.run(self.engine, self._load)
+                        if rows and first_look:
+                            logger.info("%s stored updates wait to be processed", len(rows))
+                        first_look = False
                         self.backlog = len(rows) == PAGE or self.missed
                         self._enqueue(rows)
                 except Exception:  # the database is away: keep trying, never stop

@@ -16,6 +16,7 @@ from aiohttp import ClientSession
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.runner import build_channel
+from bot.flood import FloodLimiter, Rates
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.limits import Limits
 from bot.sandbox.server import SandboxConfig, running
@@ -33,6 +34,9 @@ def start_bot(
     """Start `initiative-bot run ARGS` (long polling unless `--webhook`), logging to `log`."""
     env = {
         **os.environ,
+        # As the sandbox fixture: no per-chat limits (a test sets them to try them).
+        "TELEGRAM_RATE_PER_CHAT": "0",
+        "TELEGRAM_RATE_GROUP_PER_MINUTE": "0",
         "DATABASE_URL": database_url,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": sandbox_url,
@@ -89,6 +93,7 @@ def driver() -> str:
 async def channel(core: Core, sandbox_url: str, driver: str) -> AsyncIterator[TelegramChannel]:
     """Build the Telegram channel against the sandbox, without starting to poll."""
     built = build_channel(core, driver, token=TOKEN, api_base=sandbox_url, concurrency=4)
+    built.limiter = FloodLimiter(Rates(0, 0, 0))  # as the sandbox fixture's: limits off
     await built.start()
     yield built
     await built.close()
@@ -97,7 +102,11 @@ async def channel(core: Core, sandbox_url: str, driver: str) -> AsyncIterator[Te
 @pytest.fixture
 async def polling(channel: TelegramChannel) -> AsyncIterator[TelegramChannel]:
     """Run long polling and the inbox processor for the test."""
-    tasks = [asyncio.create_task(channel.poll()), asyncio.create_task(channel.processor.run())]
+    tasks = [
+        asyncio.create_task(channel.poll()),
+        asyncio.create_task(channel.processor.run()),
+        asyncio.create_task(channel.replies.run()),
+    ]
     yield channel
     for task in tasks:
         task.cancel()
@@ -127,6 +136,24 @@ class TelegramUser:
         message_id = with_keyboard[-1]["message_id"] if with_keyboard else sent[-1]["message_id"]
         await self.users.press(self.user_id, self.user_id, message_id, data)
         return await self.replies(expect)
+
+    async def toast(self, data: str) -> str | None:
+        """Press a button of the bot's last keyboard; return the notice shown at it.
+
+        Fails unless the press is answered; a refused press gets a notice and no message.
+        """
+        sent = await self.users.messages(self.user_id)
+        with_keyboard = [m for m in sent if m.get("reply_markup")] or sent
+        update = await self.users.press(
+            self.user_id, self.user_id, with_keyboard[-1]["message_id"], data
+        )
+        query_id = update["callback_query"]["id"]
+        for _ in range(200):
+            if answer := await self.users.callback_answer(query_id):
+                text: str | None = answer["text"]
+                return text
+            await asyncio.sleep(0.05)
+        raise AssertionError("the press was never answered")
 
     async def replies(self, expect: int) -> list[dict[str, Any]]:
         """Wait for `expect` new messages from the bot and return them."""

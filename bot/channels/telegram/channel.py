@@ -8,9 +8,11 @@ the rest, calls both clients spell alike included, lives here.
 """
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -18,17 +20,20 @@ from aiohttp import web
 from bot.app import Core
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.replies import Confirmations
 from bot.channels.telegram import outgoing
 from bot.channels.telegram.convert import (
     CHANNEL,
     Keyboard,
+    MalformedUpdate,
     Update,
     callback_query_id,
     chat_of,
-    render,
     to_incoming,
 )
 from bot.channels.telegram.webhook import webhook_app
+from bot.codec import response_from_json
+from bot.flood import FloodLimiter, Rates
 from bot.messages import AttachmentKind, Incoming, Reply, Response, t
 from bot.outbox import Delivery
 from storage import db, inbox
@@ -38,6 +43,7 @@ from storage.outbox import Due
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
+TOAST_MAX = 200
 COMMANDS = {
     "new": t("command.new"),
     "continue": t("command.continue"),
@@ -52,7 +58,6 @@ COMMANDS = {
     "deleteme": t("command.deleteme"),
     "help": t("command.help"),
 }
-SEND_ATTEMPTS = 5
 
 
 class BotApi(Protocol):
@@ -71,9 +76,14 @@ class BotApi(Protocol):
     async def edit_message_text(
         self, *, text: str, chat_id: int, message_id: int, parse_mode: str, reply_markup: Any
     ) -> Any: ...
+    async def edit_message_reply_markup(
+        self, *, chat_id: int, message_id: int, reply_markup: Any
+    ) -> Any: ...
     async def send_photo(self, *, chat_id: int, photo: str) -> Any: ...
     async def send_document(self, *, chat_id: int, document: Any) -> Any: ...
-    async def answer_callback_query(self, callback_query_id: str) -> Any: ...
+    async def answer_callback_query(
+        self, callback_query_id: str, *, text: str | None = None
+    ) -> Any: ...
 
 
 class TelegramChannel(ABC):
@@ -95,6 +105,19 @@ class TelegramChannel(ABC):
             concurrency=concurrency,
             clock=core.dispatcher.clock,
         )
+        # Replies, outbox messages and status messages share one flood budget.
+        settings = core.settings
+        self.limiter = FloodLimiter(
+            Rates(
+                settings.telegram_rate_per_second,
+                settings.telegram_rate_per_chat,
+                settings.telegram_rate_group_per_minute,
+            )
+        )
+        self.replies = Confirmations(engine=core.engine, channel=CHANNEL)
+        # The last message with buttons in each chat (since this process started): typing
+        # instead of pressing takes them off, so no stale button stays live.
+        self.buttons: dict[int, int] = {}
         # The chats the processor works on at once share their transactions.
         self.group = GroupCommit(
             engine=core.engine, handle_group=core.dispatcher.handle_group, limit=concurrency
@@ -145,9 +168,11 @@ class TelegramChannel(ABC):
 
     async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
         """Send an HTML message, with inline buttons if any."""
-        await self.bot.send_message(
+        sent = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode="HTML", reply_markup=self.markup(keyboard)
         )
+        if keyboard:
+            self.buttons[chat_id] = sent.message_id
 
     async def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
@@ -159,6 +184,16 @@ class TelegramChannel(ABC):
             message_id=message_id,
             parse_mode="HTML",
             reply_markup=self.markup(keyboard),
+        )
+        if keyboard:
+            self.buttons[chat_id] = message_id
+        elif self.buttons.get(chat_id) == message_id:
+            del self.buttons[chat_id]
+
+    async def remove_buttons(self, chat_id: int, message_id: int) -> None:
+        """Take the buttons off a message the bot sent."""
+        await self.bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=None
         )
 
     async def send_file(self, chat_id: int, kind: AttachmentKind, file_ref: str) -> None:
@@ -248,7 +283,7 @@ class TelegramChannel(ABC):
             try:
                 updates = await self.get_updates(offset)
             except self.errors as error:
-                self._expect(error, "transient", "retry_after")
+                self.expect(error, "transient", "retry_after")
                 logger.warning("getUpdates failed; retrying in a second")
                 await asyncio.sleep(1)
                 continue
@@ -267,27 +302,35 @@ class TelegramChannel(ABC):
         return webhook_app(path, secret, receive_one)
 
     async def _process(self, row: Queued) -> bool:
-        """Handle one stored update; False means try again.
+        """Handle one stored update and send its replies; False means try again.
 
-        The core marks the row done in the transaction that processes it; an update the
-        core never sees (not for this bot, or of a kind it ignores) is marked here.
+        The core marks the row done in the transaction that processes it, and keeps the
+        replies with the person's state until `replies` confirms them; an update the core
+        never sees (not for this bot, or of a kind it ignores) is marked here. A retry of
+        a processed update only sends what did not go out.
         """
-        if row.handled is not None:  # processed as it was stored: deliver the replies
-            (response,), row.handled = row.handled, None
-            await self._answer_query(row.payload)
-            return await self._deliver(row.parsed, response)
-        try:
-            incoming = to_incoming(row.payload, self.username)
-        except (KeyError, TypeError):
-            logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
-            incoming = None
-        if incoming is None:
-            await db.run(self.core.engine, self._forget, row)
-            return True
-        await self._answer_query(row.payload)
-        response = await self.group(incoming)
-        row.processed = response is None or not response.failed
-        return await self._deliver(incoming, response)
+        if row.handled is None:
+            try:
+                incoming = to_incoming(row.payload, self.username)
+            except MalformedUpdate as error:
+                logger.warning("dropped a malformed update: %s", error)
+                incoming = None
+            except (KeyError, TypeError):
+                logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
+                incoming = None
+            if incoming is None:
+                await db.run(self.core.engine, self._forget, row)
+                return True
+            row.parsed = incoming
+            response = await self.group(incoming)
+            row.processed = response is None or not response.failed
+            row.handled = (response,)
+        (response,) = row.handled
+        if response is None:
+            return True  # a duplicate: the core already marked it done in the inbox
+        if response.failed:
+            row.handled = None  # processed again next time
+        return await self._deliver(row, response)
 
     def _forget(self, row: Queued) -> None:
         with transaction(self.core.engine) as session:
@@ -298,50 +341,73 @@ class TelegramChannel(ABC):
                 now=self.core.dispatcher.clock(),
             )
 
-    async def _answer_query(self, update: Update) -> None:
-        """Stop a pressed button's spinner."""
-        query_id = callback_query_id(update)
-        if query_id is not None:
-            try:
-                await self.bot.answer_callback_query(query_id)
-            except self.errors as error:
-                self._expect(error, "rejected")
-                logger.info("callback query %s too old to answer", query_id)
-
-    async def _deliver(self, incoming: Incoming, response: Response | None) -> bool:
-        """Send the core's replies to an update; False when the update failed."""
-        if response is None:
-            return True  # a duplicate: the core already marked it done in the inbox
+    async def _deliver(self, row: Queued, response: Response) -> bool:
+        """Answer the pressed button and send the replies; confirm them once they went out."""
+        incoming: Incoming = row.parsed
+        progress = row.progress
         if response.queued:
             self.after_update()
-        await self.send(int(incoming.chat_id), response, edit=incoming.message_ref)
-        return not response.failed
+            response = replace(response, queued=False)  # wake the sender once
+            row.handled = (response,)
+        if not progress.answered:
+            if incoming.choice is None:
+                await self._take_buttons_off(int(incoming.chat_id))
+            progress.toasted = await self._answer_query(row.payload, response)
+            progress.answered = True
+        if progress.toasted:
+            return True  # a refused press: the notice at the button said it all
+        sent = await outgoing.send_response(
+            self, int(incoming.chat_id), response, edit=incoming.message_ref, progress=progress
+        )
+        if sent and not response.failed and response.replies:
+            key = (incoming.channel, incoming.chat_id, incoming.user_id)
+            self.replies.confirm(key, row.update_id)
+        return sent and not response.failed
 
-    async def send(self, chat_id: int, response: Response, edit: str | None = None) -> None:
-        """Send every reply of a response, honouring flood limits; a blocked chat is skipped.
+    async def _answer_query(self, update: Update, response: Response) -> bool:
+        """Stop a pressed button's spinner, showing the response's toast if it has one.
 
-        A reply marked `edit` replaces the message `edit` (the pressed button's) when it
-        fits in one message; otherwise, or if Telegram refuses the edit, it is sent.
+        Return whether the toast was shown. A failed answer is only logged: the spinner
+        stops by itself, and a toast that could not be shown goes out as messages.
         """
+        query_id = callback_query_id(update)
+        if query_id is None:
+            return False
+        toast = response.toast
+        text = None
+        if toast is not None:  # Telegram shows at most 200 characters
+            text = self.core.catalogs.render(toast, response.language)[:TOAST_MAX]
         try:
-            for reply in response.replies:
-                pieces = render(reply, self.core.catalogs, response.language)
-                fits = reply.edit and edit is not None and len(pieces) == 1
-                if fits and edit and await self._edit(chat_id, int(edit), *pieces[0]):
-                    edit = None  # one message, replaced once
-                    continue
-                for text, keyboard in pieces:
-                    await self._call(self.send_text, chat_id, text, keyboard)
-                for shared in reply.files:
-                    if shared.channel == CHANNEL:  # another messenger's file id means nothing
-                        await self._call(self.send_file, chat_id, shared.kind, shared.file_ref)
-                for document in reply.documents:
-                    await self._call(
-                        self.send_document, chat_id, document.file_name, document.content
-                    )
+            await self.bot.answer_callback_query(query_id, text=text)
         except self.errors as error:
-            self._expect(error, "blocked")
-            logger.info("chat %s blocked the bot; replies dropped", chat_id)
+            failed = self.failure(error)
+            logger.info("could not answer a button press: %s", failed and failed.outcome)
+            return False
+        return toast is not None
+
+    async def _take_buttons_off(self, chat_id: int) -> None:
+        """Remove the buttons of the chat's last question: it was answered by typing."""
+        message_id = self.buttons.pop(chat_id, None)
+        if message_id is not None:
+            with contextlib.suppress(outgoing.GaveUp, outgoing.Blocked):  # the replies matter
+                await outgoing.call(self, chat_id, self.remove_buttons, chat_id, message_id)
+
+    async def recover(self) -> int:
+        """Send the replies that were kept but never confirmed (a crash after the commit).
+
+        Run before any update is processed, so each chat's replies keep their order.
+        """
+        unsent = await db.run(self.core.engine, self.replies.unsent)
+        if unsent:
+            logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
+        for key, update_id, kept in unsent:
+            response = response_from_json(kept)
+            while not await outgoing.send_response(
+                self, int(key[1]), response, edit=kept.get("edit")
+            ):
+                await asyncio.sleep(outgoing.MAX_BACKOFF)
+            self.replies.confirm(key, update_id)
+        return len(unsent)
 
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
@@ -353,32 +419,7 @@ class TelegramChannel(ABC):
         """Send a status message, or edit the one sent before; its id, None if it failed."""
         return await outgoing.post_status(self, chat_id, reply, language, message_id)
 
-    async def _edit(
-        self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
-    ) -> bool:
-        try:
-            await self.edit_text(chat_id, message_id, text, keyboard)
-        except self.errors as error:
-            refused = self._expect(error, "rejected")
-            logger.info("could not edit a message in place: %s", refused.detail)
-            return False
-        return True
-
-    async def _call(self, method: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """Make a reply's call, waiting out flood limits and network trouble."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                await method(*args)
-                return
-            except self.errors as error:
-                failed = self._expect(error, "retry_after", "transient", "rejected")
-                if failed.outcome == "rejected":
-                    logger.warning("Telegram refused a reply: %s", failed.detail)
-                    return
-                await asyncio.sleep(failed.retry_after or 0.5 * attempt)
-        logger.error("gave up sending a reply after %s attempts", SEND_ATTEMPTS)
-
-    def _expect(self, error: Exception, *outcomes: str) -> Delivery:
+    def expect(self, error: Exception, *outcomes: str) -> Delivery:
         """Return what a failed call means when it is one of `outcomes`; raise it otherwise."""
         failed = self.failure(error)
         if failed is None or failed.outcome not in outcomes:

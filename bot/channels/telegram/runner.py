@@ -13,7 +13,6 @@ from bot.app import Core
 from bot.broadcast_report import Reporter
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL
-from bot.flood import FloodLimiter, Rates
 from bot.leader import Leadership
 from bot.messages import Reply
 from bot.outbox import OutboxSender
@@ -53,18 +52,18 @@ async def run_telegram(
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     runner: web.AppRunner | None = None
     await channel.start()
+    logger.info(
+        "started: Telegram through %s, %s, %s database",
+        settings.telegram_driver,
+        "webhook" if webhook_url and secret else "long polling",
+        core.engine.dialect.name,
+    )
     # What is loaded by now (the client library's types, the metadata, the catalogs)
     # lives as long as the process: spare it the full collections, which otherwise
     # walk it all, holding up the event loop ~0.2 s every few seconds of a broadcast.
     gc.collect()
     gc.freeze()
-    limiter = FloodLimiter(
-        Rates(
-            settings.telegram_rate_per_second,
-            settings.telegram_rate_per_chat,
-            settings.telegram_rate_group_per_minute,
-        )
-    )
+    limiter = channel.limiter
     sender = OutboxSender(
         engine=core.engine,
         channels={CHANNEL: channel.deliver},
@@ -89,6 +88,8 @@ async def run_telegram(
         clock=core.dispatcher.clock,
         ttl=settings.leader_lease_seconds,
     )
+    confirming = asyncio.create_task(channel.replies.run())
+    await channel.recover()  # before anything is processed: each chat's order holds
     processor = asyncio.create_task(channel.processor.run())
     sending = asyncio.create_task(leadership.run())
     try:
@@ -109,7 +110,7 @@ async def run_telegram(
             with contextlib.suppress(asyncio.CancelledError):
                 await polling
     finally:
-        for task in (processor, sending):
+        for task in (processor, sending, confirming):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,0 +1,86 @@
+"""Replies kept until they went out: a channel confirms them, and sends the rest on start.
+
+The dispatcher keeps a step's replies with the person's conversation state, in the
+transaction that commits the step (`bot.dispatcher.keep`). Once a channel has sent them
+it confirms them here; confirmations are written in batches, one transaction every
+`RECORD_EVERY` seconds. So a crash can repeat the replies that were in flight or sent in
+the last batch, and never loses one: on start the channel sends whatever was kept and
+never confirmed (`unsent`) before it processes anything else.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from storage import conversations, db
+from storage.conversations import Key
+from storage.db import reading, shared_transaction
+
+logger = logging.getLogger(__name__)
+RECORD_EVERY = 0.05  # seconds confirmations gather before they are written
+
+
+@dataclass
+class Progress:
+    """How far the sending of one update's response got (a retry goes on from there)."""
+
+    sent: int = 0  # parts that went out
+    answered: bool = False  # the pressed button's spinner was stopped
+    toasted: bool = False  # with a notice that stands for the replies
+
+
+Unsent = tuple[Key, str, dict[str, Any]]  # whose, which update, the kept response
+
+
+class Confirmations:
+    """Write down, in batches, which kept replies went out."""
+
+    def __init__(self, *, engine: Engine, channel: str) -> None:
+        self.engine = engine
+        self.channel = channel
+        self.waiting: list[tuple[Key, str]] = []
+        self.wakeup = asyncio.Event()
+
+    def confirm(self, key: Key, update_id: str) -> None:
+        """Note that the replies to `update_id` of the person `key` went out."""
+        self.waiting.append((key, update_id))
+        self.wakeup.set()
+
+    def unsent(self) -> list[Unsent]:
+        """Return the kept replies of this channel that were never confirmed."""
+        with reading(self.engine) as session:
+            return conversations.unsent(connection=session.connection(), channel=self.channel)
+
+    async def run(self) -> None:
+        """Write confirmations until cancelled; what waits then is written on the way out."""
+        try:
+            while True:
+                await self.wakeup.wait()
+                await asyncio.sleep(RECORD_EVERY)
+                self.wakeup.clear()
+                try:
+                    await db.run(self.engine, self.flush)
+                except Exception:  # the database is away: the batch waits for the next
+                    logger.exception("writing reply confirmations failed; retrying")
+                    await asyncio.sleep(1)
+                    self.wakeup.set()
+        finally:
+            try:
+                self.flush()
+            except Exception:  # they are sent again after a restart: a repeat, not a loss
+                logger.warning("%s reply confirmations were not written", len(self.waiting))
+
+    def flush(self) -> None:
+        """Write every waiting confirmation in one transaction."""
+        batch, self.waiting = self.waiting, []
+        if not batch:
+            return
+        try:
+            with shared_transaction(self.engine) as connection:
+                conversations.confirm_sent(connection=connection, sent=batch)
+        except BaseException:
+            self.waiting[:0] = batch
+            raise
