@@ -28,6 +28,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.telegram_throughput
 	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
 
 clean:

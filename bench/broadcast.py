@@ -15,9 +15,11 @@ import asyncio
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import ClientSession
 from sqlalchemy import Engine, func, select
@@ -102,6 +104,72 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc (Linux only)")
 
 
+@dataclass
+class Delivered:
+    """What the sandbox counted of a broadcast's messages (`/control/deliveries`)."""
+
+    first_at: float  # the sandbox's monotonic clock: when the first was accepted
+    last_at: float  # and the last
+    rate: float  # messages/s from the first to the last
+    lost: int  # recipients with no message
+    duplicated: int  # messages beyond one per recipient
+
+    @property
+    def seconds(self) -> float:
+        """Return the time from the first to the last message."""
+        return self.last_at - self.first_at
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> "Delivered":
+        """Summarize the sandbox's answer."""
+        counts: list[int] = found["counts"]
+        first_at, last_at = float(found["first_at"] or 0), float(found["last_at"] or 0)
+        seconds = last_at - first_at
+        return cls(
+            first_at=first_at,
+            last_at=last_at,
+            rate=(sum(counts) - 1) / seconds if seconds > 0 else 0.0,
+            lost=sum(1 for n in counts if n == 0),
+            duplicated=sum(n - 1 for n in counts if n > 1),
+        )
+
+
+@asynccontextmanager
+async def sandbox_at_limit(recipients: int) -> AsyncIterator[tuple[str, SandboxClient]]:
+    """Run the sandbox limited to LIMIT messages/s, the organizer's and the recipients'
+    chats started; yield its URL and a client acting as our bot's users."""
+    async with sandbox_process() as sandbox, ClientSession() as http:
+        users = SandboxClient(sandbox, BOT_TOKEN, session=http)
+        await users.set_limits(bot_per_second=LIMIT)
+        await users.start_chats(ORGANIZER_USER, recipients + 1)
+        yield sandbox, users
+
+
+@asynccontextmanager
+async def leading_bot(
+    url: str, workdir: Path, sandbox: str, engine: Engine
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run `initiative-bot run` at LIMIT messages/s on the sandbox; yield it once it leads."""
+    env = {
+        "DATABASE_URL": url,
+        "FILES_DIR": str(workdir / "files"),
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_RATE_PER_SECOND": str(LIMIT),
+        "TELEGRAM_API_BASE": sandbox,
+    }
+    async with child("-m", "bot", "run", env=env, ready=False) as (bot, _):
+        await wait_for(lambda: leader_pid(engine) == bot.pid, "the lease", 60)
+        yield bot
+
+
+async def broadcast(engine: Engine, *, organizer: int, shop: int) -> None:
+    """Broadcast the announcement to the workshop now; wait until none of it is queued."""
+    broadcast_id = await asyncio.to_thread(
+        announce, engine, organizer_id=organizer, unit_id=shop, now=utc_now()
+    )
+    await wait_for(lambda: queued(engine, broadcast_id) == 0, "the end", FINISH_TIMEOUT)
+
+
 async def measure(backend: str, recipients: int) -> Row:
     """Broadcast to `recipients` members on a fresh database and sandbox; measure it."""
     with (
@@ -110,40 +178,22 @@ async def measure(backend: str, recipients: int) -> Row:
     ):
         shop, organizer = await asyncio.to_thread(prepare, url, recipients)
         engine = make_engine(url)
-        env = {
-            "DATABASE_URL": url,
-            "FILES_DIR": str(Path(tmp) / "files"),
-            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-            "TELEGRAM_RATE_PER_SECOND": str(LIMIT),
-        }
         try:
-            async with sandbox_process() as sandbox, ClientSession() as http:
-                users = SandboxClient(sandbox, BOT_TOKEN, session=http)
-                await users.set_limits(bot_per_second=LIMIT)
-                await users.start_chats(ORGANIZER_USER, recipients + 1)
-                env["TELEGRAM_API_BASE"] = sandbox
-                async with child("-m", "bot", "run", env=env, ready=False) as (bot, _):
-                    await wait_for(lambda: leader_pid(engine) == bot.pid, "the lease", 60)
-                    broadcast_id = await asyncio.to_thread(
-                        announce, engine, organizer_id=organizer, unit_id=shop, now=utc_now()
-                    )
-                    await wait_for(
-                        lambda: queued(engine, broadcast_id) == 0, "the end", FINISH_TIMEOUT
-                    )
+            async with sandbox_at_limit(recipients) as (sandbox, users):
+                async with leading_bot(url, Path(tmp), sandbox, engine) as bot:
+                    await broadcast(engine, organizer=organizer, shop=shop)
                     peak = peak_rss_mb(bot.pid)
-                found = await users.deliveries(FIRST_USER, recipients)
+                found = Delivered.of(await users.deliveries(FIRST_USER, recipients))
         finally:
             engine.dispose()
-    counts: list[int] = found["counts"]
-    seconds = float(found["last_at"] or 0) - float(found["first_at"] or 0)
     return Row(
         backend=backend,
         recipients=recipients,
-        seconds=seconds,
-        rate=(sum(counts) - 1) / seconds if seconds > 0 else 0.0,
+        seconds=found.seconds,
+        rate=found.rate,
         peak_mb=peak,
-        lost=sum(1 for n in counts if n == 0),
-        duplicated=sum(n - 1 for n in counts if n > 1),
+        lost=found.lost,
+        duplicated=found.duplicated,
     )
 
 
