@@ -151,6 +151,25 @@ def save(*, session: Session, state: State) -> None:
     save_many(connection=session.connection(), states=[state])
 
 
+def move_chat(*, session: Session, channel: str, old: str, new: str) -> int:
+    """Move the states of a chat to the chat's new id; return how many moved.
+
+    A person who has a state in the new chat already keeps that one.
+    """
+    other = _TABLE.alias("other")
+    taken = select(other.c.id).where(
+        other.c.channel == channel,
+        other.c.chat_id == new,
+        other.c.user_id == _TABLE.c.user_id,
+    )
+    result = session.connection().execute(
+        update(_TABLE)
+        .where(_TABLE.c.channel == channel, _TABLE.c.chat_id == old, ~taken.exists())
+        .values(chat_id=new)
+    )
+    return int(result.rowcount)
+
+
 def states_of_user(*, session: Session, channel: str, user_id: str) -> list[ConversationState]:
     """Return a messenger user's states in every chat."""
     query = orm_select(ConversationState).where(

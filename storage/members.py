@@ -1,9 +1,10 @@
 """Queries on members, their channel identities and roles."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import bindparam, tuple_
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, tuple_, update
+from sqlmodel import Session, col, select
 
 from storage.models import ChannelIdentity, Member, Role
 
@@ -41,6 +42,26 @@ def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIden
         ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id
     )
     return session.exec(query).first()
+
+
+def set_unreachable(
+    *, session: Session, channel: str, user_id: str, since: datetime | None
+) -> bool:
+    """Mark a messenger user unreachable since `since`, or reachable again (None).
+
+    Return whether anything changed: a second block keeps the first one's time.
+    """
+    unreachable = col(ChannelIdentity.unreachable_at)
+    result = session.connection().execute(
+        update(ChannelIdentity)
+        .where(
+            col(ChannelIdentity.channel) == channel,
+            col(ChannelIdentity.external_user_id) == user_id,
+            unreachable.is_(None) if since is not None else unreachable.is_not(None),
+        )
+        .values(unreachable_at=since)
+    )
+    return bool(result.rowcount)
 
 
 def member_for(*, session: Session, channel: str, user_id: str) -> Member | None:

@@ -68,7 +68,11 @@ class Member(SQLModel, table=True):
 
 
 class ChannelIdentity(SQLModel, table=True):
-    """How a member is reached on one messenger."""
+    """How a member is reached on one messenger.
+
+    `unreachable_at` is set while the person has blocked the bot there: notices and
+    announcements then take the member's next messenger, or none.
+    """
 
     __table_args__ = (UniqueConstraint("channel", "external_user_id"),)
 
@@ -77,6 +81,7 @@ class ChannelIdentity(SQLModel, table=True):
     channel: str = Field(max_length=20)
     external_user_id: str = Field(max_length=64)
     chat_id: str = Field(max_length=64)
+    unreachable_at: datetime | None = _utc(default=None)
 
 
 class Role(SQLModel, table=True):
@@ -261,7 +266,10 @@ class InboxUpdate(SQLModel, table=True):
 
 
 class GroupChat(SQLModel, table=True):
-    """A group chat linked to a unit, for digests and announcements."""
+    """A group chat linked to a unit, for digests and announcements.
+
+    `removed_at` is set while the bot is out of the group: nothing is posted there.
+    """
 
     channel: str = Field(max_length=20, primary_key=True)
     chat_id: str = Field(max_length=64, primary_key=True)
@@ -269,6 +277,7 @@ class GroupChat(SQLModel, table=True):
     linked_by: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
     linked_at: datetime = _utc()
     digest_sent_until: datetime | None = _utc(default=None)  # end of the last digest posted
+    removed_at: datetime | None = _utc(default=None)
 
 
 class RewardPolicy(SQLModel, table=True):

@@ -9,11 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.models import Broadcast, Member, OutboxAttempt, OutboxMessage, table
+from storage.models import (
+    Broadcast,
+    ChannelIdentity,
+    GroupChat,
+    Member,
+    OutboxAttempt,
+    OutboxMessage,
+    table,
+)
 from storage.types import UTCDateTime
 
 QUEUED, SENT, BLOCKED, FAILED = "queued", "sent", "blocked", "failed"
@@ -188,10 +196,17 @@ def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None
 def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
     """Write the outcome of attempts, in bulk: every attempt is kept, the messages move on.
 
-    A message cancelled while its send was in flight keeps the outcome of the send.
+    A message cancelled while its send was in flight keeps the outcome of the send. A
+    chat that refused a message as blocked is marked: the person unreachable, the group
+    as having removed the bot (see `_mark_blocked`).
     """
     if not outcomes:
         return
+    _mark_blocked(
+        session=session,
+        message_ids=[o.message_id for o in outcomes if o.status == BLOCKED],
+        at=max(o.at for o in outcomes),
+    )
     messages = table(OutboxMessage)
     session.execute(
         update(messages)
@@ -230,6 +245,45 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
             for o in outcomes
         ],
     )
+
+
+def _mark_blocked(*, session: Session, message_ids: Sequence[int], at: datetime) -> None:
+    """Mark the chats of messages refused as blocked: a private chat's person unreachable,
+    a linked group as having removed the bot. Those marked already keep their time."""
+    if not message_ids:
+        return
+    messages = table(OutboxMessage)
+    for model, column, kind in (
+        (ChannelIdentity, "unreachable_at", "private"),
+        (GroupChat, "removed_at", "group"),
+    ):
+        chats = table(model)
+        blocked = select(messages.c.channel, messages.c.chat_id).where(
+            messages.c.id.in_(message_ids), messages.c.chat_kind == kind
+        )
+        session.execute(
+            update(chats)
+            .where(
+                tuple_(chats.c.channel, chats.c.chat_id).in_(blocked),
+                chats.c[column].is_(None),
+            )
+            .values({column: at})
+        )
+
+
+def move_chat(*, session: Session, channel: str, old: str, new: str) -> int:
+    """Send what is still queued for a chat to the chat's new id; return how many."""
+    messages = table(OutboxMessage)
+    result = session.connection().execute(
+        update(messages)
+        .where(
+            messages.c.channel == channel,
+            messages.c.chat_id == old,
+            messages.c.status == QUEUED,
+        )
+        .values(chat_id=new)
+    )
+    return int(result.rowcount)
 
 
 def backoff(attempts: int) -> timedelta:
