@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.messages import (
     Lines,
+    Link,
     Money,
     Number,
     Option,
@@ -36,7 +37,20 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
             for f in reply.files
         ],
         **({"edit": True} if reply.edit else {}),
+        **({"links": [_dump_link(link) for link in reply.links]} if reply.links else {}),
     }
+
+
+def _dump_link(link: Link) -> dict[str, Any]:
+    return {"label": _dump(link.label), "start": link.start, "url": link.url}
+
+
+def _load_link(data: dict[str, Any]) -> Link:
+    label = _load(data["label"])
+    if not isinstance(label, Text):
+        raise ValueError("a link's label must be a catalog text")
+    url = data.get("url")
+    return Link(label, str(data.get("start") or ""), None if url is None else str(url))
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
@@ -64,7 +78,8 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         for f in data.get("files", [])
     )
     edit = bool(data.get("edit"))
-    return Reply(text, tuple(options), documents=documents, files=files, edit=edit)
+    links = tuple(_load_link(link) for link in data.get("links", []))
+    return Reply(text, tuple(options), documents=documents, files=files, links=links, edit=edit)
 
 
 def response_to_json(response: Response) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from bot.codec import response_to_json
 from bot.config import Settings
 from bot.dispatch_group import GroupedDispatch, Redo
-from bot.messages import Incoming, Reply, Response, t
-from handlers.conversation import Context, Conversation, Outcome, Step, goto
+from bot.messages import Incoming, Link, Reply, Response, Text, t
+from handlers.conversation import ANSWERED, AnswerFn, Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
 from services.errors import Refused
 from storage import conversations, inbox, outbox
@@ -33,6 +33,12 @@ def utc_now() -> datetime:
 
 def _stale() -> Outcome:
     raise Refused("common.stale_button")
+
+
+def privately(ctx: Context, text: Text) -> Reply:
+    """Answer with `text`; in a group, with a button to the private chat with the bot."""
+    links = (Link(t("group.open_private")),) if ctx.incoming.in_group else ()
+    return Reply(text, links=links)
 
 
 def keep(state: State, incoming: Incoming, response: Response) -> None:
@@ -75,7 +81,9 @@ class Dispatcher(GroupedDispatch):
         self.commands: dict[str, tuple[Conversation, Callable[[Context], Outcome]]] = {}
         self.owners: dict[str, Conversation] = {}
         self.group_commands = {c for conv in conversations for c in conv.in_groups}
+        self.events: dict[str, AnswerFn] = {}
         for conversation in conversations:
+            self.events.update(conversation.events)
             for name, step in conversation.steps.items():
                 self.steps[name] = step
                 self.owners[name] = conversation
@@ -177,9 +185,14 @@ class Dispatcher(GroupedDispatch):
         self, ctx: Context, state: State, refused: Refused | None
     ) -> tuple[list[Reply], str | None]:
         apply = partial(self._apply, refused=refused)
+        if ctx.incoming.event is not None:
+            return self._event(ctx, state)
+        if ctx.incoming.edited:
+            return self._edited(ctx, state, apply)
+        ctx.data.pop(ANSWERED, None)  # a new message: an edit of an earlier one is too late
         command = ctx.incoming.command
         if ctx.incoming.in_group and command not in self.group_commands:
-            return [Reply(t("group.private_only"))], None
+            return [privately(ctx, t("group.private_only"))], None
         current = self.steps.get(state.step or "")
         if current is None and state.step:
             logger.warning("dropped unknown step %s", state.step)
@@ -189,7 +202,7 @@ class Dispatcher(GroupedDispatch):
         if command in self.commands:
             conversation, entry = self.commands[command]
             if conversation.members_only and ctx.member is None:
-                return [Reply(t("common.join_first"))], state.step
+                return [privately(ctx, t("common.join_first"))], state.step
             if current is not None and self.owners[current.name] is not conversation:
                 ctx.data.setdefault("suspended", current.name)
             return apply(ctx, state.step, lambda: entry(ctx))
@@ -215,6 +228,22 @@ class Dispatcher(GroupedDispatch):
             resume = self.commands["continue"][1]
             return apply(ctx, None, lambda: resume(ctx))
         return [Reply(t("common.join_first"))], None
+
+    def _event(self, ctx: Context, state: State) -> tuple[list[Reply], str | None]:
+        """Record what happened to the chat; the conversation stays where it was."""
+        handler = self.events.get(str(ctx.incoming.event))
+        if handler is None:
+            return [], state.step
+        outcome = handler(ctx)
+        return list(outcome.replies), outcome.step
+
+    def _edited(self, ctx: Context, state: State, apply: _Apply) -> tuple[list[Reply], str | None]:
+        """Hand an edited message to the waiting step's conversation; others ignore it."""
+        current = self.steps.get(state.step or "")
+        on_edit = None if current is None else self.owners[current.name].on_edit
+        if current is None or on_edit is None:
+            return [], state.step
+        return apply(ctx, current.name, lambda: on_edit(ctx))
 
     def _step_command(
         self, ctx: Context, command: str, current: Step, apply: _Apply
@@ -257,7 +286,9 @@ class Dispatcher(GroupedDispatch):
         refused: Refused | None,
     ) -> tuple[list[Reply], str | None]:
         """Run a step or command; a refusal undoes its writes (see `handle`) and asks again."""
-        if refused is not None:
+        if refused is not None and ctx.incoming.edited:  # the answer before the edit stays
+            outcome = goto(current, Reply(refused.text), Reply(t("common.edit_kept")), ask=False)
+        elif refused is not None:
             outcome = goto(current, Reply(refused.text))
         else:
             try:

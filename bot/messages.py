@@ -6,6 +6,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 AttachmentKind = Literal["photo", "document"]
+# What happened to a chat itself: the person blocked or unblocked the bot, the bot was
+# removed from or added to a group, a group moved to a new chat id.
+ChatEvent = Literal["blocked", "unblocked", "removed", "added", "migrated"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,20 @@ class Option:
 
     value: str
     label: Text
+
+
+@dataclass(frozen=True)
+class Link:
+    """A button that opens something instead of answering the bot.
+
+    Without a `url` it opens the person's private chat with the bot, started with
+    `start` if any; each channel spells that link its own way (Telegram:
+    `https://t.me/<bot>?start=<start>`).
+    """
+
+    label: Text
+    start: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,10 @@ class Incoming:
     # A photo's or document's caption: kept apart, so a file is never taken for a typed
     # answer; the steps that take a file with text read it.
     caption: str | None = None
+    sent_ref: str | None = None  # the person's own message, which a later edit names
+    edited: bool = False  # a new version of the message `sent_ref`, not a new message
+    event: ChatEvent | None = None  # not a message: what happened to the chat
+    moved: tuple[str, str] | None = None  # a "migrated" group's old and new chat ids
 
     def cleaned(self) -> "Incoming":
         """Return the update with its texts in NFC and without control characters."""
@@ -138,6 +159,7 @@ class Reply:
     options: tuple[Option, ...] = ()
     documents: tuple[OutDocument, ...] = ()
     files: tuple[SharedFile, ...] = ()
+    links: tuple[Link, ...] = ()  # shown after the options
     # Replace the message whose button was pressed (a card after a decision) instead of
     # sending a new one, where the channel can.
     edit: bool = False

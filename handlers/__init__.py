@@ -5,6 +5,7 @@ from handlers import (
     campaigns,
     digest,
     groups,
+    lifecycle,
     my,
     onboarding,
     privacy,
@@ -30,4 +31,5 @@ def get_conversations() -> list[Conversation]:
         stats.CONVERSATION,
         digest.CONVERSATION,
         broadcast.CONVERSATION,
+        lifecycle.CONVERSATION,
     ]

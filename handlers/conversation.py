@@ -34,6 +34,26 @@ class Context:
         return (self.incoming.text or "").strip()
 
 
+# The conversation data's record of the answer the person's latest message gave, so that
+# an edit of that message can be applied to it; any later message or press drops it.
+ANSWERED = "answered"
+
+
+def remember_answer(ctx: Context) -> None:
+    """Record that the person's message answered the current step (for an edit of it)."""
+    if ctx.incoming.sent_ref is not None and ctx.step is not None:
+        ctx.data[ANSWERED] = {"message": ctx.incoming.sent_ref, "step": ctx.step}
+
+
+def answered_step(ctx: Context) -> str | None:
+    """Return the step the edited message answered, if it is the latest answer taken."""
+    answered = ctx.data.get(ANSWERED)
+    if not isinstance(answered, dict) or answered.get("message") != ctx.incoming.sent_ref:
+        return None
+    step = answered.get("step")
+    return step if isinstance(step, str) else None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a step decided: the replies so far and the step to go to next.
@@ -84,5 +104,9 @@ class Conversation:
     steps: Mapping[str, Step] = field(default_factory=dict)
     commands: Mapping[str, AnswerFn] = field(default_factory=dict)
     on_cancel: AnswerFn | None = None
+    # What an edited message does while one of the steps waits (None: nothing at all).
+    on_edit: AnswerFn | None = None
+    # What happens on a chat event ("blocked", "removed"...): `Incoming.event` names it.
+    events: Mapping[str, AnswerFn] = field(default_factory=dict)
     members_only: bool = True
     in_groups: tuple[str, ...] = ()

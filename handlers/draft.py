@@ -4,7 +4,7 @@ from typing import Any
 
 from bot.messages import Option, Reply, Text, t
 from handlers import buttons
-from handlers.conversation import Context, Outcome, end
+from handlers.conversation import Context, Outcome, end, remember_answer
 from services import initiatives, presses
 from services.errors import Refused
 from storage.models import Initiative, Member
@@ -58,11 +58,17 @@ def current(ctx: Context) -> Initiative:
 
 
 def write(ctx: Context, **values: Any) -> None:
-    """Save answers to the initiative the wizard edits, checked as `current` checks."""
+    """Save answers to the initiative the wizard edits, checked as `current` checks.
+
+    A typed answer (not a command, not one of the options) is remembered, so that an
+    edit of its message can replace it while it is the latest (see `wizard_edit`).
+    """
     owner, initiative_id = member(ctx), draft_id(ctx)
     initiatives.write(
         session=ctx.session, member=owner, initiative_id=initiative_id, now=ctx.now, **values
     )
+    if ctx.choice is None and ctx.incoming.choice is None and not ctx.incoming.command:
+        remember_answer(ctx)
 
 
 def peek(ctx: Context) -> Initiative | None:

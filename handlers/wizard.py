@@ -1,7 +1,7 @@
 """The submission wizard (/new): entry, summary, editing one field, and amending later."""
 
 from bot.messages import Reply, t
-from handlers import buttons, wizard_campaign, wizard_core, wizard_details
+from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
 from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
@@ -207,4 +207,5 @@ CONVERSATION = Conversation(
     },
     commands={"new": start, "continue": resume},
     on_cancel=cancel,
+    on_edit=wizard_edit.on_edit,
 )

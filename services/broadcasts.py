@@ -105,8 +105,13 @@ def check_text(text: str) -> str:
 
 def _member_rows(unit: Unit, audience: Audience) -> Select[Any]:
     """Select (channel, chat, member, language) of each member of the audience, on the
-    first messenger that reaches them."""
-    first = select(func.min(_I.c.id)).group_by(_I.c.member_id).scalar_subquery()
+    first messenger that reaches them (one they blocked the bot on does not)."""
+    first = (
+        select(func.min(_I.c.id))
+        .where(_I.c.unreachable_at.is_(None))
+        .group_by(_I.c.member_id)
+        .scalar_subquery()
+    )
     conditions: list[ColumnElement[bool]] = [
         _U.c.path.startswith(unit.path),
         _I.c.id.in_(first),
@@ -127,8 +132,12 @@ def _member_rows(unit: Unit, audience: Audience) -> Select[Any]:
 
 
 def _group_rows(unit: Unit, audience: Audience) -> Select[Any]:
-    """Select (channel, chat) of the group chats linked to units of the audience."""
-    conditions: list[ColumnElement[bool]] = [_U.c.path.startswith(unit.path)]
+    """Select (channel, chat) of the group chats linked to units of the audience, except
+    those that removed the bot."""
+    conditions: list[ColumnElement[bool]] = [
+        _U.c.path.startswith(unit.path),
+        _G.c.removed_at.is_(None),
+    ]
     if audience.kind:
         conditions.append(_U.c.kind == audience.kind)
     return (

@@ -128,10 +128,11 @@ def mark_sent(*, connection: Connection, member_id: int, end: datetime) -> bool:
 
 
 def groups_of(*, session: Session, unit_ids: list[int]) -> list[GroupChat]:
-    """Return the group chats linked to exactly these units."""
+    """Return the group chats linked to exactly these units, except those that removed
+    the bot."""
     query = (
         select(GroupChat)
-        .where(col(GroupChat.unit_id).in_(unit_ids))
+        .where(col(GroupChat.unit_id).in_(unit_ids), col(GroupChat.removed_at).is_(None))
         .order_by(col(GroupChat.channel), col(GroupChat.chat_id))
     )
     return list(session.exec(query).all())

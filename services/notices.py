@@ -14,11 +14,12 @@ from storage.models import Author, ChannelIdentity, GroupChat, Initiative, Membe
 
 
 def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) -> bool:
-    """Queue a private notice to a member; False when no channel reaches them."""
+    """Queue a private notice to a member; False when no channel reaches them (none, or
+    they blocked the bot on each)."""
     identities = identities_of(session=session, member_id=member.id or 0)
-    if not identities:
+    identity = next((i for i in identities if i.unreachable_at is None), None)
+    if identity is None:
         return False
-    identity = identities[0]
     outbox.enqueue(
         session=session,
         channel=identity.channel,
@@ -48,13 +49,15 @@ def to_group(
 
 
 def to_members_in(*, session: Session, unit: Unit, reply: Reply, now: datetime) -> int:
-    """Queue a notice to every member of a unit's subtree, on their first channel.
+    """Queue a notice to every member of a unit's subtree, on their first channel that
+    reaches them (not one they blocked the bot on).
 
     One read and one bulk insert, however many members: a province has hundreds of
     thousands.
     """
     first = (
         select(func.min(ChannelIdentity.id))
+        .where(col(ChannelIdentity.unreachable_at).is_(None))
         .group_by(col(ChannelIdentity.member_id))
         .correlate(None)  # a list of its own, not tied to the outer query's identity
     )
