@@ -214,8 +214,8 @@ def test_updates_of_kinds_the_bot_ignores_are_not_checked_and_still_ignored(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     for update in [
-        {"update_id": 12, "edited_message": {"text": 12345, "chat": "abc"}},
-        {"update_id": 13, "my_chat_member": NAME},
+        {"update_id": 12, "edited_channel_post": {"text": 12345, "chat": "abc"}},
+        {"update_id": 13, "chat_member": NAME},
         {"update_id": 14, "message": None, "poll": {"id": 1}},
         {"update_id": 15},
     ]:

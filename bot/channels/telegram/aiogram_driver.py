@@ -14,6 +14,7 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -28,7 +29,7 @@ from aiogram.types import (
 
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.convert import Keyboard, Update
+from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
 from bot.outbox import Delivery
 
 # aiogram parametrizes Response[T] on every call, and pydantic caches those classes only
@@ -70,6 +71,8 @@ class AiogramChannel(TelegramChannel):
             return Delivery("blocked")
         if isinstance(error, TelegramBadRequest):
             return Delivery("rejected", detail=error.message[:300])
+        if isinstance(error, TelegramMigrateToChat):  # the group's own update moves the rest
+            return Delivery("rejected", detail=MIGRATED)
         if isinstance(error, TelegramServerError | TelegramNetworkError | TimeoutError):
             return Delivery("transient", detail=type(error).__name__)
         return None
@@ -96,7 +99,12 @@ class AiogramChannel(TelegramChannel):
             return None
         return InlineKeyboardMarkup(
             inline_keyboard=[
-                [InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
+                [
+                    InlineKeyboardButton(
+                        text=button.text, callback_data=button.data, url=self.link_of(button)
+                    )
+                    for button in row
+                ]
                 for row in keyboard
             ]
         )

@@ -23,12 +23,15 @@ from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.replies import Confirmations
 from bot.channels.telegram import outgoing
 from bot.channels.telegram.convert import (
+    ALLOWED_UPDATES,
     CHANNEL,
+    Button,
     Keyboard,
     MalformedUpdate,
     Update,
     callback_query_id,
     chat_of,
+    has_callbacks,
     to_incoming,
 )
 from bot.channels.telegram.webhook import webhook_app
@@ -41,7 +44,6 @@ from storage.db import one_statement, transaction
 from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
-ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
 TOAST_MAX = 200
 COMMANDS = {
@@ -171,7 +173,7 @@ class TelegramChannel(ABC):
         sent = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode="HTML", reply_markup=self.markup(keyboard)
         )
-        if keyboard:
+        if has_callbacks(keyboard):  # a link stays: it answers no question
             self.buttons[chat_id] = sent.message_id
 
     async def edit_text(
@@ -185,7 +187,7 @@ class TelegramChannel(ABC):
             parse_mode="HTML",
             reply_markup=self.markup(keyboard),
         )
-        if keyboard:
+        if has_callbacks(keyboard):
             self.buttons[chat_id] = message_id
         elif self.buttons.get(chat_id) == message_id:
             del self.buttons[chat_id]
@@ -204,6 +206,15 @@ class TelegramChannel(ABC):
             await self.bot.send_document(chat_id=chat_id, document=file_ref)
 
     # What every driver shares.
+
+    def link_of(self, button: Button) -> str | None:
+        """Return the address a button opens: its URL, or the private chat with the bot."""
+        if button.data is not None:
+            return None
+        if button.url is not None:
+            return button.url
+        chat = f"https://t.me/{self.username}"
+        return f"{chat}?start={button.start}" if button.start else chat
 
     async def start(self) -> None:
         """Learn the bot's username and register its commands in every language."""
@@ -350,7 +361,7 @@ class TelegramChannel(ABC):
             response = replace(response, queued=False)  # wake the sender once
             row.handled = (response,)
         if not progress.answered:
-            if incoming.choice is None:
+            if incoming.choice is None and not incoming.edited and incoming.event is None:
                 await self._take_buttons_off(int(incoming.chat_id))
             progress.toasted = await self._answer_query(row.payload, response)
             progress.answered = True

@@ -6,9 +6,9 @@ neutral button rows that each driver turns into its own keyboard type.
 """
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
-from bot.messages import InAttachment, Incoming, Reply
+from bot.messages import ChatEvent, InAttachment, Incoming, Reply
 from locales import Catalogs, escape_html
 
 logger = logging.getLogger(__name__)
@@ -17,7 +17,19 @@ TEXT_LIMIT = 4096
 GROUP_TYPES = ("group", "supergroup")
 INT64 = range(-(2**63), 2**63)  # Telegram's ids, and the inbox's BigInteger `seq`
 Update = dict[str, Any]  # a Bot API Update object, as JSON
-Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
+
+
+class Button(NamedTuple):
+    """An inline button: it sends `data` back, or opens `url`, or (neither) the private
+    chat with the bot started with `start` (the driver knows the bot's username)."""
+
+    text: str
+    data: str | None = None
+    url: str | None = None
+    start: str = ""
+
+
+Keyboard = list[list[Button]]
 
 # The fields of an update the bot reads, as {name: (shape, required)}. A shape is a
 # JSON type (int, str or bool), an object's fields (a dict) or an array of one shape
@@ -38,12 +50,15 @@ _DOCUMENT = {
     "file_size": (int, False),
 }
 _MESSAGE = {
+    "message_id": (int, False),
     "chat": (_CHAT, True),
     "from": (_USER, False),
     "text": (str, False),
     "caption": (str, False),
     "photo": ([_PHOTO_SIZE], False),
     "document": (_DOCUMENT, False),
+    "migrate_to_chat_id": (int, False),
+    "migrate_from_chat_id": (int, False),
 }
 # The message a button was pressed on; an inaccessible one has little more than these.
 _PRESSED_ON = {"message_id": (int, True), "chat": (_CHAT, True)}
@@ -53,11 +68,27 @@ _CALLBACK_QUERY = {
     "data": (str, False),
     "message": (_PRESSED_ON, False),
 }
+# The bot's own membership of a chat (ChatMemberUpdated): in a private chat "kicked" when
+# the person blocked the bot and "member" when they unblocked it; in a group "left" or
+# "kicked" when it was removed, "member" or "administrator" when it was added.
+_CHAT_MEMBER = {"status": (str, True), "is_member": (bool, False)}
+_MEMBER_UPDATED = {
+    "chat": (_CHAT, True),
+    "from": (_USER, True),
+    "new_chat_member": (_CHAT_MEMBER, True),
+}
 _UPDATE = {
     "update_id": (int, True),
     "message": (_MESSAGE, False),
+    "edited_message": (_MESSAGE, False),
     "callback_query": (_CALLBACK_QUERY, False),
+    "my_chat_member": (_MEMBER_UPDATED, False),
 }
+# The kinds of update the bot subscribes to (getUpdates and setWebhook `allowed_updates`).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+IN_CHAT = ("message", "edited_message", "my_chat_member")  # kinds whose object has `chat`
+MIGRATED = "group chat was upgraded to a supergroup chat"  # a send to a group's old id
+
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean"}
 
 
@@ -126,11 +157,11 @@ def chat_of(update: Update) -> str | None:
     except MalformedUpdate as error:
         logger.warning("dropped a malformed update: %s", error)
         return None
-    message = update.get("message")
-    if message is None:
+    holder = next((update[kind] for kind in IN_CHAT if update.get(kind) is not None), None)
+    if holder is None:
         query = update.get("callback_query")
-        message = query.get("message") if query is not None else None
-    return None if message is None else str(message["chat"]["id"])
+        holder = query.get("message") if query is not None else None
+    return None if holder is None else str(holder["chat"]["id"])
 
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
@@ -140,18 +171,81 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     """
     check(update)
     if (message := update.get("message")) is not None:
+        moved = _moved(message)
+        if moved is not None:
+            return _migration(update, message, moved)
         return _from_message(update, message, bot_username)
+    if (edited := update.get("edited_message")) is not None:
+        return _from_message(update, edited, bot_username, edited=True)
     if (query := update.get("callback_query")) is not None:
         return _from_callback(update, query)
+    if (changed := update.get("my_chat_member")) is not None:
+        return _from_member_update(update, changed)
     return None
 
 
-def _from_message(update: Update, message: dict[str, Any], bot_username: str) -> Incoming | None:
+def _moved(message: dict[str, Any]) -> tuple[str, str] | None:
+    """Return (old, new) chat ids of a group's migration to a supergroup, if it is one.
+
+    Telegram tells it twice: in the old chat (`migrate_to_chat_id`) and in the new one
+    (`migrate_from_chat_id`).
+    """
+    chat_id = str(message["chat"]["id"])
+    if (new := message.get("migrate_to_chat_id")) is not None:
+        return chat_id, str(new)
+    if (old := message.get("migrate_from_chat_id")) is not None:
+        return str(old), chat_id
+    return None
+
+
+def _migration(update: Update, message: dict[str, Any], moved: tuple[str, str]) -> Incoming:
+    chat = message["chat"]
+    sender = message.get("from")
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(chat["id"]),
+        user_id=str(sender["id"] if sender is not None else chat["id"]),
+        update_id=str(update["update_id"]),
+        in_group=True,
+        event="migrated",
+        moved=moved,
+    )
+
+
+def _from_member_update(update: Update, changed: dict[str, Any]) -> Incoming | None:
+    """Translate a change of the bot's own membership of a chat into a chat event."""
+    chat = changed["chat"]
+    new = changed["new_chat_member"]
+    present = new["status"] in ("creator", "administrator", "member") or (
+        new["status"] == "restricted" and bool(new.get("is_member"))
+    )
+    event: ChatEvent
+    if chat["type"] == "private":
+        event = "unblocked" if present else "blocked"
+    elif chat["type"] in GROUP_TYPES:
+        event = "added" if present else "removed"
+    else:
+        return None  # a channel: the bot has nothing to do there
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(chat["id"]),
+        user_id=str(changed["from"]["id"]),
+        update_id=str(update["update_id"]),
+        in_group=chat["type"] in GROUP_TYPES,
+        event=event,
+    )
+
+
+def _from_message(
+    update: Update, message: dict[str, Any], bot_username: str, *, edited: bool = False
+) -> Incoming | None:
     sender = message.get("from")
     if sender is None or sender.get("is_bot"):
         return None
     chat = message["chat"]
     in_group = chat["type"] in GROUP_TYPES
+    if in_group and edited:
+        return None  # a group command was answered already; its edit asks nothing new
     text = message.get("text")
     if text is None:
         text = message.get("caption")
@@ -183,6 +277,8 @@ def _from_message(update: Update, message: dict[str, Any], bot_username: str) ->
         display_name=_full_name(sender),
         unsupported=text is None and not attachments,
         in_group=in_group,
+        sent_ref=None if message.get("message_id") is None else str(message["message_id"]),
+        edited=edited,
     )
 
 
@@ -257,10 +353,19 @@ def _safe_cut(line: str, limit: int) -> int:
 
 
 def render(reply: Reply, catalogs: Catalogs, language: str) -> list[tuple[str, Keyboard | None]]:
-    """Render a reply as HTML message pieces; the buttons go on the last piece."""
+    """Render a reply as HTML message pieces; the buttons go on the last piece, the options
+    first and the links after them."""
     text = catalogs.render(reply.text, language, escape_html)
     pieces = split_text(text)
-    keyboard = None
-    if reply.options:
-        keyboard = [[(catalogs.render(o.label, language), o.value)] for o in reply.options]
+    rows = [[Button(catalogs.render(o.label, language), o.value)] for o in reply.options]
+    rows += [
+        [Button(catalogs.render(link.label, language), url=link.url, start=link.start)]
+        for link in reply.links
+    ]
+    keyboard = rows or None
     return [(piece, keyboard if i == len(pieces) - 1 else None) for i, piece in enumerate(pieces)]
+
+
+def has_callbacks(keyboard: Keyboard | None) -> bool:
+    """Tell whether a keyboard has buttons that answer the bot (not only links)."""
+    return bool(keyboard) and any(b.data is not None for row in keyboard or () for b in row)

@@ -9,12 +9,19 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.request import HTTPXRequest
 
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.convert import Keyboard, Update
+from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
 from bot.outbox import Delivery
 
 # Connections for sends: the chats being processed and the outbox's sends at once
@@ -49,6 +56,8 @@ class PtbChannel(TelegramChannel):
             return Delivery("blocked")
         if isinstance(error, BadRequest):
             return Delivery("rejected", detail=error.message[:300])
+        if isinstance(error, ChatMigrated):  # the group's own update moves the rest
+            return Delivery("rejected", detail=MIGRATED)
         if isinstance(error, NetworkError):  # PTB reports 5xx answers as NetworkError too
             return Delivery("transient", detail=type(error).__name__)
         return None
@@ -75,7 +84,12 @@ class PtbChannel(TelegramChannel):
             return None
         return InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                [
+                    InlineKeyboardButton(
+                        button.text, callback_data=button.data, url=self.link_of(button)
+                    )
+                    for button in row
+                ]
                 for row in keyboard
             ]
         )
