@@ -30,6 +30,7 @@ async def get_updates(world: World, bot: BotState, params: Params) -> Any:
     """Confirm updates before offset, then return pending ones, long-polling up to timeout."""
     if bot.webhook.url:
         raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+    _subscribe(bot, params)
     offset = params.integer("offset")
     if offset is not None:
         bot.confirm(offset)
@@ -48,6 +49,7 @@ async def set_webhook(world: World, bot: BotState, params: Params) -> Any:
     url = params.text("url") or ""
     if url and not url.startswith(("http://", "https://")):
         raise bad_request("bad webhook: HTTPS url must be provided for webhook")
+    _subscribe(bot, params)
     if params.flag("drop_pending_updates"):
         bot.updates.clear()
     bot.webhook.url = url
@@ -56,6 +58,16 @@ async def set_webhook(world: World, bot: BotState, params: Params) -> Any:
     bot.webhook.last_error_date = bot.webhook.last_error_message = None
     world.on_webhook_change(bot)
     return True
+
+
+def _subscribe(bot: BotState, params: Params) -> None:
+    """Keep the kinds of update the bot asks for; without the parameter, the last ones."""
+    kinds = params.json("allowed_updates")
+    if kinds is None:
+        return
+    if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+        raise bad_request("can't parse allowed updates")
+    bot.allowed_updates = frozenset(kinds) or None  # an empty list: the default kinds
 
 
 async def delete_webhook(world: World, bot: BotState, params: Params) -> Any:

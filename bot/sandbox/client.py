@@ -59,6 +59,14 @@ class SandboxClient:
         result: dict[str, Any] = await self._post("send_text", body)
         return result
 
+    async def edit_text(
+        self, user_id: int, message_id: int, text: str, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Edit a text message the user sent (the bot gets edited_message); return the update."""
+        body = {"user_id": user_id, "message_id": message_id, "text": text, "chat_id": chat_id}
+        result: dict[str, Any] = await self._post("edit_text", body)
+        return result
+
     async def send_photo(self, user_id: int, data: bytes, **details: Any) -> dict[str, Any]:
         """Send a photo as the user (details: caption, chat_id, filename...)."""
         body = {"user_id": user_id, "data": base64.b64encode(data).decode(), **details}
@@ -89,6 +97,21 @@ class SandboxClient:
     async def unblock(self, user_id: int) -> None:
         """Unblock the bot as the user."""
         await self._post("unblock", {"user_id": user_id})
+
+    async def remove_bot(self, chat_id: int, user_id: int, *, status: str = "kicked") -> None:
+        """Remove the bot from a group as the user ("kicked", or "left")."""
+        await self._post("remove_bot", {"chat_id": chat_id, "user_id": user_id, "status": status})
+
+    async def add_bot(self, chat_id: int, user_id: int, **details: Any) -> None:
+        """Add the bot to a group as the user (details: chat_type, title)."""
+        await self._post("add_bot", {"chat_id": chat_id, "user_id": user_id, **details})
+
+    async def migrate_group(
+        self, chat_id: int, user_id: int, *, new_chat_id: int | None = None
+    ) -> int:
+        """Turn a group into a supergroup as the user; return the supergroup's chat id."""
+        body = {"chat_id": chat_id, "user_id": user_id, "new_chat_id": new_chat_id}
+        return int(await self._post("migrate_group", body))
 
     async def messages(
         self,

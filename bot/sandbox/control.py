@@ -149,11 +149,15 @@ async def file_content(world: World, bot: BotState, body: Body) -> Any:
 BotAction = Callable[[World, BotState, Body], Awaitable[Any]]
 BOT_ACTIONS: dict[str, tuple[str, BotAction]] = {
     "send_text": ("POST", users.send_text),
+    "edit_text": ("POST", users.edit_text),
     "send_photo": ("POST", users.send_photo),
     "send_document": ("POST", users.send_document),
     "press": ("POST", users.press),
     "block": ("POST", users.block),
     "unblock": ("POST", users.unblock),
+    "remove_bot": ("POST", users.remove_bot),
+    "add_bot": ("POST", users.add_bot),
+    "migrate_group": ("POST", users.migrate_group),
     "errors": ("POST", inject_error),
     "clear_errors": ("POST", clear_errors),
     "start_chats": ("POST", start_chats),

@@ -110,6 +110,11 @@ def check_reply_markup(markup: Any, limits: Limits) -> None:
 def _check_button(button: Any, limits: Limits) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
         raise bad_request("can't parse inline keyboard button: Text is not specified")
+    url = button.get("url")
+    if url is not None and (
+        not isinstance(url, str) or not url.startswith(("http://", "https://", "tg://"))
+    ):
+        raise bad_request("BUTTON_URL_INVALID")
     data = button.get("callback_data")
     if data is not None:
         size = len(str(data).encode("utf-8"))

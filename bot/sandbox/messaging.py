@@ -28,6 +28,10 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+OUT_OF_GROUP = {
+    "kicked": "Forbidden: bot was kicked from the group chat",
+    "left": "Forbidden: bot is not a member of the group chat",
+}
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -172,6 +176,14 @@ def _target_chat(world: World, bot: BotState, params: Params) -> ChatRecord:
         raise bad_request("chat not found")
     if chat.type == "private" and chat_id in bot.blocked:
         raise ApiError(403, "Forbidden: bot was blocked by the user")
+    if chat.migrated_to is not None:
+        raise ApiError(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to_chat_id=chat.migrated_to,
+        )
+    if (gone := bot.out_of_groups.get(chat_id)) is not None:
+        raise ApiError(403, OUT_OF_GROUP[gone])
     return chat
 
 

@@ -36,6 +36,7 @@ class ChatRecord:
     type: str
     title: str | None = None
     user: UserRecord | None = None
+    migrated_to: int | None = None  # a group that became this supergroup
 
     def to_api(self) -> dict[str, Any]:
         """Return the Bot API Chat object."""
@@ -116,6 +117,7 @@ class MessageRecord:
     edit_date: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
+    service: dict[str, Any] = field(default_factory=dict)  # migrate_to_chat_id and the like
 
     def to_api(self) -> dict[str, Any]:
         """Return the Bot API Message object."""
@@ -124,6 +126,7 @@ class MessageRecord:
             "from": self.sender.to_api(),
             "chat": self.chat.to_api(),
             "date": self.date,
+            **self.service,
         }
         if self.edit_date is not None:
             message["edit_date"] = self.edit_date

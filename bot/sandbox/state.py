@@ -23,6 +23,8 @@ from bot.sandbox.records import (
 )
 
 TOKEN_PATTERN = re.compile(r"^(\d+):[A-Za-z0-9_-]{30,}$")
+# What a bot gets without `allowed_updates` (or with an empty list), as on Telegram.
+NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 @dataclass
@@ -39,6 +41,10 @@ class BotState:
     webhook: WebhookState = field(default_factory=WebhookState)
     known_chats: set[int] = field(default_factory=set)
     blocked: set[int] = field(default_factory=set)
+    # Groups the bot is not in any more: "left" or "kicked".
+    out_of_groups: dict[int, str] = field(default_factory=dict)
+    # The kinds of update the bot asked for (getUpdates or setWebhook); None: the default.
+    allowed_updates: frozenset[str] | None = None
     messages: dict[int, dict[int, MessageRecord]] = field(default_factory=dict)
     last_message_id: dict[int, int] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -46,6 +52,12 @@ class BotState:
     error_rules: list[ErrorRule] = field(default_factory=list)
     # One event per chat, so that a message to one chat wakes only that chat's readers.
     outbox_events: dict[int, asyncio.Event] = field(default_factory=dict)
+
+    def subscribed(self, kind: str) -> bool:
+        """Tell whether the bot gets updates of this kind."""
+        if self.allowed_updates is None:
+            return kind not in NOT_BY_DEFAULT
+        return kind in self.allowed_updates
 
     def outbox_event(self, chat_id: int) -> asyncio.Event:
         """Return the event set whenever the bot's messages in a chat change."""
@@ -160,7 +172,13 @@ class World:
         return int(self.wall_clock())
 
     def add_update(self, bot: BotState, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Queue an update for the bot and wake its poller or webhook."""
+        """Queue an update for the bot and wake its poller or webhook.
+
+        An update of a kind the bot did not subscribe to is never queued (and gets no
+        update_id), as on Telegram.
+        """
+        if not bot.subscribed(kind):
+            return {kind: payload}
         update = {"update_id": bot.next_update_id, kind: payload}
         bot.next_update_id += 1
         bot.updates.append(update)
