@@ -170,7 +170,8 @@ class Dispatcher(GroupedDispatch):
         # A refused press: where a channel can, a notice at the button says it all.
         toast = refused.text if refused is not None and incoming.choice is not None else None
         state.data = ctx.data
-        state.updated_at = now
+        if incoming.event is None:  # a chat event is no sign of the person's activity
+            state.updated_at = now
         response = Response(
             ctx.language, tuple(replies), queued=outbox.queued_any(session), toast=toast
         )
