@@ -161,3 +161,11 @@ class TelegramUser:
         assert len(sent) >= self.seen + expect, f"bot sent {sent[self.seen :]}"
         new, self.seen = sent[self.seen :], len(sent)
         return new
+
+
+async def typed(
+    user: TelegramUser, text: str, expect: int = 1
+) -> tuple[int, list[dict[str, Any]]]:
+    """Send text as the user; return the id of their message and the bot's `expect` answers."""
+    update = await user.users.send_text(user.user_id, text, first_name=user.name)
+    return update["message"]["message_id"], await user.replies(expect)
