@@ -14,6 +14,7 @@ from storage.db import transaction
 from storage.models import ChannelIdentity, ConversationState, GroupChat, Member, OutboxMessage
 from storage.units import unit_by_id
 from tests.conftest import Clock
+from tests.test_broadcasts import send
 from tests.test_campaigns import organizer
 from tests.tree import Tree
 
@@ -112,24 +113,6 @@ def test_blocked_people_and_removed_groups_are_skipped_and_a_group_follows_its_n
         state = session.exec(select(ConversationState)).one()
         assert state.chat_id == SUPERGROUP
     assert counted(core, boss, tree.zone) == (EVERYONE - 1, 1)
-    _, recipients = send_now(core, clock, boss, tree.zone)
+    audience = Audience(unit_id=tree.zone, members=True, groups=True)
+    _, recipients = send(core, clock, boss, audience)
     assert recipients == (EVERYONE - 1) + 1  # the members who did not block it, the group
-
-
-def send_now(core: Core, clock: Clock, who: int, unit_id: int) -> tuple[int, int]:
-    """Create an announcement to the unit's subtree now; return its id and its messages."""
-    with transaction(core.engine) as session:
-        member = session.get(Member, who)
-        assert member is not None
-        made = broadcasts.create(
-            session=session,
-            member=member,
-            audience=Audience(unit_id=unit_id, members=True, groups=True),
-            versions={"vi": "Họp tổ lúc 15 giờ"},
-            default_language="vi",
-            attachment=None,
-            send_at=clock(),
-            report_to=("telegram", "organizer", "vi"),
-            now=clock(),
-        )
-        return made.id or 0, made.recipients

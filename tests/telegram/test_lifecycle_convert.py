@@ -7,8 +7,18 @@ import pytest
 import telegram
 from aiogram.types import Update as AiogramUpdate
 
-from bot.channels.telegram.convert import ALLOWED_UPDATES, MalformedUpdate, chat_of, to_incoming
-from bot.messages import Incoming
+from bot.channels.telegram.convert import (
+    ALLOWED_UPDATES,
+    Button,
+    MalformedUpdate,
+    chat_of,
+    render,
+    to_incoming,
+)
+from bot.channels.text import render_reply
+from bot.codec import reply_from_json, reply_to_json
+from bot.messages import Incoming, Link, Option, Reply, t
+from locales import Catalogs
 
 USER = {"id": 5, "is_bot": False, "first_name": "An"}
 BOT = {"id": 9, "is_bot": True, "first_name": "Bot", "username": "our_bot"}
@@ -124,3 +134,24 @@ def test_a_malformed_lifecycle_update_is_dropped_naming_only_its_field(
     with caplog.at_level(logging.WARNING, logger="bot.channels.telegram.convert"):
         assert chat_of(update) is None  # so it is never stored
     assert "An" not in caplog.text and "12345" not in caplog.text
+
+
+def test_a_link_survives_the_outbox_and_each_channel_shows_it() -> None:
+    reply = Reply(
+        t("group.private_only"),
+        (Option("lang:vi", t("common.yes")),),
+        links=(Link(t("group.open_private")), Link(t("common.no"), url="https://example.org")),
+    )
+    assert reply_from_json(reply_to_json(reply)) == reply
+    catalogs = Catalogs()
+    [(_, keyboard)] = render(reply, catalogs, "vi")
+    assert keyboard == [
+        [Button("Có", "lang:vi")],
+        [Button("💬 Nhắn riêng cho bot")],  # the driver knows the bot's t.me address
+        [Button("Không", url="https://example.org")],
+    ]
+    assert render_reply(reply, catalogs, "vi").splitlines()[1:] == [
+        "  1. Có",
+        "  → 💬 Nhắn riêng cho bot",
+        "  → Không: https://example.org",
+    ]
