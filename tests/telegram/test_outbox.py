@@ -27,7 +27,11 @@ from storage.outbox import Due
 from tests.conftest import Clock
 from tests.telegram.conftest import each_driver, start_bot, wait_until
 
-FAST = {"TELEGRAM_RATE_PER_SECOND": "400", "TELEGRAM_RATE_PER_CHAT": "0"}
+FAST = {
+    "TELEGRAM_RATE_PER_SECOND": "400",
+    "TELEGRAM_RATE_PER_CHAT": "0",
+    "LEADER_LEASE_SECONDS": "2",  # the restarted process takes over soon after the kill
+}
 NUMBER = re.compile(r"\d+")
 
 
