@@ -90,9 +90,9 @@ class SandboxClient:
         result: dict[str, Any] = await self._post("press", body)
         return result
 
-    async def block(self, user_id: int) -> None:
-        """Block the bot as the user."""
-        await self._post("block", {"user_id": user_id})
+    async def block(self, user_id: int, *, notify: bool = True) -> None:
+        """Block the bot as the user (`notify=False`: the bot never gets the update)."""
+        await self._post("block", {"user_id": user_id, "notify": notify})
 
     async def unblock(self, user_id: int) -> None:
         """Unblock the bot as the user."""

@@ -167,11 +167,16 @@ async def press(world: World, bot: BotState, body: Body) -> Any:
 
 
 async def block(world: World, bot: BotState, body: Body) -> Any:
-    """Block the bot as the user; the bot gets my_chat_member and its sends answer 403."""
+    """Block the bot as the user; the bot gets my_chat_member and its sends answer 403.
+
+    With "notify": false the bot never hears of it, as when it was away longer than
+    Telegram keeps updates (a day): only its sends' 403s tell it.
+    """
     user_id = _int(body, "user_id")
     if user_id not in bot.blocked:
         bot.blocked.add(user_id)
-        _member_update(world, bot, user_id, old="member", new="kicked")
+        if body.get("notify", True) is not False:
+            _member_update(world, bot, user_id, old="member", new="kicked")
     return True
 
 

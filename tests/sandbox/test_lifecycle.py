@@ -31,6 +31,10 @@ async def test_updates_of_kinds_the_bot_did_not_ask_for_are_never_queued(
     assert await kinds(api, allowed_updates=[]) == []  # the default from now on
     await users.unblock(USER)
     assert await kinds(api) == ["my_chat_member"]
+    await users.block(USER, notify=False)  # an update lost while the bot was away
+    assert await kinds(api) == []
+    status, _ = await api.call("sendMessage", chat_id=USER, text="hello?")
+    assert status == 403
 
 
 async def test_an_edit_sends_the_new_version_with_its_edit_date(
