@@ -6,9 +6,11 @@ is short, and a 429 pauses its scope for every sender (`FloodLimiter.pause`).
 """
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 
@@ -22,11 +24,15 @@ class Rates:
 
 
 SLICES = 10
-# Telegram counts a message when it arrives, we count it as it leaves: network and
-# event-loop jitter can bring a window's worth closer together there and earn a 429,
-# whose retry_after (a second at least) then stretches a broadcast's tail. So each of
-# Telegram's windows is kept this much longer here (a 2 % margin on a 1 s window).
-MARGIN = 0.02
+SLICE_BURST = 2  # a tenth of a second may carry this many tenths' share
+# Telegram counts a message when it arrives; we know only that it arrived between the
+# moment we let it go and the moment its answer came back. A send made in a `slot`
+# counts from the first moment while in flight and from the second once answered, so a
+# window never holds more than Telegram can have counted, whatever the network or an
+# event-loop stall did in between (a message let go before a stall leaves after it).
+# Counted only as it leaves, a stall longer than the margin then in use (20 ms) sent a
+# burst over the limit and earned 429s. What is left here is clock granularity.
+MARGIN = 0.002
 # A group's 429 pauses the whole bot when the bot-wide window held this share of the
 # allowed rate (Telegram does not say which of its limits a 429 hit).
 NEAR_FULL = 0.8
@@ -101,10 +107,10 @@ class FloodLimiter:
         per_second = self.rates.per_second if self.lowered is None else self.per_second(now)
         checks: list[Check] = [(("*",), per_second, 1.0 + MARGIN)]
         if per_second >= 2 * SLICES:
-            # The second's messages spread over its tenths: a full second sent in one burst
-            # reaches Telegram spread by network jitter, and the next second's burst then
-            # overlaps it there and earns 429s (each a second's wait).
-            checks.append((("*", "slice"), per_second // SLICES, 1.0 / SLICES))
+            # The second's messages spread over its tenths, so that a reply never waits
+            # behind a whole second sent in one burst; a tenth may take twice its share, to
+            # catch up after a pause of the bot (the second's window above stays exact).
+            checks.append((("*", "slice"), SLICE_BURST * per_second // SLICES, 1.0 / SLICES))
         if chat_kind == "group":
             checks.append((("group", chat_id), self.rates.group_per_minute, 60.0 + MARGIN))
         else:
@@ -142,15 +148,29 @@ class FloodLimiter:
         bot_wait, chat_wait = self._waits(chat_id, chat_kind, self.clock())
         return max(bot_wait, chat_wait, 0.0)
 
-    async def acquire(self, chat_id: str, chat_kind: str, *, urgent: bool = False) -> None:
-        """Wait for a slot, then count one message to the chat.
+    @asynccontextmanager
+    async def slot(
+        self, chat_id: str, chat_kind: str, *, urgent: bool = False
+    ) -> AsyncIterator[None]:
+        """Acquire a message's place, send it in the block, count it from its answer on.
+
+        Telegram counted it at the latest when it answered, so counting from then on
+        keeps the windows here at or above Telegram's, however long the send took.
+        """
+        stamp = await self.acquire(chat_id, chat_kind, urgent=urgent)
+        try:
+            yield
+        finally:
+            self._recount(chat_id, chat_kind, stamp)
+
+    async def acquire(self, chat_id: str, chat_kind: str, *, urgent: bool = False) -> float:
+        """Wait for a slot, then count one message to the chat; return when it counts from.
 
         An urgent acquire (a reply to a person) goes first: while one waits for the
         bot-wide budget, the others take no bot-wide slot before it.
         """
         if urgent:
-            await self._acquire_urgent(chat_id, chat_kind)
-            return
+            return await self._acquire_urgent(chat_id, chat_kind)
         while True:
             wait = self.wait_time(chat_id, chat_kind)
             if wait > 0:
@@ -159,9 +179,9 @@ class FloodLimiter:
                 await self.no_urgent.wait()
             else:
                 break
-        self.count(chat_id, chat_kind)
+        return self.count(chat_id, chat_kind)
 
-    async def _acquire_urgent(self, chat_id: str, chat_kind: str) -> None:
+    async def _acquire_urgent(self, chat_id: str, chat_kind: str) -> float:
         queued = False  # counted in urgent_waiting
         try:
             while True:
@@ -174,7 +194,7 @@ class FloodLimiter:
                     queued = not queued
                     self._queue_urgent(1 if queued else -1)
                 await self.sleep(max(bot_wait, chat_wait))
-            self.count(chat_id, chat_kind)
+            return self.count(chat_id, chat_kind)
         finally:
             if queued:
                 self._queue_urgent(-1)
@@ -186,13 +206,33 @@ class FloodLimiter:
         else:
             self.no_urgent.set()
 
-    def count(self, chat_id: str, chat_kind: str) -> None:
-        """Count one message to the chat, now."""
+    def count(self, chat_id: str, chat_kind: str) -> float:
+        """Count one message to the chat, now; return now."""
         now = self.clock()
         for key, _, _ in self._checks(chat_id, chat_kind, now):
             self.windows.setdefault(key, deque()).append(now)
         if len(self.windows) > 10_000:
             self._forget_idle(now)
+        return now
+
+    def _recount(self, chat_id: str, chat_kind: str, stamp: float) -> None:
+        """Move a message counted at `stamp` to now, the moment its send was answered.
+
+        Now is no earlier than any stamp in a window, so the windows stay in order. The
+        tenths of a second are left as they were: they only spread a second's sends.
+        """
+        now = self.clock()
+        for key, _, _ in self._checks(chat_id, chat_kind, now):
+            if key[-1] == "slice":
+                continue
+            stamps = self.windows.setdefault(key, deque())
+            try:  # the in-flight stamps are among the last ones
+                del stamps[stamps.index(stamp, max(0, len(stamps) - 64))]
+            except ValueError:
+                # Not there: in flight longer than its window, it was forgotten meanwhile.
+                with contextlib.suppress(ValueError):
+                    stamps.remove(stamp)
+            stamps.append(now)
 
     def pause(self, chat_id: str, chat_kind: str, seconds: float) -> None:
         """Send nothing to a 429's scope for its `retry_after` seconds.

@@ -23,7 +23,11 @@ from storage.outbox import BLOCKED, FAILED, QUEUED, SENT, Due, Outcome
 logger = logging.getLogger(__name__)
 MAX_TRANSIENT_ATTEMPTS = 10
 PAGE = 200
-MAX_AHEAD = 2 * PAGE  # messages read from the table and not yet written back
+# Messages read from the table and not yet written back. A message's outcome is written
+# up to RECORD_EVERY after its send and the next page is read only when a page's room is
+# free: at 1,000 sends/s on PostgreSQL two pages ran dry between reads (91 % of the limit
+# with 100,000 queued); five keep the sends going (96 %).
+MAX_AHEAD = 5 * PAGE
 IDLE_WAIT = 1.0  # seconds between looks at the table when nothing is due
 # Outcomes gather this long before they are written: at 1,000 sends/s a transaction
 # per few sends cost more than the sends (each SQLite commit holds up the event loop).
@@ -59,7 +63,7 @@ class OutboxSender:
         channels: Mapping[str, Deliver],
         limiter: FloodLimiter,
         clock: Callable[[], datetime],
-        concurrency: int = 16,
+        concurrency: int = 32,
     ) -> None:
         self.engine = engine
         self.channels = channels
@@ -135,8 +139,7 @@ class OutboxSender:
 
     async def _send(self, item: Due) -> None:
         try:
-            async with self.slots:
-                await self.limiter.acquire(item.chat_id, item.chat_kind)
+            async with self.slots, self.limiter.slot(item.chat_id, item.chat_kind):
                 delivery = await self.channels[item.channel](item)
         except Exception:
             logger.exception("sending outbox message %s failed", item.id)

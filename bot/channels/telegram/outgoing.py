@@ -130,9 +130,9 @@ async def call(
     kind = chat_kind(chat_id)
     attempt = 0
     while True:
-        await channel.limiter.acquire(str(chat_id), kind, urgent=True)
         try:
-            await method(*args)
+            async with channel.limiter.slot(str(chat_id), kind, urgent=True):
+                await method(*args)
             return None
         except channel.errors as error:
             failed = channel.expect(error, "retry_after", "transient", "rejected", "blocked")
@@ -168,8 +168,10 @@ async def deliver(channel: "TelegramChannel", item: Due) -> Delivery:
     try:
         for send in parts[item.parts_sent :]:
             if done:  # the sender counted the first send; each further one counts too
-                await channel.limiter.acquire(item.chat_id, item.chat_kind)
-            await send()
+                async with channel.limiter.slot(item.chat_id, item.chat_kind):
+                    await send()
+            else:
+                await send()
             done += 1
     except channel.errors as error:
         failed = channel.expect(error, "retry_after", "blocked", "rejected", "transient")

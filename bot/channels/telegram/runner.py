@@ -73,8 +73,8 @@ async def run_telegram(
     channel.after_update = sender.notify
 
     async def post(chat: str, reply: Reply, language: str, message_id: str | None) -> str | None:
-        await limiter.acquire(chat, "private")
-        return await channel.post_status(chat, reply, language, message_id)
+        async with limiter.slot(chat, "private"):
+            return await channel.post_status(chat, reply, language, message_id)
 
     reporter = Reporter(engine=core.engine, posters={CHANNEL: post}, clock=core.dispatcher.clock)
 
