@@ -28,8 +28,8 @@ from bench.crowd import add_members, add_organizer, announce
 from bench.databases import add_backends, chosen_backends, database
 from bench.processes import child, sandbox_process
 from bench.telegram_throughput import BOT_TOKEN
-from bot.dispatcher import utc_now
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from sandbox.client import SandboxClient
 from services import units
 from storage import outbox
 from storage.db import make_engine, reading, transaction, upgrade

@@ -31,13 +31,13 @@ from sqlalchemy import Engine, String, bindparam, create_engine, text
 from bench import digest_data
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.tables import render
-from bot.config import Settings
-from handlers.charts import digest_chart
+from core.settings import Settings
 from services import campaigns, digest_schedule, digests
 from services.initiatives import APPROVED, RECOMMENDED, REJECTED, SUBMITTED
 from storage.db import make_engine, reading, upgrade
 from storage.models import DigestSetting, Unit
 from storage.types import UTCDateTime
+from views.charts import digest_chart
 
 TARGET_MS = 1000.0  # on PostgreSQL
 TARGET_RATIO = 1.5

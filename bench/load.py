@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 from bench.processes import cpu_seconds
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 
 NAME = "Nguyễn Văn An"
 REPLY_TIMEOUT = 30.0

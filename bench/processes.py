@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import SandboxConfig, keep_records_out_of_collections, running
+from sandbox.limits import Limits
+from sandbox.server import SandboxConfig, keep_records_out_of_collections, running
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0

@@ -30,8 +30,8 @@ from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.load import Chat, Result
 from bench.tables import render
 from bench.telegram_throughput import join
-from bot.dispatcher import utc_now
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from sandbox.client import SandboxClient
 from services import units
 from storage.db import make_engine, transaction
 from storage.models import Unit

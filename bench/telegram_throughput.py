@@ -25,9 +25,9 @@ from bench.load import STEADY, Chat, Result, measure
 from bench.processes import child, sandbox_process
 from bench.tables import render
 from bot.app import build
-from bot.config import Settings
-from bot.dispatcher import utc_now
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from core.settings import Settings
+from sandbox.client import SandboxClient
 from services import units
 from storage.db import transaction
 

@@ -10,12 +10,12 @@ from typing import Any, NoReturn
 import typer
 from sqlmodel import Session
 
-from bot.config import Settings
-from bot.dispatcher import utc_now
-from bot.messages import Money, Text
+from bot.dispatch.dispatcher import utc_now
+from core.errors import Refused
+from core.messages import Money, Text
+from core.settings import Settings
 from locales import Catalogs
 from services import export, invites, reward, roles, seed, units
-from services.errors import Refused
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
 from storage.models import Member, Unit

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.config import Settings
-from bot.dispatcher import Clock, Dispatcher, utc_now
+from bot.dispatch.dispatcher import Clock, Dispatcher, utc_now
+from core.settings import Settings
 from handlers import get_conversations
 from locales import Catalogs
 from storage.db import make_engine, upgrade

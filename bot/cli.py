@@ -10,8 +10,8 @@ import typer
 from bot import admin
 from bot.app import build
 from bot.channels import console
-from bot.config import Settings
-from bot.messages import Text
+from core.messages import Text
+from core.settings import Settings
 from storage.db import upgrade
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -108,10 +108,10 @@ def sandbox(
     per_second: int = typer.Option(30, "--per-second", help="Messages per second per bot."),
 ) -> None:
     """Run the local Telegram Bot API emulator (no Telegram needed)."""
-    from bot.sandbox.limits import Limits
-    from bot.sandbox.server import SandboxConfig, serve
+    from sandbox.limits import Limits
+    from sandbox.server import SandboxConfig, serve
 
-    logging.getLogger("bot.sandbox").setLevel(logging.INFO)
+    logging.getLogger("sandbox").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
         config = SandboxConfig(Limits(bot_per_second=per_second))
         asyncio.run(serve(host, port, config, own_process=True))

@@ -9,24 +9,24 @@ from dataclasses import asdict
 from datetime import datetime, time
 from typing import Any
 
-from bot.messages import Lines, Number, Option, Reply, Text, t
+from core.errors import Refused
+from core.messages import Lines, Number, Option, Reply, Text, t
 from handlers import buttons
-from handlers.broadcast_view import history_text
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
-from handlers.labels import (
+from handlers.wizard_core import need_text
+from services import broadcasts, presses, roles, units
+from services.broadcasts import Audience
+from services.dates import read_day
+from storage.units import children_of
+from views.broadcast import history_text
+from views.labels import (
     AUDIENCE_LABELS,
     BROADCAST_STATUS_LABELS,
     LANGUAGE_LABELS,
     ROLE_LABELS,
     UNIT_KIND_LABELS,
 )
-from handlers.wizard_core import need_text
-from services import broadcasts, presses, roles, units
-from services.broadcasts import Audience
-from services.dates import read_day
-from services.errors import Refused
-from storage.units import children_of
 
 KEY = "broadcast"
 LIST_WORDS = ("list", "danh sách", "danh sach", "daftar")

@@ -10,7 +10,7 @@ now, so they always name the open object.
 
 from collections.abc import Callable, Sequence
 
-from bot.messages import Option, Reply, Text
+from core.messages import Option, Reply, Text
 from handlers.conversation import Context
 
 MAX_ID = 2**31 - 1  # the ids of the tables; a longer number names nothing

@@ -8,20 +8,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bot.messages import Lines, Reply, Text, t
+from core.errors import Refused
+from core.messages import Lines, Reply, Text, t
+from core.money import MoneyError, parse_vnd
 from handlers import buttons
-from handlers.campaign_cards import campaign_card, plan_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import SKIP_HINT, member, question
-from handlers.labels import MONEY_ERRORS
 from handlers.wizard_core import need_text
 from services import campaigns, presses
 from services.campaigns import Plan
 from services.dates import read_day
-from services.errors import Refused
-from services.money import MoneyError, parse_vnd
 from storage.models import Unit
 from storage.units import unit_by_id
+from views.campaign import campaign_card, plan_card
+from views.labels import MONEY_ERRORS
 
 KEY = "campaign"
 # The next question while creating; editing an existing campaign saves after the

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import Settings
-from bot.messages import Incoming, Option, Reply, Text
+from core.messages import Incoming, Option, Reply, Text
+from core.settings import Settings
 from locales import Catalogs
 from storage.models import Member
 

@@ -2,13 +2,13 @@
 
 from datetime import timedelta
 
-from bot.messages import t
+from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
-from handlers.digest_view import digest_reply
 from handlers.draft import member, question
-from handlers.labels import WEEKDAY_LABELS
 from services import digest_schedule, digests, roles
 from services.digest_schedule import LEADER
+from views.digest import digest_reply
+from views.labels import WEEKDAY_LABELS
 
 KEY = "digest"
 LENGTHS = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}

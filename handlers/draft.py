@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from bot.messages import Option, Reply, Text, t
+from core.errors import Refused
+from core.messages import Option, Reply, Text, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, end, remember_answer
 from services import initiatives, presses
-from services.errors import Refused
 from storage.models import Initiative, Member
 
 WIZARD = "wizard"

@@ -1,6 +1,6 @@
 """Group chats: a unit admin links one to the unit with /linkgroup."""
 
-from bot.messages import t
+from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, end
 from handlers.draft import member
 from services import groups

@@ -1,13 +1,13 @@
 """A worker's own initiatives: /my lists them, one opens as a card."""
 
-from bot.messages import Lines, Reply, Text, t
-from handlers.cards import history, initiative_card
+from core.messages import Lines, Reply, Text, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
-from handlers.labels import STATUS_LABELS
 from services import initiatives
 from storage import initiatives as store
 from storage.models import Initiative
+from views.cards import history, initiative_card
+from views.labels import STATUS_LABELS
 
 
 def list_mine(ctx: Context) -> Outcome:

@@ -1,12 +1,12 @@
 """Joining a unit: /start CODE, the language, the name, and explicit consent."""
 
-from bot.messages import Reply, t
+from core.errors import Refused
+from core.messages import Reply, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import question
-from handlers.labels import LANGUAGE_LABELS
 from services import membership, units
-from services.errors import Refused
 from storage.units import unit_by_id
+from views.labels import LANGUAGE_LABELS
 
 JOIN = "onboarding"
 

@@ -2,7 +2,7 @@
 
 import json
 
-from bot.messages import OutDocument, Reply, t
+from core.messages import OutDocument, Reply, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import question
 from services import membership

@@ -6,18 +6,18 @@ the options here only offer what makes sense, they prove nothing.
 
 from typing import Any
 
-from bot.messages import Lines, Money, Reply, SharedFile, Text, t
+from core.errors import Refused
+from core.messages import Lines, Money, Reply, SharedFile, Text, t
+from core.money import MoneyError, parse_vnd
 from handlers import buttons
-from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
-from handlers.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
 from services import review, reward
-from services.errors import Refused
-from services.money import MoneyError, parse_vnd
 from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
+from views.cards import history, initiative_card
+from views.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
 
 KEY = "review"
 

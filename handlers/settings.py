@@ -1,10 +1,10 @@
 """Personal settings and help: /language and /help."""
 
-from bot.messages import t
+from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import question
-from handlers.labels import LANGUAGE_LABELS
 from services import membership
+from views.labels import LANGUAGE_LABELS
 
 
 def ask(ctx: Context) -> Outcome:

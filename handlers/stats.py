@@ -1,6 +1,6 @@
 """/stats: where the member's unit stands in the campaigns running for it."""
 
-from bot.messages import Lines, Text, t
+from core.messages import Lines, Text, t
 from handlers.conversation import Context, Conversation, Outcome, end
 from handlers.draft import member
 from services import campaigns

@@ -1,8 +1,7 @@
 """The submission wizard (/new): entry, summary, editing one field, and amending later."""
 
-from bot.messages import Reply, t
+from core.messages import Reply, t
 from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
-from handlers.cards import history, initiative_card
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
     AMEND_MODE,
@@ -21,6 +20,7 @@ from handlers.draft import (
 )
 from services import initiatives, presses
 from storage import initiatives as store
+from views.cards import history, initiative_card
 
 EDITABLE = {
     "title": ("wizard.title", t("edit.title")),

@@ -1,6 +1,6 @@
 """Submitting from the wizard, with the pick of a campaign when several are running."""
 
-from bot.messages import Reply, Text, t
+from core.messages import Reply, Text, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, goto
 from handlers.draft import current, finish, member, naming_draft, picked, question, wizard_data

@@ -1,13 +1,13 @@
 """The five answers and two taps that make a submittable initiative."""
 
-from bot.messages import Money, Reply, t
+from core.errors import Refused
+from core.messages import Money, Reply, t
+from core.money import MoneyError, parse_vnd
 from handlers import buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
 from handlers.draft import advance, back, current, naming_draft, picked, question, write
-from handlers.labels import FIELD_LABELS, MONEY_ERRORS
 from services import initiatives
-from services.errors import Refused
-from services.money import MoneyError, parse_vnd
+from views.labels import FIELD_LABELS, MONEY_ERRORS
 
 
 def need_text(ctx: Context) -> str:

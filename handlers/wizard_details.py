@@ -1,6 +1,7 @@
 """The optional details of the application form, asked after the five answers."""
 
-from bot.messages import Reply, t
+from core.errors import Refused
+from core.messages import Reply, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, goto
 from handlers.draft import (
@@ -17,7 +18,6 @@ from handlers.draft import (
 from handlers.wizard_core import need_text
 from services import initiatives
 from services.dates import local_today, parse_day
-from services.errors import Refused
 
 
 def on_effects(ctx: Context) -> Outcome:

@@ -1,7 +1,7 @@
 """An edited message during the wizard: the latest typed answer takes the edit, checked as
 its question checks an answer; an edit of an earlier message is not applied."""
 
-from bot.messages import Reply, t
+from core.messages import Reply, t
 from handlers import wizard_core, wizard_details
 from handlers.conversation import Context, Outcome, answered_step, goto
 

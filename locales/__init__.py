@@ -9,8 +9,8 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from bot.messages import Lines, Money, Number, Option, Text
-from services.money import format_number, format_vnd
+from core.messages import Lines, Money, Number, Option, Text
+from core.money import format_number, format_vnd
 
 DIRECTORY = Path(__file__).parent
 FALLBACK = "en"

@@ -15,10 +15,10 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, 
 from sqlalchemy.types import JSON
 from sqlmodel import Session
 
-from bot.codec import reply_to_json
-from bot.messages import Reply, SharedFile, t
+from core.codec import reply_to_json
+from core.errors import Refused
+from core.messages import Reply, SharedFile, t
 from services import roles
-from services.errors import Refused
 from storage import outbox
 from storage.models import (
     Broadcast,

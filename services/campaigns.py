@@ -14,10 +14,10 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
-from bot.messages import Lines, Money, Number, t
+from core.errors import Refused
+from core.messages import Lines, Money, Number, t
 from services import presses, roles
 from services.dates import local_midnight
-from services.errors import Refused
 from services.units import path_ids
 from storage.models import Campaign, Initiative, Member, Unit
 from storage.units import unit_by_id

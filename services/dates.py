@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, date, datetime, time, tzinfo
 
-from services.errors import Refused
+from core.errors import Refused
 
 _DAY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 EARLIEST = date(1950, 1, 1)

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from core.errors import Refused
 from services import roles
-from services.errors import Refused
 from storage.models import DigestSetting, GroupChat, Member, Role, table
 
 FREQUENCIES = ("daily", "weekly", "monthly", "off")

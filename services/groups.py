@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.errors import Refused
 from services import roles, units
-from services.errors import Refused
 from storage import members as member_store
 from storage.models import GroupChat, Member, Unit
 from storage.units import unit_by_id

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.messages import InAttachment, Reply, t
+from core.errors import Refused
+from core.messages import InAttachment, Reply, t
 from services import campaigns, notices, roles
-from services.errors import Refused
 from storage import initiatives as store
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
 from storage.units import unit_by_id

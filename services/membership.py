@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import LANGUAGES
-from services.errors import Refused
+from core.errors import Refused
+from core.settings import LANGUAGES
 from storage import initiatives as initiative_store
 from storage import members as store
 from storage.conversations import states_of_user

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.codec import reply_to_json
-from bot.messages import Reply, t
+from core.codec import reply_to_json
+from core.messages import Reply, t
 from storage import outbox
 from storage.initiatives import authors_of
 from storage.members import identities_of

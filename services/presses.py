@@ -7,7 +7,7 @@ on an older message names one that is no longer open, and changes nothing.
 
 import logging
 
-from services.errors import Refused
+from core.errors import Refused
 
 logger = logging.getLogger(__name__)
 

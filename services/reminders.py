@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.messages import Reply, Text, t
+from core.messages import Reply, Text, t
 from services import campaigns, notices, roles
 from services.initiatives import WAITING
 from storage.models import Campaign, Initiative, Member, Reminder, StatusChange, Unit

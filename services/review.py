@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
-from bot.messages import Money, Reply, Text, t
+from core.errors import Refused
+from core.messages import Money, Reply, Text, t
 from services import notices, presses, reward, roles
-from services.errors import Refused
 from services.initiatives import (
     APPROVED,
     CHANGES_REQUESTED,

@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlmodel import Session
 
-from services.errors import Refused
-from services.money import MAX_VND
+from core.errors import Refused
+from core.money import MAX_VND
 from services.units import path_ids
 from storage.models import Author, Initiative, RewardPolicy, Unit
 from storage.units import unit_by_id

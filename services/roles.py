@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from services.errors import Refused
+from core.errors import Refused
 from services.units import path_ids
 from storage import members as store
 from storage.models import Member, Role, Unit

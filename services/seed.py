@@ -7,8 +7,8 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
+from core.errors import Refused
 from services import units
-from services.errors import Refused
 from storage.models import Unit
 
 

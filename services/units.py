@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from services.errors import Refused
+from core.errors import Refused
 from storage import units as store
 from storage.models import InviteCode, Unit
 

@@ -294,7 +294,7 @@ class RewardPolicy(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message queued in the transaction that caused it, until it is delivered.
 
-    The content is a reply in JSON (see `bot.codec`), rendered when it is sent, in the
+    The content is a reply in JSON (see `core.codec`), rendered when it is sent, in the
     recipient member's language at that moment (else `language`).
     """
 

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from bot.app import Core, build
 from bot.channels.console import ConsoleSession
-from bot.config import Settings
+from core.settings import Settings
 from services import units
 from storage.db import make_engine, transaction, upgrade
 from tests.tree import Tree, build_tree

@@ -1,7 +1,7 @@
 """A test user who talks to the dispatcher and reads the reply keys."""
 
-from bot.dispatcher import Dispatcher
-from bot.messages import InAttachment, Incoming, Response
+from bot.dispatch.dispatcher import Dispatcher
+from core.messages import InAttachment, Incoming, Response
 
 
 class Person:

@@ -7,12 +7,12 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Core
-from bot.codec import reply_from_json
-from bot.jobs import run_broadcasts
-from bot.messages import InAttachment, Incoming, Number
+from bot.leader.jobs import run_broadcasts
+from core.codec import reply_from_json
+from core.errors import Refused
+from core.messages import InAttachment, Incoming, Number
 from services import broadcasts
 from services.broadcasts import Audience
-from services.errors import Refused
 from storage import outbox
 from storage.db import reading, transaction
 from storage.models import Broadcast, GroupChat, Member, OutboxMessage

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Core
+from core.errors import Refused
 from services import campaigns, initiatives, roles
 from services.campaigns import Plan
-from services.errors import Refused
 from storage.db import reading, transaction
 from storage.models import Campaign, Initiative, Member, Unit
 from tests.conftest import Clock

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
-from handlers.labels import FIELD_LABELS, LANGUAGE_LABELS, MONEY_ERRORS, STATUS_LABELS
 from locales import Catalogs
 from services.initiatives import FIELDS
+from views.labels import FIELD_LABELS, LANGUAGE_LABELS, MONEY_ERRORS, STATUS_LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_LANGUAGES = ("vi", "en", "id")

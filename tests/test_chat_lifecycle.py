@@ -5,8 +5,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.codec import reply_to_json
-from bot.messages import Reply, t
+from core.codec import reply_to_json
+from core.messages import Reply, t
 from services import broadcasts, chats, digest_schedule, notices
 from services.broadcasts import Audience
 from storage import outbox

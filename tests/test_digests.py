@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 from sqlmodel import select
 
 from bot.app import Core
-from bot.codec import reply_from_json
-from bot.jobs import run_digests
+from bot.leader.jobs import run_digests
+from core.codec import reply_from_json
 from services import digest_schedule, digests, review, roles
 from storage.db import reading, transaction
 from storage.models import DigestSetting, GroupChat, Initiative, Member, OutboxMessage, Unit

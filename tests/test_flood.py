@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.flood import MARGIN, MIN_SHARE, RECOVERY_HOLD, FloodLimiter, Rates
+from bot.channels.flood import MARGIN, MIN_SHARE, RECOVERY_HOLD, FloodLimiter, Rates
 
 
 class Ticks:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.messages import InAttachment
+from core.messages import InAttachment
 from storage.models import Author, Initiative, Member, StatusChange
 from tests.conftest import DEMO_CODE
 from tests.person import Person

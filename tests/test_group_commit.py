@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.messages import Incoming, Response
+from core.errors import Refused
+from core.messages import Incoming, Response
 from handlers.conversation import Context, Outcome
-from services.errors import Refused
 from storage import conversations, inbox, pg_pipeline
 from storage.conversations import State
 from storage.db import shared_transaction

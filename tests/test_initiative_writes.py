@@ -3,8 +3,8 @@
 import pytest
 
 from bot.app import Core
+from core.errors import Refused
 from services import initiatives
-from services.errors import Refused
 from storage import initiatives as store
 from storage.db import transaction
 from storage.models import Initiative, Member

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Core
-from bot.leader import Leadership
+from bot.leader.lease import Leadership
 from storage import leases
 from storage.db import one_statement
 from tests.conftest import Clock

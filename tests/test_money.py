@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.money import MAX_VND, MoneyError, format_vnd, parse_vnd
+from core.money import MAX_VND, MoneyError, format_vnd, parse_vnd
 
 
 def nfd(text: str) -> str:

@@ -7,9 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.app import Core, build
-from bot.codec import reply_from_json
-from bot.config import Settings
-from bot.jobs import run_digests, run_reminders
+from bot.leader.jobs import run_digests, run_reminders
+from core.codec import reply_from_json
+from core.settings import Settings
 from services import initiatives, reminders, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction

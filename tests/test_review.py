@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.codec import reply_from_json
+from core.codec import reply_from_json
+from core.errors import Refused
 from services import initiatives, review, reward
-from services.errors import Refused
 from storage.db import transaction
 from storage.models import (
     Initiative,

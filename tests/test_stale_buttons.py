@@ -3,7 +3,7 @@
 from sqlmodel import func, select
 
 from bot.app import Core
-from bot.messages import t
+from core.messages import t
 from services import initiatives
 from storage.db import reading, transaction
 from storage.models import Broadcast, Campaign, Initiative, OutboxMessage, StatusChange, Unit

@@ -11,7 +11,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from bot.scheduler import TABLE
+from bot.leader.scheduler import TABLE
 from storage import inbox
 from storage.db import alembic_config, make_engine, ours, reading, transaction, upgrade
 from storage.models import Initiative, Unit

@@ -3,8 +3,8 @@
 from sqlmodel import Session, select
 
 from bot.app import Core, build
-from bot.config import Settings
-from bot.messages import InAttachment
+from core.messages import InAttachment
+from core.settings import Settings
 from storage.models import Attachment, Author, ConversationState, Initiative, StatusChange
 from tests.conftest import DEMO_CODE, Clock
 from tests.person import Person

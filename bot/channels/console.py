@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.text import render_reply
-from bot.codec import reply_from_json
-from bot.dispatcher import Dispatcher
-from bot.messages import InAttachment, Incoming, Reply, Response, t
+from bot.dispatch.dispatcher import Dispatcher
+from core.codec import reply_from_json
+from core.messages import InAttachment, Incoming, Reply, Response, t
 from locales import Catalogs
 from storage import outbox
 from storage.db import transaction

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
-from bot.messages import Incoming, Response
+from core.messages import Incoming, Response
 from storage import db
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Replies kept until they went out: a channel confirms them, and sends the rest on start.
 
 The dispatcher keeps a step's replies with the person's conversation state, in the
-transaction that commits the step (`bot.dispatcher.keep`). Once a channel has sent them
+transaction that commits the step (`bot.dispatch.dispatcher.keep`). Once a channel has sent them
 it confirms them here; confirmations are written in batches, one transaction every
 `RECORD_EVERY` seconds. So a crash can repeat the replies that were in flight or sent in
 the last batch, and never loses one: on start the channel sends whatever was kept and

@@ -3,7 +3,7 @@
 The console uses it, and so will messengers without buttons (Zalo).
 """
 
-from bot.messages import Reply
+from core.messages import Reply
 from locales import Catalogs
 
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, FormData
 
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import SandboxConfig, running
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxConfig, running
 
 TOKEN = "123456789:AAH" + "x" * 32
 USER = 1001

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.sandbox.errors import ApiError
-from bot.sandbox.formatting import parse_html, render
+from sandbox.errors import ApiError
+from sandbox.formatting import parse_html, render
 
 
 def test_offsets_count_utf16_code_units() -> None:

@@ -1,7 +1,7 @@
 """The sandbox emits chat lifecycle updates as Telegram does: only the kinds a bot asked
 for; edited messages; the bot removed from and added to a group; a group's migration."""
 
-from bot.sandbox.client import SandboxClient, SandboxError
+from sandbox.client import SandboxClient, SandboxError
 from tests.sandbox.conftest import USER, BotApi
 
 GROUP = -4242

@@ -6,8 +6,8 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import SandboxConfig, build_app
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxConfig, build_app
 from tests.sandbox.conftest import TOKEN, USER, BotApi
 
 

@@ -5,7 +5,7 @@ import time
 
 from aiohttp import ClientSession, FormData
 
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from tests.sandbox.conftest import TOKEN, USER, BotApi
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 from aiohttp import FormData
 
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from tests.sandbox.conftest import USER, BotApi
 
 KEYBOARD = {"inline_keyboard": [[{"text": "Approve", "callback_data": "approve:42"}]]}

@@ -7,8 +7,8 @@ import socket
 import pytest
 from aiohttp import ClientConnectionError, ClientSession
 
-from bot.sandbox.client import SandboxClient, SandboxError
-from bot.sandbox.server import SandboxConfig, keep_records_out_of_collections, serve
+from sandbox.client import SandboxClient, SandboxError
+from sandbox.server import SandboxConfig, keep_records_out_of_collections, serve
 from tests.sandbox.conftest import TOKEN, USER
 
 

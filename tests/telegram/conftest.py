@@ -14,12 +14,12 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.app import Core
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.runner import build_channel
-from bot.flood import FloodLimiter, Rates
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.limits import Limits
-from bot.sandbox.server import SandboxConfig, running
+from sandbox.client import SandboxClient
+from sandbox.limits import Limits
+from sandbox.server import SandboxConfig, running
 
 TOKEN = "424242:AAH" + "t" * 32
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from bench.crowd import add_members, add_organizer, announce
 from bot.app import Core
-from bot.dispatcher import utc_now
-from bot.outbox import MAX_AHEAD
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import MAX_AHEAD
+from sandbox.client import SandboxClient
 from storage import outbox
 from storage.db import reading
 from storage.models import Lease, OutboxMessage, table

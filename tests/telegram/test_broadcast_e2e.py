@@ -10,13 +10,13 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Core
-from bot.broadcast_report import Reporter
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
-from bot.dispatcher import utc_now
-from bot.flood import FloodLimiter, Rates
-from bot.messages import Reply
-from bot.outbox import OutboxSender
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.broadcast_report import Reporter
+from bot.leader.outbox import OutboxSender
+from core.messages import Reply
+from sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import reading, transaction
 from storage.models import Broadcast, ChannelIdentity, Member, OutboxMessage, Unit

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from storage.models import Initiative
 from tests.telegram.conftest import TelegramUser, each_driver
 from tests.telegram.test_e2e import join, texts

@@ -17,7 +17,7 @@ from bot.channels.telegram.convert import (
     split_text,
     to_incoming,
 )
-from bot.messages import Option, Reply, t
+from core.messages import Option, Reply, t
 from locales import Catalogs
 
 

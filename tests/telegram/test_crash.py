@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from storage.models import ConversationState, InboxUpdate, Initiative, Member
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import each_driver, start_bot, wait_until

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from storage.models import ConversationState, Initiative, Member
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import start_bot

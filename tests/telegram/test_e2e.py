@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.webhook import SECRET_HEADER
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from storage.models import Attachment, Author, ConversationState, InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TelegramUser, each_driver

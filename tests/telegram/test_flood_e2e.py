@@ -8,9 +8,9 @@ import time
 from collections import Counter
 
 from bot.app import Core
+from bot.channels.flood import Rates
 from bot.channels.telegram.channel import TelegramChannel
-from bot.flood import Rates
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from tests.conftest import Clock
 from tests.telegram.conftest import wait_until
 from tests.telegram.test_outbox import queue, sending, statuses

@@ -4,7 +4,7 @@ from sqlmodel import Session, select
 
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import transaction
 from storage.members import member_for

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.app import Core
-from bot.dispatcher import utc_now
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from sandbox.client import SandboxClient
 from services import campaigns, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction

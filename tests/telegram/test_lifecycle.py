@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
-from bot.messages import Reply, t
-from bot.sandbox.client import SandboxClient
+from core.messages import Reply, t
+from sandbox.client import SandboxClient
 from services import broadcasts, notices, roles
 from services.broadcasts import Audience
 from storage import outbox

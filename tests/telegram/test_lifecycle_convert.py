@@ -16,8 +16,8 @@ from bot.channels.telegram.convert import (
     to_incoming,
 )
 from bot.channels.text import render_reply
-from bot.codec import reply_from_json, reply_to_json
-from bot.messages import Incoming, Link, Option, Reply, t
+from core.codec import reply_from_json, reply_to_json
+from core.messages import Incoming, Link, Option, Reply, t
 from locales import Catalogs
 
 USER = {"id": 5, "is_bot": False, "first_name": "An"}

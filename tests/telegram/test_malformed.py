@@ -17,7 +17,7 @@ from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL, Update
 from bot.channels.telegram.webhook import SECRET_HEADER
-from bot.sandbox.client import SandboxClient
+from sandbox.client import SandboxClient
 from storage import inbox
 from storage.db import one_statement
 from storage.models import InboxUpdate

@@ -13,13 +13,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
-from bot.codec import reply_to_json
-from bot.dispatcher import utc_now
-from bot.flood import FloodLimiter, Rates
-from bot.messages import OutDocument, Reply, t
-from bot.outbox import Delivery, OutboxSender
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import Delivery, OutboxSender
+from core.codec import reply_to_json
+from core.messages import OutDocument, Reply, t
+from sandbox.client import SandboxClient
 from storage import outbox
 from storage.db import transaction
 from storage.models import Member, OutboxAttempt, OutboxMessage

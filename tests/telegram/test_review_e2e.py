@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Core
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
-from bot.dispatcher import utc_now
-from bot.flood import FloodLimiter, Rates
-from bot.outbox import OutboxSender
-from bot.sandbox.client import SandboxClient
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import OutboxSender
+from sandbox.client import SandboxClient
 from services import roles
 from storage.db import transaction
 from storage.members import member_for

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.app import Core
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.replies import Confirmations
@@ -35,10 +36,9 @@ from bot.channels.telegram.convert import (
     to_incoming,
 )
 from bot.channels.telegram.webhook import webhook_app
-from bot.codec import response_from_json
-from bot.flood import FloodLimiter, Rates
-from bot.messages import AttachmentKind, Incoming, Reply, Response, t
-from bot.outbox import Delivery
+from bot.leader.outbox import Delivery
+from core.codec import response_from_json
+from core.messages import AttachmentKind, Incoming, Reply, Response, t
 from storage import db, inbox
 from storage.db import one_statement, transaction
 from storage.outbox import Due

@@ -8,7 +8,7 @@ neutral button rows that each driver turns into its own keyboard type.
 import logging
 from typing import Any, NamedTuple
 
-from bot.messages import ChatEvent, InAttachment, Incoming, Reply
+from core.messages import ChatEvent, InAttachment, Incoming, Reply
 from locales import Catalogs, escape_html
 
 logger = logging.getLogger(__name__)

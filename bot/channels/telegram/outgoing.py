@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels.replies import Progress
 from bot.channels.telegram.convert import CHANNEL, Keyboard, render
-from bot.codec import reply_from_json
-from bot.messages import Reply, Response
-from bot.outbox import Delivery
+from bot.leader.outbox import Delivery
+from core.codec import reply_from_json
+from core.messages import Reply, Response
 from storage.outbox import Due
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from telegram.request import HTTPXRequest
 from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
-from bot.outbox import Delivery
+from bot.leader.outbox import Delivery
 
 # Connections for sends: the chats being processed and the outbox's sends at once
 # (aiogram's session allows as many).

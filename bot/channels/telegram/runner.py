@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
-from bot.broadcast_report import Reporter
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import CHANNEL
-from bot.leader import Leadership
-from bot.messages import Reply
-from bot.outbox import OutboxSender
-from bot.scheduler import run_scheduler
+from bot.leader.broadcast_report import Reporter
+from bot.leader.lease import Leadership
+from bot.leader.outbox import OutboxSender
+from bot.leader.scheduler import run_scheduler
+from core.messages import Reply
 
 logger = logging.getLogger(__name__)
 

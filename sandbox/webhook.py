@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
-from bot.sandbox.params import Params
-from bot.sandbox.state import BotState, World
+from sandbox.params import Params
+from sandbox.state import BotState, World
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.errors import ApiError, injected
-from bot.sandbox.limits import Limits, RateLimiter
-from bot.sandbox.records import (
+from sandbox.errors import ApiError, injected
+from sandbox.limits import Limits, RateLimiter
+from sandbox.records import (
     CallbackRecord,
     CallRecord,
     ChatRecord,

@@ -6,8 +6,8 @@ import binascii
 import re
 from typing import Any
 
-from bot.sandbox.records import CallbackRecord, ChatRecord, MessageRecord, UserRecord
-from bot.sandbox.state import BotState, World
+from sandbox.records import CallbackRecord, ChatRecord, MessageRecord, UserRecord
+from sandbox.state import BotState, World
 
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 CHAT_TYPES = ("private", "group", "supergroup")

@@ -1,6 +1,6 @@
 """Localized labels of the fixed codes the services use."""
 
-from bot.messages import Text, t
+from core.messages import Text, t
 
 FIELD_LABELS: dict[str, Text] = {
     "technical": t("field.technical"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bot.sandbox.errors import bad_request, too_many_requests
+from sandbox.errors import bad_request, too_many_requests
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
 

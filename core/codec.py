@@ -5,7 +5,7 @@ import base64
 from datetime import date, datetime
 from typing import Any
 
-from bot.messages import (
+from core.messages import (
     Lines,
     Link,
     Money,

@@ -9,13 +9,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.codec import response_to_json
-from bot.config import Settings
-from bot.dispatch_group import GroupedDispatch, Redo
-from bot.messages import Incoming, Link, Reply, Response, Text, t
+from bot.dispatch.group import GroupedDispatch, Redo
+from core.codec import response_to_json
+from core.errors import Refused
+from core.messages import Incoming, Link, Reply, Response, Text, t
+from core.settings import Settings
 from handlers.conversation import ANSWERED, AnswerFn, Context, Conversation, Outcome, Step, goto
 from locales import Catalogs
-from services.errors import Refused
 from storage import conversations, inbox, outbox
 from storage.conversations import Ahead, State
 from storage.db import transaction

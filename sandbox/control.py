@@ -9,12 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import users
-from bot.sandbox.botapi import WORLD
-from bot.sandbox.records import ErrorRule
-from bot.sandbox.state import BotState, World
-from bot.sandbox.users import Body, ControlError, _int
-from bot.sandbox.webhook import WebhookDeliverer
+from sandbox import users
+from sandbox.botapi import WORLD
+from sandbox.records import ErrorRule
+from sandbox.state import BotState, World
+from sandbox.users import Body, ControlError, _int
+from sandbox.webhook import WebhookDeliverer
 
 WEBHOOKS = web.AppKey("webhooks", WebhookDeliverer)
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.messaging import METHODS as MESSAGING_METHODS
-from bot.sandbox.messaging import Handler
-from bot.sandbox.params import Params, read_params
-from bot.sandbox.state import BotState, World
+from sandbox.errors import ApiError, bad_request
+from sandbox.messaging import METHODS as MESSAGING_METHODS
+from sandbox.messaging import Handler
+from sandbox.params import Params, read_params
+from sandbox.state import BotState, World
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
-from bot.sandbox import botapi, control
-from bot.sandbox.limits import Limits
-from bot.sandbox.params import Params
-from bot.sandbox.state import BotState, World
-from bot.sandbox.webhook import WebhookDeliverer
+from sandbox import botapi, control
+from sandbox.limits import Limits
+from sandbox.params import Params
+from sandbox.state import BotState, World
+from sandbox.webhook import WebhookDeliverer
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.codec import reply_to_json
-from bot.messages import Reply
-from handlers.broadcast_view import final_reply, progress_reply
+from core.codec import reply_to_json
+from core.messages import Reply
 from services import broadcasts
 from storage import db, outbox
 from storage.db import transaction
 from storage.models import Broadcast
+from views.broadcast import final_reply, progress_reply
 
 logger = logging.getLogger(__name__)
 EVERY_SECONDS = 5.0

@@ -14,8 +14,8 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import jobs
 from bot.app import Core
+from bot.leader import jobs
 from storage import db
 
 logger = logging.getLogger(__name__)

@@ -7,13 +7,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.config import Settings
-from handlers.digest_view import digest_reply
+from core.settings import Settings
 from locales import Catalogs
 from services import broadcasts, digest_schedule, digests, notices, reminders, roles
 from services.digest_schedule import DueDigest
 from storage.db import reading, transaction
 from storage.models import Broadcast, Member
+from views.digest import digest_reply
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from datetime import tzinfo
 
 from sqlmodel import Session
 
-from bot.messages import Money, Text, t
-from handlers.cards import given
+from core.messages import Money, Text, t
 from services import campaigns
 from services.campaigns import Plan
 from storage.models import Campaign
 from storage.units import unit_by_id
+from views.cards import given
 
 
 def plan_card(plan: Plan, unit_name: str) -> Text:

@@ -2,10 +2,10 @@
 
 from sqlmodel import Session
 
-from bot.messages import Lines, Money, Text, t
-from handlers.labels import FIELD_LABELS, STATUS_LABELS
+from core.messages import Lines, Money, Text, t
 from storage import initiatives as store
 from storage.models import Initiative
+from views.labels import FIELD_LABELS, STATUS_LABELS
 
 
 def given(value: object) -> object:

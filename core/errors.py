@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from bot.messages import Text
+from core.messages import Text
 
 
 class Refused(Exception):  # noqa: N818  (a refusal is an expected answer, not a fault)

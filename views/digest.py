@@ -2,11 +2,11 @@
 
 from datetime import timedelta, tzinfo
 
-from bot.messages import Lines, Money, Number, OutDocument, Reply, Text, t
-from handlers.charts import digest_chart
+from core.messages import Lines, Money, Number, OutDocument, Reply, Text, t
 from locales import Catalogs
 from services import campaigns
 from services.digests import Digest
+from views.charts import digest_chart
 
 
 def digest_text(digest: Digest, zone: tzinfo) -> Text:

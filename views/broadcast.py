@@ -3,10 +3,10 @@
 import math
 from datetime import datetime
 
-from bot.messages import Lines, Number, Reply, Text, t
-from handlers.labels import BROADCAST_STATUS_LABELS
+from core.messages import Lines, Number, Reply, Text, t
 from services.broadcasts import CANCELLED, Tally
 from storage.models import Broadcast
+from views.labels import BROADCAST_STATUS_LABELS
 
 
 def eta(broadcast: Broadcast, tally: Tally, now: datetime) -> Text:

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from bot.messages import Incoming, Response
-from services.errors import Refused
+from core.errors import Refused
+from core.messages import Incoming, Response
 from storage import conversations, db, inbox, pg_pipeline
 from storage.conversations import Ahead, State
 from storage.db import shared_transaction

@@ -4,12 +4,12 @@ import mimetypes
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.sandbox.errors import ApiError, bad_request
-from bot.sandbox.formatting import render
-from bot.sandbox.limits import check_caption, check_reply_markup, check_text
-from bot.sandbox.params import Params, Upload
-from bot.sandbox.records import ChatRecord, MessageRecord, StoredFile
-from bot.sandbox.state import BotState, World
+from sandbox.errors import ApiError, bad_request
+from sandbox.formatting import render
+from sandbox.limits import check_caption, check_reply_markup, check_text
+from sandbox.params import Params, Upload
+from sandbox.records import ChatRecord, MessageRecord, StoredFile
+from sandbox.state import BotState, World
 
 Handler = Callable[[World, BotState, Params], Awaitable[Any]]
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from bot.flood import FloodLimiter
+from bot.channels.flood import FloodLimiter
 from storage import db, outbox
 from storage.db import reading, transaction
 from storage.outbox import BLOCKED, FAILED, QUEUED, SENT, Due, Outcome
