@@ -19,7 +19,7 @@ KEYWORDS = {"t": None, "Refused": None, "Text": None}
 def keys_in_code() -> set[str]:
     """Return every catalog key the code passes to t(), Text() or Refused()."""
     found = set()
-    for folder in ("bot", "handlers", "services", "storage", "locales"):
+    for folder in ("core", "storage", "services", "locales", "views", "handlers", "bot"):
         for _name, _line, message, *_rest in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
