@@ -226,10 +226,11 @@ class FloodLimiter:
             if key[-1] == "slice":
                 continue
             stamps = self.windows.setdefault(key, deque())
-            try:  # the in-flight stamps are among the last ones
+            try:  # usually among the last ones: look there first
                 del stamps[stamps.index(stamp, max(0, len(stamps) - 64))]
             except ValueError:
-                # Not there: in flight longer than its window, it was forgotten meanwhile.
+                # Further back (a slow answer), or gone: in flight longer than its
+                # window, it was forgotten meanwhile and is simply counted anew.
                 with contextlib.suppress(ValueError):
                     stamps.remove(stamp)
             stamps.append(now)
