@@ -8,12 +8,14 @@ import sys
 import typer
 
 from bot import admin
-from bot.app import build
+from bot.app import Core, build
 from bot.channels import console
+from bot.channels.contract import Channel
 from core.messages import Text
 from core.settings import Settings
 from storage.db import upgrade
 
+logger = logging.getLogger(__name__)
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
@@ -42,20 +44,26 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     upgrade(Settings().database_url, revision)
 
 
-@app.command()
-def chat(
-    user: str = typer.Option(..., "--user", help="Your user id in the console channel."),
-    name: str | None = typer.Option(None, "--name", help="Your display name."),
-) -> None:
-    """Talk to the bot in this terminal: one message per line (a pipe works too)."""
-    core = build(Settings())
-    session = console.ConsoleSession(
+def _console_session(core: Core, user: str, name: str | None) -> console.ConsoleSession:
+    return console.ConsoleSession(
         dispatcher=core.dispatcher,
         catalogs=core.catalogs,
         files_dir=core.settings.files_dir,
         user_id=user,
         name=name,
     )
+
+
+@app.command()
+def chat(
+    user: str = typer.Option(..., "--user", help="Your user id in the console channel."),
+    name: str | None = typer.Option(None, "--name", help="Your display name."),
+) -> None:
+    """Talk to the bot in this terminal: one message per line (a pipe works too).
+
+    Only you and the bot: `run --console USER` also runs the scheduled jobs."""
+    core = build(Settings())
+    session = _console_session(core, user, name)
     try:
         console.run(session, sys.stdin)
     except KeyboardInterrupt:
@@ -72,31 +80,44 @@ def run(
     listen: str = typer.Option(
         "127.0.0.1:8080", "--listen", help="HOST:PORT of the webhook server."
     ),
+    console_user: str | None = typer.Option(
+        None, "--console", help="Also chat in this terminal, as this console user id."
+    ),
+    name: str | None = typer.Option(None, "--name", help="Your display name (--console)."),
 ) -> None:
-    """Run the Telegram bot (TELEGRAM_DRIVER): long polling, or a webhook server."""
-    from bot.channels.telegram.runner import run_telegram
-
+    """Serve every configured channel in one process, with the scheduled jobs and the
+    outbox: Telegram when TELEGRAM_BOT_TOKEN is set (TELEGRAM_DRIVER; long polling, or
+    a webhook server), this terminal with --console."""
     settings = Settings()
-    if settings.telegram_bot_token is None:
-        admin.fail(Text("cli.token_missing", {}))
     secret = settings.telegram_webhook_secret
+    if settings.telegram_bot_token is None and console_user is None:
+        admin.fail(Text("cli.no_channel", {}))
     if webhook and secret is None:
         admin.fail(Text("cli.webhook_secret_missing", {}))
     core = build(settings)
     # Start, leadership, backlog and recoveries at INFO (no personal data is logged).
     if not logging.getLogger().isEnabledFor(logging.INFO):
         logging.getLogger("bot").setLevel(logging.INFO)
+    channels: list[Channel] = []
+    if settings.telegram_bot_token is not None:
+        from bot.channels.telegram.channel import Webhook
+        from bot.channels.telegram.runner import from_settings
+
+        hook = Webhook(webhook, secret.get_secret_value(), listen) if webhook and secret else None
+        channels.append(from_settings(core, hook))
+    if console_user is not None:
+        session = _console_session(core, console_user, name)
+        channels.append(console.ConsoleChannel(session, sys.stdin, sys.stdout))
+    from bot.runtime import serve  # the leader's parts: APScheduler and the outbox
+
+    logger.info(
+        "serving %s on a %s database",
+        ", ".join(channel.name for channel in channels),
+        core.engine.dialect.name,
+    )
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(
-                run_telegram(
-                    core,
-                    token=settings.telegram_bot_token.get_secret_value(),
-                    webhook_url=webhook,
-                    secret=secret.get_secret_value() if secret else None,
-                    listen=listen,
-                )
-            )
+            asyncio.run(serve(core, channels))
     finally:
         core.engine.dispose()
 

@@ -19,17 +19,17 @@ from handlers.conversation import Conversation
 
 def get_conversations() -> list[Conversation]:
     """Return the conversations the dispatcher routes to."""
-    return [
-        onboarding.CONVERSATION,
-        settings.CONVERSATION,
-        privacy.CONVERSATION,
+    return [  # in the order of the messengers' command menus
         wizard.CONVERSATION,
         my.CONVERSATION,
         review.CONVERSATION,
-        groups.CONVERSATION,
-        campaigns.CONVERSATION,
         stats.CONVERSATION,
         digest.CONVERSATION,
         broadcast.CONVERSATION,
+        campaigns.CONVERSATION,
+        privacy.CONVERSATION,
+        settings.CONVERSATION,
+        onboarding.CONVERSATION,
+        groups.CONVERSATION,
         lifecycle.CONVERSATION,
     ]

@@ -368,5 +368,6 @@ CONVERSATION = Conversation(
         )
     },
     commands={"broadcast": open_broadcast},
+    menu={"broadcast": t("command.broadcast")},
     on_cancel=cancel,
 )

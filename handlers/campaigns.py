@@ -376,5 +376,6 @@ CONVERSATION = Conversation(
         )
     },
     commands={"campaign": open_menu},
+    menu={"campaign": t("command.campaign")},
     on_cancel=cancel,
 )

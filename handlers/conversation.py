@@ -103,6 +103,8 @@ class Conversation:
     name: str
     steps: Mapping[str, Step] = field(default_factory=dict)
     commands: Mapping[str, AnswerFn] = field(default_factory=dict)
+    # The commands a messenger lists in its menu, with their descriptions.
+    menu: Mapping[str, Text] = field(default_factory=dict)
     on_cancel: AnswerFn | None = None
     # What an edited message does while one of the steps waits (None: nothing at all).
     on_edit: AnswerFn | None = None

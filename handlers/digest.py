@@ -162,5 +162,6 @@ CONVERSATION = Conversation(
         ),
     },
     commands={"digest": send_now},
+    menu={"digest": t("command.digest")},
     in_groups=(),
 )

@@ -72,4 +72,5 @@ CONVERSATION = Conversation(
     name="my",
     steps={"my.pick": Step("my.pick", ask_pick, on_pick)},
     commands={"my": list_mine},
+    menu={"my": t("command.my")},
 )

@@ -50,5 +50,6 @@ CONVERSATION = Conversation(
         )
     },
     commands={"mydata": my_data, "deleteme": delete_me},
+    menu={"mydata": t("command.mydata"), "deleteme": t("command.deleteme")},
     members_only=False,
 )

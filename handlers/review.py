@@ -334,5 +334,6 @@ CONVERSATION = Conversation(
         )
     },
     commands={"review": open_queue},
+    menu={"review": t("command.review")},
     on_cancel=_end,
 )

@@ -41,6 +41,7 @@ CONVERSATION = Conversation(
         )
     },
     commands={"language": ask, "help": show_help},
+    menu={"language": t("command.language"), "help": t("command.help")},
     members_only=False,
     in_groups=("help",),
 )

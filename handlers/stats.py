@@ -51,4 +51,6 @@ def _standing(ctx: Context, campaign: Campaign, member_path: list[int]) -> Text:
     )
 
 
-CONVERSATION = Conversation(name="stats", commands={"stats": show_stats})
+CONVERSATION = Conversation(
+    name="stats", commands={"stats": show_stats}, menu={"stats": t("command.stats")}
+)

@@ -206,6 +206,7 @@ CONVERSATION = Conversation(
         )
     },
     commands={"new": start, "continue": resume},
+    menu={"new": t("command.new"), "continue": t("command.continue")},
     on_cancel=cancel,
     on_edit=wizard_edit.on_edit,
 )

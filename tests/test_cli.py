@@ -329,3 +329,11 @@ def test_export_filters_by_subtree_and_defuses_formulas(database_url: str, tmp_p
     assert {(r["estimated_benefit_vnd"], r["field"]) for r in rows} == {("", "other")}
     everything = cli(database_url, tmp_path, "export").stdout
     assert len(list(csv.DictReader(io.StringIO(everything.removeprefix("\ufeff"))))) == 4
+
+
+def test_run_without_any_channel_says_how_to_configure_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    result = cli(database_url, tmp_path, "run", check=False)
+    assert result.returncode != 0
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "--console" in result.stderr

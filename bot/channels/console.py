@@ -4,14 +4,18 @@ It doubles as the in-memory test backend: `ConsoleSession.send` returns what a
 person in a terminal would read.
 """
 
+import asyncio
 import hashlib
 import shutil
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.contract import Capabilities, Delivery
+from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.text import render_reply
 from bot.dispatch.dispatcher import Dispatcher
 from core.codec import reply_from_json
@@ -19,6 +23,7 @@ from core.messages import InAttachment, Incoming, Reply, Response, t
 from locales import Catalogs
 from storage import outbox
 from storage.db import transaction
+from storage.outbox import Due
 
 CHANNEL = "console"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic"}
@@ -63,12 +68,15 @@ class ConsoleSession:
                 session=session, now=now, limit=1, chat=(CHANNEL, self.user_id)
             ):
                 item = due[0]
-                reply = reply_from_json(item.content)
-                shown.append(render_reply(reply, self.catalogs, item.language))
+                shown.append(self.render_notice(item))
                 outcome = outbox.Outcome(item.id, "sent", now, outbox.SENT)
                 outbox.record(session=session, outcomes=[outcome])
                 session.flush()
         return shown
+
+    def render_notice(self, item: Due) -> str:
+        """Return a queued message as the person reads it."""
+        return render_reply(reply_from_json(item.content), self.catalogs, item.language)
 
     def _incoming(self, line: str) -> Incoming | Reply:
         base = Incoming(
@@ -124,3 +132,70 @@ def run(session: ConsoleSession, lines: Iterable[str], out: TextIO = sys.stdout)
         if interactive:
             out.write("> ")
         out.flush()
+
+
+class ConsoleChannel:
+    """The console as a `bot.channels.contract.Channel`: one person in this terminal.
+
+    A line is handled in the transaction that records it, before its answer is printed;
+    there is nothing to acknowledge. The console cannot reach a person unprompted, so
+    their notices are shown after their next answer, and the outbox sender leaves them.
+    """
+
+    name = CHANNEL
+    capabilities = Capabilities(buttons=False, edits=False, max_text=0, markup="plain", push=False)
+
+    def __init__(self, session: ConsoleSession, lines: Iterable[str], out: TextIO) -> None:
+        self.session = session
+        self.lines = lines
+        self.out = out
+        self.limiter = FloodLimiter(Rates(0, 0, 0))  # a terminal has no flood limits
+        self.after_update = lambda: None
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Answer lines until the input ends (or `stop`: the reading thread is left)."""
+        loop = asyncio.get_running_loop()
+        ended = loop.create_future()
+
+        def read() -> None:
+            try:
+                run(self.session, self.lines, self.out)
+            except BaseException as error:  # noqa: BLE001 - handed to the event loop
+                loop.call_soon_threadsafe(_settle, ended, error)
+            else:
+                loop.call_soon_threadsafe(_settle, ended, None)
+
+        # A daemon thread: a blocked read of the terminal must not keep the process up.
+        threading.Thread(target=read, name="console", daemon=True).start()
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait((ended, stopped), return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if ended.done():
+            ended.result()
+
+    async def deliver(self, item: Due) -> Delivery:
+        """Print a queued message (the runtime does not call it: see the class)."""
+        self.out.write(self.session.render_notice(item) + "\n\n")
+        self.out.flush()
+        return Delivery("sent")
+
+    async def post_status(
+        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+    ) -> str | None:
+        """No live status messages in a terminal: the history shows a broadcast's end."""
+        return None
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def _settle(future: "asyncio.Future[None]", error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -82,7 +82,12 @@ class Dispatcher(GroupedDispatch):
         self.owners: dict[str, Conversation] = {}
         self.group_commands = {c for conv in conversations for c in conv.in_groups}
         self.events: dict[str, AnswerFn] = {}
+        # The commands a messenger lists, with descriptions, conversation by conversation.
+        self.menu: list[tuple[str, Text]] = []
         for conversation in conversations:
+            if unknown := set(conversation.menu) - set(conversation.commands):
+                raise ValueError(f"{conversation.name} lists commands it lacks: {unknown}")
+            self.menu += conversation.menu.items()
             self.events.update(conversation.events)
             for name, step in conversation.steps.items():
                 self.steps[name] = step

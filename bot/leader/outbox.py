@@ -7,15 +7,13 @@ and pauses the flood limiter's scope (as a rule, the whole bot) for as long.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from sqlalchemy import Engine
 
-from bot.channels.flood import FloodLimiter
+from bot.channels.contract import Channel, Delivery
 from storage import db, outbox
 from storage.db import reading, transaction
 from storage.outbox import BLOCKED, FAILED, QUEUED, SENT, Due, Outcome
@@ -34,21 +32,9 @@ IDLE_WAIT = 1.0  # seconds between looks at the table when nothing is due
 RECORD_EVERY = 0.05
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """What a channel says about one attempt."""
-
-    outcome: Literal["sent", "retry_after", "blocked", "transient", "rejected"]
-    retry_after: float | None = None
-    detail: str | None = None
-    parts_sent: int = 0  # of a message of several sends: those that went out before a failure
-
-
-Deliver = Callable[[Due], Awaitable[Delivery]]
-
-
 class OutboxSender:
-    """Send due outbox messages through each channel's `deliver`, `concurrency` at a time.
+    """Send due outbox messages through each channel's `deliver`, `concurrency` at a time,
+    within that channel's flood limiter.
 
     Outcomes are written in batches (one transaction for all that finished meanwhile),
     and a message counts as in flight until its outcome is written: a crash repeats at
@@ -60,14 +46,12 @@ class OutboxSender:
         self,
         *,
         engine: Engine,
-        channels: Mapping[str, Deliver],
-        limiter: FloodLimiter,
+        channels: Mapping[str, Channel],
         clock: Callable[[], datetime],
         concurrency: int = 32,
     ) -> None:
         self.engine = engine
         self.channels = channels
-        self.limiter = limiter
         self.clock = clock
         self.slots = asyncio.Semaphore(concurrency)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
@@ -138,9 +122,10 @@ class OutboxSender:
         return min(IDLE_WAIT, max((at - self.clock()).total_seconds(), 0.01))
 
     async def _send(self, item: Due) -> None:
+        channel = self.channels[item.channel]
         try:
-            async with self.slots, self.limiter.slot(item.chat_id, item.chat_kind):
-                delivery = await self.channels[item.channel](item)
+            async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
+                delivery = await channel.deliver(item)
         except Exception:
             logger.exception("sending outbox message %s failed", item.id)
             self._release(item)  # still queued: it is tried again
@@ -148,7 +133,7 @@ class OutboxSender:
         if delivery.outcome == "retry_after":
             # Telegram's flood control is per bot: every later send to the 429's scope
             # (replies too) waits it out, not only this message's retry.
-            self.limiter.pause(item.chat_id, item.chat_kind, delivery.retry_after or 1.0)
+            channel.limiter.pause(item.chat_id, item.chat_kind, delivery.retry_after or 1.0)
         self.finished.append((item, self._outcome(item, delivery)))
         self.to_record.set()
 

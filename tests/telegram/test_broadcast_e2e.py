@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Core
-from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.broadcast_report import Reporter
@@ -39,8 +38,7 @@ async def leading(core: Core, polling: TelegramChannel) -> AsyncIterator[None]:
     """Run what the leader process runs next to polling: the sender and the reporter."""
     sender = OutboxSender(
         engine=core.engine,
-        channels={"telegram": polling.deliver},
-        limiter=FloodLimiter(Rates(0, 0, 0)),
+        channels={"telegram": polling},
         clock=utc_now,
     )
 

@@ -13,10 +13,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
+from bot.channels.contract import Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
-from bot.leader.outbox import Delivery, OutboxSender
+from bot.leader.outbox import OutboxSender
 from core.codec import reply_to_json
 from core.messages import OutDocument, Reply, t
 from sandbox.client import SandboxClient
@@ -74,10 +75,10 @@ def numbers(sent: list[dict[str, object]]) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def sending(core: Core, channel: TelegramChannel, rates: Rates) -> AsyncIterator[None]:
+    channel.limiter = FloodLimiter(rates)
     sender = OutboxSender(
         engine=core.engine,
-        channels={"telegram": channel.deliver},
-        limiter=FloodLimiter(rates),
+        channels={"telegram": channel},
         clock=utc_now,  # retries must come due: the test clock stands still
     )
     task = asyncio.create_task(sender.run())
@@ -187,16 +188,20 @@ async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
     queue(core, clock, [1001, 1002, 1003, 1004], 1)
     sends: list[tuple[str, float]] = []
 
-    async def deliver(item: Due) -> Delivery:
-        sends.append((item.chat_id, time.monotonic()))
-        if len(sends) == 1:
-            return Delivery("retry_after", retry_after=0.5)
-        return Delivery("sent")
+    class Refusing:
+        """A channel whose first send gets a 429."""
+
+        limiter = FloodLimiter(Rates(per_second=30, private_per_second=1))
+
+        async def deliver(self, item: Due) -> Delivery:
+            sends.append((item.chat_id, time.monotonic()))
+            if len(sends) == 1:
+                return Delivery("retry_after", retry_after=0.5)
+            return Delivery("sent")
 
     sender = OutboxSender(
         engine=core.engine,
-        channels={"telegram": deliver},
-        limiter=FloodLimiter(Rates(per_second=30, private_per_second=1)),
+        channels={"telegram": Refusing()},
         clock=utc_now,
     )
     task = asyncio.create_task(sender.run())
@@ -309,10 +314,11 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
                 raise ConnectionError("database away")
             return super()._due(limit)
 
+    channel.limiter = FloodLimiter(Rates(0, 0, 0))
+
     sender = Flaky(
         engine=core.engine,
-        channels={"telegram": channel.deliver},
-        limiter=FloodLimiter(Rates(0, 0, 0)),
+        channels={"telegram": channel},
         clock=utc_now,
     )
     task = asyncio.create_task(sender.run())

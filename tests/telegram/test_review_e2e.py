@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Core
-from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
@@ -36,8 +35,7 @@ async def sending(core: Core, polling: TelegramChannel) -> AsyncIterator[OutboxS
     """Run the outbox sender next to polling, woken after each update like `run` does."""
     sender = OutboxSender(
         engine=core.engine,
-        channels={"telegram": polling.deliver},
-        limiter=FloodLimiter(Rates(0, 0, 0)),
+        channels={"telegram": polling},
         clock=utc_now,
     )
     polling.after_update = sender.notify

@@ -28,9 +28,9 @@ from aiogram.types import (
 )
 
 from bot.app import Core
+from bot.channels.contract import Delivery
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
-from bot.leader.outbox import Delivery
 
 # aiogram parametrizes Response[T] on every call, and pydantic caches those classes only
 # weakly: after each garbage collection the next call rebuilds one (~10 ms of CPU).

@@ -12,12 +12,14 @@ import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from bot.app import Core
+from bot.channels.contract import Capabilities, Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
@@ -26,6 +28,7 @@ from bot.channels.telegram import outgoing
 from bot.channels.telegram.convert import (
     ALLOWED_UPDATES,
     CHANNEL,
+    TEXT_LIMIT,
     Button,
     Keyboard,
     MalformedUpdate,
@@ -36,9 +39,8 @@ from bot.channels.telegram.convert import (
     to_incoming,
 )
 from bot.channels.telegram.webhook import webhook_app
-from bot.leader.outbox import Delivery
 from core.codec import response_from_json
-from core.messages import AttachmentKind, Incoming, Reply, Response, t
+from core.messages import AttachmentKind, Incoming, Reply, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
 from storage.outbox import Due
@@ -46,20 +48,15 @@ from storage.outbox import Due
 logger = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
 TOAST_MAX = 200
-COMMANDS = {
-    "new": t("command.new"),
-    "continue": t("command.continue"),
-    "my": t("command.my"),
-    "review": t("command.review"),
-    "stats": t("command.stats"),
-    "digest": t("command.digest"),
-    "broadcast": t("command.broadcast"),
-    "campaign": t("command.campaign"),
-    "language": t("command.language"),
-    "mydata": t("command.mydata"),
-    "deleteme": t("command.deleteme"),
-    "help": t("command.help"),
-}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Telegram posts updates, the secret it sends with each, and where we listen."""
+
+    url: str
+    secret: str
+    listen: str = "127.0.0.1:8080"
 
 
 class BotApi(Protocol):
@@ -89,14 +86,22 @@ class BotApi(Protocol):
 
 
 class TelegramChannel(ABC):
-    """Polling or webhook in, inbox, core, replies out; the Bot API calls are the driver's."""
+    """Polling or webhook in, inbox, core, replies out; the Bot API calls are the driver's.
 
+    A `bot.channels.contract.Channel`.
+    """
+
+    name = CHANNEL
+    capabilities = Capabilities(
+        buttons=True, edits=True, max_text=TEXT_LIMIT, markup="html", push=True
+    )
     bot: BotApi  # the client library's Bot
     # What the client raises when a Bot API call fails; `failure` says what each means.
     errors: tuple[type[Exception], ...]
 
     def __init__(self, core: Core, *, concurrency: int) -> None:
         self.core = core
+        self.webhook: Webhook | None = None  # None: long polling
         self.username = ""
         # Called when an update queued outbox messages (run: wake the outbox sender).
         self.after_update: Callable[[], None] = lambda: None
@@ -217,12 +222,50 @@ class TelegramChannel(ABC):
         return f"{chat}?start={button.start}" if button.start else chat
 
     async def start(self) -> None:
-        """Learn the bot's username and register its commands in every language."""
+        """Learn the bot's username and register the conversations' menu in every language."""
         self.username = await self.get_username()
         catalogs = self.core.catalogs
+        menu = self.core.dispatcher.menu
         for language in catalogs.languages:
-            commands = [(name, catalogs.render(text, language)) for name, text in COMMANDS.items()]
+            commands = [(name, catalogs.render(text, language)) for name, text in menu]
             await self.set_commands(commands, language)
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Receive updates by webhook or long polling until `stop` is set.
+
+        The replies kept but never confirmed (a crash after a commit) go out first, so
+        each chat's replies keep their order.
+        """
+        tasks: list[asyncio.Task[object]] = [asyncio.create_task(self.replies.run())]
+        try:
+            await self.recover()
+            tasks.append(asyncio.create_task(self.processor.run()))
+            if self.webhook is None:
+                polling = asyncio.create_task(self.poll())
+                stopped = asyncio.create_task(stop.wait())
+                tasks += [polling, stopped]
+                await asyncio.wait((polling, stopped), return_when=asyncio.FIRST_COMPLETED)
+                if polling.done():
+                    polling.result()  # polling never ends by itself: say why it failed
+            else:
+                await self._serve_webhook(self.webhook, stop)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
+        host, _, port = webhook.listen.rpartition(":")
+        path = urlsplit(webhook.url).path or "/"
+        runner = web.AppRunner(self.webhook_app(path, webhook.secret))
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+            await self.set_webhook(webhook.url, webhook.secret)
+            logger.info("webhook server listening on %s", webhook.listen)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
 
     async def receive(self, updates: list[Update]) -> None:
         """Store updates, then hand the new ones to the processor.
@@ -428,7 +471,8 @@ class TelegramChannel(ABC):
         self, chat_id: str, reply: Reply, language: str, message_id: str | None
     ) -> str | None:
         """Send a status message, or edit the one sent before; its id, None if it failed."""
-        return await outgoing.post_status(self, chat_id, reply, language, message_id)
+        async with self.limiter.slot(chat_id, outgoing.chat_kind(int(chat_id))):
+            return await outgoing.post_status(self, chat_id, reply, language, message_id)
 
     def expect(self, error: Exception, *outcomes: str) -> Delivery:
         """Return what a failed call means when it is one of `outcomes`; raise it otherwise."""

@@ -13,9 +13,9 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bot.channels.contract import Delivery
 from bot.channels.replies import Progress
 from bot.channels.telegram.convert import CHANNEL, Keyboard, render
-from bot.leader.outbox import Delivery
 from core.codec import reply_from_json
 from core.messages import Reply, Response
 from storage.outbox import Due

@@ -20,9 +20,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.app import Core
+from bot.channels.contract import Delivery
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
-from bot.leader.outbox import Delivery
 
 # Connections for sends: the chats being processed and the outbox's sends at once
 # (aiogram's session allows as many).

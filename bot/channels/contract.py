@@ -1,0 +1,77 @@
+"""What a channel is: the one contract every messenger (and the console) implements.
+
+The runtime (`bot.runtime`) serves any number of channels in one process, all on one
+inbox, one outbox and one leader; a channel brings only what its messenger needs:
+
+- **In**: `serve` receives updates until `stop` is set, and stores each in the inbox
+  (or processes it in the transaction that stores it) before the messenger learns it
+  arrived, so a crash loses nothing. The core processes each update id once.
+- **Out**: `deliver` sends one outbox message (the outbox retries, not the channel);
+  `post_status` sends or edits an organizer's live status message. A channel's own
+  replies to updates are its business, within its flood limiter.
+- **What it can show**: `capabilities` (buttons or numbered options, edits in place,
+  the longest text, the markup) — views stay neutral; the channel renders.
+- **Its flood profile**: `limiter`, built from the messenger's published (or configured)
+  rates; replies, outbox messages and status messages of a channel share it.
+
+Modelled on errbot's `Backend`: small and explicit.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.channels.flood import FloodLimiter
+from core.messages import Reply
+from storage.outbox import Due
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can show a person."""
+
+    buttons: bool  # options as buttons; False: numbered options answered by number or label
+    edits: bool  # a sent message can be replaced (a card after a decision, live progress)
+    max_text: int  # the longest text of one message, in characters; 0: no limit
+    markup: Literal["html", "plain"]
+    # The bot can message a person unprompted. A channel that cannot (the console) shows
+    # a person's queued notices after its next answer, and the outbox sender leaves them.
+    push: bool
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel says about one attempt to send an outbox message."""
+
+    outcome: Literal["sent", "retry_after", "blocked", "transient", "rejected"]
+    retry_after: float | None = None
+    detail: str | None = None
+    parts_sent: int = 0  # of a message of several sends: those that went out before a failure
+
+
+class Channel(Protocol):
+    """A messenger as the runtime sees it."""
+
+    name: str  # the `channel` of its updates, outbox rows and identities ("telegram")
+    capabilities: Capabilities
+    limiter: FloodLimiter
+    # Called when an update queued outbox messages; the runtime wakes the outbox sender.
+    after_update: Callable[[], None]
+
+    async def start(self) -> None:
+        """Connect: learn the bot's identity, register its command menu."""
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Receive and answer updates until `stop` is set (or the input ends)."""
+
+    async def deliver(self, item: Due) -> Delivery:
+        """Send one outbox message once; the outbox decides about retries."""
+
+    async def post_status(
+        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+    ) -> str | None:
+        """Send a status message, or edit `message_id`; its id, None if it failed."""
+
+    async def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,69 @@
+"""Serve every configured channel in one process: one inbox, one outbox, one leader."""
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Sequence
+
+from bot.app import Core
+from bot.channels.contract import Channel
+from bot.leader.broadcast_report import Reporter
+from bot.leader.lease import Leadership
+from bot.leader.outbox import OutboxSender
+from bot.leader.scheduler import run_scheduler
+
+logger = logging.getLogger(__name__)
+
+
+async def serve(core: Core, channels: Sequence[Channel]) -> None:
+    """Serve `channels` until SIGTERM, Ctrl+C or the end of a channel's input.
+
+    Every process serves its channels' updates; the one holding the leader lease also
+    sends the outbox through each channel that can push, runs the scheduled jobs and
+    reports broadcast progress. The inbox makes stopping at any time safe.
+    """
+    stop = asyncio.Event()
+    with contextlib.suppress(NotImplementedError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    for channel in channels:
+        await channel.start()
+    # What is loaded by now (the client libraries' types, the metadata, the catalogs)
+    # lives as long as the process: spare it the full collections, which otherwise
+    # walk it all, holding up the event loop ~0.2 s every few seconds of a broadcast.
+    gc.collect()
+    gc.freeze()
+    pushing = {channel.name: channel for channel in channels if channel.capabilities.push}
+    sender = OutboxSender(engine=core.engine, channels=pushing, clock=core.dispatcher.clock)
+    for channel in channels:
+        channel.after_update = sender.notify
+    posters = {name: channel.post_status for name, channel in pushing.items()}
+    reporter = Reporter(engine=core.engine, posters=posters, clock=core.dispatcher.clock)
+
+    async def lead() -> None:
+        """The leader's work: the outbox sender, the scheduler, broadcast progress."""
+        await asyncio.gather(sender.run(), run_scheduler(core, sender.notify), reporter.run())
+
+    leadership = Leadership(
+        engine=core.engine,
+        work=lead,
+        clock=core.dispatcher.clock,
+        ttl=core.settings.leader_lease_seconds,
+    )
+    tasks: list[asyncio.Task[object]] = [
+        asyncio.create_task(channel.serve(stop)) for channel in channels
+    ]
+    tasks.append(asyncio.create_task(stop.wait()))
+    leading = asyncio.create_task(leadership.run())
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # a channel that failed stops the process, loudly
+    finally:
+        stop.set()
+        for task in (*tasks, leading):
+            task.cancel()
+        await asyncio.gather(*tasks, leading, return_exceptions=True)
+        for channel in channels:
+            await channel.close()
