@@ -101,6 +101,7 @@ class TelegramChannel(ABC):
 
     def __init__(self, core: Core, *, concurrency: int) -> None:
         self.core = core
+        self.catalogs = core.catalogs
         self.webhook: Webhook | None = None  # None: long polling
         self.username = ""
         # Called when an update queued outbox messages (run: wake the outbox sender).
@@ -173,13 +174,14 @@ class TelegramChannel(ABC):
         """Ask Telegram to post updates to `url` with `secret` in every call."""
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
 
-    async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
-        """Send an HTML message, with inline buttons if any."""
+    async def send_text(self, chat_id: int, text: str, keyboard: Keyboard | None) -> int:
+        """Send an HTML message, with inline buttons if any; return its message id."""
         sent = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode="HTML", reply_markup=self.markup(keyboard)
         )
         if has_callbacks(keyboard):  # a link stays: it answers no question
             self.buttons[chat_id] = sent.message_id
+        return int(sent.message_id)
 
     async def edit_text(
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
@@ -430,7 +432,7 @@ class TelegramChannel(ABC):
         toast = response.toast
         text = None
         if toast is not None:  # Telegram shows at most 200 characters
-            text = self.core.catalogs.render(toast, response.language)[:TOAST_MAX]
+            text = self.catalogs.render(toast, response.language)[:TOAST_MAX]
         try:
             await self.bot.answer_callback_query(query_id, text=text)
         except self.errors as error:
