@@ -17,13 +17,6 @@ from storage.members import members_for
 from storage.models import ConversationState, Member, table
 
 _TABLE = table(ConversationState)
-_KEY = (
-    _TABLE.c.channel == bindparam("channel"),
-    _TABLE.c.chat_id == bindparam("chat_id"),
-    _TABLE.c.user_id == bindparam("user_id"),
-)
-_LOAD = select(_TABLE.c.id, _TABLE.c.step, _TABLE.c.data, _TABLE.c.updated_at).where(*_KEY)
-_LOAD_LOCKED = _LOAD.with_for_update()
 _LOAD_MANY = (
     select(
         _TABLE.c.id,
@@ -57,15 +50,6 @@ class State:
     # (see `confirm_sent`), and that update's id.
     replies: dict[str, Any] | None = None
     replies_to: str | None = None
-
-
-def load(*, session: Session, channel: str, chat_id: str, user_id: str, now: datetime) -> State:
-    """Return a person's state in a chat (locked for this transaction), or a fresh one."""
-    params = {"channel": channel, "chat_id": chat_id, "user_id": user_id}
-    row = session.connection().execute(_LOAD_LOCKED, params).first()
-    if row is None:
-        return State(channel, chat_id, user_id, None, None, {}, now)
-    return State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
 
 
 Key = tuple[str, str, str]  # channel, chat id, user id
@@ -144,11 +128,6 @@ def save_many(*, connection: Connection, states: Sequence[State]) -> None:
     the update then matches no row.
     """
     write_changes(connection=connection, rows=changes(states))
-
-
-def save(*, session: Session, state: State) -> None:
-    """Write one state back (see `save_many`)."""
-    save_many(connection=session.connection(), states=[state])
 
 
 def move_chat(*, session: Session, channel: str, old: str, new: str) -> int:

@@ -78,10 +78,6 @@ class Received:
     new: set[str] = field(default_factory=set)
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def store(
     *,
     connection: Connection,
@@ -119,9 +115,9 @@ def claim(*, session: Session, channel: str, update_id: str, chat_id: str, now: 
 
     An update that never went through the inbox (a test, a console) is recorded too.
     """
-    params = {"channel": channel, "update_id": update_id, "chat_id": chat_id, "now": now}
-    result = session.connection().execute(_CLAIMS[_dialect(session)], params)
-    return bool(result.rowcount)
+    update = (channel, update_id, chat_id)
+    claimed = claim_many(connection=session.connection(), updates=[update], now=now)
+    return bool(claimed)
 
 
 def claim_many(

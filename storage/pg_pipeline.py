@@ -104,12 +104,12 @@ def begin(
     claims: Sequence[tuple[str, str, str]],
     keys: Sequence[Key],
     now: datetime,
-) -> tuple[set[tuple[str, str]], list[Ahead] | None]:
+) -> tuple[set[tuple[str, str]], list[Ahead]]:
     """Store `received` (or claim the (channel, update id, chat id) `claims`), then read
     the states (locked) and members of `keys`, in one round trip with the BEGIN.
 
-    Return the (channel, update id) pairs claimed now and, when `keys` are given, each
-    key's state and member as `conversations.load_with_members` does. `received.new`
+    Return the (channel, update id) pairs claimed now and each key's state and member,
+    as `conversations.load_with_members` does. `received.new`
     gets the ids that were not stored before.
     """
     statement, params = _store_or_claim(received, claims)
@@ -133,7 +133,7 @@ def begin(
     else:
         claimed = {(channel, update_id) for channel, update_id in stored}
     if not keys:
-        return claimed, None
+        return claimed, []
     return claimed, _ahead(keys, states.fetchall(), members.fetchall(), now)
 
 

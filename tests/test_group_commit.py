@@ -143,6 +143,21 @@ def test_one_persons_updates_in_two_chats_of_a_group_are_read_in_turn(
     assert steps(core) == {"a": "wizard.problem", "b": "wizard.problem"}
 
 
+def test_two_updates_of_one_chat_in_a_group_are_processed_in_turn(
+    core: Core, unit_id: int
+) -> None:
+    """The state is read once for the group: the second update must see the first's step."""
+    at_title(core, "a")
+    problem = "Thay khuôn mất 40 phút mỗi ca"
+    responses = core.dispatcher.handle_group([message("a", TITLE, 1), message("a", problem, 2)])
+    assert keys(responses[0]) == ["wizard.ask_problem"]
+    assert keys(responses[1]) == ["wizard.ask_solution"]
+    assert steps(core) == {"a": "wizard.solution"}
+    with Session(core.engine) as session:
+        initiative = session.exec(select(Initiative)).one()
+        assert (initiative.title, initiative.problem) == (TITLE, problem)
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has none
 def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
     core: Core, unit_id: int, clock: Clock
@@ -174,7 +189,7 @@ def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
         claimed, ahead = pg_pipeline.begin(
             connection, received=None, claims=claims, keys=[], now=now
         )
-    assert claimed == {("telegram", "8"), ("telegram", "9")} and ahead is None
+    assert claimed == {("telegram", "8"), ("telegram", "9")} and ahead == []
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

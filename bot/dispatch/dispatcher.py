@@ -1,44 +1,41 @@
-"""Route each update to one conversation step inside one database transaction."""
+"""Process updates in database transactions: claim each update id once, read the people's
+states, route each update to its step, write the states back, commit.
+
+There is one path. A lone update is a group of one; updates of different chats that a
+channel works on at once share one transaction (group commit): one BEGIN, one COMMIT and
+its fsync, one claim statement, one read of the states and members. On PostgreSQL the
+opening statements go in one round trip (`storage.pg_pipeline`).
+"""
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from copy import deepcopy
+from dataclasses import replace
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
-from bot.dispatch.group import GroupedDispatch, Redo
+from bot.dispatch.router import Redo, Router
 from core.codec import response_to_json
 from core.errors import Refused
-from core.messages import Incoming, Link, Reply, Response, Text, t
+from core.messages import Incoming, Reply, Response, t
 from core.settings import Settings
-from handlers.conversation import ANSWERED, AnswerFn, Context, Conversation, Outcome, Step, goto
+from handlers.conversation import Conversation
 from locales import Catalogs
-from storage import conversations, inbox, outbox
+from storage import conversations, db, inbox, pg_pipeline
 from storage.conversations import Ahead, State
-from storage.db import transaction
+from storage.db import shared_transaction
+from storage.inbox import Received
 from storage.members import member_for
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-STEP_COMMANDS = ("back", "cancel")
 
 
 def utc_now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
-
-
-def _stale() -> Outcome:
-    raise Refused("common.stale_button")
-
-
-def privately(ctx: Context, text: Text) -> Reply:
-    """Answer with `text`; in a group, with a button to the private chat with the bot."""
-    links = (Link(t("group.open_private")),) if ctx.incoming.in_group else ()
-    return Reply(text, links=links)
 
 
 def keep(state: State, incoming: Incoming, response: Response) -> None:
@@ -54,15 +51,8 @@ def keep(state: State, incoming: Incoming, response: Response) -> None:
     state.replies_to = incoming.update_id
 
 
-class _Duplicate(Exception):
-    """The update id was processed already."""
-
-
-_Apply = Callable[[Context, str | None, Callable[[], Outcome]], tuple[list[Reply], str | None]]
-
-
-class Dispatcher(GroupedDispatch):
-    """The channel-neutral core: one update in, one committed transaction, replies out."""
+class Dispatcher:
+    """The channel-neutral core: updates in, one committed transaction, replies out."""
 
     def __init__(
         self,
@@ -77,243 +67,166 @@ class Dispatcher(GroupedDispatch):
         self.settings = settings
         self.catalogs = catalogs
         self.clock = clock
-        self.steps: dict[str, Step] = {}
-        self.commands: dict[str, tuple[Conversation, Callable[[Context], Outcome]]] = {}
-        self.owners: dict[str, Conversation] = {}
-        self.group_commands = {c for conv in conversations for c in conv.in_groups}
-        self.events: dict[str, AnswerFn] = {}
-        # The commands a messenger lists, with descriptions, conversation by conversation.
-        self.menu: list[tuple[str, Text]] = []
-        for conversation in conversations:
-            if unknown := set(conversation.menu) - set(conversation.commands):
-                raise ValueError(f"{conversation.name} lists commands it lacks: {unknown}")
-            self.menu += conversation.menu.items()
-            self.events.update(conversation.events)
-            for name, step in conversation.steps.items():
-                self.steps[name] = step
-                self.owners[name] = conversation
-            for command, entry in conversation.commands.items():
-                self.commands[command] = (conversation, entry)
+        self.router = Router(settings=settings, catalogs=catalogs, conversations=conversations)
+        self.steps = self.router.steps
+        self.menu = self.router.menu
 
     def handle(self, incoming: Incoming) -> Response | None:
         """Process one update; return None when its id was processed before."""
-        incoming = incoming.cleaned()
+        return self.handle_group([incoming])[0]
+
+    def handle_group(
+        self, incomings: Sequence[Incoming], *, received: Received | None = None
+    ) -> list[Response | None]:
+        """Process updates of different chats in one transaction, each as if alone.
+
+        Each gets its own session and sees what the ones before it wrote; None stands
+        for an update whose id was processed before. A channel may have what it
+        `received` stored in the same transaction, the group's updates as claimed. A
+        refusal after its step wrote undoes the whole group, which is then redone with
+        that update as a re-ask (one before is answered at once); any other failure
+        undoes it too: `received` is then stored on its own, claiming nothing, and the
+        updates are processed one at a time.
+        """
+        cleaned = [incoming.cleaned() for incoming in incomings]
+        refusals: dict[int, Refused] = {}
         try:
-            try:
-                return self._once(incoming, None)
-            except Redo as redo:
-                # The step refused: its writes are gone with the transaction; record the
-                # update and ask again in a new one.
-                return self._once(incoming, redo.refusal)
-        except _Duplicate:
-            logger.info("skipped duplicate update %s on %s", incoming.update_id, incoming.channel)
-            return None
-        except Exception:
-            logger.exception("update %s on %s failed", incoming.update_id, incoming.channel)
-            return Response(
-                self.settings.default_language, (Reply(t("common.internal_error")),), failed=True
-            )
-
-    def _once(self, incoming: Incoming, refused: Refused | None) -> Response:
-        """Claim the update id and process the update in one transaction."""
-        with transaction(self.engine) as session:
-            now = self.clock()
-            if incoming.update_id is not None:
+            while True:
                 try:
-                    claimed = inbox.claim(
-                        session=session,
-                        channel=incoming.channel,
-                        update_id=incoming.update_id,
-                        chat_id=incoming.chat_id,
-                        now=now,
-                    )
-                except IntegrityError as exc:  # claimed concurrently by another worker
-                    raise _Duplicate from exc
-                if not claimed:
-                    raise _Duplicate
-            response, state = self._process(session, incoming, now, refused)
-            conversations.save(session=session, state=state)
-            return response
+                    return self._group_once(cleaned, refusals, received)
+                except Redo as redo:
+                    refusals[redo.index] = redo.refusal
+        except Exception:
+            if len(cleaned) == 1 and received is None:
+                logger.exception(
+                    "update %s on %s failed", cleaned[0].update_id, cleaned[0].channel
+                )
+                text = Reply(t("common.internal_error"))
+                return [Response(self.settings.default_language, (text,), failed=True)]
+            logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
+        if received is not None:
+            with shared_transaction(self.engine) as connection:
+                received.new = inbox.store(
+                    connection=connection,
+                    channel=received.channel,
+                    updates=received.updates,
+                    now=self.clock(),
+                )
+        return [self.handle(incoming) for incoming in incomings]
 
-    def _process(
+    def _group_once(
         self,
-        session: Session,
+        incomings: Sequence[Incoming],
+        refusals: dict[int, Refused],
+        received: Received | None,
+    ) -> list[Response | None]:
+        with shared_transaction(self.engine) as connection:
+            now = self.clock()
+            claims = [
+                (i.channel, str(i.update_id), i.chat_id)
+                for i in incomings
+                if i.update_id is not None
+            ]
+            keys = list(dict.fromkeys((i.channel, i.chat_id, i.user_id) for i in incomings))
+            if connection.dialect.name == "postgresql":
+                claimed, known = pg_pipeline.begin(
+                    connection, received=received, claims=claims, keys=keys, now=now
+                )
+            else:
+                claimed = self._claim(connection, received, claims, now)
+                known = conversations.load_with_members(connection=connection, keys=keys, now=now)
+            ahead = dict(zip(keys, known, strict=True))
+            responses: list[Response | None] = [None] * len(incomings)
+            seen: set[tuple[str, str]] = set()  # users whose member was read ahead and used
+            touched: dict[int, State] = {}  # the states to write back
+            for index, incoming in enumerate(incomings):
+                pair = (incoming.channel, incoming.update_id)
+                if incoming.update_id is not None and pair not in claimed:
+                    logger.info(
+                        "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
+                    )
+                    continue
+                state, member = ahead[(incoming.channel, incoming.chat_id, incoming.user_id)]
+                user = (incoming.channel, incoming.user_id)
+                # A person's second update of the group sees what their first one wrote.
+                fresh = user not in seen
+                seen.add(user)
+                touched[id(state)] = state
+                responses[index] = self._in_group(
+                    connection, incoming, now, refusals.get(index), (state, member), fresh, index
+                )
+            states = list(touched.values())
+            if connection.dialect.name == "postgresql":
+                pg_pipeline.save_many(connection, states)
+            else:
+                conversations.save_many(connection=connection, states=states)
+            return responses
+
+    @staticmethod
+    def _claim(
+        connection: Connection,
+        received: Received | None,
+        claims: Sequence[tuple[str, str, str]],
+        now: datetime,
+    ) -> set[tuple[str, str]]:
+        """Store what was received, or claim the updates; return the claimed pairs."""
+        if received is None:
+            return inbox.claim_many(connection=connection, updates=claims, now=now)
+        received.new = inbox.store(
+            connection=connection,
+            channel=received.channel,
+            updates=received.updates,
+            now=now,
+            claimed=received.claimed,
+        )
+        return {(received.channel, update_id) for update_id in received.claimed & received.new}
+
+    def _in_group(
+        self,
+        connection: Connection,
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: Ahead | None = None,
-    ) -> tuple[Response, State]:
-        """Run the update's step; return the response and the state to write back.
+        ahead: Ahead,
+        fresh: bool,
+        index: int,
+    ) -> Response:
+        """Process one update of a group; its state is written back with the group's.
 
-        `ahead` is the state and member when they were read already (see `_group_once`).
+        A refusal before the update wrote anything is answered at once, as a re-ask; a
+        refusal after it wrote undoes the whole group (see `handle_group`).
         """
-        if ahead is None:
-            state = conversations.load(
-                session=session,
-                channel=incoming.channel,
-                chat_id=incoming.chat_id,
-                user_id=incoming.user_id,
-                now=now,
-            )
-            member = member_for(
-                session=session, channel=incoming.channel, user_id=incoming.user_id
-            )
-        else:
-            state, member = ahead
-        ctx = Context(
-            session=session,
-            incoming=incoming,
-            member=member,
-            data=state.data,
-            now=now,
-            settings=self.settings,
-            language=self._language(member, state.data),
-            catalogs=self.catalogs,
-            step=state.step,
-        )
-        replies, state.step = self._route(ctx, state, refused)
-        # A refused press: where a channel can, a notice at the button says it all.
-        toast = refused.text if refused is not None and incoming.choice is not None else None
-        state.data = ctx.data
-        if incoming.event is None:  # a chat event is no sign of the person's activity
-            state.updated_at = now
-        response = Response(
-            ctx.language, tuple(replies), queued=outbox.queued_any(session), toast=toast
-        )
-        keep(state, incoming, response)
-        return response, state
+        state = ahead[0]
+        written = db.writes(connection)
+        before = replace(state, data=deepcopy(state.data))
+        try:
+            return self._joined(connection, incoming, now, refused, ahead, fresh)
+        except Redo as redo:
+            if db.writes(connection) != written:
+                raise Redo(redo.refusal, index) from redo
+            vars(state).update(vars(before))  # the step's changes to the state are undone
+            return self._joined(connection, incoming, now, redo.refusal, ahead, fresh)
 
-    def _language(self, member: object, data: dict[str, object]) -> str:
-        language = getattr(member, "language", None) or data.get("lang")
-        return str(language or self.settings.default_language)
-
-    def _route(
-        self, ctx: Context, state: State, refused: Refused | None
-    ) -> tuple[list[Reply], str | None]:
-        apply = partial(self._apply, refused=refused)
-        if ctx.incoming.event is not None:
-            return self._event(ctx, state)
-        if ctx.incoming.edited:
-            return self._edited(ctx, state, apply)
-        ctx.data.pop(ANSWERED, None)  # a new message: an edit of an earlier one is too late
-        command = ctx.incoming.command
-        if ctx.incoming.in_group and command not in self.group_commands:
-            return [privately(ctx, t("group.private_only"))], None
-        current = self.steps.get(state.step or "")
-        if current is None and state.step:
-            logger.warning("dropped unknown step %s", state.step)
-            state.step = None
-        if command in STEP_COMMANDS and current is not None:
-            return self._step_command(ctx, command, current, apply)
-        if command in self.commands:
-            conversation, entry = self.commands[command]
-            if conversation.members_only and ctx.member is None:
-                return [privately(ctx, t("common.join_first"))], state.step
-            if current is not None and self.owners[current.name] is not conversation:
-                ctx.data.setdefault("suspended", current.name)
-            return apply(ctx, state.step, lambda: entry(ctx))
-        if current is not None:
-            stale = state.updated_at < ctx.now - timedelta(
-                minutes=self.settings.resume_after_minutes
-            )
-            if stale and not command and ctx.incoming.choice is None:
-                return apply(
-                    ctx, current.name, lambda: goto(current.name, Reply(t("common.welcome_back")))
-                )
-            return apply(ctx, current.name, lambda: self._answer(ctx, current))
-        if command in STEP_COMMANDS:
-            return [Reply(t("common.nothing_to_cancel"))], None
-        if ctx.data.get("suspended") in self.steps:
-            resumed = str(ctx.data.pop("suspended"))
-            return apply(ctx, None, lambda: goto(resumed, Reply(t("common.resume"))))
-        if command:
-            return [Reply(t("common.unknown_command"))], None
-        if ctx.incoming.choice is not None:  # a button of a conversation that is over
-            return apply(ctx, None, _stale)
-        if ctx.member is not None and "continue" in self.commands:
-            resume = self.commands["continue"][1]
-            return apply(ctx, None, lambda: resume(ctx))
-        return [Reply(t("common.join_first"))], None
-
-    def _event(self, ctx: Context, state: State) -> tuple[list[Reply], str | None]:
-        """Record what happened to the chat; the conversation stays where it was."""
-        handler = self.events.get(str(ctx.incoming.event))
-        if handler is None:
-            return [], state.step
-        outcome = handler(ctx)
-        return list(outcome.replies), outcome.step
-
-    def _edited(self, ctx: Context, state: State, apply: _Apply) -> tuple[list[Reply], str | None]:
-        """Hand an edited message to the waiting step's conversation; others ignore it."""
-        current = self.steps.get(state.step or "")
-        on_edit = None if current is None else self.owners[current.name].on_edit
-        if current is None or on_edit is None:
-            return [], state.step
-        return apply(ctx, current.name, lambda: on_edit(ctx))
-
-    def _step_command(
-        self, ctx: Context, command: str, current: Step, apply: _Apply
-    ) -> tuple[list[Reply], str | None]:
-        if command == "cancel":
-            on_cancel = self.owners[current.name].on_cancel
-            return apply(
-                ctx,
-                current.name,
-                lambda: on_cancel(ctx) if on_cancel else goto(None, Reply(t("common.cancelled"))),
-            )
-        previous = current.back(ctx)
-        if previous is None:
-            return apply(ctx, current.name, lambda: goto(current.name, Reply(t("common.no_back"))))
-        return apply(ctx, current.name, lambda: goto(previous))
-
-    def _answer(self, ctx: Context, step: Step) -> Outcome:
-        if ctx.incoming.unsupported:
-            raise Refused("common.unsupported")
-        if step.options is not None:
-            options = list(step.options(ctx))
-        else:
-            options = [o for reply in step.ask(ctx) for o in reply.options]
-        if options and ctx.incoming.command is None:
-            ctx.choice = self.catalogs.match_option(
-                options, ctx.language, text=ctx.incoming.text, choice=ctx.incoming.choice
-            )
-            typed = step.free_text and ctx.incoming.choice is None
-            if ctx.choice is None and not typed:
-                raise Refused("common.pick_option")
-        elif ctx.incoming.choice is not None:
-            raise Refused("common.stale_button")
-        return step.answer(ctx)
-
-    def _apply(
+    def _joined(
         self,
-        ctx: Context,
-        current: str | None,
-        run: Callable[[], Outcome],
+        connection: Connection,
+        incoming: Incoming,
+        now: datetime,
         refused: Refused | None,
-    ) -> tuple[list[Reply], str | None]:
-        """Run a step or command; a refusal undoes its writes (see `handle`) and asks again."""
-        if refused is not None and ctx.incoming.edited:  # the answer before the edit stays
-            outcome = goto(current, Reply(refused.text), Reply(t("common.edit_kept")), ask=False)
-        elif refused is not None:
-            outcome = goto(current, Reply(refused.text))
-        else:
-            try:
-                outcome = run()
-            except Refused as refusal:
-                raise Redo(refusal) from refusal
-        replies = list(outcome.replies)
-        step = outcome.step
-        suspended = self.steps.get(str(ctx.data.get("suspended")))
-        if suspended is not None and step is None:
-            step = str(ctx.data.pop("suspended"))
-            replies.append(Reply(t("common.resume")))
-        elif suspended is not None and self.owners[str(step)] is self.owners[suspended.name]:
-            ctx.data.pop("suspended")
-        if step is not None and outcome.ask:
-            try:
-                replies.extend(self.steps[step].ask(ctx))
-            except Refused as refusal:
-                if refused is None:
-                    raise Redo(refusal) from refusal
-                return replies, None  # the question itself is refused now: stop here
-        return replies, step
+        ahead: Ahead,
+        fresh: bool,
+    ) -> Response:
+        # The session joins the connection's transaction: its commit only flushes, and
+        # closing it without one drops what it did not flush.
+        with Session(bind=connection, expire_on_commit=False) as session:
+            state, member = ahead
+            if fresh:
+                member = member and session.merge(member, load=False)
+            else:
+                member = member_for(
+                    session=session, channel=incoming.channel, user_id=incoming.user_id
+                )
+            response = self.router.process(session, incoming, now, refused, state, member)
+            keep(state, incoming, response)
+            session.commit()
+        return response
