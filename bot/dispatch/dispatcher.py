@@ -103,7 +103,9 @@ class Dispatcher:
                 )
                 text = Reply(t("common.internal_error"))
                 return [Response(self.settings.default_language, (text,), failed=True)]
-            logger.warning("a group of %s updates failed; one at a time now", len(cleaned))
+            logger.warning(
+                "a group of %s updates failed; one at a time now", len(cleaned), exc_info=True
+            )
         if received is not None:
             with shared_transaction(self.engine) as connection:
                 received.new = inbox.store(
