@@ -195,40 +195,34 @@ class Dispatcher:
     ) -> Response:
         """Process one update of a group; its state is written back with the group's.
 
-        A refusal before the update wrote anything is answered at once, as a re-ask; a
-        refusal after it wrote undoes the whole group (see `handle_group`).
+        `fresh`: the member read ahead is current (else the person's earlier update in
+        the group may have changed it). A refusal before the update wrote anything is
+        answered at once, as a re-ask; a refusal after it wrote undoes the whole group
+        (see `handle_group`).
         """
-        state = ahead[0]
+        state, member = ahead
         written = db.writes(connection)
         before = replace(state, data=deepcopy(state.data))
+
+        def attempt(refused: Refused | None) -> Response:
+            # The session joins the connection's transaction: its commit only flushes,
+            # and closing it without one drops what it did not flush.
+            with Session(bind=connection, expire_on_commit=False) as session:
+                if fresh:
+                    person = member and session.merge(member, load=False)
+                else:
+                    person = member_for(
+                        session=session, channel=incoming.channel, user_id=incoming.user_id
+                    )
+                response = self.router.process(session, incoming, now, refused, state, person)
+                keep(state, incoming, response)
+                session.commit()
+            return response
+
         try:
-            return self._joined(connection, incoming, now, refused, ahead, fresh)
+            return attempt(refused)
         except Redo as redo:
             if db.writes(connection) != written:
                 raise Redo(redo.refusal, index) from redo
             vars(state).update(vars(before))  # the step's changes to the state are undone
-            return self._joined(connection, incoming, now, redo.refusal, ahead, fresh)
-
-    def _joined(
-        self,
-        connection: Connection,
-        incoming: Incoming,
-        now: datetime,
-        refused: Refused | None,
-        ahead: Ahead,
-        fresh: bool,
-    ) -> Response:
-        # The session joins the connection's transaction: its commit only flushes, and
-        # closing it without one drops what it did not flush.
-        with Session(bind=connection, expire_on_commit=False) as session:
-            state, member = ahead
-            if fresh:
-                member = member and session.merge(member, load=False)
-            else:
-                member = member_for(
-                    session=session, channel=incoming.channel, user_id=incoming.user_id
-                )
-            response = self.router.process(session, incoming, now, refused, state, member)
-            keep(state, incoming, response)
-            session.commit()
-        return response
+            return attempt(redo.refusal)
