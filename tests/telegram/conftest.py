@@ -1,7 +1,6 @@
 """Fixtures: the sandbox on loopback, and the bot's Telegram channel talking to it."""
 
 import asyncio
-import contextlib
 import os
 import subprocess
 import sys
@@ -101,18 +100,12 @@ async def channel(core: Core, sandbox_url: str, driver: str) -> AsyncIterator[Te
 
 @pytest.fixture
 async def polling(channel: TelegramChannel) -> AsyncIterator[TelegramChannel]:
-    """Run long polling and the inbox processor for the test."""
-    tasks = [
-        asyncio.create_task(channel.poll()),
-        asyncio.create_task(channel.processor.run()),
-        asyncio.create_task(channel.replies.run()),
-    ]
+    """Serve the channel (long polling, the inbox processor, confirmations) for the test."""
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
     yield channel
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    stop.set()
+    await asyncio.wait_for(serving, timeout=10)  # a channel stops when asked
 
 
 class TelegramUser:
