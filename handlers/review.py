@@ -9,10 +9,12 @@ from typing import Any
 from core.errors import Refused
 from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.money import MoneyError, parse_vnd
+from core.status import Status
 from handlers import buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
 from services import review, reward
+from services.initiatives import allows
 from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
@@ -150,7 +152,7 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     files = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
     if files and not (initiative.confidential and initiative.level is not None):
         options.insert(0, ("act:files", t("review.opt_files", count=len(files))))
-    if initiative.status == "submitted":
+    if allows(initiative.status, Status.CHANGES_REQUESTED):
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
     options.append(("act:back", t("review.opt_back")))

@@ -1,6 +1,8 @@
-"""The rules of an initiative's life before review: drafting, details, submission."""
+"""The rules of an initiative's life before review: drafting, details, submission, and
+the one table of which status may follow which."""
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -8,6 +10,7 @@ from sqlmodel import Session
 
 from core.errors import Refused
 from core.messages import InAttachment, Reply, t
+from core.status import Status
 from services import campaigns, notices, roles
 from storage import initiatives as store
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
@@ -22,14 +25,27 @@ FIELDS = (
     "quality",
     "other",
 )
-# Status codes; their labels live in the catalogs as status.<code>.
-DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
-CHANGES_REQUESTED = "changes_requested"
-APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
-WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
+# The statuses by the names digests, reminders and the benchmarks import from here.
+DRAFT, SUBMITTED, UNDER_REVIEW = Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW
+CHANGES_REQUESTED = Status.CHANGES_REQUESTED
+APPROVED, REJECTED, RECOMMENDED = Status.APPROVED, Status.REJECTED, Status.RECOMMENDED
+WAITING = (SUBMITTED, UNDER_REVIEW, RECOMMENDED)  # what a council has to decide on
 DECIDED = (APPROVED, REJECTED)
 AMENDABLE = (SUBMITTED, UNDER_REVIEW, CHANGES_REQUESTED)
 EDITABLE = (DRAFT, *AMENDABLE)  # what its submitter may still change
+# Which status may follow which; `change_status` refuses any other move. A draft is
+# submitted; a council member opening it puts it under review; a council approves,
+# rejects or sends back what waits for it, and may recommend what it approved to the
+# next council up, which raises the level or declines (it stays approved).
+TRANSITIONS: Mapping[str, frozenset[Status]] = {
+    DRAFT: frozenset({SUBMITTED}),
+    SUBMITTED: frozenset({UNDER_REVIEW, APPROVED, REJECTED, CHANGES_REQUESTED}),
+    UNDER_REVIEW: frozenset({APPROVED, REJECTED, CHANGES_REQUESTED}),
+    CHANGES_REQUESTED: frozenset({SUBMITTED}),
+    APPROVED: frozenset({RECOMMENDED}),
+    RECOMMENDED: frozenset({APPROVED}),
+    REJECTED: frozenset(),
+}
 TITLE_LIMITS = (5, 200)
 TEXT_LIMITS = (10, 4000)
 MAX_ATTACHMENTS = 20
@@ -286,16 +302,27 @@ def touch(*, session: Session, initiative: Initiative, now: datetime) -> None:
     session.add(initiative)
 
 
+def allows(current: str, to: Status) -> bool:
+    """Tell whether an initiative in status `current` may move to `to`."""
+    return to in TRANSITIONS.get(current, frozenset())
+
+
 def change_status(
     *,
     session: Session,
     initiative: Initiative,
     actor: Member,
-    to: str,
+    to: Status,
     now: datetime,
     comment: str | None = None,
 ) -> None:
-    """Move an initiative to a status, recording who, when, from, to and why."""
+    """Move an initiative to a status, recording who, when, from, to and why.
+
+    A move the table does not allow is refused. Waiting starts when the initiative
+    comes to a council, not again when one of its members opens it.
+    """
+    if not allows(initiative.status, to):
+        raise Refused("initiative.status_refused")
     session.add(
         StatusChange(
             initiative_id=initiative.id or 0,
@@ -306,8 +333,11 @@ def change_status(
             comment=comment,
         )
     )
+    if to not in WAITING:
+        initiative.waiting_since = None
+    elif initiative.status not in WAITING or initiative.waiting_since is None:
+        initiative.waiting_since = now
     initiative.status = to
-    initiative.waiting_since = now if to in WAITING else None
     if to in DECIDED:
         initiative.decided_at = now
     touch(session=session, initiative=initiative, now=now)

@@ -13,16 +13,9 @@ from sqlmodel import Session, col, select
 
 from core.errors import Refused
 from core.messages import Money, Reply, Text, t
+from core.status import Status
 from services import notices, presses, reward, roles
-from services.initiatives import (
-    APPROVED,
-    CHANGES_REQUESTED,
-    RECOMMENDED,
-    REJECTED,
-    WAITING,
-    change_status,
-    clean_text,
-)
+from services.initiatives import WAITING, change_status, clean_text
 from services.roles import holds
 from storage import initiatives as store
 from storage.models import Initiative, Member, Unit
@@ -143,7 +136,9 @@ def approve(
     )
     initiative.level = level
     initiative.verified_benefit_vnd = benefit_vnd
-    change_status(session=session, initiative=initiative, actor=reviewer, to=APPROVED, now=now)
+    change_status(
+        session=session, initiative=initiative, actor=reviewer, to=Status.APPROVED, now=now
+    )
     amounts: dict[int, int | None] = {id(a): None for a in authors}
     amounts.update({id(a): amount for a, amount in suggestion.shares})
     for author in authors:
@@ -186,11 +181,15 @@ def reject(
     council only declines to raise it.
     """
     before = session.get(Initiative, initiative_id)
-    if before is not None and before.status == RECOMMENDED:
-        initiative = _decide_with_comment(session, reviewer, initiative_id, APPROVED, reason, now)
+    if before is not None and before.status == Status.RECOMMENDED:
+        initiative = _decide_with_comment(
+            session, reviewer, initiative_id, Status.APPROVED, reason, now
+        )
         text = t("notice.declined", title=initiative.title or "", reason=reason)
     else:
-        initiative = _decide_with_comment(session, reviewer, initiative_id, REJECTED, reason, now)
+        initiative = _decide_with_comment(
+            session, reviewer, initiative_id, Status.REJECTED, reason, now
+        )
         text = t("notice.rejected", title=initiative.title or "", reason=reason)
     _tell_authors(session, initiative, text, now)
 
@@ -200,7 +199,7 @@ def request_changes(
 ) -> None:
     """Send an initiative back to its authors with what to change."""
     initiative = _decide_with_comment(
-        session, reviewer, initiative_id, CHANGES_REQUESTED, comment, now
+        session, reviewer, initiative_id, Status.CHANGES_REQUESTED, comment, now
     )
     text = t("notice.changes_requested", title=initiative.title or "", comment=comment)
     _tell_authors(session, initiative, text, now)
@@ -210,7 +209,7 @@ def _decide_with_comment(
     session: Session,
     reviewer: Member,
     initiative_id: int,
-    status: str,
+    status: Status,
     comment: str,
     now: datetime,
 ) -> Initiative:
@@ -240,7 +239,7 @@ def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: da
     initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="recommend"
     )
-    if initiative.status != APPROVED or initiative.level == LEVELS[-1]:
+    if initiative.status != Status.APPROVED or initiative.level == LEVELS[-1]:
         raise _logged(Refused("review.cannot_recommend"), reviewer, "recommend", initiative_id)
     superior = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
     if superior is None and unit.parent_id is not None:
@@ -248,7 +247,9 @@ def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: da
     if superior is None:
         raise _logged(Refused("review.no_superior"), reviewer, "recommend", initiative_id)
     initiative.review_unit_id = superior.id
-    change_status(session=session, initiative=initiative, actor=reviewer, to=RECOMMENDED, now=now)
+    change_status(
+        session=session, initiative=initiative, actor=reviewer, to=Status.RECOMMENDED, now=now
+    )
     text = t("notice.recommended", title=initiative.title or "", unit=superior.name)
     _tell_authors(session, initiative, text, now)
     notices.review_waiting(session=session, initiative=initiative, unit=superior, now=now)
