@@ -3,8 +3,7 @@ the one table of which status may follow which."""
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -46,8 +45,6 @@ TRANSITIONS: Mapping[str, frozenset[Status]] = {
     RECOMMENDED: frozenset({APPROVED}),
     REJECTED: frozenset(),
 }
-TITLE_LIMITS = (5, 200)
-TEXT_LIMITS = (10, 4000)
 MAX_ATTACHMENTS = 20
 MAX_COAUTHORS = 20
 _SHARE = re.compile(r"^(?P<name>.*?)[\s:,;–—-]*(?P<share>\d{1,3}(?:[.,]\d+)?)\s*%?\s*$", re.S)
@@ -87,70 +84,6 @@ def editable(*, session: Session, member: Member, initiative_id: int) -> Initiat
     if initiative.status not in EDITABLE:
         raise Refused("initiative.decided", status=initiative.status)
     return initiative
-
-
-def write(
-    *, session: Session, member: Member, initiative_id: int, now: datetime, **values: Any
-) -> None:
-    """Write answers to an initiative the member may still edit, or refuse as `editable`.
-
-    One statement checks and writes (a wizard step costs no read); only a refusal reads
-    the initiative, to say why.
-    """
-    assert member.id is not None
-    if store.write_if(
-        session=session,
-        initiative_id=initiative_id,
-        submitter_id=member.id,
-        statuses=EDITABLE,
-        values=values,
-        now=now,
-    ):
-        return
-    initiative = editable(session=session, member=member, initiative_id=initiative_id)
-    for name, value in values.items():  # it became editable since the statement
-        setattr(initiative, name, value)
-    touch(session=session, initiative=initiative, now=now)
-
-
-def clean_text(text: str, limits: tuple[int, int]) -> str:
-    """Return text with tidy whitespace if its length is within limits, else refuse."""
-    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines()).strip()
-    low, high = limits
-    if len(text) < low:
-        raise Refused("wizard.text_too_short", min=low)
-    if len(text) > high:
-        raise Refused("wizard.text_too_long", max=high, length=len(text))
-    return text
-
-
-def clean_title(text: str) -> str:
-    """Return the title as one line of 5 to 200 characters, or refuse."""
-    return clean_text(" ".join(text.split()), TITLE_LIMITS)
-
-
-def clean_description(text: str) -> str:
-    """Return a description (the problem, the solution), or refuse."""
-    return clean_text(text, TEXT_LIMITS)
-
-
-def clean_effects(text: str | None) -> str | None:
-    """Return the other effects (time, quality, safety), or none."""
-    return None if text is None else clean_text(text, (3, TEXT_LIMITS[1]))
-
-
-def check_field(field: str) -> str:
-    """Return a field of application from the fixed list, or refuse."""
-    if field not in FIELDS:
-        raise Refused("wizard.field_unknown")
-    return field
-
-
-def check_applied(since: date | None, today: date) -> date | None:
-    """Return the day the initiative was first applied, refusing one in the future."""
-    if since is not None and since > today:
-        raise Refused("wizard.applied_in_future")
-    return since
 
 
 def parse_coauthor(text: str) -> tuple[str, int]:

@@ -15,7 +15,8 @@ from core.errors import Refused
 from core.messages import Money, Reply, Text, t
 from core.status import Status
 from services import notices, presses, reward, roles
-from services.initiatives import WAITING, change_status, clean_text
+from services.answers import clean_text
+from services.initiatives import WAITING, change_status
 from services.roles import holds
 from storage import initiatives as store
 from storage.models import Initiative, Member, Unit
