@@ -99,12 +99,16 @@ def ask_pick(ctx: Context) -> tuple[Reply, ...]:
 
 
 def on_pick(ctx: Context) -> Outcome:
-    """Open a card; the services decide whether this reviewer may."""
+    """Open a card (the first opening puts it under review); the services decide whether
+    this reviewer may."""
     wanted = (ctx.choice or "").removeprefix("review:")
     if wanted == "filter":
         return goto("review.filter")
-    _data(ctx)["id"] = int(wanted) if wanted.isdigit() else 0
-    _opened(ctx, "open")
+    initiative_id = int(wanted) if wanted.isdigit() else 0
+    _data(ctx)["id"] = initiative_id
+    review.open_card(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id, now=ctx.now
+    )
     return goto("review.card")
 
 

@@ -72,6 +72,24 @@ def pressed(
     return initiative
 
 
+def open_card(
+    *, session: Session, member: Member, initiative_id: int, now: datetime
+) -> Initiative:
+    """Open an initiative's card for a member who may decide on it.
+
+    The first opening of a submitted initiative puts it under review, recorded in its
+    history like any change; opening it again changes nothing.
+    """
+    initiative, _ = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="open"
+    )
+    if initiative.status == Status.SUBMITTED:
+        change_status(
+            session=session, initiative=initiative, actor=member, to=Status.UNDER_REVIEW, now=now
+        )
+    return initiative
+
+
 def queue(
     *,
     session: Session,
