@@ -15,6 +15,7 @@ from handlers.conversation import Context, Conversation, Outcome, Step, end, got
 from handlers.draft import member, question
 from services import review, reward
 from services.initiatives import allows
+from services.levels import LEVEL_LABELS, LEVELS
 from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
@@ -139,7 +140,7 @@ def card(ctx: Context, initiative: Initiative) -> Text:
             title=initiative.title or "",
             effects=initiative.other_effects or t("card.not_given"),
             benefit=Money(initiative.verified_benefit_vnd or 0),
-            level=review.LEVEL_LABELS[initiative.level],
+            level=LEVEL_LABELS[initiative.level or LEVELS[0]],
             history=lines,
         )
     return t(
@@ -207,11 +208,13 @@ def on_benefit(ctx: Context) -> Outcome:
 
 
 def ask_level(ctx: Context) -> tuple[Reply, ...]:
-    """Offer the recognition levels above the one already reached."""
-    initiative = _opened(ctx, "approve")
-    reached = review.LEVELS.index(initiative.level) + 1 if initiative.level else 0
-    levels = ((f"level:{code}", review.LEVEL_LABELS[code]) for code in review.LEVELS[reached:])
-    return question(t("review.ask_level"), *buttons.naming(initiative.id or 0, *levels))
+    """Offer the levels above the one already reached that this council may award."""
+    initiative_id = int(_data(ctx).get("id") or 0)
+    allowed = review.levels_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id
+    )
+    levels = ((f"level:{code}", LEVEL_LABELS[code]) for code in allowed)
+    return question(t("review.ask_level"), *buttons.naming(initiative_id, *levels))
 
 
 def on_level(ctx: Context) -> Outcome:

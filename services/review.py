@@ -14,22 +14,17 @@ from sqlmodel import Session, col, select
 from core.errors import Refused
 from core.messages import Money, Reply, Text, t
 from core.status import Status
-from services import notices, presses, reward, roles
+from services import levels, notices, presses, reward, roles
 from services.answers import clean_text
 from services.initiatives import WAITING, change_status
+from services.levels import LEVEL_LABELS, LEVELS
 from services.roles import holds
+from services.units import path_ids
 from storage import initiatives as store
 from storage.models import Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
-LEVELS = ("grassroots", "superior", "provincial", "national")
-LEVEL_LABELS = {
-    "grassroots": t("level.grassroots"),
-    "superior": t("level.superior"),
-    "provincial": t("level.provincial"),
-    "national": t("level.national"),
-}
 COMMENT_LIMITS = (5, 2000)
 MAX_BENEFIT_VND = 10**15
 
@@ -90,6 +85,14 @@ def open_card(
     return initiative
 
 
+def levels_for(*, session: Session, member: Member, initiative_id: int) -> tuple[str, ...]:
+    """Return the levels the member's council may recognize an initiative at now."""
+    initiative, unit = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="approve"
+    )
+    return levels.awardable(unit, initiative.level)
+
+
 def queue(
     *,
     session: Session,
@@ -139,14 +142,14 @@ def approve(
     now: datetime,
 ) -> reward.Suggestion:
     """Recognize an initiative at a level with a verified annual benefit; notify authors."""
-    initiative, _ = reviewable(
+    initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="approve"
     )
     _waiting(initiative, reviewer, "approve")
-    if level not in LEVELS or (
-        initiative.level is not None and LEVELS.index(level) <= LEVELS.index(initiative.level)
-    ):
-        raise Refused("review.level_invalid")
+    try:
+        levels.check(unit, level, initiative.level)
+    except Refused as refusal:
+        raise _logged(refusal, reviewer, "approve", initiative_id) from None
     if benefit_vnd is not None and not 0 <= benefit_vnd <= MAX_BENEFIT_VND:
         raise Refused("review.benefit_invalid")
     authors = list(store.authors_of(session=session, initiative_id=initiative_id))
@@ -254,15 +257,13 @@ def _tell_authors(session: Session, initiative: Initiative, text: Text, now: dat
 
 
 def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: datetime) -> Unit:
-    """Send an approved initiative to the superior unit's council; return that unit."""
+    """Send an approved initiative up to a council that may raise its level; return its unit."""
     initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="recommend"
     )
     if initiative.status != Status.APPROVED or initiative.level == LEVELS[-1]:
         raise _logged(Refused("review.cannot_recommend"), reviewer, "recommend", initiative_id)
-    superior = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
-    if superior is None and unit.parent_id is not None:
-        superior = unit_by_id(session=session, unit_id=unit.parent_id)
+    superior = _raising(session, unit, initiative.level)
     if superior is None:
         raise _logged(Refused("review.no_superior"), reviewer, "recommend", initiative_id)
     initiative.review_unit_id = superior.id
@@ -273,3 +274,18 @@ def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: da
     _tell_authors(session, initiative, text, now)
     notices.review_waiting(session=session, initiative=initiative, unit=superior, now=now)
     return superior
+
+
+def _raising(session: Session, unit: Unit, reached: str | None) -> Unit | None:
+    """The nearest council above `unit` whose kind may award a level above `reached`;
+    without one, the nearest unit above of such a kind (its council is yet to be named)."""
+    council = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
+    while council is not None and not levels.awardable(council, reached):
+        council = roles.nearest_with(session=session, unit=council, role="reviewer", above=True)
+    if council is not None:
+        return council
+    for unit_id in reversed(path_ids(unit)[:-1]):
+        above = unit_by_id(session=session, unit_id=unit_id)
+        if above is not None and levels.awardable(above, reached):
+            return above
+    return None
