@@ -16,7 +16,6 @@ from handlers.draft import member, question
 from services import review, reward
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
-from storage import initiatives as store
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
 from views.cards import history, initiative_card
@@ -133,7 +132,7 @@ def card(ctx: Context, initiative: Initiative) -> Text:
     """The reviewer's card: everything, or title, effects and level when confidential
     and reviewed above the council it was first recognized by."""
     lines = history(session=ctx.session, initiative=initiative)
-    if initiative.confidential and initiative.level is not None:
+    if not review.in_full(initiative):
         return t(
             "review.card_confidential",
             id=initiative.id or 0,
@@ -154,8 +153,10 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     """Show the card with the decisions."""
     initiative = _opened(ctx, "open")
     options = [("act:approve", t("review.opt_approve"))]
-    files = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
-    if files and not (initiative.confidential and initiative.level is not None):
+    files = review.attachments_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
+    )
+    if files:
         options.insert(0, ("act:files", t("review.opt_files", count=len(files))))
     if allows(initiative.status, Status.CHANGES_REQUESTED):
         options.append(("act:changes", t("review.opt_changes")))
@@ -173,8 +174,10 @@ ACTIONS = {
 
 
 def _files(ctx: Context, initiative: Initiative) -> Reply:
-    """The attachments, sent on by their file ids."""
-    attachments = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
+    """The attachments this reviewer may see, sent on by their file ids."""
+    attachments = review.attachments_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
+    )
     shared = tuple(
         SharedFile(
             "photo" if a.kind == "photo" else "document", a.channel, a.file_ref, a.file_name

@@ -6,6 +6,7 @@ not decide on an initiative they authored. A refusal is logged without personal 
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_
@@ -21,7 +22,7 @@ from services.levels import LEVEL_LABELS, LEVELS
 from services.roles import holds
 from services.units import path_ids
 from storage import initiatives as store
-from storage.models import Initiative, Member, Unit
+from storage.models import Attachment, Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,24 @@ def open_card(
             session=session, initiative=initiative, actor=member, to=Status.UNDER_REVIEW, now=now
         )
     return initiative
+
+
+def in_full(initiative: Initiative) -> bool:
+    """Tell whether its reviewers see an initiative in full: not a confidential one
+    reviewed above the council that first recognized it (title, effects, level only)."""
+    return not (initiative.confidential and initiative.level is not None)
+
+
+def attachments_for(
+    *, session: Session, member: Member, initiative_id: int
+) -> Sequence[Attachment]:
+    """Return the attachments of an initiative the member may see as its reviewer."""
+    initiative, _ = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="files"
+    )
+    if not in_full(initiative):
+        return ()
+    return store.attachments_of(session=session, initiative_id=initiative_id)
 
 
 def levels_for(*, session: Session, member: Member, initiative_id: int) -> tuple[str, ...]:
