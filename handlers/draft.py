@@ -1,16 +1,19 @@
 """What every wizard step shares: the initiative being edited and where to go next."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from core.errors import Refused
 from core.messages import Option, Reply, Text, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, end, remember_answer
-from services import initiatives, presses
+from services import answers, initiatives, presses
 from storage.models import Initiative, Member
 
 WIZARD = "wizard"
 DRAFT_MODE, AMEND_MODE = "draft", "amend"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def wizard_data(ctx: Context) -> dict[str, Any]:
@@ -57,18 +60,25 @@ def current(ctx: Context) -> Initiative:
     return initiatives.editable(session=ctx.session, member=owner, initiative_id=initiative_id)
 
 
-def write(ctx: Context, **values: Any) -> None:
-    """Save answers to the initiative the wizard edits, checked as `current` checks.
+def save(
+    ctx: Context,
+    setter: Callable[Concatenate[answers.Edit, P], R],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """Save an answer to the initiative the wizard edits with its setter, which checks
+    and cleans it and refuses as `current` refuses.
 
     A typed answer (not a command, not one of the options) is remembered, so that an
     edit of its message can replace it while it is the latest (see `wizard_edit`).
     """
-    owner, initiative_id = member(ctx), draft_id(ctx)
-    initiatives.write(
-        session=ctx.session, member=owner, initiative_id=initiative_id, now=ctx.now, **values
+    edit = answers.Edit(
+        session=ctx.session, member=member(ctx), initiative_id=draft_id(ctx), now=ctx.now
     )
+    result = setter(edit, *args, **kwargs)
     if ctx.choice is None and ctx.incoming.choice is None and not ctx.incoming.command:
         remember_answer(ctx)
+    return result
 
 
 def peek(ctx: Context) -> Initiative | None:

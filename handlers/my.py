@@ -1,6 +1,7 @@
 """A worker's own initiatives: /my lists them, one opens as a card."""
 
 from core.messages import Lines, Reply, Text, t
+from core.status import Status
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
 from services import initiatives
@@ -48,7 +49,7 @@ def on_pick(ctx: Context) -> Outcome:
         return end(t("initiative.not_yours"))
     if initiative.submitter_id != member(ctx).id:
         return end(_card(ctx, initiative))
-    if initiative.status == initiatives.DRAFT:
+    if initiative.status == Status.DRAFT:
         begin(ctx, initiative, DRAFT_MODE)
         return goto(resume_step(initiative))
     if initiative.status in initiatives.AMENDABLE:

@@ -9,11 +9,13 @@ from typing import Any
 from core.errors import Refused
 from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.money import MoneyError, parse_vnd
+from core.status import Status
 from handlers import buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
 from services import review, reward
-from storage import initiatives as store
+from services.initiatives import allows
+from services.levels import LEVEL_LABELS, LEVELS
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
 from views.cards import history, initiative_card
@@ -97,12 +99,16 @@ def ask_pick(ctx: Context) -> tuple[Reply, ...]:
 
 
 def on_pick(ctx: Context) -> Outcome:
-    """Open a card; the services decide whether this reviewer may."""
+    """Open a card (the first opening puts it under review); the services decide whether
+    this reviewer may."""
     wanted = (ctx.choice or "").removeprefix("review:")
     if wanted == "filter":
         return goto("review.filter")
-    _data(ctx)["id"] = int(wanted) if wanted.isdigit() else 0
-    _opened(ctx, "open")
+    initiative_id = int(wanted) if wanted.isdigit() else 0
+    _data(ctx)["id"] = initiative_id
+    review.open_card(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id, now=ctx.now
+    )
     return goto("review.card")
 
 
@@ -126,14 +132,14 @@ def card(ctx: Context, initiative: Initiative) -> Text:
     """The reviewer's card: everything, or title, effects and level when confidential
     and reviewed above the council it was first recognized by."""
     lines = history(session=ctx.session, initiative=initiative)
-    if initiative.confidential and initiative.level is not None:
+    if not review.in_full(initiative):
         return t(
             "review.card_confidential",
             id=initiative.id or 0,
             title=initiative.title or "",
             effects=initiative.other_effects or t("card.not_given"),
             benefit=Money(initiative.verified_benefit_vnd or 0),
-            level=review.LEVEL_LABELS[initiative.level],
+            level=LEVEL_LABELS[initiative.level or LEVELS[0]],
             history=lines,
         )
     return t(
@@ -147,10 +153,12 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     """Show the card with the decisions."""
     initiative = _opened(ctx, "open")
     options = [("act:approve", t("review.opt_approve"))]
-    files = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
-    if files and not (initiative.confidential and initiative.level is not None):
+    files = review.attachments_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
+    )
+    if files:
         options.insert(0, ("act:files", t("review.opt_files", count=len(files))))
-    if initiative.status == "submitted":
+    if allows(initiative.status, Status.CHANGES_REQUESTED):
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
     options.append(("act:back", t("review.opt_back")))
@@ -166,8 +174,10 @@ ACTIONS = {
 
 
 def _files(ctx: Context, initiative: Initiative) -> Reply:
-    """The attachments, sent on by their file ids."""
-    attachments = store.attachments_of(session=ctx.session, initiative_id=initiative.id or 0)
+    """The attachments this reviewer may see, sent on by their file ids."""
+    attachments = review.attachments_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
+    )
     shared = tuple(
         SharedFile(
             "photo" if a.kind == "photo" else "document", a.channel, a.file_ref, a.file_name
@@ -201,11 +211,13 @@ def on_benefit(ctx: Context) -> Outcome:
 
 
 def ask_level(ctx: Context) -> tuple[Reply, ...]:
-    """Offer the recognition levels above the one already reached."""
-    initiative = _opened(ctx, "approve")
-    reached = review.LEVELS.index(initiative.level) + 1 if initiative.level else 0
-    levels = ((f"level:{code}", review.LEVEL_LABELS[code]) for code in review.LEVELS[reached:])
-    return question(t("review.ask_level"), *buttons.naming(initiative.id or 0, *levels))
+    """Offer the levels above the one already reached that this council may award."""
+    initiative_id = int(_data(ctx).get("id") or 0)
+    allowed = review.levels_for(
+        session=ctx.session, member=member(ctx), initiative_id=initiative_id
+    )
+    levels = ((f"level:{code}", LEVEL_LABELS[code]) for code in allowed)
+    return question(t("review.ask_level"), *buttons.naming(initiative_id, *levels))
 
 
 def on_level(ctx: Context) -> Outcome:

@@ -1,6 +1,7 @@
 """The submission wizard (/new): entry, summary, editing one field, and amending later."""
 
 from core.messages import Reply, t
+from core.status import Status
 from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import (
@@ -132,7 +133,7 @@ def ask_amend(ctx: Context) -> tuple[Reply, ...]:
     if initiative is None:
         return (Reply(t("wizard.no_draft")),)
     missing = initiatives.missing_details(session=ctx.session, initiative=initiative)
-    sent_back = initiative.status == initiatives.CHANGES_REQUESTED
+    sent_back = initiative.status == Status.CHANGES_REQUESTED
     names = EDITABLE if sent_back else DETAILS  # the council asked: everything may change
     options = [(f"amend:{name}", EDITABLE[name][1]) for name in names]
     if sent_back:
@@ -168,7 +169,7 @@ def cancel(ctx: Context) -> Outcome:
     """Discard the draft (a submitted initiative keeps what was already saved)."""
     mode = wizard_data(ctx).get("mode")
     initiative = peek(ctx)
-    if mode == AMEND_MODE or initiative is None or initiative.status != initiatives.DRAFT:
+    if mode == AMEND_MODE or initiative is None or initiative.status != Status.DRAFT:
         return finish(ctx, t("wizard.amend_saved"))
     initiatives.discard(session=ctx.session, member=member(ctx), initiative=initiative)
     return finish(ctx, t("wizard.discarded"))

@@ -2,11 +2,11 @@
 
 from core.errors import Refused
 from core.messages import Money, Reply, t
-from core.money import MoneyError, parse_vnd
+from core.money import MoneyError
 from handlers import buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, current, naming_draft, picked, question, write
-from services import initiatives
+from handlers.draft import advance, back, current, naming_draft, picked, question, save
+from services import answers
 from views.labels import FIELD_LABELS, MONEY_ERRORS
 
 
@@ -21,38 +21,37 @@ def need_text(ctx: Context) -> str:
 
 def on_title(ctx: Context) -> Outcome:
     """Save the title and ask for the problem."""
-    write(ctx, title=initiatives.clean_title(need_text(ctx)))
+    save(ctx, answers.set_title, need_text(ctx))
     return goto(advance(ctx, "wizard.problem"))
 
 
 def on_problem(ctx: Context) -> Outcome:
     """Save the current problem and ask for the solution."""
-    write(ctx, problem=initiatives.clean_description(need_text(ctx)))
+    save(ctx, answers.set_problem, need_text(ctx))
     return goto(advance(ctx, "wizard.solution"))
 
 
 def on_solution(ctx: Context) -> Outcome:
     """Save the solution and ask for the field."""
-    write(ctx, solution=initiatives.clean_description(need_text(ctx)))
+    save(ctx, answers.set_solution, need_text(ctx))
     return goto(advance(ctx, "wizard.field"))
 
 
 def on_field(ctx: Context) -> Outcome:
     """Save the chosen field and ask for the estimated benefit."""
-    write(ctx, field=initiatives.check_field(picked(ctx).removeprefix("field:")))
+    save(ctx, answers.set_field, picked(ctx).removeprefix("field:"))
     return goto(advance(ctx, "wizard.benefit"))
 
 
 def on_benefit(ctx: Context) -> Outcome:
     """Save the estimated annual benefit in VND (or none) and offer to submit."""
     if ctx.incoming.command == "skip":
-        write(ctx, estimated_benefit_vnd=None)
+        save(ctx, answers.set_no_benefit)
         return goto(advance(ctx, "wizard.next"), Reply(t("wizard.benefit_skipped")))
     try:
-        amount = parse_vnd(need_text(ctx))
+        amount = save(ctx, answers.set_benefit, need_text(ctx))
     except MoneyError as error:
         raise Refused("wizard.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
-    write(ctx, estimated_benefit_vnd=amount)
     return goto(
         advance(ctx, "wizard.next"), Reply(t("wizard.benefit_saved", amount=Money(amount)))
     )

@@ -12,18 +12,18 @@ from handlers.draft import (
     naming_draft,
     picked,
     question,
+    save,
     saved,
-    write,
 )
 from handlers.wizard_core import need_text
-from services import initiatives
-from services.dates import local_today, parse_day
+from services import answers, initiatives
+from services.dates import local_today
 
 
 def on_effects(ctx: Context) -> Outcome:
     """Save the other effects (or none) and ask about co-authors."""
     text = None if ctx.incoming.command == "skip" else need_text(ctx)
-    write(ctx, other_effects=initiatives.clean_effects(text))
+    save(ctx, answers.set_effects, text)
     return goto(advance(ctx, "wizard.coauthors_choice"))
 
 
@@ -58,15 +58,14 @@ def on_applied(ctx: Context) -> Outcome:
     if picked(ctx) == "applied:yes":
         current(ctx)
         return goto("wizard.applied_since")
-    write(ctx, applied=False, first_applied_on=None)
+    save(ctx, answers.set_not_applied)
     return goto(advance(ctx, "wizard.attachments"))
 
 
 def on_applied_since(ctx: Context) -> Outcome:
     """Save the date the initiative was first applied."""
     today = local_today(ctx.now, ctx.settings.tz)
-    since = initiatives.check_applied(parse_day(need_text(ctx), today=today), today)
-    write(ctx, applied=True, first_applied_on=since)
+    save(ctx, answers.set_applied_since, need_text(ctx), today)
     return goto(advance(ctx, "wizard.attachments"))
 
 
@@ -94,7 +93,7 @@ def on_attachment(ctx: Context) -> Outcome:
 
 def on_confidential(ctx: Context) -> Outcome:
     """Record whether the initiative is a technology secret, then show the summary."""
-    write(ctx, confidential=picked(ctx) == "secret:yes")
+    save(ctx, answers.set_confidential, picked(ctx) == "secret:yes")
     return goto(advance(ctx, "wizard.summary"))
 
 

@@ -5,7 +5,7 @@ from core.messages import Reply, t
 from handlers import wizard_core, wizard_details
 from handlers.conversation import Context, Outcome, answered_step, goto
 
-# The questions a typed answer is remembered for (see `draft.write`).
+# The questions a typed answer is remembered for (see `draft.save`).
 TYPED = {step.name: step for step in (*wizard_core.STEPS, *wizard_details.STEPS)}
 
 

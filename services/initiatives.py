@@ -1,13 +1,15 @@
-"""The rules of an initiative's life before review: drafting, details, submission."""
+"""The rules of an initiative's life before review: drafting, details, submission, and
+the one table of which status may follow which."""
 
 import re
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
 
 from sqlmodel import Session
 
 from core.errors import Refused
 from core.messages import InAttachment, Reply, t
+from core.status import Status
 from services import campaigns, notices, roles
 from storage import initiatives as store
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
@@ -22,16 +24,27 @@ FIELDS = (
     "quality",
     "other",
 )
-# Status codes; their labels live in the catalogs as status.<code>.
-DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
-CHANGES_REQUESTED = "changes_requested"
-APPROVED, REJECTED, RECOMMENDED = "approved", "rejected", "recommended"
-WAITING = (SUBMITTED, RECOMMENDED)  # what a council has to decide on
+# The statuses by the names digests, reminders and the benchmarks import from here.
+DRAFT, SUBMITTED, UNDER_REVIEW = Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW
+CHANGES_REQUESTED = Status.CHANGES_REQUESTED
+APPROVED, REJECTED, RECOMMENDED = Status.APPROVED, Status.REJECTED, Status.RECOMMENDED
+WAITING = (SUBMITTED, UNDER_REVIEW, RECOMMENDED)  # what a council has to decide on
 DECIDED = (APPROVED, REJECTED)
 AMENDABLE = (SUBMITTED, UNDER_REVIEW, CHANGES_REQUESTED)
 EDITABLE = (DRAFT, *AMENDABLE)  # what its submitter may still change
-TITLE_LIMITS = (5, 200)
-TEXT_LIMITS = (10, 4000)
+# Which status may follow which; `change_status` refuses any other move. A draft is
+# submitted; a council member opening it puts it under review; a council approves,
+# rejects or sends back what waits for it, and may recommend what it approved to the
+# next council up, which raises the level or declines (it stays approved).
+TRANSITIONS: Mapping[str, frozenset[Status]] = {
+    DRAFT: frozenset({SUBMITTED}),
+    SUBMITTED: frozenset({UNDER_REVIEW, APPROVED, REJECTED, CHANGES_REQUESTED}),
+    UNDER_REVIEW: frozenset({APPROVED, REJECTED, CHANGES_REQUESTED}),
+    CHANGES_REQUESTED: frozenset({SUBMITTED}),
+    APPROVED: frozenset({RECOMMENDED}),
+    RECOMMENDED: frozenset({APPROVED}),
+    REJECTED: frozenset(),
+}
 MAX_ATTACHMENTS = 20
 MAX_COAUTHORS = 20
 _SHARE = re.compile(r"^(?P<name>.*?)[\s:,;–—-]*(?P<share>\d{1,3}(?:[.,]\d+)?)\s*%?\s*$", re.S)
@@ -71,70 +84,6 @@ def editable(*, session: Session, member: Member, initiative_id: int) -> Initiat
     if initiative.status not in EDITABLE:
         raise Refused("initiative.decided", status=initiative.status)
     return initiative
-
-
-def write(
-    *, session: Session, member: Member, initiative_id: int, now: datetime, **values: Any
-) -> None:
-    """Write answers to an initiative the member may still edit, or refuse as `editable`.
-
-    One statement checks and writes (a wizard step costs no read); only a refusal reads
-    the initiative, to say why.
-    """
-    assert member.id is not None
-    if store.write_if(
-        session=session,
-        initiative_id=initiative_id,
-        submitter_id=member.id,
-        statuses=EDITABLE,
-        values=values,
-        now=now,
-    ):
-        return
-    initiative = editable(session=session, member=member, initiative_id=initiative_id)
-    for name, value in values.items():  # it became editable since the statement
-        setattr(initiative, name, value)
-    touch(session=session, initiative=initiative, now=now)
-
-
-def clean_text(text: str, limits: tuple[int, int]) -> str:
-    """Return text with tidy whitespace if its length is within limits, else refuse."""
-    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines()).strip()
-    low, high = limits
-    if len(text) < low:
-        raise Refused("wizard.text_too_short", min=low)
-    if len(text) > high:
-        raise Refused("wizard.text_too_long", max=high, length=len(text))
-    return text
-
-
-def clean_title(text: str) -> str:
-    """Return the title as one line of 5 to 200 characters, or refuse."""
-    return clean_text(" ".join(text.split()), TITLE_LIMITS)
-
-
-def clean_description(text: str) -> str:
-    """Return a description (the problem, the solution), or refuse."""
-    return clean_text(text, TEXT_LIMITS)
-
-
-def clean_effects(text: str | None) -> str | None:
-    """Return the other effects (time, quality, safety), or none."""
-    return None if text is None else clean_text(text, (3, TEXT_LIMITS[1]))
-
-
-def check_field(field: str) -> str:
-    """Return a field of application from the fixed list, or refuse."""
-    if field not in FIELDS:
-        raise Refused("wizard.field_unknown")
-    return field
-
-
-def check_applied(since: date | None, today: date) -> date | None:
-    """Return the day the initiative was first applied, refusing one in the future."""
-    if since is not None and since > today:
-        raise Refused("wizard.applied_in_future")
-    return since
 
 
 def parse_coauthor(text: str) -> tuple[str, int]:
@@ -286,16 +235,27 @@ def touch(*, session: Session, initiative: Initiative, now: datetime) -> None:
     session.add(initiative)
 
 
+def allows(current: str, to: Status) -> bool:
+    """Tell whether an initiative in status `current` may move to `to`."""
+    return to in TRANSITIONS.get(current, frozenset())
+
+
 def change_status(
     *,
     session: Session,
     initiative: Initiative,
     actor: Member,
-    to: str,
+    to: Status,
     now: datetime,
     comment: str | None = None,
 ) -> None:
-    """Move an initiative to a status, recording who, when, from, to and why."""
+    """Move an initiative to a status, recording who, when, from, to and why.
+
+    A move the table does not allow is refused. Waiting starts when the initiative
+    comes to a council, not again when one of its members opens it.
+    """
+    if not allows(initiative.status, to):
+        raise Refused("initiative.status_refused")
     session.add(
         StatusChange(
             initiative_id=initiative.id or 0,
@@ -306,8 +266,11 @@ def change_status(
             comment=comment,
         )
     )
+    if to not in WAITING:
+        initiative.waiting_since = None
+    elif initiative.status not in WAITING or initiative.waiting_since is None:
+        initiative.waiting_since = now
     initiative.status = to
-    initiative.waiting_since = now if to in WAITING else None
     if to in DECIDED:
         initiative.decided_at = now
     touch(session=session, initiative=initiative, now=now)

@@ -6,6 +6,7 @@ not decide on an initiative they authored. A refusal is logged without personal 
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_
@@ -13,29 +14,18 @@ from sqlmodel import Session, col, select
 
 from core.errors import Refused
 from core.messages import Money, Reply, Text, t
-from services import notices, presses, reward, roles
-from services.initiatives import (
-    APPROVED,
-    CHANGES_REQUESTED,
-    RECOMMENDED,
-    REJECTED,
-    WAITING,
-    change_status,
-    clean_text,
-)
+from core.status import Status
+from services import levels, notices, presses, reward, roles
+from services.answers import clean_text
+from services.initiatives import WAITING, change_status
+from services.levels import LEVEL_LABELS, LEVELS
 from services.roles import holds
+from services.units import path_ids
 from storage import initiatives as store
-from storage.models import Initiative, Member, Unit
+from storage.models import Attachment, Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
-LEVELS = ("grassroots", "superior", "provincial", "national")
-LEVEL_LABELS = {
-    "grassroots": t("level.grassroots"),
-    "superior": t("level.superior"),
-    "provincial": t("level.provincial"),
-    "national": t("level.national"),
-}
 COMMENT_LIMITS = (5, 2000)
 MAX_BENEFIT_VND = 10**15
 
@@ -76,6 +66,50 @@ def pressed(
     )
     presses.check_open(pressed=initiative_id, opened=opened, what="initiative")
     return initiative
+
+
+def open_card(
+    *, session: Session, member: Member, initiative_id: int, now: datetime
+) -> Initiative:
+    """Open an initiative's card for a member who may decide on it.
+
+    The first opening of a submitted initiative puts it under review, recorded in its
+    history like any change; opening it again changes nothing.
+    """
+    initiative, _ = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="open"
+    )
+    if initiative.status == Status.SUBMITTED:
+        change_status(
+            session=session, initiative=initiative, actor=member, to=Status.UNDER_REVIEW, now=now
+        )
+    return initiative
+
+
+def in_full(initiative: Initiative) -> bool:
+    """Tell whether its reviewers see an initiative in full: not a confidential one
+    reviewed above the council that first recognized it (title, effects, level only)."""
+    return not (initiative.confidential and initiative.level is not None)
+
+
+def attachments_for(
+    *, session: Session, member: Member, initiative_id: int
+) -> Sequence[Attachment]:
+    """Return the attachments of an initiative the member may see as its reviewer."""
+    initiative, _ = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="files"
+    )
+    if not in_full(initiative):
+        return ()
+    return store.attachments_of(session=session, initiative_id=initiative_id)
+
+
+def levels_for(*, session: Session, member: Member, initiative_id: int) -> tuple[str, ...]:
+    """Return the levels the member's council may recognize an initiative at now."""
+    initiative, unit = reviewable(
+        session=session, member=member, initiative_id=initiative_id, action="approve"
+    )
+    return levels.awardable(unit, initiative.level)
 
 
 def queue(
@@ -127,14 +161,14 @@ def approve(
     now: datetime,
 ) -> reward.Suggestion:
     """Recognize an initiative at a level with a verified annual benefit; notify authors."""
-    initiative, _ = reviewable(
+    initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="approve"
     )
     _waiting(initiative, reviewer, "approve")
-    if level not in LEVELS or (
-        initiative.level is not None and LEVELS.index(level) <= LEVELS.index(initiative.level)
-    ):
-        raise Refused("review.level_invalid")
+    try:
+        levels.check(unit, level, initiative.level)
+    except Refused as refusal:
+        raise _logged(refusal, reviewer, "approve", initiative_id) from None
     if benefit_vnd is not None and not 0 <= benefit_vnd <= MAX_BENEFIT_VND:
         raise Refused("review.benefit_invalid")
     authors = list(store.authors_of(session=session, initiative_id=initiative_id))
@@ -143,7 +177,9 @@ def approve(
     )
     initiative.level = level
     initiative.verified_benefit_vnd = benefit_vnd
-    change_status(session=session, initiative=initiative, actor=reviewer, to=APPROVED, now=now)
+    change_status(
+        session=session, initiative=initiative, actor=reviewer, to=Status.APPROVED, now=now
+    )
     amounts: dict[int, int | None] = {id(a): None for a in authors}
     amounts.update({id(a): amount for a, amount in suggestion.shares})
     for author in authors:
@@ -186,11 +222,15 @@ def reject(
     council only declines to raise it.
     """
     before = session.get(Initiative, initiative_id)
-    if before is not None and before.status == RECOMMENDED:
-        initiative = _decide_with_comment(session, reviewer, initiative_id, APPROVED, reason, now)
+    if before is not None and before.status == Status.RECOMMENDED:
+        initiative = _decide_with_comment(
+            session, reviewer, initiative_id, Status.APPROVED, reason, now
+        )
         text = t("notice.declined", title=initiative.title or "", reason=reason)
     else:
-        initiative = _decide_with_comment(session, reviewer, initiative_id, REJECTED, reason, now)
+        initiative = _decide_with_comment(
+            session, reviewer, initiative_id, Status.REJECTED, reason, now
+        )
         text = t("notice.rejected", title=initiative.title or "", reason=reason)
     _tell_authors(session, initiative, text, now)
 
@@ -200,7 +240,7 @@ def request_changes(
 ) -> None:
     """Send an initiative back to its authors with what to change."""
     initiative = _decide_with_comment(
-        session, reviewer, initiative_id, CHANGES_REQUESTED, comment, now
+        session, reviewer, initiative_id, Status.CHANGES_REQUESTED, comment, now
     )
     text = t("notice.changes_requested", title=initiative.title or "", comment=comment)
     _tell_authors(session, initiative, text, now)
@@ -210,7 +250,7 @@ def _decide_with_comment(
     session: Session,
     reviewer: Member,
     initiative_id: int,
-    status: str,
+    status: Status,
     comment: str,
     now: datetime,
 ) -> Initiative:
@@ -236,20 +276,35 @@ def _tell_authors(session: Session, initiative: Initiative, text: Text, now: dat
 
 
 def recommend(*, session: Session, reviewer: Member, initiative_id: int, now: datetime) -> Unit:
-    """Send an approved initiative to the superior unit's council; return that unit."""
+    """Send an approved initiative up to a council that may raise its level; return its unit."""
     initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="recommend"
     )
-    if initiative.status != APPROVED or initiative.level == LEVELS[-1]:
+    if initiative.status != Status.APPROVED or initiative.level == LEVELS[-1]:
         raise _logged(Refused("review.cannot_recommend"), reviewer, "recommend", initiative_id)
-    superior = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
-    if superior is None and unit.parent_id is not None:
-        superior = unit_by_id(session=session, unit_id=unit.parent_id)
+    superior = _raising(session, unit, initiative.level)
     if superior is None:
         raise _logged(Refused("review.no_superior"), reviewer, "recommend", initiative_id)
     initiative.review_unit_id = superior.id
-    change_status(session=session, initiative=initiative, actor=reviewer, to=RECOMMENDED, now=now)
+    change_status(
+        session=session, initiative=initiative, actor=reviewer, to=Status.RECOMMENDED, now=now
+    )
     text = t("notice.recommended", title=initiative.title or "", unit=superior.name)
     _tell_authors(session, initiative, text, now)
     notices.review_waiting(session=session, initiative=initiative, unit=superior, now=now)
     return superior
+
+
+def _raising(session: Session, unit: Unit, reached: str | None) -> Unit | None:
+    """The nearest council above `unit` whose kind may award a level above `reached`;
+    without one, the nearest unit above of such a kind (its council is yet to be named)."""
+    council = roles.nearest_with(session=session, unit=unit, role="reviewer", above=True)
+    while council is not None and not levels.awardable(council, reached):
+        council = roles.nearest_with(session=session, unit=council, role="reviewer", above=True)
+    if council is not None:
+        return council
+    for unit_id in reversed(path_ids(unit)[:-1]):
+        above = unit_by_id(session=session, unit_id=unit_id)
+        if above is not None and levels.awardable(above, reached):
+            return above
+    return None

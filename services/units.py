@@ -9,6 +9,8 @@ from core.errors import Refused
 from storage import units as store
 from storage.models import InviteCode, Unit
 
+# The kinds of unit; the highest level each one's council may award is in
+# services.levels.CEILINGS.
 KINDS = (
     "confederation",
     "federation",

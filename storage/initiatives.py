@@ -10,6 +10,7 @@ from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, or_, select
 
+from core.status import Status
 from storage.models import Attachment, Author, Initiative, StatusChange, Unit, table
 
 _TABLE = table(Initiative)
@@ -18,7 +19,7 @@ _TABLE = table(Initiative)
 def draft_of(*, session: Session, member_id: int) -> Initiative | None:
     """Return the member's unfinished draft, if any."""
     query = select(Initiative).where(
-        Initiative.submitter_id == member_id, Initiative.status == "draft"
+        Initiative.submitter_id == member_id, Initiative.status == Status.DRAFT
     )
     return session.exec(query.order_by(col(Initiative.id).desc())).first()
 
@@ -116,7 +117,7 @@ def export_rows(
         query = (
             select(Initiative, Unit)
             .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
-            .where(Initiative.status != "draft", col(Initiative.id) > last_id)
+            .where(Initiative.status != Status.DRAFT, col(Initiative.id) > last_id)
             .order_by(col(Initiative.id))
             .limit(batch)
         )

@@ -1,10 +1,18 @@
-"""A wizard answer is checked and written in one statement: the same rules as `editable`."""
+"""A wizard answer is checked and written in one statement: the same rules as `editable`.
+
+Each answer has its setter, which cleans it; no setter writes anything but its answer.
+"""
+
+import inspect
+from collections.abc import Callable
+from datetime import date
 
 import pytest
 
 from bot.app import Core
 from core.errors import Refused
-from services import initiatives
+from core.money import MoneyError
+from services import answers, initiatives
 from storage import initiatives as store
 from storage.db import transaction
 from storage.models import Initiative, Member
@@ -13,13 +21,21 @@ from tests.test_review import act
 from tests.tree import Tree, submitted
 
 
-def write(core: Core, clock: Clock, who: int, initiative_id: int, **values: object) -> None:
+def write(core: Core, clock: Clock, who: int, initiative_id: int, title: str) -> None:
+    answer(core, clock, who, initiative_id, lambda edit: answers.set_title(edit, title))
+
+
+def answer(
+    core: Core,
+    clock: Clock,
+    who: int,
+    initiative_id: int,
+    setter: Callable[[answers.Edit], object],
+) -> None:
     with transaction(core.engine) as session:
         member = session.get(Member, who)
         assert member is not None
-        initiatives.write(
-            session=session, member=member, initiative_id=initiative_id, now=clock(), **values
-        )
+        setter(answers.Edit(session, member, initiative_id, clock()))
 
 
 def title(core: Core, initiative_id: int) -> str | None:
@@ -33,11 +49,11 @@ def test_the_submitter_writes_until_the_council_decides(
     core: Core, tree: Tree, clock: Clock
 ) -> None:
     initiative_id = submitted(core, tree, clock)
-    write(core, clock, tree.people["worker"], initiative_id, title="Máy dán nhãn số 2")
+    write(core, clock, tree.people["worker"], initiative_id, "Máy dán nhãn số 2")
     assert title(core, initiative_id) == "Máy dán nhãn số 2"  # submitted: amendable
     act(core, clock, tree.people["reviewer"], "approve", initiative_id)
     with pytest.raises(Refused) as refused:
-        write(core, clock, tree.people["worker"], initiative_id, title="Đổi sau khi duyệt")
+        write(core, clock, tree.people["worker"], initiative_id, "Đổi sau khi duyệt")
     assert refused.value.text.key == "initiative.decided"
     assert title(core, initiative_id) == "Máy dán nhãn số 2"
 
@@ -49,7 +65,7 @@ def test_nobody_else_writes_and_a_missing_initiative_is_not_yours(
     initiative_id = submitted(core, tree, clock, coauthor_share=20)
     for target in (initiative_id, 999_999):
         with pytest.raises(Refused) as refused:
-            write(core, clock, tree.people[who], target, title="Không phải của tôi")
+            write(core, clock, tree.people[who], target, "Không phải của tôi")
         assert refused.value.text.key == "initiative.not_yours"
     assert title(core, initiative_id) == "Máy dán nhãn tự động"
 
@@ -63,13 +79,7 @@ def test_a_copy_loaded_in_the_session_reads_the_written_values_and_keeps_its_own
         member = session.get(Member, tree.people["worker"])
         assert loaded is not None and member is not None
         loaded.problem = "Sửa trên bản đã đọc, chưa ghi"  # flushed before the statement
-        initiatives.write(
-            session=session,
-            member=member,
-            initiative_id=initiative_id,
-            now=clock(),
-            title="Tiêu đề mới",
-        )
+        answers.set_title(answers.Edit(session, member, initiative_id, clock()), "Tiêu đề mới")
         assert loaded.title == "Tiêu đề mới"
     with transaction(core.engine) as session:
         again = session.get(Initiative, initiative_id)
@@ -82,5 +92,75 @@ def test_an_initiative_that_became_editable_after_the_statement_is_written_throu
 ) -> None:
     initiative_id = submitted(core, tree, clock)
     monkeypatch.setattr(store, "write_if", lambda **_: False)  # as if it matched nothing
-    write(core, clock, tree.people["worker"], initiative_id, title="Ghi qua ORM")
+    write(core, clock, tree.people["worker"], initiative_id, "Ghi qua ORM")
     assert title(core, initiative_id) == "Ghi qua ORM"
+
+
+def row(core: Core, initiative_id: int) -> dict[str, object]:
+    with transaction(core.engine) as session:
+        initiative = session.get(Initiative, initiative_id)
+        assert initiative is not None
+        return initiative.model_dump()
+
+
+def test_only_answers_can_be_written_never_a_status_or_a_level(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock)
+    before = row(core, initiative_id)
+    for forged in ({"status": "approved"}, {"level": "national"}, {"title": "x", "level": "x"}):
+        with pytest.raises(ValueError, match="not answers"):
+            answer(
+                core,
+                clock,
+                tree.people["worker"],
+                initiative_id,
+                lambda edit, values=forged: answers._save(edit, **values),
+            )
+    assert row(core, initiative_id) == before
+    # Nothing public takes a column by name: a step can only give its own answer.
+    for module in (answers, initiatives):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+            assert inspect.Parameter.VAR_KEYWORD not in kinds, name
+
+
+def test_each_setter_cleans_its_answer_and_a_bad_one_writes_nothing(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock)
+    worker = tree.people["worker"]
+
+    def give(setter: Callable[[answers.Edit], object]) -> None:
+        answer(core, clock, worker, initiative_id, setter)
+
+    give(lambda edit: answers.set_title(edit, "  Đồ gá\n  thay   khuôn  nhanh "))
+    give(lambda edit: answers.set_problem(edit, "  Thay khuôn   mất 45 phút \n\n"))
+    give(lambda edit: answers.set_benefit(edit, "1,5 tỷ"))
+    give(lambda edit: answers.set_applied_since(edit, "15/03/2026", date(2026, 11, 25)))
+    give(lambda edit: answers.set_confidential(edit, True))
+    good = row(core, initiative_id)
+    assert good["title"] == "Đồ gá thay khuôn nhanh"
+    assert good["problem"] == "Thay khuôn mất 45 phút"
+    assert good["estimated_benefit_vnd"] == 1_500_000_000
+    assert (good["applied"], good["first_applied_on"]) == (True, date(2026, 3, 15))
+    assert good["confidential"] is True
+    refusals: list[tuple[Callable[[answers.Edit], object], str]] = [
+        (lambda edit: answers.set_title(edit, "Ab"), "wizard.text_too_short"),
+        (lambda edit: answers.set_solution(edit, "x" * 4001), "wizard.text_too_long"),
+        (lambda edit: answers.set_field(edit, "status"), "wizard.field_unknown"),
+        (lambda edit: answers.set_effects(edit, " a "), "wizard.text_too_short"),
+        (
+            lambda edit: answers.set_applied_since(edit, "01/01/2027", date(2026, 11, 25)),
+            "wizard.applied_in_future",
+        ),
+    ]
+    for setter, key in refusals:
+        with pytest.raises(Refused) as refused:
+            give(setter)
+        assert refused.value.text.key == key
+    with pytest.raises(MoneyError):
+        give(lambda edit: answers.set_benefit(edit, "năm người"))
+    assert row(core, initiative_id) == good

@@ -56,13 +56,13 @@ def test_reject_under_an_older_card_is_refused_and_rejects_nothing(
     assert refusal(reviewer) == "common.stale_card"
     # The reason that would have followed finds #2's card still waiting for a decision.
     assert reviewer.say(REASON) == ["common.pick_option", "review.card"]
-    assert statuses(core) == {first: "submitted", second: "submitted"}
+    assert statuses(core) == {first: "under_review", second: "under_review"}  # opened
     assert writes(core) == before
     # The open card's own button, and its label typed, still work.
     typed = core.catalogs.render(t("review.opt_reject"), "vi")
     assert reviewer.say(typed) == ["review.chosen", "review.ask_reason"]
     assert reviewer.say(REASON) == ["review.rejected"]
-    assert statuses(core) == {first: "submitted", second: "rejected"}
+    assert statuses(core) == {first: "under_review", second: "rejected"}
 
 
 def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
@@ -80,7 +80,7 @@ def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
     before = writes(core)
     reviewer.say(choice=f"level:grassroots:{first}")
     assert refusal(reviewer) == "common.stale_card"
-    assert statuses(core) == {first: "submitted", second: "submitted"}
+    assert statuses(core) == {first: "under_review", second: "under_review"}  # opened
     assert writes(core) == before
     assert reviewer.say(choice=f"level:grassroots:{second}") == [
         "review.approved",
@@ -89,7 +89,7 @@ def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
     with reading(core.engine) as session:
         approved = session.get(Initiative, second)
         assert approved is not None and approved.verified_benefit_vnd == 200_000_000
-    assert statuses(core)[first] == "submitted"
+    assert statuses(core)[first] == "under_review"
 
 
 def test_an_amend_button_of_an_initiative_opened_before_is_refused(
@@ -157,7 +157,7 @@ def test_a_forged_button_naming_an_initiative_out_of_the_reviewers_reach_is_refu
     for forged in (f"act:reject:{elsewhere}", f"act:approve:{elsewhere}"):
         reviewer.say(choice=forged)
         assert refusal(reviewer) == "review.not_allowed"
-    assert statuses(core) == {mine: "submitted", elsewhere: "submitted"}
+    assert statuses(core) == {mine: "under_review", elsewhere: "submitted"}
     assert writes(core) == before
 
 

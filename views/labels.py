@@ -1,6 +1,7 @@
 """Localized labels of the fixed codes the services use."""
 
 from core.messages import Text, t
+from core.status import Status
 
 FIELD_LABELS: dict[str, Text] = {
     "technical": t("field.technical"),
@@ -12,13 +13,13 @@ FIELD_LABELS: dict[str, Text] = {
     "other": t("field.other"),
 }
 STATUS_LABELS: dict[str, Text] = {
-    "draft": t("status.draft"),
-    "submitted": t("status.submitted"),
-    "under_review": t("status.under_review"),
-    "changes_requested": t("status.changes_requested"),
-    "approved": t("status.approved"),
-    "rejected": t("status.rejected"),
-    "recommended": t("status.recommended"),
+    Status.DRAFT: t("status.draft"),
+    Status.SUBMITTED: t("status.submitted"),
+    Status.UNDER_REVIEW: t("status.under_review"),
+    Status.CHANGES_REQUESTED: t("status.changes_requested"),
+    Status.APPROVED: t("status.approved"),
+    Status.REJECTED: t("status.rejected"),
+    Status.RECOMMENDED: t("status.recommended"),
 }
 LANGUAGE_LABELS: dict[str, Text] = {
     "vi": t("language.vi"),
