@@ -42,9 +42,9 @@ def draft_id(ctx: Context) -> int:
     return initiative_id
 
 
-def naming_draft(ctx: Context, *options: tuple[str, Text]) -> tuple[tuple[str, Text], ...]:
-    """Return the options with the id of the initiative the wizard edits in each value."""
-    return buttons.naming(draft_id(ctx), *options)
+def choose(ctx: Context, text: Text, *options: tuple[str, Text]) -> tuple[Reply, ...]:
+    """Build a question whose options name the initiative the wizard edits."""
+    return question(text, *buttons.naming(draft_id(ctx), *options))
 
 
 def picked(ctx: Context) -> str:

@@ -9,10 +9,10 @@ from handlers.draft import (
     DRAFT_MODE,
     WIZARD,
     begin,
+    choose,
     current,
     finish,
     member,
-    naming_draft,
     peek,
     picked,
     question,
@@ -91,14 +91,12 @@ def ask_summary(ctx: Context) -> tuple[Reply, ...]:
     initiative = peek(ctx)
     if initiative is None:
         return (Reply(t("wizard.no_draft")),)
-    return question(
+    return choose(
+        ctx,
         t("wizard.summary", card=initiative_card(session=ctx.session, initiative=initiative)),
-        *naming_draft(
-            ctx,
-            ("summary:submit", t("wizard.opt_submit")),
-            ("summary:edit", t("wizard.opt_edit")),
-            ("summary:cancel", t("wizard.opt_cancel")),
-        ),
+        ("summary:submit", t("wizard.opt_submit")),
+        ("summary:edit", t("wizard.opt_edit")),
+        ("summary:cancel", t("wizard.opt_cancel")),
     )
 
 
@@ -116,7 +114,7 @@ def on_summary(ctx: Context) -> Outcome:
 def ask_edit(ctx: Context) -> tuple[Reply, ...]:
     """Offer every part of the draft to edit."""
     parts = ((f"edit:{name}", label) for name, (_step, label) in EDITABLE.items())
-    return question(t("wizard.ask_edit"), *naming_draft(ctx, *parts))
+    return choose(ctx, t("wizard.ask_edit"), *parts)
 
 
 def on_edit(ctx: Context) -> Outcome:

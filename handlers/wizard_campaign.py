@@ -3,7 +3,7 @@
 from core.messages import Reply, Text, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import current, finish, member, naming_draft, picked, question, wizard_data
+from handlers.draft import choose, current, finish, member, picked, wizard_data
 from services import campaigns, initiatives
 from storage.models import Initiative
 from storage.units import unit_by_id
@@ -43,7 +43,7 @@ def ask_campaign(ctx: Context) -> tuple[Reply, ...]:
     unit = unit_by_id(session=ctx.session, unit_id=member(ctx).unit_id)
     running = campaigns.running_for(session=ctx.session, unit=unit, at=ctx.now) if unit else []
     options = ((f"campaign:{c.id}", t("campaign.option", name=c.name)) for c in running)
-    return question(t("wizard.ask_campaign"), *naming_draft(ctx, *options))
+    return choose(ctx, t("wizard.ask_campaign"), *options)
 
 
 def on_campaign(ctx: Context) -> Outcome:

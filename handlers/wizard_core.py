@@ -5,7 +5,7 @@ from core.messages import Money, Reply, t
 from core.money import MoneyError
 from handlers import buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, current, naming_draft, picked, question, save
+from handlers.draft import advance, back, choose, current, picked, question, save
 from services import answers
 from views.labels import FIELD_LABELS, MONEY_ERRORS
 
@@ -69,18 +69,16 @@ def on_next(ctx: Context) -> Outcome:
 def ask_field(ctx: Context) -> tuple[Reply, ...]:
     """Offer the fields of application."""
     fields = ((f"field:{code}", label) for code, label in FIELD_LABELS.items())
-    return question(t("wizard.ask_field"), *naming_draft(ctx, *fields))
+    return choose(ctx, t("wizard.ask_field"), *fields)
 
 
 def ask_next(ctx: Context) -> tuple[Reply, ...]:
     """Offer to submit now or to add the optional details first."""
-    return question(
+    return choose(
+        ctx,
         t("wizard.ask_next"),
-        *naming_draft(
-            ctx,
-            ("next:submit", t("wizard.opt_submit_now")),
-            ("next:details", t("wizard.opt_add_details")),
-        ),
+        ("next:submit", t("wizard.opt_submit_now")),
+        ("next:details", t("wizard.opt_add_details")),
     )
 
 

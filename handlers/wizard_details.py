@@ -8,8 +8,8 @@ from handlers.draft import (
     SKIP_HINT,
     advance,
     back,
+    choose,
     current,
-    naming_draft,
     picked,
     question,
     save,
@@ -99,31 +99,31 @@ def on_confidential(ctx: Context) -> Outcome:
 
 def ask_coauthors(ctx: Context) -> tuple[Reply, ...]:
     """Ask whether others took part."""
-    return question(
+    return choose(
+        ctx,
         t("wizard.ask_coauthors"),
-        *naming_draft(
-            ctx,
-            ("authors:alone", t("wizard.opt_alone")),
-            ("authors:others", t("wizard.opt_with_others")),
-        ),
+        ("authors:alone", t("wizard.opt_alone")),
+        ("authors:others", t("wizard.opt_with_others")),
     )
 
 
 def ask_applied(ctx: Context) -> tuple[Reply, ...]:
     """Ask whether the initiative is applied already."""
-    return question(
+    return choose(
+        ctx,
         t("wizard.ask_applied"),
-        *naming_draft(
-            ctx, ("applied:no", t("wizard.opt_not_yet")), ("applied:yes", t("common.yes"))
-        ),
+        ("applied:no", t("wizard.opt_not_yet")),
+        ("applied:yes", t("common.yes")),
     )
 
 
 def ask_confidential(ctx: Context) -> tuple[Reply, ...]:
     """Ask whether the initiative is a technology secret."""
-    return question(
+    return choose(
+        ctx,
         t("wizard.ask_confidential"),
-        *naming_draft(ctx, ("secret:no", t("common.no")), ("secret:yes", t("common.yes"))),
+        ("secret:no", t("common.no")),
+        ("secret:yes", t("common.yes")),
     )
 
 

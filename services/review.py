@@ -9,8 +9,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.errors import Refused
 from core.messages import Money, Reply, Text, t
@@ -128,22 +127,15 @@ def queue(
         scopes = [unit]
     if not scopes:
         return []
-    query = (
-        select(Initiative)
-        .join(Unit, col(Unit.id) == col(Initiative.review_unit_id))
-        .where(col(Initiative.status).in_(WAITING))
-        .where(_within(scopes))
-        .order_by(col(Initiative.submitted_at), col(Initiative.id))
-        .limit(limit)
-    )
-    if field is not None:
-        query = query.where(col(Initiative.field) == field)
     mine = {a.initiative_id for a in store.authored_by(session=session, member_id=member.id or 0)}
-    return [i for i in session.exec(query).all() if i.id not in mine]
-
-
-def _within(scopes: list[Unit]) -> ColumnElement[bool]:
-    return or_(*(col(Unit.path).startswith(s.path) for s in scopes))
+    waiting = store.waiting_under(
+        session=session,
+        statuses=WAITING,
+        paths=[s.path for s in scopes],
+        field=field,
+        limit=limit,
+    )
+    return [i for i in waiting if i.id not in mine]
 
 
 def _waiting(initiative: Initiative, member: Member, action: str) -> None:

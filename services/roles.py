@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.errors import Refused
 from services.units import path_ids
@@ -61,8 +61,7 @@ def nearest_with(*, session: Session, unit: Unit, role: str, above: bool = False
     path = path_ids(unit)
     if above:
         path = path[:-1]
-    query = select(Role.unit_id).where(col(Role.role) == role, col(Role.unit_id).in_(path))
-    held = set(session.exec(query).all())
+    held = set(store.units_where_held(session=session, role=role, unit_ids=path))
     for unit_id in reversed(path):
         if unit_id in held:
             return unit_by_id(session=session, unit_id=unit_id)

@@ -5,11 +5,12 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.errors import Refused
 from services import units
 from storage.models import Unit
+from storage.units import child_named
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _load(
     name = " ".join(node["name"].split())
     kind = str(node.get("kind", "enterprise"))
     parent_id = parent.id if parent else None
-    unit = session.exec(select(Unit).where(Unit.name == name, Unit.parent_id == parent_id)).first()
+    unit = child_named(session=session, name=name, parent_id=parent_id)
     created = unit is None
     if unit is None:
         unit = units.add_unit(session=session, name=name, kind=kind, parent=parent, now=now)

@@ -148,3 +148,25 @@ def submitted_by(*, session: Session, member_id: int) -> Sequence[Initiative]:
 def changes_by(*, session: Session, member_id: int) -> Sequence[StatusChange]:
     """Return every status change a member made."""
     return session.exec(select(StatusChange).where(StatusChange.actor_id == member_id)).all()
+
+
+def waiting_under(
+    *,
+    session: Session,
+    statuses: Sequence[str],
+    paths: Sequence[str],
+    field: str | None,
+    limit: int,
+) -> Sequence[Initiative]:
+    """Initiatives in `statuses` reviewed at a unit below one of `paths`, oldest first."""
+    query = (
+        select(Initiative)
+        .join(Unit, col(Unit.id) == col(Initiative.review_unit_id))
+        .where(col(Initiative.status).in_(statuses))
+        .where(or_(*(col(Unit.path).startswith(path) for path in paths)))
+        .order_by(col(Initiative.submitted_at), col(Initiative.id))
+        .limit(limit)
+    )
+    if field is not None:
+        query = query.where(col(Initiative.field) == field)
+    return session.exec(query).all()

@@ -87,3 +87,9 @@ def role_of(*, session: Session, member_id: int, unit_id: int, role: str) -> Rol
         Role.member_id == member_id, Role.unit_id == unit_id, Role.role == role
     )
     return session.exec(query).first()
+
+
+def units_where_held(*, session: Session, role: str, unit_ids: Sequence[int]) -> Sequence[int]:
+    """The ids among `unit_ids` where someone holds `role`."""
+    query = select(Role.unit_id).where(col(Role.role) == role, col(Role.unit_id).in_(unit_ids))
+    return session.exec(query).all()

@@ -41,3 +41,9 @@ def active_invites(*, session: Session, unit_id: int) -> Sequence[InviteCode]:
         .order_by(col(InviteCode.id).desc())
     )
     return session.exec(query).all()
+
+
+def child_named(*, session: Session, name: str, parent_id: int | None) -> Unit | None:
+    """The unit called `name` directly under `parent_id` (a root where that is None)."""
+    query = select(Unit).where(col(Unit.name) == name, col(Unit.parent_id) == parent_id)
+    return session.exec(query).first()
