@@ -9,9 +9,8 @@ from datetime import date
 from typing import Any
 
 from core.errors import Refused
-from core.messages import Lines, Reply, Text, t
-from core.money import MoneyError, parse_vnd
-from handlers import buttons
+from core.messages import Lines, Option, Reply, Text, t
+from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import SKIP_HINT, member, question
 from handlers.wizard_core import need_text
@@ -21,7 +20,6 @@ from services.dates import read_day
 from storage.models import Unit
 from storage.units import unit_by_id
 from views.campaign import campaign_card, plan_card
-from views.labels import MONEY_ERRORS
 
 KEY = "campaign"
 # The next question while creating; editing an existing campaign saves after the
@@ -206,10 +204,9 @@ def on_target_benefit(ctx: Context) -> Outcome:
     """Save the target benefit in VND, or none."""
     amount = None
     if ctx.incoming.command != "skip":
-        try:
-            amount = parse_vnd(need_text(ctx))
-        except MoneyError as error:
-            raise Refused("campaign.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
+        amount = amounts.read(ctx, lambda why: Refused("campaign.benefit_retry", why=why))
+        if isinstance(amount, Reply):
+            return goto("campaign.target_benefit", amount)
     _data(ctx)["benefit"] = amount
     return _next(ctx, "target_benefit")
 
@@ -314,13 +311,20 @@ def cancel(ctx: Context) -> Outcome:
     return end(t("campaign.cancelled"))
 
 
-def _question(field: str, text: Text, answer: Callable[[Context], Outcome], back: str) -> Step:
+def _question(
+    field: str,
+    text: Text,
+    answer: Callable[[Context], Outcome],
+    back: str,
+    options: Callable[[Context], tuple[Option, ...]] = lambda ctx: (),
+) -> Step:
     """Build a plan question: /back leads to `back`, or to the card when editing."""
     return Step(
         f"campaign.{field}",
-        lambda ctx: (Reply(text),),
+        lambda ctx: (Reply(text, options(ctx)),),
         answer,
         lambda ctx: "campaign.card" if isinstance(_data(ctx).get("id"), int) else back,
+        free_text=True,
     )
 
 
@@ -351,6 +355,7 @@ CONVERSATION = Conversation(
                 t("campaign.ask_target_benefit", skip=SKIP_HINT),
                 on_target_benefit,
                 "campaign.target_count",
+                amounts.offered,
             ),
             Step(
                 "campaign.confirm",

@@ -8,9 +8,8 @@ from typing import Any
 
 from core.errors import Refused
 from core.messages import Lines, Money, Reply, SharedFile, Text, t
-from core.money import MoneyError, parse_vnd
 from core.status import Status
-from handlers import buttons
+from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
 from services import review, reward
@@ -19,7 +18,7 @@ from services.levels import LEVEL_LABELS, LEVELS
 from storage.models import Initiative
 from storage.units import unit_by_id, units_named
 from views.cards import history, initiative_card
-from views.labels import FIELD_LABELS, MONEY_ERRORS, STATUS_LABELS
+from views.labels import FIELD_LABELS, STATUS_LABELS
 
 KEY = "review"
 
@@ -203,10 +202,10 @@ def on_benefit(ctx: Context) -> Outcome:
     if ctx.incoming.command == "skip":
         _data(ctx)["benefit"] = None
         return goto("review.level")
-    try:
-        _data(ctx)["benefit"] = parse_vnd(ctx.text)
-    except MoneyError as error:
-        raise Refused("review.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
+    amount = amounts.read(ctx, lambda why: Refused("review.benefit_retry", why=why))
+    if isinstance(amount, Reply):
+        return goto("review.benefit", amount)
+    _data(ctx)["benefit"] = amount
     return goto("review.level")
 
 
@@ -319,9 +318,10 @@ CONVERSATION = Conversation(
             ),
             Step(
                 "review.benefit",
-                lambda ctx: question(t("review.ask_benefit")),
+                lambda ctx: (Reply(t("review.ask_benefit"), amounts.offered(ctx)),),
                 on_benefit,
                 lambda ctx: "review.card",
+                free_text=True,
             ),
             Step(
                 "review.level",

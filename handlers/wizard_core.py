@@ -2,12 +2,11 @@
 
 from core.errors import Refused
 from core.messages import Money, Reply, t
-from core.money import MoneyError
-from handlers import buttons, wizard_campaign
+from handlers import amounts, buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, Step, goto
 from handlers.draft import advance, back, choose, current, picked, question, save
 from services import answers
-from views.labels import FIELD_LABELS, MONEY_ERRORS
+from views.labels import FIELD_LABELS
 
 
 def need_text(ctx: Context) -> str:
@@ -48,10 +47,10 @@ def on_benefit(ctx: Context) -> Outcome:
     if ctx.incoming.command == "skip":
         save(ctx, answers.set_no_benefit)
         return goto(advance(ctx, "wizard.next"), Reply(t("wizard.benefit_skipped")))
-    try:
-        amount = save(ctx, answers.set_benefit, need_text(ctx))
-    except MoneyError as error:
-        raise Refused("wizard.benefit_retry", why=MONEY_ERRORS[error.reason]) from error
+    amount = amounts.read(ctx, lambda why: Refused("wizard.benefit_retry", why=why))
+    if isinstance(amount, Reply):
+        return goto("wizard.benefit", amount)
+    save(ctx, answers.set_benefit, amount)
     return goto(
         advance(ctx, "wizard.next"), Reply(t("wizard.benefit_saved", amount=Money(amount)))
     )
@@ -105,9 +104,10 @@ STEPS = (
     ),
     Step(
         "wizard.benefit",
-        lambda ctx: question(t("wizard.ask_benefit")),
+        lambda ctx: (Reply(t("wizard.ask_benefit"), amounts.offered(ctx)),),
         on_benefit,
         back("wizard.field"),
+        free_text=True,
     ),
     Step(
         "wizard.next",

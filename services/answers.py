@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from core.errors import Refused
-from core.money import parse_vnd
+from core.messages import t
+from core.money import MAX_VND
 from services.dates import parse_day
 from services.initiatives import EDITABLE, FIELDS, editable, touch
 from storage import initiatives as store
@@ -81,14 +82,11 @@ def set_field(edit: Edit, field: str) -> None:
     _save(edit, field=field)
 
 
-def set_benefit(edit: Edit, text: str) -> int:
-    """Save the estimated annual benefit read from text and return it in VND.
-
-    Text that is no amount raises `core.money.MoneyError`, saying why.
-    """
-    amount = parse_vnd(text)
+def set_benefit(edit: Edit, amount: int) -> None:
+    """Save the estimated annual benefit in VND (read by `core.money.parse_vnd`)."""
+    if not 0 < amount <= MAX_VND:
+        raise Refused("wizard.benefit_retry", why=t("money.too_large"))
     _save(edit, estimated_benefit_vnd=amount)
-    return amount
 
 
 def set_no_benefit(edit: Edit) -> None:

@@ -3,13 +3,15 @@
 import re
 import string
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from core.money import MoneyError, Reason, parse_vnd
 from locales import Catalogs
 from services.initiatives import FIELDS
-from views.labels import FIELD_LABELS, LANGUAGE_LABELS, MONEY_ERRORS, STATUS_LABELS
+from views.labels import FIELD_LABELS, LANGUAGE_LABELS, STATUS_LABELS, money_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_LANGUAGES = ("vi", "en", "id")
@@ -69,8 +71,29 @@ def test_parameters_match_english(language: str) -> None:
 def test_labels_cover_every_code_the_services_use() -> None:
     assert set(FIELD_LABELS) == set(FIELDS)
     assert set(LANGUAGE_LABELS) == set(REQUIRED_LANGUAGES)
-    assert set(MONEY_ERRORS) == {"empty", "unreadable", "negative", "zero", "too_large"}
     assert {"draft", "submitted", "under_review"} <= set(STATUS_LABELS)
+
+
+REFUSED_AMOUNTS = ["", "abc", "-5", "0", "9" * 20, "1-2 tỷ", "1-2", "200", "1.500 tr"]
+
+
+@pytest.mark.parametrize("language", REQUIRED_LANGUAGES)
+@pytest.mark.parametrize("text", REFUSED_AMOUNTS)
+def test_every_money_refusal_renders(language: str, text: str) -> None:
+    with pytest.raises(MoneyError) as caught:
+        parse_vnd(text)
+    rendered = CATALOGS.render(money_problem(caught.value), language)
+    assert rendered.strip()
+    assert "{" not in rendered
+
+
+def test_every_money_reason_is_exercised() -> None:
+    reasons = set()
+    for text in REFUSED_AMOUNTS:
+        with pytest.raises(MoneyError) as caught:
+            parse_vnd(text)
+        reasons.add(caught.value.reason)
+    assert reasons == set(get_args(Reason))
 
 
 def test_vietnamese_is_really_vietnamese() -> None:

@@ -1,6 +1,7 @@
 """Localized labels of the fixed codes the services use."""
 
-from core.messages import Text, t
+from core.messages import Money, Number, Text, t
+from core.money import MoneyError
 from core.status import Status
 
 FIELD_LABELS: dict[str, Text] = {
@@ -33,6 +34,23 @@ MONEY_ERRORS: dict[str, Text] = {
     "zero": t("money.zero"),
     "too_large": t("money.too_large"),
 }
+
+
+def money_problem(error: MoneyError) -> Text:
+    """Why an amount was refused, naming the amounts it may have meant."""
+    amounts = [Money(option) for option in error.options]
+    if error.reason == "range" and amounts:
+        return t("money.range", low=amounts[0], mid=amounts[1], high=amounts[2])
+    if error.reason == "range":
+        return t("money.range_no_unit")
+    if error.reason == "no_unit":
+        number = Number(error.options[0] // 1000)
+        return t("money.no_unit", thousands=amounts[0], millions=amounts[1], number=number)
+    if error.reason == "ambiguous":
+        return t("money.ambiguous", low=amounts[0], high=amounts[1])
+    return MONEY_ERRORS[error.reason]
+
+
 WEEKDAY_LABELS: tuple[Text, ...] = (
     t("weekday.mon"),
     t("weekday.tue"),

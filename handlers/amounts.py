@@ -1,0 +1,47 @@
+"""An amount of VND asked for in a conversation: typed, or picked among its readings.
+
+"300-500 triệu", "200" and "1.500 triệu" are not refused outright: the reply says what
+they may mean and the question is asked again with those amounts as options, so one
+tap answers it. The amounts offered live in the conversation data until the next answer.
+"""
+
+from collections.abc import Callable
+
+from core.errors import Refused
+from core.messages import Money, Option, Reply, Text, t
+from core.money import MAX_VND, MoneyError, parse_vnd
+from handlers.conversation import Context
+from views.labels import money_problem
+
+OFFERED = "amounts"
+PREFIX = "amount:"
+
+
+def offered(ctx: Context) -> tuple[Option, ...]:
+    """The amounts the last answer may have meant, as options of the question."""
+    amounts = ctx.data.get(OFFERED)
+    if not isinstance(amounts, list):
+        return ()
+    return tuple(Option(f"{PREFIX}{vnd}", t("money.amount", amount=Money(vnd))) for vnd in amounts)
+
+
+def read(ctx: Context, retry: Callable[[Text], Refused]) -> int | Reply:
+    """The amount picked or typed; or, when it may mean several, the reply that asks which.
+
+    A typed text that is no amount is refused with what `retry` makes of the reason.
+    """
+    amounts = ctx.data.pop(OFFERED, None)
+    if ctx.choice and ctx.choice.startswith(PREFIX):
+        vnd = int(ctx.choice.removeprefix(PREFIX))
+        if not isinstance(amounts, list) or vnd not in amounts or not 0 < vnd <= MAX_VND:
+            raise Refused("common.stale_button")
+        return vnd
+    if not ctx.text or ctx.incoming.command:
+        raise Refused("wizard.need_text")
+    try:
+        return parse_vnd(ctx.text, ctx.language)
+    except MoneyError as error:
+        if not error.options:
+            raise retry(money_problem(error)) from error
+        ctx.data[OFFERED] = list(error.options)
+        return Reply(money_problem(error))
