@@ -18,6 +18,8 @@ from handlers.wizard_core import need_text
 from services import broadcasts, presses, roles, units
 from services.broadcasts import Audience
 from services.dates import read_day
+from storage import broadcasts as store
+from storage.broadcasts import SENDING
 from storage.units import children_of
 from views.broadcast import history_text
 from views.labels import (
@@ -79,7 +81,7 @@ def open_broadcast(ctx: Context) -> Outcome:
 
 def _history(ctx: Context) -> Outcome:
     listed = broadcasts.history(session=ctx.session, member=member(ctx))
-    tallies = broadcasts.tallies(session=ctx.session, broadcast_ids=[b.id or 0 for b in listed])
+    tallies = store.tallies(session=ctx.session, broadcast_ids=[b.id or 0 for b in listed])
     return end(history_text([(b, tallies[b.id or 0]) for b in listed], ctx.settings.tz))
 
 
@@ -286,7 +288,7 @@ def _create(ctx: Context, send_at: datetime) -> Outcome:
         report_to=(ctx.incoming.channel, ctx.incoming.chat_id, ctx.language),
         now=ctx.now,
     )
-    if made.status == broadcasts.SENDING:
+    if made.status == SENDING:
         return end(t("broadcast.started", id=made.id or 0, count=Number(made.recipients)))
     when = made.send_at.astimezone(ctx.settings.tz).strftime("%d/%m/%Y %H:%M")
     return end(t("broadcast.scheduled", id=made.id or 0, when=when))
