@@ -183,22 +183,15 @@ def on_starts(ctx: Context) -> Outcome:
 
 def on_ends(ctx: Context) -> Outcome:
     """Save the last day, which is not before the first."""
-    ends = read_day(need_text(ctx))
-    if ends < date.fromisoformat(str(_data(ctx).get("starts"))):
-        raise Refused("campaign.ends_before_start")
-    _data(ctx)["ends"] = ends.isoformat()
+    starts = date.fromisoformat(str(_data(ctx).get("starts")))
+    _data(ctx)["ends"] = campaigns.check_ends(starts, read_day(need_text(ctx))).isoformat()
     return _next(ctx, "ends")
 
 
 def on_target_count(ctx: Context) -> Outcome:
     """Save the target number of initiatives, or none."""
-    count = None
-    if ctx.incoming.command != "skip":
-        text = need_text(ctx).replace(".", "").replace(",", "").replace(" ", "")
-        if not text.isdigit() or int(text) <= 0 or int(text) > 10**9:
-            raise Refused("campaign.count_retry")
-        count = int(text)
-    _data(ctx)["count"] = count
+    skipped = ctx.incoming.command == "skip"
+    _data(ctx)["count"] = None if skipped else campaigns.read_target_count(need_text(ctx))
     return _next(ctx, "target_count")
 
 
