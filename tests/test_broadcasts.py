@@ -4,9 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import Session, select
 
 from bot.app import Core
+from bot.leader.broadcast_report import Reporter
 from bot.leader.jobs import run_broadcasts
 from core.codec import reply_from_json
 from core.errors import Refused
@@ -14,7 +16,7 @@ from core.messages import InAttachment, Incoming, Number
 from services import broadcasts
 from services.broadcasts import Audience
 from storage import outbox
-from storage.broadcasts import tallies
+from storage.broadcasts import SENDING, tallies
 from storage.db import reading, transaction
 from storage.models import Broadcast, GroupChat, Member, OutboxMessage
 from tests.conftest import Clock
@@ -273,3 +275,35 @@ def test_each_press_on_the_audience_counts_it_once(
     assert boss.press("aud:language") == ["broadcast.audience"]
     assert [audience.language for audience in counted] == ["en"]  # the new question's count
     assert boss.say(choice="aud:forged") == ["common.pick_option", "broadcast.audience"]
+
+
+async def test_the_reporter_counts_every_broadcast_with_one_query_a_round(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    first, _ = send(core, clock, boss, Audience(unit_id=tree.a))
+    second, queued = send(core, clock, boss, Audience(unit_id=tree.zone))
+    statements: list[str] = []
+    event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reporter = Reporter(engine=core.engine, posters={}, clock=clock)
+    await reporter.once()
+    tally_queries = [s for s in statements if "count(*)" in s and "GROUP BY" in s]
+    assert len(tally_queries) == 1
+    with transaction(core.engine) as session:
+        stopped = broadcasts.cancel(
+            session=session, member=_member(session, boss), broadcast_id=second, now=clock()
+        )
+    assert stopped == queued
+    statements.clear()
+    await reporter.once()  # the cancelled one's final report: still one count for both
+    assert len([s for s in statements if "count(*)" in s and "GROUP BY" in s]) == 1
+    with reading(core.engine) as session:
+        listed = {b.id: b for b in session.exec(select(Broadcast)).all()}
+    assert listed[first].status == SENDING and not listed[first].reported_final
+    assert listed[second].reported_final
+
+
+def _member(session: Session, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    assert member is not None
+    return member
