@@ -249,10 +249,8 @@ def change_role(who: str, role: str, unit_ref: str, as_json: bool, *, revoke: bo
     data: dict[str, Any] = {"member_id": member.id, "unit_id": unit.id, "role": role}
     if revoke:
         data["revoked"] = True
-    said = Text(
-        "cli.role_revoked" if revoke else "cli.role_granted",
-        {"who": who, "role": role, "unit": unit.name},
-    )
+    params = {"who": who, "role": role, "unit": unit.name}
+    said = Text("cli.role_revoked", params) if revoke else Text("cli.role_granted", params)
     emit(as_json, data, lambda: say(said))
 
 

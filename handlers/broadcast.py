@@ -6,7 +6,7 @@ buttons said.
 """
 
 from dataclasses import asdict
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from core.errors import Refused
@@ -17,7 +17,6 @@ from handlers.draft import member, question
 from handlers.wizard_core import need_text
 from services import broadcasts, presses, roles, units
 from services.broadcasts import Audience
-from services.dates import read_day
 from storage import broadcasts as store
 from storage.broadcasts import SENDING
 from storage.units import children_of
@@ -31,8 +30,8 @@ from views.labels import (
 )
 
 KEY = "broadcast"
-LIST_WORDS = ("list", "danh sách", "danh sach", "daftar")
-CANCEL_WORDS = ("cancel", "huỷ", "hủy", "huy", "dừng", "dung", "batal")
+# What may follow /broadcast, in any language: the catalogs list the words.
+LIST_WORDS, CANCEL_WORDS = t("broadcast.words_list"), t("broadcast.words_cancel")
 
 
 def _data(ctx: Context) -> dict[str, Any]:
@@ -62,12 +61,13 @@ def open_broadcast(ctx: Context) -> Outcome:
     scopes = broadcasts.organizer_units(session=ctx.session, member=member(ctx))
     if not scopes:
         return end(t("broadcast.not_organizer"))
-    word, _, rest = ctx.incoming.argument.partition(" ")
-    if word.lower() in LIST_WORDS:
+    argument = ctx.incoming.argument
+    if ctx.catalogs.after_word(LIST_WORDS, argument) is not None:
         return _history(ctx)
-    if word.lower() in CANCEL_WORDS:
-        if rest.strip().lstrip("#").isdigit():
-            return _cancel(ctx, int(rest.strip().lstrip("#")))
+    rest = ctx.catalogs.after_word(CANCEL_WORDS, argument)
+    if rest is not None:
+        if rest.lstrip("#").isdigit():
+            return _cancel(ctx, int(rest.lstrip("#")))
         if not broadcasts.running(session=ctx.session, member=member(ctx)):
             return end(t("broadcast.nothing_running"))
         ctx.data[KEY] = {}
@@ -261,18 +261,8 @@ def on_confirm(ctx: Context) -> Outcome:
 
 def on_when(ctx: Context) -> Outcome:
     """Schedule for a local 'dd/mm/yyyy hh:mm' in the future."""
-    day_text, _, clock_text = need_text(ctx).rpartition(" ")
-    hour, _, minute = clock_text.replace("h", ":").partition(":")
-    if not (hour.isdigit() and (minute or "0").isdigit()) or not day_text:
-        raise Refused("broadcast.when_format")
-    if int(hour) > 23 or int(minute or 0) > 59:
-        raise Refused("broadcast.when_format")
-    local = datetime.combine(
-        read_day(day_text), time(int(hour), int(minute or 0)), tzinfo=ctx.settings.tz
-    )
-    if local <= ctx.now:
-        raise Refused("broadcast.when_past")
-    return _create(ctx, local)
+    send_at = broadcasts.read_send_at(need_text(ctx), zone=ctx.settings.tz, now=ctx.now)
+    return _create(ctx, send_at)
 
 
 def _create(ctx: Context, send_at: datetime) -> Outcome:

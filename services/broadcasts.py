@@ -8,7 +8,7 @@ many); each message names the broadcast, which keeps the text once per language.
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, time, tzinfo
 from typing import Any
 
 from sqlalchemy import Select
@@ -18,6 +18,7 @@ from core.codec import reply_to_json
 from core.errors import Refused
 from core.messages import Reply, SharedFile, t
 from services import notices, roles
+from services.dates import read_day
 from storage import broadcasts as store
 from storage import outbox, recipients
 from storage.broadcasts import CANCELLED, DONE, SCHEDULED, SENDING, Tally
@@ -87,6 +88,21 @@ def check_text(text: str) -> str:
     if len(text) > TEXT_LIMIT:
         raise Refused("broadcast.too_long", limit=TEXT_LIMIT, length=len(text))
     return text
+
+
+def read_send_at(text: str, *, zone: tzinfo, now: datetime) -> datetime:
+    """Read a local 'dd/mm/yyyy hh:mm' (or 'hh' or '8h30' for the time) in the future."""
+    day_text, _, clock_text = text.rpartition(" ")
+    hour, _, minute = clock_text.replace("h", ":").partition(":")
+    minute = minute or "0"
+    if not day_text or not (hour.isascii() and hour.isdigit()):
+        raise Refused("broadcast.when_format")
+    if not (minute.isascii() and minute.isdigit()) or int(hour) > 23 or int(minute) > 59:
+        raise Refused("broadcast.when_format")
+    local = datetime.combine(read_day(day_text), time(int(hour), int(minute)), tzinfo=zone)
+    if local <= now:
+        raise Refused("broadcast.when_past")
+    return local
 
 
 def count(*, session: Session, member: Member, audience: Audience) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """Broadcasts: the audience stays inside the organizer's subtree; each gets their language."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -307,3 +307,42 @@ def _member(session: Session, member_id: int) -> Member:
     member = session.get(Member, member_id)
     assert member is not None
     return member
+
+
+@pytest.mark.parametrize(
+    ("listing", "cancelling"),
+    [("list", "cancel"), ("danh sách", "Huỷ"), ("DANH SACH", "dung"), ("daftar", "batal")],
+)
+def test_list_and_cancel_words_of_every_language_are_understood(
+    core: Core, clock: Clock, tree: Tree, listing: str, cancelling: str
+) -> None:
+    organizer(core, clock, tree.a1)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    assert boss.say(f"/broadcast {listing}") == ["broadcast.history_none"]
+    assert boss.say(f"/broadcast {cancelling}") == ["broadcast.nothing_running"]
+    assert boss.say(f"/broadcast {cancelling} #404") == ["broadcast.not_found"]
+    assert boss.say("/broadcast danh") == ["broadcast.ask_text"]  # not a word: a new one
+
+
+def test_each_catalog_lists_its_own_words_for_list_and_cancel(core: Core) -> None:
+    words = {
+        language: core.catalogs.template("broadcast.words_cancel", language)
+        for language in ("vi", "en", "id")
+    }
+    assert "hủy" in words["vi"] and "cancel" in words["en"] and "batal" in words["id"]
+    for language in ("vi", "en", "id"):  # no language lacks its words (English fallback)
+        assert core.catalogs.messages[language]["broadcast.words_list"].strip()
+
+
+def test_a_send_time_is_a_local_day_and_time_in_the_future(core: Core, clock: Clock) -> None:
+    zone = core.settings.tz  # Asia/Ho_Chi_Minh, UTC+7
+    read = broadcasts.read_send_at("02/12/2026 8h30", zone=zone, now=clock())
+    assert read.astimezone(UTC) == datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
+    assert broadcasts.read_send_at("02/12/2026 08", zone=zone, now=clock()).hour == 8
+    for wrong in ("ngày mai", "02/12/2026 24:00", "02/12/2026 8:60", "08:00", "02/12/2026 ٨"):
+        with pytest.raises(Refused) as refused:
+            broadcasts.read_send_at(wrong, zone=zone, now=clock())
+        assert refused.value.text.key == "broadcast.when_format"
+    with pytest.raises(Refused) as refused:
+        broadcasts.read_send_at("25/11/2026 09:59", zone=zone, now=clock())  # 02:59 UTC
+    assert refused.value.text.key == "broadcast.when_past"
