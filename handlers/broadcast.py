@@ -343,12 +343,8 @@ CONVERSATION = Conversation(
                 on_version,
                 lambda ctx: "broadcast.audience",
             ),
-            Step(
-                "broadcast.confirm",
-                ask_confirm,
-                on_confirm,
-                lambda ctx: "broadcast.audience",
-                options=buttons.any_object(ask_confirm),
+            buttons.button_step(
+                "broadcast.confirm", ask_confirm, on_confirm, "broadcast.audience"
             ),
             Step(
                 "broadcast.when",

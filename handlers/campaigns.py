@@ -345,27 +345,11 @@ CONVERSATION = Conversation(
                 on_target_benefit,
                 "campaign.target_count",
             ),
-            Step(
-                "campaign.confirm",
-                ask_confirm,
-                on_confirm,
-                lambda ctx: "campaign.target_benefit",
-                options=buttons.any_object(ask_confirm),
+            buttons.button_step(
+                "campaign.confirm", ask_confirm, on_confirm, "campaign.target_benefit"
             ),
-            Step(
-                "campaign.card",
-                ask_card,
-                on_card,
-                lambda ctx: "campaign.menu",
-                options=buttons.any_object(ask_card),
-            ),
-            Step(
-                "campaign.close",
-                ask_close,
-                on_close,
-                lambda ctx: "campaign.card",
-                options=buttons.any_object(ask_close),
-            ),
+            buttons.button_step("campaign.card", ask_card, on_card, "campaign.menu"),
+            buttons.button_step("campaign.close", ask_close, on_close, "campaign.card"),
         )
     },
     commands={"campaign": open_menu},

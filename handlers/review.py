@@ -310,27 +310,15 @@ CONVERSATION = Conversation(
         for step in (
             Step("review.pick", ask_pick, on_pick),
             Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
-            Step(
-                "review.card",
-                ask_card,
-                on_card,
-                lambda ctx: "review.pick",
-                options=buttons.any_object(ask_card),
-            ),
+            buttons.button_step("review.card", ask_card, on_card, "review.pick"),
             Step(
                 "review.benefit",
                 lambda ctx: question(t("review.ask_benefit")),
                 on_benefit,
                 lambda ctx: "review.card",
             ),
-            Step(
-                "review.level",
-                ask_level,
-                on_level,
-                lambda ctx: "review.benefit",
-                options=buttons.any_object(ask_level),
-            ),
-            Step("review.after", ask_after, on_after, options=buttons.any_object(ask_after)),
+            buttons.button_step("review.level", ask_level, on_level, "review.benefit"),
+            buttons.button_step("review.after", ask_after, on_after),
             Step(
                 "review.comment",
                 lambda ctx: question(t("review.ask_comment")),

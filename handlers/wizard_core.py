@@ -96,24 +96,12 @@ STEPS = (
         on_solution,
         back("wizard.problem"),
     ),
-    Step(
-        "wizard.field",
-        ask_field,
-        on_field,
-        back("wizard.solution"),
-        options=buttons.any_object(ask_field),
-    ),
+    buttons.button_step("wizard.field", ask_field, on_field, back("wizard.solution")),
     Step(
         "wizard.benefit",
         lambda ctx: question(t("wizard.ask_benefit")),
         on_benefit,
         back("wizard.field"),
     ),
-    Step(
-        "wizard.next",
-        ask_next,
-        on_next,
-        lambda ctx: "wizard.benefit",
-        options=buttons.any_object(ask_next),
-    ),
+    buttons.button_step("wizard.next", ask_next, on_next, "wizard.benefit"),
 )

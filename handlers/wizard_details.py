@@ -134,12 +134,8 @@ STEPS = (
         on_effects,
         back("wizard.next"),
     ),
-    Step(
-        "wizard.coauthors_choice",
-        ask_coauthors,
-        on_coauthors_choice,
-        back("wizard.effects"),
-        options=buttons.any_object(ask_coauthors),
+    buttons.button_step(
+        "wizard.coauthors_choice", ask_coauthors, on_coauthors_choice, back("wizard.effects")
     ),
     Step(
         "wizard.coauthors",
@@ -147,12 +143,8 @@ STEPS = (
         on_coauthor,
         lambda ctx: "wizard.coauthors_choice",
     ),
-    Step(
-        "wizard.applied",
-        ask_applied,
-        on_applied,
-        back("wizard.coauthors_choice"),
-        options=buttons.any_object(ask_applied),
+    buttons.button_step(
+        "wizard.applied", ask_applied, on_applied, back("wizard.coauthors_choice")
     ),
     Step(
         "wizard.applied_since",
@@ -166,11 +158,7 @@ STEPS = (
         on_attachment,
         back("wizard.applied"),
     ),
-    Step(
-        "wizard.confidential",
-        ask_confidential,
-        on_confidential,
-        back("wizard.attachments"),
-        options=buttons.any_object(ask_confidential),
+    buttons.button_step(
+        "wizard.confidential", ask_confidential, on_confidential, back("wizard.attachments")
     ),
 )
