@@ -103,7 +103,7 @@ def enqueue(
 def enqueue_to_members(
     *, session: Session, members: Select[Any], content: dict[str, Any], now: datetime
 ) -> int:
-    """Queue one private message to each of `members` (channel, chat_id, id, language, as
+    """Queue one private message to each of `members` (channel, chat_id, member_id, language, as
     `storage.recipients.members` selects them): one read and one bulk insert."""
     rows = [
         {
@@ -119,7 +119,7 @@ def enqueue_to_members(
             "created_at": now,
         }
         for channel, chat_id, member_id, language in session.execute(
-            members.order_by(members.selected_columns.id)
+            members.order_by(members.selected_columns.member_id)
         ).all()
     ]
     if rows:
@@ -137,7 +137,7 @@ def enqueue_broadcast(
     group_language: str,
     now: datetime,
 ) -> int:
-    """Queue a broadcast's message to each of `members` (channel, chat_id, id, language)
+    """Queue a broadcast's message to each of `members` (channel, chat_id, member_id, language)
     and `groups` (channel, chat_id, in `group_language`), one INSERT ... SELECT each, after
     everything else (priority 1); return how many messages the broadcast has.
 
@@ -154,38 +154,27 @@ def enqueue_broadcast(
         "parts_sent": literal(0),
         "content": literal({BROADCAST: broadcast_id}, JSON),
     }
-    sources: list[dict[str, ColumnElement[Any]]] = []
     if members is not None:
-        rows = members.subquery()
-        sources.append(
-            {
-                "channel": rows.c.channel,
-                "chat_id": rows.c.chat_id,
-                "chat_kind": literal("private"),
-                "member_id": rows.c.id,
-                "language": rows.c.language,
-            }
-        )
+        _insert_select(session, members, {**fixed, "chat_kind": literal("private")})
     if groups is not None:
-        rows = groups.subquery()
-        sources.append(
-            {
-                "channel": rows.c.channel,
-                "chat_id": rows.c.chat_id,
-                "chat_kind": literal("group"),
-                "language": literal(group_language),
-            }
+        language = literal(group_language)
+        _insert_select(
+            session, groups, {**fixed, "chat_kind": literal("group"), "language": language}
         )
-    for columns in sources:
-        columns = {**columns, **fixed}
-        source = select(*(value.label(name) for name, value in columns.items()))
-        session.execute(messages.insert().from_select(list(columns), source))
     # The drivers do not all report the rows an INSERT ... SELECT wrote.
     query = select(func.count()).where(messages.c.broadcast_id == broadcast_id)
     queued = int(session.execute(query).scalar_one())
     refresh_statistics(session=session)
     _queued(session)
     return queued
+
+
+def _insert_select(session: Session, rows: Select[Any], fixed: dict[str, Any]) -> None:
+    """Queue a message for each of `rows` (named by outbox columns), with `fixed` values."""
+    found = rows.subquery()
+    columns = {**{column.name: column for column in found.c}, **fixed}
+    source = select(*(value.label(name) for name, value in columns.items()))
+    session.execute(table(OutboxMessage).insert().from_select(list(columns), source))
 
 
 def _queued(session: Session) -> None:

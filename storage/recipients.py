@@ -18,7 +18,7 @@ _G, _R = table(GroupChat), table(Role)
 def members(
     *, path: str, role: str | None = None, language: str | None = None, kind: str | None = None
 ) -> Select[Any]:
-    """Select (channel, chat_id, id, language) of each member of the subtree at `path`, on
+    """Select (channel, chat_id, member_id, language) of each member of the subtree at `path`, on
     the first messenger that reaches them (not one they blocked the bot on), narrowed to
     those holding `role`, speaking `language`, in units of `kind`."""
     first = (
@@ -36,7 +36,7 @@ def members(
     if role:
         conditions.append(exists().where(and_(_R.c.member_id == _M.c.id, _R.c.role == role)))
     return (
-        select(_I.c.channel, _I.c.chat_id, _M.c.id, _M.c.language)
+        select(_I.c.channel, _I.c.chat_id, _M.c.id.label("member_id"), _M.c.language)
         .select_from(_I.join(_M, _M.c.id == _I.c.member_id).join(_U, _U.c.id == _M.c.unit_id))
         .where(*conditions)
     )
