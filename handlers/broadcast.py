@@ -12,7 +12,7 @@ from typing import Any
 from core.errors import Refused
 from core.messages import Lines, Number, Option, Reply, Text, t
 from handlers import buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
 from handlers.wizard_core import need_text
 from services import broadcasts, presses, roles, units
@@ -317,12 +317,7 @@ CONVERSATION = Conversation(
         step.name: step
         for step in (
             Step("broadcast.unit", ask_unit, on_unit, free_text=True),
-            Step(
-                "broadcast.text",
-                lambda ctx: (Reply(t("broadcast.ask_text")),),
-                on_text,
-                lambda ctx: "broadcast.unit",
-            ),
+            text_step("broadcast.text", t("broadcast.ask_text"), on_text, "broadcast.unit"),
             Step(
                 "broadcast.audience",
                 ask_audience,
@@ -346,12 +341,7 @@ CONVERSATION = Conversation(
             buttons.button_step(
                 "broadcast.confirm", ask_confirm, on_confirm, "broadcast.audience"
             ),
-            Step(
-                "broadcast.when",
-                lambda ctx: (Reply(t("broadcast.ask_when")),),
-                on_when,
-                lambda ctx: "broadcast.confirm",
-            ),
+            text_step("broadcast.when", t("broadcast.ask_when"), on_when, "broadcast.confirm"),
             Step("broadcast.cancel", ask_cancel, on_cancel_pick, free_text=True),
         )
     },

@@ -12,7 +12,7 @@ from core.errors import Refused
 from core.messages import Lines, Reply, Text, t
 from core.money import MoneyError, parse_vnd
 from handlers import buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import SKIP_HINT, member, question
 from handlers.wizard_core import need_text
 from services import campaigns, presses
@@ -309,12 +309,11 @@ def cancel(ctx: Context) -> Outcome:
 
 def _question(field: str, text: Text, answer: Callable[[Context], Outcome], back: str) -> Step:
     """Build a plan question: /back leads to `back`, or to the card when editing."""
-    return Step(
-        f"campaign.{field}",
-        lambda ctx: (Reply(text),),
-        answer,
-        lambda ctx: "campaign.card" if isinstance(_data(ctx).get("id"), int) else back,
-    )
+
+    def editing(ctx: Context) -> str:
+        return "campaign.card" if isinstance(_data(ctx).get("id"), int) else back
+
+    return text_step(f"campaign.{field}", text, answer, editing)
 
 
 CONVERSATION = Conversation(

@@ -11,7 +11,7 @@ from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.money import MoneyError, parse_vnd
 from core.status import Status
 from handlers import buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
 from services import review, reward
 from services.initiatives import allows
@@ -311,26 +311,11 @@ CONVERSATION = Conversation(
             Step("review.pick", ask_pick, on_pick),
             Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
             buttons.button_step("review.card", ask_card, on_card, "review.pick"),
-            Step(
-                "review.benefit",
-                lambda ctx: question(t("review.ask_benefit")),
-                on_benefit,
-                lambda ctx: "review.card",
-            ),
+            text_step("review.benefit", t("review.ask_benefit"), on_benefit, "review.card"),
             buttons.button_step("review.level", ask_level, on_level, "review.benefit"),
             buttons.button_step("review.after", ask_after, on_after),
-            Step(
-                "review.comment",
-                lambda ctx: question(t("review.ask_comment")),
-                on_comment,
-                lambda ctx: "review.card",
-            ),
-            Step(
-                "review.reason",
-                lambda ctx: question(t("review.ask_reason")),
-                on_reason,
-                lambda ctx: "review.card",
-            ),
+            text_step("review.comment", t("review.ask_comment"), on_comment, "review.card"),
+            text_step("review.reason", t("review.ask_reason"), on_reason, "review.card"),
         )
     },
     commands={"review": open_queue},
