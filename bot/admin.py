@@ -4,6 +4,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,24 +20,35 @@ from services import export, invites, reward, roles, seed, units
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
 from storage.models import Member, Unit
-from storage.units import active_invites, all_units
+from storage.units import all_units, newest_invite_codes
 
 unit_app = typer.Typer(no_args_is_help=True, help="Units of the union tree.")
 member_app = typer.Typer(no_args_is_help=True, help="Members and their roles.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 
 
+@cache
+def _catalogs() -> tuple[Catalogs, str]:
+    """Load the catalogs once a process, with the language to print in."""
+    settings = Settings()
+    return Catalogs(zone=settings.tz), settings.default_language
+
+
+def render(text: Text) -> str:
+    """Render a text in the operator's language."""
+    catalogs, language = _catalogs()
+    return catalogs.render(text, language)
+
+
 def fail(text: Text) -> NoReturn:
     """Print a localized error to stderr and exit with status 1."""
-    settings = Settings()
-    typer.echo(Catalogs(zone=settings.tz).render(text, settings.default_language), err=True)
+    typer.echo(render(text), err=True)
     raise typer.Exit(1)
 
 
 def say(text: Text) -> None:
     """Print a localized message to stdout."""
-    settings = Settings()
-    typer.echo(Catalogs(zone=settings.tz).render(text, settings.default_language))
+    typer.echo(render(text))
 
 
 @contextmanager
@@ -85,19 +97,18 @@ def unit_add(
 def unit_list(as_json: bool = JSON) -> None:
     """List every unit as a tree, with its active invite code."""
     with database() as session:
-        rows: list[dict[str, Any]] = []
-        for unit in all_units(session=session):
-            active = active_invites(session=session, unit_id=unit.id or 0)
-            rows.append(
-                {
-                    "id": unit.id,
-                    "parent_id": unit.parent_id,
-                    "name": unit.name,
-                    "kind": unit.kind,
-                    "depth": unit.path.count("/") - 2,
-                    "invite_code": active[0].code if active else None,
-                }
-            )
+        codes = newest_invite_codes(session=session)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": unit.id,
+                "parent_id": unit.parent_id,
+                "name": unit.name,
+                "kind": unit.kind,
+                "depth": unit.path.count("/") - 2,
+                "invite_code": codes.get(unit.id or 0),
+            }
+            for unit in all_units(session=session)
+        ]
 
     def table() -> None:
         for row in rows:
@@ -206,40 +217,41 @@ def member_and_unit(session: Session, who: str, unit_ref: str) -> tuple[Member, 
     return member, units.find_unit(session=session, ref=unit_ref)
 
 
+WHO = typer.Argument(..., metavar="CHANNEL:USER_ID")
+ROLE = typer.Argument(..., help=f"One of: {', '.join(roles.ROLES)}.")
+UNIT = typer.Option(..., "--unit", help="Unit id or name.")
+
+
 @member_app.command("grant")
 def member_grant(
-    who: str = typer.Argument(..., metavar="CHANNEL:USER_ID"),
-    role: str = typer.Argument(..., help=f"One of: {', '.join(roles.ROLES)}."),
-    unit_ref: str = typer.Option(..., "--unit", help="Unit id or name."),
-    as_json: bool = JSON,
+    who: str = WHO, role: str = ROLE, unit_ref: str = UNIT, as_json: bool = JSON
 ) -> None:
     """Give a member a role over a unit and everything below it."""
-    with database() as session:
-        member, unit = member_and_unit(session, who, unit_ref)
-        roles.grant(session=session, member=member, unit=unit, role=role, now=utc_now())
-    emit(
-        as_json,
-        {"member_id": member.id, "unit_id": unit.id, "role": role},
-        lambda: say(Text("cli.role_granted", {"who": who, "role": role, "unit": unit.name})),
-    )
+    change_role(who, role, unit_ref, as_json, revoke=False)
 
 
 @member_app.command("revoke")
 def member_revoke(
-    who: str = typer.Argument(..., metavar="CHANNEL:USER_ID"),
-    role: str = typer.Argument(..., help=f"One of: {', '.join(roles.ROLES)}."),
-    unit_ref: str = typer.Option(..., "--unit", help="Unit id or name."),
-    as_json: bool = JSON,
+    who: str = WHO, role: str = ROLE, unit_ref: str = UNIT, as_json: bool = JSON
 ) -> None:
     """Take a role over a unit away from a member."""
+    change_role(who, role, unit_ref, as_json, revoke=True)
+
+
+def change_role(who: str, role: str, unit_ref: str, as_json: bool, *, revoke: bool) -> None:
+    """Grant or revoke a member's role over a unit, and say so."""
     with database() as session:
         member, unit = member_and_unit(session, who, unit_ref)
-        roles.revoke(session=session, member=member, unit=unit, role=role)
-    emit(
-        as_json,
-        {"member_id": member.id, "unit_id": unit.id, "role": role, "revoked": True},
-        lambda: say(Text("cli.role_revoked", {"who": who, "role": role, "unit": unit.name})),
-    )
+        if revoke:
+            roles.revoke(session=session, member=member, unit=unit, role=role)
+        else:
+            roles.grant(session=session, member=member, unit=unit, role=role, now=utc_now())
+    data: dict[str, Any] = {"member_id": member.id, "unit_id": unit.id, "role": role}
+    if revoke:
+        data["revoked"] = True
+    params = {"who": who, "role": role, "unit": unit.name}
+    said = Text("cli.role_revoked", params) if revoke else Text("cli.role_granted", params)
+    emit(as_json, data, lambda: say(said))
 
 
 def seed_command(

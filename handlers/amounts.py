@@ -10,7 +10,7 @@ from collections.abc import Callable
 from core.errors import Refused
 from core.messages import Money, Option, Reply, Text, t
 from core.money import MAX_VND, MoneyError, parse_vnd
-from handlers.conversation import Context
+from handlers.conversation import AnswerFn, Back, Context, Step, back_to
 from views.labels import money_problem
 
 OFFERED = "amounts"
@@ -45,3 +45,10 @@ def read(ctx: Context, retry: Callable[[Text], Refused]) -> int | Reply:
             raise retry(money_problem(error)) from error
         ctx.data[OFFERED] = list(error.options)
         return Reply(money_problem(error))
+
+
+def amount_step(name: str, text: Text, answer: AnswerFn, back: Back = None) -> Step:
+    """Build a step that asks for an amount: typed, or one of the amounts last offered."""
+    return Step(
+        name, lambda ctx: (Reply(text, offered(ctx)),), answer, back_to(back), free_text=True
+    )

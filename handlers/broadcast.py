@@ -6,18 +6,19 @@ buttons said.
 """
 
 from dataclasses import asdict
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from core.errors import Refused
 from core.messages import Lines, Number, Option, Reply, Text, t
 from handlers import buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
 from handlers.wizard_core import need_text
 from services import broadcasts, presses, roles, units
 from services.broadcasts import Audience
-from services.dates import read_day
+from storage import broadcasts as store
+from storage.broadcasts import SENDING
 from storage.units import children_of
 from views.broadcast import history_text
 from views.labels import (
@@ -29,8 +30,8 @@ from views.labels import (
 )
 
 KEY = "broadcast"
-LIST_WORDS = ("list", "danh sách", "danh sach", "daftar")
-CANCEL_WORDS = ("cancel", "huỷ", "hủy", "huy", "dừng", "dung", "batal")
+# What may follow /broadcast, in any language: the catalogs list the words.
+LIST_WORDS, CANCEL_WORDS = t("broadcast.words_list"), t("broadcast.words_cancel")
 
 
 def _data(ctx: Context) -> dict[str, Any]:
@@ -60,12 +61,13 @@ def open_broadcast(ctx: Context) -> Outcome:
     scopes = broadcasts.organizer_units(session=ctx.session, member=member(ctx))
     if not scopes:
         return end(t("broadcast.not_organizer"))
-    word, _, rest = ctx.incoming.argument.partition(" ")
-    if word.lower() in LIST_WORDS:
+    argument = ctx.incoming.argument
+    if ctx.catalogs.after_word(LIST_WORDS, argument) is not None:
         return _history(ctx)
-    if word.lower() in CANCEL_WORDS:
-        if rest.strip().lstrip("#").isdigit():
-            return _cancel(ctx, int(rest.strip().lstrip("#")))
+    rest = ctx.catalogs.after_word(CANCEL_WORDS, argument)
+    if rest is not None:
+        if rest.lstrip("#").isdigit():
+            return _cancel(ctx, int(rest.lstrip("#")))
         if not broadcasts.running(session=ctx.session, member=member(ctx)):
             return end(t("broadcast.nothing_running"))
         ctx.data[KEY] = {}
@@ -79,7 +81,7 @@ def open_broadcast(ctx: Context) -> Outcome:
 
 def _history(ctx: Context) -> Outcome:
     listed = broadcasts.history(session=ctx.session, member=member(ctx))
-    tallies = broadcasts.tallies(session=ctx.session, broadcast_ids=[b.id or 0 for b in listed])
+    tallies = store.tallies(session=ctx.session, broadcast_ids=[b.id or 0 for b in listed])
     return end(history_text([(b, tallies[b.id or 0]) for b in listed], ctx.settings.tz))
 
 
@@ -259,18 +261,8 @@ def on_confirm(ctx: Context) -> Outcome:
 
 def on_when(ctx: Context) -> Outcome:
     """Schedule for a local 'dd/mm/yyyy hh:mm' in the future."""
-    day_text, _, clock_text = need_text(ctx).rpartition(" ")
-    hour, _, minute = clock_text.replace("h", ":").partition(":")
-    if not (hour.isdigit() and (minute or "0").isdigit()) or not day_text:
-        raise Refused("broadcast.when_format")
-    if int(hour) > 23 or int(minute or 0) > 59:
-        raise Refused("broadcast.when_format")
-    local = datetime.combine(
-        read_day(day_text), time(int(hour), int(minute or 0)), tzinfo=ctx.settings.tz
-    )
-    if local <= ctx.now:
-        raise Refused("broadcast.when_past")
-    return _create(ctx, local)
+    send_at = broadcasts.read_send_at(need_text(ctx), zone=ctx.settings.tz, now=ctx.now)
+    return _create(ctx, send_at)
 
 
 def _create(ctx: Context, send_at: datetime) -> Outcome:
@@ -286,7 +278,7 @@ def _create(ctx: Context, send_at: datetime) -> Outcome:
         report_to=(ctx.incoming.channel, ctx.incoming.chat_id, ctx.language),
         now=ctx.now,
     )
-    if made.status == broadcasts.SENDING:
+    if made.status == SENDING:
         return end(t("broadcast.started", id=made.id or 0, count=Number(made.recipients)))
     when = made.send_at.astimezone(ctx.settings.tz).strftime("%d/%m/%Y %H:%M")
     return end(t("broadcast.scheduled", id=made.id or 0, when=when))
@@ -325,12 +317,7 @@ CONVERSATION = Conversation(
         step.name: step
         for step in (
             Step("broadcast.unit", ask_unit, on_unit, free_text=True),
-            Step(
-                "broadcast.text",
-                lambda ctx: (Reply(t("broadcast.ask_text")),),
-                on_text,
-                lambda ctx: "broadcast.unit",
-            ),
+            text_step("broadcast.text", t("broadcast.ask_text"), on_text, "broadcast.unit"),
             Step(
                 "broadcast.audience",
                 ask_audience,
@@ -351,19 +338,10 @@ CONVERSATION = Conversation(
                 on_version,
                 lambda ctx: "broadcast.audience",
             ),
-            Step(
-                "broadcast.confirm",
-                ask_confirm,
-                on_confirm,
-                lambda ctx: "broadcast.audience",
-                options=buttons.any_object(ask_confirm),
+            buttons.button_step(
+                "broadcast.confirm", ask_confirm, on_confirm, "broadcast.audience"
             ),
-            Step(
-                "broadcast.when",
-                lambda ctx: (Reply(t("broadcast.ask_when")),),
-                on_when,
-                lambda ctx: "broadcast.confirm",
-            ),
+            text_step("broadcast.when", t("broadcast.ask_when"), on_when, "broadcast.confirm"),
             Step("broadcast.cancel", ask_cancel, on_cancel_pick, free_text=True),
         )
     },

@@ -11,7 +11,7 @@ now, so they always name the open object.
 from collections.abc import Callable, Sequence
 
 from core.messages import Option, Reply, Text
-from handlers.conversation import Context
+from handlers.conversation import AnswerFn, AskFn, Back, Context, Step, back_to
 
 MAX_ID = 2**31 - 1  # the ids of the tables; a longer number names nothing
 DRAFTS = "drafts"  # the conversation data's counter of objects that live only there
@@ -50,6 +50,12 @@ def also_pressed(ctx: Context, offered: Sequence[Option]) -> tuple[Option, ...]:
 def any_object(ask: Callable[[Context], Sequence[Reply]]) -> OptionsFn:
     """Build a step's `options`: those its question offers, and `also_pressed`."""
     return lambda ctx: also_pressed(ctx, [o for reply in ask(ctx) for o in reply.options])
+
+
+def button_step(name: str, ask: AskFn, answer: AnswerFn, back: Back = None) -> Step:
+    """Build a step that asks with buttons naming an object: its options are what `ask`
+    offers, and a press of an older message of it (`any_object`)."""
+    return Step(name, ask, answer, back_to(back), options=any_object(ask))
 
 
 def new_draft(ctx: Context) -> int:

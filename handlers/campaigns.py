@@ -9,9 +9,19 @@ from datetime import date
 from typing import Any
 
 from core.errors import Refused
-from core.messages import Lines, Option, Reply, Text, t
+from core.messages import Lines, Reply, Text, t
 from handlers import amounts, buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import (
+    AnswerFn,
+    Back,
+    Context,
+    Conversation,
+    Outcome,
+    Step,
+    end,
+    goto,
+    text_step,
+)
 from handlers.draft import SKIP_HINT, member, question
 from handlers.wizard_core import need_text
 from services import campaigns, presses
@@ -181,22 +191,15 @@ def on_starts(ctx: Context) -> Outcome:
 
 def on_ends(ctx: Context) -> Outcome:
     """Save the last day, which is not before the first."""
-    ends = read_day(need_text(ctx))
-    if ends < date.fromisoformat(str(_data(ctx).get("starts"))):
-        raise Refused("campaign.ends_before_start")
-    _data(ctx)["ends"] = ends.isoformat()
+    starts = date.fromisoformat(str(_data(ctx).get("starts")))
+    _data(ctx)["ends"] = campaigns.check_ends(starts, read_day(need_text(ctx))).isoformat()
     return _next(ctx, "ends")
 
 
 def on_target_count(ctx: Context) -> Outcome:
     """Save the target number of initiatives, or none."""
-    count = None
-    if ctx.incoming.command != "skip":
-        text = need_text(ctx).replace(".", "").replace(",", "").replace(" ", "")
-        if not text.isdigit() or int(text) <= 0 or int(text) > 10**9:
-            raise Refused("campaign.count_retry")
-        count = int(text)
-    _data(ctx)["count"] = count
+    skipped = ctx.incoming.command == "skip"
+    _data(ctx)["count"] = None if skipped else campaigns.read_target_count(need_text(ctx))
     return _next(ctx, "target_count")
 
 
@@ -316,16 +319,14 @@ def _question(
     text: Text,
     answer: Callable[[Context], Outcome],
     back: str,
-    options: Callable[[Context], tuple[Option, ...]] = lambda ctx: (),
+    build: Callable[[str, Text, AnswerFn, Back], Step] = text_step,
 ) -> Step:
     """Build a plan question: /back leads to `back`, or to the card when editing."""
-    return Step(
-        f"campaign.{field}",
-        lambda ctx: (Reply(text, options(ctx)),),
-        answer,
-        lambda ctx: "campaign.card" if isinstance(_data(ctx).get("id"), int) else back,
-        free_text=True,
-    )
+
+    def editing(ctx: Context) -> str:
+        return "campaign.card" if isinstance(_data(ctx).get("id"), int) else back
+
+    return build(f"campaign.{field}", text, answer, editing)
 
 
 CONVERSATION = Conversation(
@@ -355,29 +356,13 @@ CONVERSATION = Conversation(
                 t("campaign.ask_target_benefit", skip=SKIP_HINT),
                 on_target_benefit,
                 "campaign.target_count",
-                amounts.offered,
+                amounts.amount_step,
             ),
-            Step(
-                "campaign.confirm",
-                ask_confirm,
-                on_confirm,
-                lambda ctx: "campaign.target_benefit",
-                options=buttons.any_object(ask_confirm),
+            buttons.button_step(
+                "campaign.confirm", ask_confirm, on_confirm, "campaign.target_benefit"
             ),
-            Step(
-                "campaign.card",
-                ask_card,
-                on_card,
-                lambda ctx: "campaign.menu",
-                options=buttons.any_object(ask_card),
-            ),
-            Step(
-                "campaign.close",
-                ask_close,
-                on_close,
-                lambda ctx: "campaign.card",
-                options=buttons.any_object(ask_close),
-            ),
+            buttons.button_step("campaign.card", ask_card, on_card, "campaign.menu"),
+            buttons.button_step("campaign.close", ask_close, on_close, "campaign.card"),
         )
     },
     commands={"campaign": open_menu},

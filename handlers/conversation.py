@@ -96,6 +96,20 @@ class Step:
     options: Callable[[Context], tuple[Option, ...]] | None = None
 
 
+# Where /back leads from a step: a step's name, or a function of the context saying which.
+Back = str | Callable[[Context], str | None] | None
+
+
+def back_to(back: Back) -> Callable[[Context], str | None]:
+    """Return a step's `back` function for a step name (or a function already)."""
+    return back if callable(back) else (lambda ctx: back)
+
+
+def text_step(name: str, text: Text, answer: AnswerFn, back: Back = None) -> Step:
+    """Build a step that asks `text`, with no options, and takes what is typed or sent."""
+    return Step(name, lambda ctx: (Reply(text),), answer, back_to(back))
+
+
 @dataclass(frozen=True)
 class Conversation:
     """A set of steps plus the commands that enter them."""

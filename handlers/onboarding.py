@@ -2,7 +2,7 @@
 
 from core.errors import Refused
 from core.messages import Reply, t
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import question
 from services import membership, units
 from storage.units import unit_by_id
@@ -91,12 +91,7 @@ CONVERSATION = Conversation(
                 ),
                 on_language,
             ),
-            Step(
-                "onboarding.name",
-                lambda ctx: question(t("onboarding.ask_name")),
-                on_name,
-                lambda ctx: "onboarding.language",
-            ),
+            text_step("onboarding.name", t("onboarding.ask_name"), on_name, "onboarding.language"),
             Step(
                 "onboarding.consent",
                 lambda ctx: (

@@ -10,7 +10,7 @@ from core.errors import Refused
 from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.status import Status
 from handlers import amounts, buttons
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
 from services import review, reward
 from services.initiatives import allows
@@ -309,40 +309,14 @@ CONVERSATION = Conversation(
         for step in (
             Step("review.pick", ask_pick, on_pick),
             Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
-            Step(
-                "review.card",
-                ask_card,
-                on_card,
-                lambda ctx: "review.pick",
-                options=buttons.any_object(ask_card),
+            buttons.button_step("review.card", ask_card, on_card, "review.pick"),
+            amounts.amount_step(
+                "review.benefit", t("review.ask_benefit"), on_benefit, "review.card"
             ),
-            Step(
-                "review.benefit",
-                lambda ctx: (Reply(t("review.ask_benefit"), amounts.offered(ctx)),),
-                on_benefit,
-                lambda ctx: "review.card",
-                free_text=True,
-            ),
-            Step(
-                "review.level",
-                ask_level,
-                on_level,
-                lambda ctx: "review.benefit",
-                options=buttons.any_object(ask_level),
-            ),
-            Step("review.after", ask_after, on_after, options=buttons.any_object(ask_after)),
-            Step(
-                "review.comment",
-                lambda ctx: question(t("review.ask_comment")),
-                on_comment,
-                lambda ctx: "review.card",
-            ),
-            Step(
-                "review.reason",
-                lambda ctx: question(t("review.ask_reason")),
-                on_reason,
-                lambda ctx: "review.card",
-            ),
+            buttons.button_step("review.level", ask_level, on_level, "review.benefit"),
+            buttons.button_step("review.after", ask_after, on_after),
+            text_step("review.comment", t("review.ask_comment"), on_comment, "review.card"),
+            text_step("review.reason", t("review.ask_reason"), on_reason, "review.card"),
         )
     },
     commands={"review": open_queue},

@@ -3,7 +3,7 @@
 from core.messages import Reply, t
 from core.status import Status
 from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
-from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
+from handlers.conversation import Context, Conversation, Outcome, end, goto
 from handlers.draft import (
     AMEND_MODE,
     DRAFT_MODE,
@@ -180,27 +180,10 @@ CONVERSATION = Conversation(
         for step in (
             *wizard_core.STEPS,
             *wizard_details.STEPS,
-            Step(
-                "wizard.draft_exists",
-                ask_draft_exists,
-                on_draft_exists,
-                options=buttons.any_object(ask_draft_exists),
-            ),
-            Step(
-                "wizard.summary",
-                ask_summary,
-                on_summary,
-                lambda ctx: "wizard.confidential",
-                options=buttons.any_object(ask_summary),
-            ),
-            Step(
-                "wizard.edit",
-                ask_edit,
-                on_edit,
-                lambda ctx: "wizard.summary",
-                options=buttons.any_object(ask_edit),
-            ),
-            Step("wizard.amend", ask_amend, on_amend, options=buttons.any_object(ask_amend)),
+            buttons.button_step("wizard.draft_exists", ask_draft_exists, on_draft_exists),
+            buttons.button_step("wizard.summary", ask_summary, on_summary, "wizard.confidential"),
+            buttons.button_step("wizard.edit", ask_edit, on_edit, "wizard.summary"),
+            buttons.button_step("wizard.amend", ask_amend, on_amend),
             wizard_campaign.STEP,
         )
     },

@@ -2,7 +2,7 @@
 
 from core.messages import Reply, Text, t
 from handlers import buttons
-from handlers.conversation import Context, Outcome, Step, goto
+from handlers.conversation import Context, Outcome, goto
 from handlers.draft import choose, current, finish, member, picked, wizard_data
 from services import campaigns, initiatives
 from storage.models import Initiative
@@ -55,10 +55,4 @@ def on_campaign(ctx: Context) -> Outcome:
     return _submit(ctx, initiative, int(campaign) if campaign.isdigit() else -1, closing)
 
 
-STEP = Step(
-    "wizard.campaign",
-    ask_campaign,
-    on_campaign,
-    lambda ctx: "wizard.summary",
-    options=buttons.any_object(ask_campaign),
-)
+STEP = buttons.button_step("wizard.campaign", ask_campaign, on_campaign, "wizard.summary")

@@ -3,8 +3,8 @@
 from core.errors import Refused
 from core.messages import Money, Reply, t
 from handlers import amounts, buttons, wizard_campaign
-from handlers.conversation import Context, Outcome, Step, goto
-from handlers.draft import advance, back, choose, current, picked, question, save
+from handlers.conversation import Context, Outcome, goto, text_step
+from handlers.draft import advance, back, choose, current, picked, save
 from services import answers
 from views.labels import FIELD_LABELS
 
@@ -82,38 +82,12 @@ def ask_next(ctx: Context) -> tuple[Reply, ...]:
 
 
 STEPS = (
-    Step("wizard.title", lambda ctx: question(t("wizard.ask_title")), on_title, back(None)),
-    Step(
-        "wizard.problem",
-        lambda ctx: question(t("wizard.ask_problem")),
-        on_problem,
-        back("wizard.title"),
+    text_step("wizard.title", t("wizard.ask_title"), on_title, back(None)),
+    text_step("wizard.problem", t("wizard.ask_problem"), on_problem, back("wizard.title")),
+    text_step("wizard.solution", t("wizard.ask_solution"), on_solution, back("wizard.problem")),
+    buttons.button_step("wizard.field", ask_field, on_field, back("wizard.solution")),
+    amounts.amount_step(
+        "wizard.benefit", t("wizard.ask_benefit"), on_benefit, back("wizard.field")
     ),
-    Step(
-        "wizard.solution",
-        lambda ctx: question(t("wizard.ask_solution")),
-        on_solution,
-        back("wizard.problem"),
-    ),
-    Step(
-        "wizard.field",
-        ask_field,
-        on_field,
-        back("wizard.solution"),
-        options=buttons.any_object(ask_field),
-    ),
-    Step(
-        "wizard.benefit",
-        lambda ctx: (Reply(t("wizard.ask_benefit"), amounts.offered(ctx)),),
-        on_benefit,
-        back("wizard.field"),
-        free_text=True,
-    ),
-    Step(
-        "wizard.next",
-        ask_next,
-        on_next,
-        lambda ctx: "wizard.benefit",
-        options=buttons.any_object(ask_next),
-    ),
+    buttons.button_step("wizard.next", ask_next, on_next, "wizard.benefit"),
 )

@@ -3,7 +3,7 @@
 from core.errors import Refused
 from core.messages import Reply, t
 from handlers import buttons
-from handlers.conversation import Context, Outcome, Step, goto
+from handlers.conversation import Context, Outcome, goto, text_step
 from handlers.draft import (
     SKIP_HINT,
     advance,
@@ -11,7 +11,6 @@ from handlers.draft import (
     choose,
     current,
     picked,
-    question,
     save,
     saved,
 )
@@ -128,49 +127,25 @@ def ask_confidential(ctx: Context) -> tuple[Reply, ...]:
 
 
 STEPS = (
-    Step(
-        "wizard.effects",
-        lambda ctx: question(t("wizard.ask_effects", skip=SKIP_HINT)),
-        on_effects,
-        back("wizard.next"),
+    text_step(
+        "wizard.effects", t("wizard.ask_effects", skip=SKIP_HINT), on_effects, back("wizard.next")
     ),
-    Step(
-        "wizard.coauthors_choice",
-        ask_coauthors,
-        on_coauthors_choice,
-        back("wizard.effects"),
-        options=buttons.any_object(ask_coauthors),
+    buttons.button_step(
+        "wizard.coauthors_choice", ask_coauthors, on_coauthors_choice, back("wizard.effects")
     ),
-    Step(
-        "wizard.coauthors",
-        lambda ctx: question(t("wizard.ask_coauthor_line")),
-        on_coauthor,
-        lambda ctx: "wizard.coauthors_choice",
+    text_step(
+        "wizard.coauthors", t("wizard.ask_coauthor_line"), on_coauthor, "wizard.coauthors_choice"
     ),
-    Step(
-        "wizard.applied",
-        ask_applied,
-        on_applied,
-        back("wizard.coauthors_choice"),
-        options=buttons.any_object(ask_applied),
+    buttons.button_step(
+        "wizard.applied", ask_applied, on_applied, back("wizard.coauthors_choice")
     ),
-    Step(
-        "wizard.applied_since",
-        lambda ctx: question(t("wizard.ask_applied_since")),
-        on_applied_since,
-        lambda ctx: "wizard.applied",
+    text_step(
+        "wizard.applied_since", t("wizard.ask_applied_since"), on_applied_since, "wizard.applied"
     ),
-    Step(
-        "wizard.attachments",
-        lambda ctx: question(t("wizard.ask_attachments")),
-        on_attachment,
-        back("wizard.applied"),
+    text_step(
+        "wizard.attachments", t("wizard.ask_attachments"), on_attachment, back("wizard.applied")
     ),
-    Step(
-        "wizard.confidential",
-        ask_confidential,
-        on_confidential,
-        back("wizard.attachments"),
-        options=buttons.any_object(ask_confidential),
+    buttons.button_step(
+        "wizard.confidential", ask_confidential, on_confidential, back("wizard.attachments")
     ),
 )

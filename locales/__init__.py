@@ -100,3 +100,14 @@ class Catalogs:
             if fold(self.render(option.label, language)) == wanted:
                 return option.value
         return None
+
+    def after_word(self, text: Text, typed: str) -> str | None:
+        """Return what follows one of a text's comma-separated words, in any language, at
+        the start of `typed` (compared folded: no case, no diacritics); None if none does."""
+        tokens = typed.split()
+        for language in self.languages:
+            for word in self.render(text, language).split(","):
+                size = len(word.split())
+                if size and fold(" ".join(tokens[:size])) == fold(word):
+                    return " ".join(tokens[size:])
+        return None

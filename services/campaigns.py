@@ -10,23 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import case, func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
 from core.errors import Refused
 from core.messages import Lines, Money, Number, t
 from services import presses, roles
 from services.dates import local_midnight
 from services.units import path_ids
+from storage import campaigns as store
 from storage.models import Campaign, Initiative, Member, Unit
-from storage.units import unit_by_id
+from storage.units import children_of, unit_by_id
 
 ORGANIZER = "organizer"
 NAME_LIMIT = 200
 LONGEST = timedelta(days=3 * 366)
-COUNTED = ("submitted", "under_review", "changes_requested", "approved", "recommended")
-RECOGNIZED = ("approved", "recommended")
+TARGET_COUNT_LIMIT = 10**9
 
 
 @dataclass(frozen=True)
@@ -70,11 +68,28 @@ def check_name(text: str) -> str:
     return name
 
 
+def check_ends(starts_on: date, ends_on: date) -> date:
+    """Return a campaign's last day, refusing one before its first."""
+    if ends_on < starts_on:
+        raise Refused("campaign.ends_before_start")
+    return ends_on
+
+
+def read_target_count(text: str) -> int:
+    """Read a target number of initiatives ("1.000", "1 000"), refusing what is none."""
+    digits = text.replace(".", "").replace(",", "").replace(" ", "")
+    if not digits.isascii() or not digits.isdigit():
+        raise Refused("campaign.count_retry")
+    count = int(digits)
+    if count <= 0 or count > TARGET_COUNT_LIMIT:
+        raise Refused("campaign.count_retry")
+    return count
+
+
 def check_plan(plan: Plan) -> Plan:
     """Return a plan with a tidy name, or refuse what cannot be a campaign."""
     name = check_name(plan.name)
-    if plan.ends_on < plan.starts_on:
-        raise Refused("campaign.ends_before_start")
+    check_ends(plan.starts_on, plan.ends_on)
     if plan.ends_on - plan.starts_on > LONGEST:
         raise Refused("campaign.too_long")
     for target in (plan.target_count, plan.target_benefit_vnd):
@@ -184,31 +199,12 @@ def close(*, session: Session, member: Member, campaign_id: int, now: datetime) 
 def organized_by(*, session: Session, member: Member, limit: int = 10) -> list[Campaign]:
     """Return the newest campaigns in the member's organizer subtrees."""
     scopes = organizer_units(session=session, member=member)
-    if not scopes:
-        return []
-    query = (
-        select(Campaign)
-        .join(Unit, col(Unit.id) == Campaign.unit_id)
-        .where(or_(*(col(Unit.path).startswith(scope.path) for scope in scopes)))
-        .order_by(col(Campaign.starts_at).desc(), col(Campaign.id).desc())
-        .limit(limit)
-    )
-    return list(session.exec(query).all())
+    return store.newest_under(session=session, paths=[u.path for u in scopes], limit=limit)
 
 
 def running_for(*, session: Session, unit: Unit, at: datetime) -> list[Campaign]:
     """Return the open campaigns whose subtree holds `unit` and whose period holds `at`."""
-    query = (
-        select(Campaign)
-        .where(
-            col(Campaign.unit_id).in_(path_ids(unit)),
-            col(Campaign.closed_at).is_(None),
-            col(Campaign.starts_at) <= at,
-            col(Campaign.ends_at) > at,
-        )
-        .order_by(col(Campaign.ends_at), col(Campaign.id))
-    )
-    return list(session.exec(query).all())
+    return store.open_over(session=session, unit_ids=path_ids(unit), at=at)
 
 
 def choose(
@@ -237,32 +233,15 @@ def progress(*, session: Session, campaign: Campaign) -> Progress:
 
 def progress_of(*, session: Session, campaigns: Sequence[Campaign]) -> dict[int, Progress]:
     """Return what counts toward each of the campaigns so far, by campaign id, in one query."""
-    found = {c.id or 0: Progress(0, 0, 0, 0) for c in campaigns}
-    if not found:
-        return found
-    recognized = func.sum(case((col(Initiative.status).in_(RECOGNIZED), 1), else_=0))
-    query = (
-        sa_select(
-            col(Initiative.campaign_id),
-            func.count(),
-            recognized,
-            func.coalesce(func.sum(Initiative.estimated_benefit_vnd), 0),
-            func.coalesce(func.sum(Initiative.verified_benefit_vnd), 0),
-        )
-        .where(col(Initiative.campaign_id).in_(found), col(Initiative.status).in_(COUNTED))
-        .group_by(col(Initiative.campaign_id))
-    )
-    for campaign_id, *numbers in session.execute(query).all():
-        found[campaign_id] = Progress(*(int(n or 0) for n in numbers))
-    return found
+    ids = [c.id or 0 for c in campaigns]
+    sums = store.sums_by_campaign(session=session, campaign_ids=ids)
+    return {i: Progress(*sums.get(i, (0, 0, 0, 0))) for i in ids}
 
 
 def standings(*, session: Session, campaign: Campaign) -> list[Standing]:
     """Rank the units directly under the campaign's unit by initiatives counted."""
     totals = _totals(session=session, campaign=campaign)
-    children = session.exec(
-        select(Unit).where(Unit.parent_id == campaign.unit_id).order_by(col(Unit.name))
-    ).all()
+    children = children_of(session=session, unit_id=campaign.unit_id)
     empty = Progress(0, 0, 0, 0)
     scored = sorted(
         ((unit, totals.get(unit.id or 0, empty)) for unit in children),
@@ -274,30 +253,16 @@ def standings(*, session: Session, campaign: Campaign) -> list[Standing]:
 
 def _totals(*, session: Session, campaign: Campaign) -> dict[int, Progress]:
     """Sum the campaign's initiatives per unit directly under its unit."""
-    recognized = func.sum(case((col(Initiative.status).in_(RECOGNIZED), 1), else_=0))
-    query = (
-        sa_select(
-            col(Unit.path),
-            func.count(),
-            recognized,
-            func.coalesce(func.sum(Initiative.estimated_benefit_vnd), 0),
-            func.coalesce(func.sum(Initiative.verified_benefit_vnd), 0),
-        )
-        .join(Unit, col(Unit.id) == Initiative.unit_id)
-        .where(col(Initiative.campaign_id) == campaign.id, col(Initiative.status).in_(COUNTED))
-        .group_by(Unit.path)
-    )
     unit = unit_by_id(session=session, unit_id=campaign.unit_id)
     depth = len(path_ids(unit)) if unit else 0
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for path, count, recognized_count, estimated, verified in session.execute(query).all():
+    by_path = store.sums_by_unit_path(session=session, campaign_id=campaign.id or 0)
+    for path, numbers in by_path.items():
         ids = [int(part) for part in path.strip("/").split("/") if part]
         if len(ids) > depth:
             row = sums[ids[depth]]
-            row[0] += int(count)
-            row[1] += int(recognized_count or 0)
-            row[2] += int(estimated)
-            row[3] += int(verified)
+            for index, number in enumerate(numbers):
+                row[index] += number
     return {key: Progress(*row) for key, row in sums.items()}
 
 

@@ -2,15 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.codec import reply_to_json
 from core.messages import Reply, t
-from storage import outbox
+from storage import outbox, recipients
 from storage.initiatives import authors_of
-from storage.members import identities_of
-from storage.models import Author, ChannelIdentity, GroupChat, Initiative, Member, Role, Unit
+from storage.members import holders_of, identities_of
+from storage.models import Author, GroupChat, Initiative, Member, Unit
 
 
 def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) -> bool:
@@ -20,13 +19,12 @@ def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) 
     identity = next((i for i in identities if i.unreachable_at is None), None)
     if identity is None:
         return False
-    outbox.enqueue(
+    chat = (identity.channel, identity.chat_id)
+    to_chat(
         session=session,
-        channel=identity.channel,
-        chat_id=identity.chat_id,
-        chat_kind="private",
+        chat=chat,
+        reply=reply,
         language=member.language,
-        content=reply_to_json(reply),
         now=now,
         member_id=member.id,
     )
@@ -37,14 +35,31 @@ def to_group(
     *, session: Session, group: GroupChat, reply: Reply, language: str, now: datetime
 ) -> None:
     """Queue a message to a linked group chat."""
+    chat = (group.channel, group.chat_id)
+    to_chat(session=session, chat=chat, reply=reply, language=language, now=now, kind="group")
+
+
+def to_chat(
+    *,
+    session: Session,
+    chat: tuple[str, str],
+    reply: Reply,
+    language: str,
+    now: datetime,
+    member_id: int | None = None,
+    kind: str = "private",
+) -> None:
+    """Queue a message to a (channel, chat): a member's private chat, or a group's."""
+    channel, chat_id = chat
     outbox.enqueue(
         session=session,
-        channel=group.channel,
-        chat_id=group.chat_id,
-        chat_kind="group",
+        channel=channel,
+        chat_id=chat_id,
+        chat_kind=kind,
         language=language,
         content=reply_to_json(reply),
         now=now,
+        member_id=member_id,
     )
 
 
@@ -55,37 +70,9 @@ def to_members_in(*, session: Session, unit: Unit, reply: Reply, now: datetime) 
     One read and one bulk insert, however many members: a province has hundreds of
     thousands.
     """
-    first = (
-        select(func.min(ChannelIdentity.id))
-        .where(col(ChannelIdentity.unreachable_at).is_(None))
-        .group_by(col(ChannelIdentity.member_id))
-        .correlate(None)  # a list of its own, not tied to the outer query's identity
-    )
-    query = (
-        select(ChannelIdentity.channel, ChannelIdentity.chat_id, Member.id, Member.language)
-        .join(Member, col(Member.id) == col(ChannelIdentity.member_id))
-        .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .where(col(Unit.path).startswith(unit.path), col(ChannelIdentity.id).in_(first))
-        .order_by(col(Member.id))
-    )
+    members = recipients.members(path=unit.path)
     content = reply_to_json(reply)
-    rows = [
-        {
-            "channel": channel,
-            "chat_id": chat_id,
-            "chat_kind": "private",
-            "member_id": member_id,
-            "language": language,
-            "content": content,
-            "status": outbox.QUEUED,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for channel, chat_id, member_id, language in session.exec(query).all()
-    ]
-    outbox.enqueue_many(session=session, rows=rows)
-    return len(rows)
+    return outbox.enqueue_to_members(session=session, members=members, content=content, now=now)
 
 
 def to_authors(*, session: Session, authors: list[Author], reply: Reply, now: datetime) -> int:
@@ -100,13 +87,7 @@ def to_authors(*, session: Session, authors: list[Author], reply: Reply, now: da
 
 def holders(*, session: Session, unit: Unit, role: str) -> list[Member]:
     """Return the members holding `role` on exactly this unit."""
-    query = (
-        select(Member)
-        .join(Role, col(Role.member_id) == col(Member.id))
-        .where(col(Role.role) == role, col(Role.unit_id) == unit.id)
-        .order_by(col(Member.id))
-    )
-    return list(session.exec(query).all())
+    return list(holders_of(session=session, unit_id=unit.id or 0, role=role))
 
 
 def to_reviewers(

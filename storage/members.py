@@ -93,3 +93,14 @@ def units_where_held(*, session: Session, role: str, unit_ids: Sequence[int]) ->
     """The ids among `unit_ids` where someone holds `role`."""
     query = select(Role.unit_id).where(col(Role.role) == role, col(Role.unit_id).in_(unit_ids))
     return session.exec(query).all()
+
+
+def holders_of(*, session: Session, unit_id: int, role: str) -> Sequence[Member]:
+    """Return the members holding `role` on exactly this unit, by id."""
+    query = (
+        select(Member)
+        .join(Role, col(Role.member_id) == col(Member.id))
+        .where(col(Role.role) == role, col(Role.unit_id) == unit_id)
+        .order_by(col(Member.id))
+    )
+    return session.exec(query).all()

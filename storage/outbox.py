@@ -9,8 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import aliased
+from sqlalchemy.types import JSON
 from sqlmodel import Session, col
 
 from storage.models import (
@@ -27,6 +41,7 @@ from storage.types import UTCDateTime
 QUEUED, SENT, BLOCKED, FAILED = "queued", "sent", "blocked", "failed"
 CANCELLED = "cancelled"  # a broadcast stopped before this message went
 BROADCAST = "broadcast"  # the content key of a broadcast message: the broadcast's id
+BROADCAST_PRIORITY = 1  # a broadcast's messages go after everything else queued
 QUEUED_FLAG = "outbox_queued"
 
 
@@ -81,15 +96,90 @@ def enqueue(
         created_at=now,
     )
     session.add(message)
-    session.info[QUEUED_FLAG] = True
+    _queued(session)
     return message
 
 
-def enqueue_many(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Queue many messages (outbox rows as dicts) in the caller's transaction, in bulk."""
+def enqueue_to_members(
+    *, session: Session, members: Select[Any], content: dict[str, Any], now: datetime
+) -> int:
+    """Queue one private message to each of `members` (channel, chat_id, member_id, language, as
+    `storage.recipients.members` selects them): one read and one bulk insert."""
+    rows = [
+        {
+            "channel": channel,
+            "chat_id": chat_id,
+            "chat_kind": "private",
+            "member_id": member_id,
+            "language": language,
+            "content": content,
+            "status": QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for channel, chat_id, member_id, language in session.execute(
+            members.order_by(members.selected_columns.member_id)
+        ).all()
+    ]
     if rows:
         session.execute(insert(table(OutboxMessage)), rows)
-        session.info[QUEUED_FLAG] = True
+        _queued(session)
+    return len(rows)
+
+
+def enqueue_broadcast(
+    *,
+    session: Session,
+    broadcast_id: int,
+    members: Select[Any] | None,
+    groups: Select[Any] | None,
+    group_language: str,
+    now: datetime,
+) -> int:
+    """Queue a broadcast's message to each of `members` (channel, chat_id, member_id, language)
+    and `groups` (channel, chat_id, in `group_language`), one INSERT ... SELECT each, after
+    everything else (priority 1); return how many messages the broadcast has.
+
+    Each message names the broadcast, which keeps the text once per language.
+    """
+    messages = table(OutboxMessage)
+    fixed: dict[str, ColumnElement[Any]] = {
+        "status": literal(QUEUED),
+        "attempts": literal(0),
+        "next_attempt_at": literal(now, messages.c.next_attempt_at.type),
+        "created_at": literal(now, messages.c.created_at.type),
+        "broadcast_id": literal(broadcast_id),
+        "priority": literal(BROADCAST_PRIORITY),
+        "parts_sent": literal(0),
+        "content": literal({BROADCAST: broadcast_id}, JSON),
+    }
+    if members is not None:
+        _insert_select(session, members, {**fixed, "chat_kind": literal("private")})
+    if groups is not None:
+        language = literal(group_language)
+        _insert_select(
+            session, groups, {**fixed, "chat_kind": literal("group"), "language": language}
+        )
+    # The drivers do not all report the rows an INSERT ... SELECT wrote.
+    query = select(func.count()).where(messages.c.broadcast_id == broadcast_id)
+    queued = int(session.execute(query).scalar_one())
+    refresh_statistics(session=session)
+    _queued(session)
+    return queued
+
+
+def _insert_select(session: Session, rows: Select[Any], fixed: dict[str, Any]) -> None:
+    """Queue a message for each of `rows` (named by outbox columns), with `fixed` values."""
+    found = rows.subquery()
+    columns = {**{column.name: column for column in found.c}, **fixed}
+    source = select(*(value.label(name) for name, value in columns.items()))
+    session.execute(table(OutboxMessage).insert().from_select(list(columns), source))
+
+
+def _queued(session: Session) -> None:
+    """Note that this session queued a message (see `queued_any`)."""
+    session.info[QUEUED_FLAG] = True
 
 
 def refresh_statistics(*, session: Session) -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import InviteCode, Unit
@@ -41,6 +42,17 @@ def active_invites(*, session: Session, unit_id: int) -> Sequence[InviteCode]:
         .order_by(col(InviteCode.id).desc())
     )
     return session.exec(query).all()
+
+
+def newest_invite_codes(*, session: Session) -> dict[int, str]:
+    """Return each unit's newest invite code that was not revoked, by unit id, in one query."""
+    newest = (
+        select(func.max(InviteCode.id))
+        .where(col(InviteCode.revoked_at).is_(None))
+        .group_by(col(InviteCode.unit_id))
+    )
+    query = select(InviteCode.unit_id, InviteCode.code).where(col(InviteCode.id).in_(newest))
+    return {unit_id: code for unit_id, code in session.exec(query).all()}
 
 
 def child_named(*, session: Session, name: str, parent_id: int | None) -> Unit | None:

@@ -1,12 +1,14 @@
 """Broadcasts: the audience stays inside the organizer's subtree; each gets their language."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import Session, select
 
 from bot.app import Core
+from bot.leader.broadcast_report import Reporter
 from bot.leader.jobs import run_broadcasts
 from core.codec import reply_from_json
 from core.errors import Refused
@@ -14,6 +16,7 @@ from core.messages import InAttachment, Incoming, Number
 from services import broadcasts
 from services.broadcasts import Audience
 from storage import outbox
+from storage.broadcasts import SENDING, tallies
 from storage.db import reading, transaction
 from storage.models import Broadcast, GroupChat, Member, OutboxMessage
 from tests.conftest import Clock
@@ -137,8 +140,9 @@ def test_cancel_stops_what_has_not_gone_and_counts_stay_honest(
         with pytest.raises(Refused):
             broadcasts.manageable(session=session, member=member, broadcast_id=broadcast_id)
     with reading(core.engine) as session:
-        tally = broadcasts.tallies(session=session, broadcast_ids=[broadcast_id])[broadcast_id]
-        assert (tally.sent, tally.blocked, tally.cancelled, tally.queued) == (1, 1, queued - 2, 0)
+        tally = tallies(session=session, broadcast_ids=[broadcast_id])[broadcast_id]
+        counts = (tally["sent"], tally["blocked"], tally["cancelled"], tally["queued"])
+        assert counts == (1, 1, queued - 2, 0) and tally.total == queued
         assert outbox.due(session=session, now=clock() + timedelta(days=1), limit=10) == []
 
 
@@ -271,3 +275,74 @@ def test_each_press_on_the_audience_counts_it_once(
     assert boss.press("aud:language") == ["broadcast.audience"]
     assert [audience.language for audience in counted] == ["en"]  # the new question's count
     assert boss.say(choice="aud:forged") == ["common.pick_option", "broadcast.audience"]
+
+
+async def test_the_reporter_counts_every_broadcast_with_one_query_a_round(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    first, _ = send(core, clock, boss, Audience(unit_id=tree.a))
+    second, queued = send(core, clock, boss, Audience(unit_id=tree.zone))
+    statements: list[str] = []
+    event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    reporter = Reporter(engine=core.engine, posters={}, clock=clock)
+    await reporter.once()
+    tally_queries = [s for s in statements if "count(*)" in s and "GROUP BY" in s]
+    assert len(tally_queries) == 1
+    with transaction(core.engine) as session:
+        stopped = broadcasts.cancel(
+            session=session, member=_member(session, boss), broadcast_id=second, now=clock()
+        )
+    assert stopped == queued
+    statements.clear()
+    await reporter.once()  # the cancelled one's final report: still one count for both
+    assert len([s for s in statements if "count(*)" in s and "GROUP BY" in s]) == 1
+    with reading(core.engine) as session:
+        listed = {b.id: b for b in session.exec(select(Broadcast)).all()}
+    assert listed[first].status == SENDING and not listed[first].reported_final
+    assert listed[second].reported_final
+
+
+def _member(session: Session, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    assert member is not None
+    return member
+
+
+@pytest.mark.parametrize(
+    ("listing", "cancelling"),
+    [("list", "cancel"), ("danh sách", "Huỷ"), ("DANH SACH", "dung"), ("daftar", "batal")],
+)
+def test_list_and_cancel_words_of_every_language_are_understood(
+    core: Core, clock: Clock, tree: Tree, listing: str, cancelling: str
+) -> None:
+    organizer(core, clock, tree.a1)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    assert boss.say(f"/broadcast {listing}") == ["broadcast.history_none"]
+    assert boss.say(f"/broadcast {cancelling}") == ["broadcast.nothing_running"]
+    assert boss.say(f"/broadcast {cancelling} #404") == ["broadcast.not_found"]
+    assert boss.say("/broadcast danh") == ["broadcast.ask_text"]  # not a word: a new one
+
+
+def test_each_catalog_lists_its_own_words_for_list_and_cancel(core: Core) -> None:
+    words = {
+        language: core.catalogs.template("broadcast.words_cancel", language)
+        for language in ("vi", "en", "id")
+    }
+    assert "hủy" in words["vi"] and "cancel" in words["en"] and "batal" in words["id"]
+    for language in ("vi", "en", "id"):  # no language lacks its words (English fallback)
+        assert core.catalogs.messages[language]["broadcast.words_list"].strip()
+
+
+def test_a_send_time_is_a_local_day_and_time_in_the_future(core: Core, clock: Clock) -> None:
+    zone = core.settings.tz  # Asia/Ho_Chi_Minh, UTC+7
+    read = broadcasts.read_send_at("02/12/2026 8h30", zone=zone, now=clock())
+    assert read.astimezone(UTC) == datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
+    assert broadcasts.read_send_at("02/12/2026 08", zone=zone, now=clock()).hour == 8
+    for wrong in ("ngày mai", "02/12/2026 24:00", "02/12/2026 8:60", "08:00", "02/12/2026 ٨"):
+        with pytest.raises(Refused) as refused:
+            broadcasts.read_send_at(wrong, zone=zone, now=clock())
+        assert refused.value.text.key == "broadcast.when_format"
+    with pytest.raises(Refused) as refused:
+        broadcasts.read_send_at("25/11/2026 09:59", zone=zone, now=clock())  # 02:59 UTC
+    assert refused.value.text.key == "broadcast.when_past"

@@ -301,3 +301,19 @@ def test_resubmitting_keeps_the_campaign_of_the_first_submission(
         initiative.status = initiatives.CHANGES_REQUESTED
         initiatives.submit(session=session, member=worker, initiative=initiative, now=clock())
     assert campaign_of(core, initiative_id) == campaign_id
+
+
+def test_a_target_count_is_a_whole_number_up_to_a_billion() -> None:
+    assert campaigns.read_target_count("1.000") == 1000
+    assert campaigns.read_target_count("2 500") == 2500
+    assert campaigns.read_target_count("1,000,000,000") == 10**9
+    for wrong in ("0", "1.000.000.001", "mười", "-5", "²", ""):
+        with pytest.raises(Refused):
+            campaigns.read_target_count(wrong)
+
+
+def test_a_campaign_may_end_on_its_first_day_but_not_before() -> None:
+    assert campaigns.check_ends(date(2026, 12, 1), date(2026, 12, 1)) == date(2026, 12, 1)
+    with pytest.raises(Refused) as refused:
+        campaigns.check_ends(date(2026, 12, 2), date(2026, 12, 1))
+    assert refused.value.text.key == "campaign.ends_before_start"

@@ -4,18 +4,23 @@ import math
 from datetime import datetime
 
 from core.messages import Lines, Number, Reply, Text, t
-from services.broadcasts import CANCELLED, Tally
+from storage.broadcasts import CANCELLED, Tally
 from storage.models import Broadcast
 from views.labels import BROADCAST_STATUS_LABELS
 
 
+def _counts(tally: Tally, *statuses: str) -> dict[str, Number]:
+    """Return how many messages have each of the statuses, by status."""
+    return {status: Number(tally[status]) for status in statuses}
+
+
 def eta(broadcast: Broadcast, tally: Tally, now: datetime) -> Text:
     """Estimate the time left from the pace so far."""
-    done = tally.total - tally.queued
+    done = tally.total - tally["queued"]
     if broadcast.started_at is None or not done:
         return t("broadcast.eta_unknown")
     pace = done / max((now - broadcast.started_at).total_seconds(), 1.0)
-    return t("broadcast.eta_minutes", minutes=Number(math.ceil(tally.queued / pace / 60)))
+    return t("broadcast.eta_minutes", minutes=Number(math.ceil(tally["queued"] / pace / 60)))
 
 
 def progress_reply(broadcast: Broadcast, tally: Tally, now: datetime) -> Reply:
@@ -24,10 +29,8 @@ def progress_reply(broadcast: Broadcast, tally: Tally, now: datetime) -> Reply:
         t(
             "broadcast.progress",
             id=broadcast.id or 0,
-            sent=Number(tally.sent),
-            failed=Number(tally.failed),
-            blocked=Number(tally.blocked),
-            remaining=Number(tally.queued),
+            **_counts(tally, "sent", "failed", "blocked"),
+            remaining=Number(tally["queued"]),
             total=Number(tally.total),
             eta=eta(broadcast, tally, now),
         )
@@ -38,10 +41,7 @@ def final_reply(broadcast: Broadcast, tally: Tally) -> Reply:
     """The final report: what went, what failed, what was stopped."""
     params = {
         "id": broadcast.id or 0,
-        "sent": Number(tally.sent),
-        "failed": Number(tally.failed),
-        "blocked": Number(tally.blocked),
-        "cancelled": Number(tally.cancelled),
+        **_counts(tally, "sent", "failed", "blocked", "cancelled"),
         "total": Number(tally.total),
     }
     if broadcast.status == CANCELLED:
@@ -59,8 +59,8 @@ def history_text(listed: list[tuple[Broadcast, Tally]], zone: object) -> Text:
             id=b.id or 0,
             when=b.send_at.astimezone(zone).strftime("%d/%m/%Y %H:%M"),  # type: ignore[arg-type]
             status=BROADCAST_STATUS_LABELS[b.status],
-            sent=Number(tally.sent),
-            failed=Number(tally.failed + tally.blocked),
+            sent=Number(tally["sent"]),
+            failed=Number(tally["failed"] + tally["blocked"]),
             total=Number(b.recipients or tally.total),
         )
         for b, tally in listed

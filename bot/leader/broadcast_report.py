@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from core.codec import reply_to_json
 from core.messages import Reply
 from services import broadcasts
-from storage import db, outbox
+from storage import broadcasts as store
+from storage import db
 from storage.db import transaction
 from storage.models import Broadcast
 from views.broadcast import final_reply, progress_reply
@@ -69,13 +69,13 @@ class Reporter:
         now = self.clock()
         found = []
         with transaction(self.engine) as session:
-            listed = broadcasts.to_report(session=session)
-            ids = [b.id or 0 for b in listed]
-            over = {i: broadcasts.finish(session=session, broadcast_id=i, now=now) for i in ids}
-            tallies = broadcasts.tallies(session=session, broadcast_ids=ids)
+            listed = store.to_report(session=session)
+            tallies = store.tallies(session=session, broadcast_ids=[b.id or 0 for b in listed])
             for broadcast in listed:
                 tally = tallies[broadcast.id or 0]
-                final = over[broadcast.id or 0]
+                final = broadcasts.finish(
+                    session=session, broadcast=broadcast, tally=tally, now=now
+                )
                 reply = (
                     final_reply(broadcast, tally)
                     if final
@@ -86,22 +86,16 @@ class Reporter:
 
     def _finish(self, broadcast: Broadcast, reply: Reply, message_id: str | None) -> None:
         with transaction(self.engine) as session:
-            broadcasts.reported(
-                session=session, broadcast_id=broadcast.id or 0, message_id=message_id, final=True
-            )
-            outbox.enqueue(
+            broadcasts.report_final(
                 session=session,
-                channel=broadcast.report_channel,
-                chat_id=broadcast.report_chat_id,
-                chat_kind="private",
-                language=broadcast.report_language,
-                content=reply_to_json(reply),
+                broadcast=broadcast,
+                reply=reply,
+                message_id=message_id,
                 now=self.clock(),
-                member_id=broadcast.created_by,
             )
 
     def _save(self, broadcast_id: int, message_id: str | None, final: bool) -> None:
         with transaction(self.engine) as session:
-            broadcasts.reported(
+            store.set_reported(
                 session=session, broadcast_id=broadcast_id, message_id=message_id, final=final
             )
