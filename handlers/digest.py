@@ -7,6 +7,7 @@ from handlers.conversation import Context, Conversation, Outcome, Step, end, got
 from handlers.draft import member, question
 from services import digest_schedule, digests, roles
 from services.digest_schedule import LEADER
+from storage import digest_settings
 from views.digest import digest_reply
 from views.labels import WEEKDAY_LABELS
 
@@ -22,7 +23,7 @@ def send_now(ctx: Context) -> Outcome:
     scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
     if not scopes:
         return end(t("digest.not_leader"))
-    setting = digest_schedule.setting_of(session=ctx.session, member_id=member(ctx).id or 0)
+    setting = digest_settings.setting_of(session=ctx.session, member_id=member(ctx).id or 0)
     length = LENGTHS.get(setting.frequency, LENGTHS["weekly"])
     replies = tuple(
         digest_reply(
@@ -82,7 +83,7 @@ def on_weekday(ctx: Context) -> Outcome:
 def _groups_or_save(ctx: Context) -> Outcome:
     """Ask about group chats when a led unit has one linked; else save."""
     scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
-    if digest_schedule.groups_of(session=ctx.session, unit_ids=[u.id or 0 for u in scopes]):
+    if digest_settings.groups_of(session=ctx.session, unit_ids=[u.id or 0 for u in scopes]):
         return goto("digest.groups")
     return _save(ctx, to_groups=False)
 

@@ -7,7 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.app import Core, build
-from bot.leader.jobs import run_digests, run_reminders
+from bot.leader.digests import run_digests
+from bot.leader.drawing import Drawing
+from bot.leader.jobs import run_reminders
 from core.codec import reply_from_json
 from core.settings import Settings
 from services import initiatives, reminders, roles
@@ -46,12 +48,15 @@ def tick(core: Core, clock: Clock) -> int:
     return run_reminders(core.engine, core.settings, clock())
 
 
-def tick_all(core: Core, clock: Clock) -> int:
+async def tick_all(core: Core, clock: Clock) -> int:
     """Run what the scheduler's job runs: reminders, then digests."""
-    return tick(core, clock) + run_digests(core.engine, core.settings, core.catalogs, clock())
+    queued = tick(core, clock)
+    return queued + await run_digests(
+        core.engine, core.settings, core.catalogs, clock(), Drawing()
+    )
 
 
-def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(
+async def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(
     core: Core, settings: Settings, clock: Clock, tree: Tree
 ) -> None:
     boss = organizer(core, clock, tree.zone)
@@ -66,9 +71,9 @@ def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_
     running = core
     restarted = False
     while clock.now < end:
-        tick_all(running, clock)
+        await tick_all(running, clock)
         if clock.now.hour in (1, 9):
-            tick_all(running, clock)  # a second leader for a moment: nothing doubles
+            await tick_all(running, clock)  # a second leader for a moment: nothing doubles
         if not restarted and clock.now >= datetime(2027, 1, 20, tzinfo=UTC):
             running.engine.dispose()  # the process stops; another starts on the same data
             running = build(settings, clock=clock, migrate=False)
