@@ -12,7 +12,8 @@ from bot.leader.drawing import Drawing
 from bot.leader.jobs import run_reminders
 from core.codec import reply_from_json
 from core.settings import Settings
-from services import initiatives, reminders, roles
+from core.status import Status
+from services import initiatives, reminders, review, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction
 from storage.models import Member, OutboxMessage, Unit
@@ -220,3 +221,25 @@ def test_quiet_hours_may_span_midnight_or_sit_inside_a_day(settings: Settings) -
     assert night == [True, False, False, False, True, True]
     assert noon == [False, False, True, False, False, False]
     assert not reminders.quiet(at[0], zone, (time(0), time(0)))
+
+
+def test_opening_a_waiting_review_neither_restarts_its_sla_nor_reminds_again(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    clock.now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    initiative_id = submitted(core, tree, clock)
+    clock.advance(days=2)
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        opened = review.open_card(
+            session=session, member=reviewer, initiative_id=initiative_id, now=clock()
+        )
+        assert opened.status == Status.UNDER_REVIEW
+    clock.advance(days=5, minutes=1)  # the SLA (7 days) after it was submitted
+    tick(core, clock)
+    overdue = ["reminder.review_overdue"]
+    assert [k for k, _, _ in sent(core)[tree.people["reviewer"]] if k in overdue] == overdue
+    clock.advance(days=3)  # and the SLA after it was opened: the same wait, no second one
+    tick(core, clock)
+    assert [k for k, _, _ in sent(core)[tree.people["reviewer"]] if k in overdue] == overdue
