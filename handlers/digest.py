@@ -5,6 +5,7 @@ from datetime import timedelta
 from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
+from locales import fold
 from services import digest_schedule, digests, roles
 from services.digest_schedule import LEADER
 from storage import digest_settings
@@ -18,7 +19,7 @@ HOURS = (6, 7, 8, 12, 17, 20)
 
 def send_now(ctx: Context) -> Outcome:
     """Send the digest of each subtree the member leads, for the period just ended."""
-    if ctx.incoming.argument.lower() in ("settings", "cài đặt", "cai dat", "pengaturan"):
+    if _asks_settings(ctx):
         return open_settings(ctx)
     scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
     if not scopes:
@@ -43,6 +44,13 @@ def send_now(ctx: Context) -> Outcome:
         for scope in scopes
     )
     return goto(None, *replies)
+
+
+def _asks_settings(ctx: Context) -> bool:
+    """Tell whether /digest came with the word for its settings, in any language."""
+    word = t("digest.arg_settings")
+    words = {fold(ctx.catalogs.render(word, language)) for language in ctx.catalogs.languages}
+    return fold(ctx.incoming.argument) in words
 
 
 def open_settings(ctx: Context) -> Outcome:

@@ -267,3 +267,13 @@ async def test_charts_drawn_in_a_process_pool_are_the_pngs_a_thread_draws(
     assert len(by_process[0].reply.documents[0].content) == len(
         by_thread[0].reply.documents[0].content
     )
+
+
+def test_the_settings_word_after_digest_is_understood_in_every_language(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    lead(core, clock, tree)
+    leader = Person(core.dispatcher, "superior", channel="telegram")
+    for word in ("settings", "cài đặt", "Cai dat", "pengaturan"):
+        assert leader.say(f"/digest {word}") == ["digest.ask_frequency"], word
+        assert leader.say(choice="freq:off") == ["digest.saved_off"]
