@@ -32,12 +32,16 @@ from bench import digest_data
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.tables import render
 from core.settings import Settings
+from locales import Catalogs
 from services import campaigns, digest_schedule, digests
 from services.initiatives import APPROVED, RECOMMENDED, REJECTED, SUBMITTED
+from services.units import path_ids
+from storage import digests as digest_queries
 from storage.db import make_engine, reading, upgrade
 from storage.models import DigestSetting, Unit
 from storage.types import UTCDateTime
-from views.charts import digest_chart
+from views.charts import draw
+from views.digest import digest_chart
 
 TARGET_MS = 1000.0  # on PostgreSQL
 TARGET_RATIO = 1.5
@@ -157,15 +161,31 @@ def parts(engine: Engine, period: Period) -> dict[str, Callable[[], object]]:
     counts = digests.counts_statement(p.scope, p.start, p.end, overdue_before)
     return {
         "  counts per unit": part(lambda s: s.execute(counts).all()),
-        "  units of the subtree": part(lambda s: digests._subtree(s, p.scope)),
+        "  units of the subtree": part(
+            lambda s: digest_queries.units_under(session=s, path=p.scope.path)
+        ),
         "  campaigns and progress": part(
             lambda s: campaigns.progress_of(
-                session=s, campaigns=digests._running(s, p.scope, p.now)
+                session=s,
+                campaigns=digest_queries.running_campaigns(
+                    session=s, path=p.scope.path, above=path_ids(p.scope), now=p.now
+                ),
             )
         ),
-        "  top 3": part(lambda s: digests._top(s, p.scope, p.start, p.end)),
+        "  top 3": part(
+            lambda s: digest_queries.best_decided(
+                session=s,
+                path=p.scope.path,
+                start=p.start,
+                end=p.end,
+                statuses=digests.RECOGNIZED,
+                limit=digests.TOP_INITIATIVES,
+            )
+        ),
         "  submissions per day": part(
-            lambda s: digests._daily(s, p.scope, p.start, p.end, p.zone)
+            lambda s: digests.daily(
+                session=s, scope=p.scope, start=p.start, end=p.end, zone=p.zone
+            )
         ),
     }
 
@@ -207,7 +227,8 @@ def measure(engine: Engine, period: Period, repeat: int, generic: Engine | None)
         contenders["generic"] = lambda: build(generic, period)
     whole = sample(contenders, repeat)
     pieces = sample(parts(engine, period), repeat)
-    chart = sample({"chart": lambda: digest_chart(digest, "Over time", "By unit")}, repeat)
+    plain = digest_chart(digest, Catalogs(), "en")
+    chart = sample({"chart": lambda: draw(plain)}, repeat)
     rows = [Row(period.name, "digests.build", whole["digest"], whole["baseline"])]
     if generic is not None:
         rows.append(

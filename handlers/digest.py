@@ -5,8 +5,10 @@ from datetime import timedelta
 from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
+from locales import fold
 from services import digest_schedule, digests, roles
 from services.digest_schedule import LEADER
+from storage import digest_settings
 from views.digest import digest_reply
 from views.labels import WEEKDAY_LABELS
 
@@ -17,12 +19,12 @@ HOURS = (6, 7, 8, 12, 17, 20)
 
 def send_now(ctx: Context) -> Outcome:
     """Send the digest of each subtree the member leads, for the period just ended."""
-    if ctx.incoming.argument.lower() in ("settings", "cài đặt", "cai dat", "pengaturan"):
+    if _asks_settings(ctx):
         return open_settings(ctx)
     scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
     if not scopes:
         return end(t("digest.not_leader"))
-    setting = digest_schedule.setting_of(session=ctx.session, member_id=member(ctx).id or 0)
+    setting = digest_settings.setting_of(session=ctx.session, member_id=member(ctx).id or 0)
     length = LENGTHS.get(setting.frequency, LENGTHS["weekly"])
     replies = tuple(
         digest_reply(
@@ -42,6 +44,13 @@ def send_now(ctx: Context) -> Outcome:
         for scope in scopes
     )
     return goto(None, *replies)
+
+
+def _asks_settings(ctx: Context) -> bool:
+    """Tell whether /digest came with the word for its settings, in any language."""
+    word = t("digest.arg_settings")
+    words = {fold(ctx.catalogs.render(word, language)) for language in ctx.catalogs.languages}
+    return fold(ctx.incoming.argument) in words
 
 
 def open_settings(ctx: Context) -> Outcome:
@@ -82,7 +91,7 @@ def on_weekday(ctx: Context) -> Outcome:
 def _groups_or_save(ctx: Context) -> Outcome:
     """Ask about group chats when a led unit has one linked; else save."""
     scopes = roles.scopes(session=ctx.session, member=member(ctx), role=LEADER)
-    if digest_schedule.groups_of(session=ctx.session, unit_ids=[u.id or 0 for u in scopes]):
+    if digest_settings.groups_of(session=ctx.session, unit_ids=[u.id or 0 for u in scopes]):
         return goto("digest.groups")
     return _save(ctx, to_groups=False)
 

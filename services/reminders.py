@@ -11,15 +11,14 @@ Reminders are not urgent: none is queued in quiet hours (they wait for the morni
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from sqlalchemy import exists, func
-from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.messages import Reply, Text, t
 from services import campaigns, notices, roles
-from services.initiatives import WAITING
-from storage.models import Campaign, Initiative, Member, Reminder, StatusChange, Unit
+from services.initiatives import DRAFT as DRAFT_STATUS
+from services.initiatives import UNDER_REVIEW, WAITING
+from storage import reminders as store
+from storage.models import Campaign, Initiative, Member, StatusChange, Unit
 from storage.units import unit_by_id
 
 IDLE_DRAFT = timedelta(hours=24)
@@ -75,23 +74,17 @@ def due(*, session: Session, now: datetime, sla_days: int) -> list[Due]:
     ]
 
 
-def _sent(session: Session, kind: str, subject_id: int) -> bool:
-    return session.get(Reminder, (kind, subject_id)) is not None
-
-
 def _campaigns_due(session: Session, now: datetime) -> list[Due]:
-    query = select(Campaign).where(
-        col(Campaign.starts_at) <= now,
-        ~exists().where(
-            col(Reminder.kind) == RESULTS, col(Reminder.subject_id) == col(Campaign.id)
-        ),
+    started = store.campaigns_started(session=session, now=now, last_kind=RESULTS)
+    sent = store.sent_among(
+        session=session, kinds=MILESTONES, subject_ids=[c.id or 0 for c in started]
     )
     found: list[Due] = []
-    for campaign in session.exec(query.order_by(col(Campaign.id))).all():
+    for campaign in started:
         passed = [
             kind
             for kind, at in milestone_times(campaign).items()
-            if at <= now and not _sent(session, kind, campaign.id or 0)
+            if at <= now and (kind, campaign.id) not in sent
         ]
         # Only the latest of the milestones that passed still makes sense to send.
         found += [Due(kind, campaign.id or 0, skip=kind != passed[-1]) for kind in passed]
@@ -99,40 +92,30 @@ def _campaigns_due(session: Session, now: datetime) -> list[Due]:
 
 
 def _drafts_due(session: Session, now: datetime) -> list[Due]:
-    query = (
-        select(Initiative.id)
-        .where(
-            col(Initiative.status) == "draft",
-            col(Initiative.updated_at) <= now - IDLE_DRAFT,
-            ~exists().where(
-                col(Reminder.kind) == DRAFT, col(Reminder.subject_id) == col(Initiative.id)
-            ),
-        )
-        .order_by(col(Initiative.id))
-        .limit(BATCH)
+    idle = store.idle_drafts(
+        session=session, status=DRAFT_STATUS, idle_since=now - IDLE_DRAFT, kind=DRAFT, limit=BATCH
     )
-    return [Due(DRAFT, initiative_id or 0) for initiative_id in session.exec(query).all()]
+    return [Due(DRAFT, initiative_id) for initiative_id in idle]
 
 
 def _reviews_due(session: Session, now: datetime, sla_days: int) -> list[Due]:
-    """Find waiting initiatives by the status change that made them wait."""
-    later = aliased(StatusChange)
-    latest = (
-        sa_select(func.max(later.id))
-        .where(col(later.initiative_id) == col(Initiative.id))
-        .scalar_subquery()
-    )
-    query = (
-        sa_select(col(StatusChange.id), col(StatusChange.at), col(Initiative.review_unit_id))
-        .join(Initiative, col(Initiative.id) == col(StatusChange.initiative_id))
-        .where(col(Initiative.status).in_(WAITING), col(StatusChange.id) == latest)
-    )
+    """Find waiting initiatives by the status change that made them wait.
+
+    A council member opening one puts it under review: still the same wait, so that
+    change neither restarts the SLA nor makes a new subject to remind of.
+    """
     found: list[Due] = []
-    for change_id, at, unit_id in session.execute(query).all():
+    waits = store.waits(
+        session=session,
+        waiting=WAITING,
+        not_restarting=(UNDER_REVIEW,),
+        kinds=(OVERDUE, ESCALATED),
+    )
+    for change_id, at, unit_id, sent in waits:
         unit = unit_by_id(session=session, unit_id=unit_id or 0)
         sla = timedelta(days=sla_for(session=session, unit=unit, default=sla_days))
         for kind, after in ((OVERDUE, sla), (ESCALATED, 2 * sla)):
-            if at + after <= now and not _sent(session, kind, change_id):
+            if at + after <= now and kind not in sent:
                 found.append(Due(kind, change_id))
     return found[:BATCH]
 
@@ -152,19 +135,17 @@ def send(*, session: Session, item: Due, now: datetime, zone: tzinfo) -> int:
     Recording first makes a second sender fail on the row's key (and roll back)
     instead of queuing the notices again. Returns how many notices were queued.
     """
-    record = Reminder(kind=item.kind, subject_id=item.subject_id, at=now)
-    session.add(record)
-    session.flush()
+    record = store.record(session=session, kind=item.kind, subject_id=item.subject_id, now=now)
     if item.skip:
         return 0
     if item.kind in MILESTONES:
-        record.recipients = _milestone(session, item, now, zone)
+        recipients = _milestone(session, item, now, zone)
     elif item.kind == DRAFT:
-        record.recipients = _idle_draft(session, item.subject_id, now)
+        recipients = _idle_draft(session, item.subject_id, now)
     else:
-        record.recipients = _overdue(session, item, now)
-    session.add(record)
-    return record.recipients
+        recipients = _overdue(session, item, now)
+    store.count_recipients(session=session, reminder=record, recipients=recipients)
+    return recipients
 
 
 def _milestone(session: Session, item: Due, now: datetime, zone: tzinfo) -> int:
@@ -191,7 +172,7 @@ def _milestone(session: Session, item: Due, now: datetime, zone: tzinfo) -> int:
 def _idle_draft(session: Session, initiative_id: int, now: datetime) -> int:
     draft = session.get(Initiative, initiative_id)
     author = session.get(Member, draft.submitter_id) if draft and draft.submitter_id else None
-    if draft is None or author is None or draft.status != "draft":
+    if draft is None or author is None or draft.status != DRAFT_STATUS:
         return 0
     reply = Reply(t("reminder.draft_idle", title=draft.title or "…"))
     return int(notices.to_member(session=session, member=author, reply=reply, now=now))

@@ -7,9 +7,9 @@ from sqlmodel import Session, col, select
 from bot.app import Core
 from core.codec import reply_to_json
 from core.messages import Reply, t
-from services import broadcasts, chats, digest_schedule, notices
+from services import broadcasts, chats, notices
 from services.broadcasts import Audience
-from storage import outbox
+from storage import digest_settings, outbox
 from storage.db import transaction
 from storage.models import ChannelIdentity, ConversationState, GroupChat, Member, OutboxMessage
 from storage.units import unit_by_id
@@ -85,7 +85,7 @@ def test_blocked_people_and_removed_groups_are_skipped_and_a_group_follows_its_n
         assert notices.to_members_in(session=session, unit=zone, reply=NOTICE, now=clock()) == (
             EVERYONE - 1
         )
-        assert digest_schedule.groups_of(session=session, unit_ids=[tree.a]) == []
+        assert digest_settings.groups_of(session=session, unit_ids=[tree.a]) == []
 
     # A notice the outbox found blocked marks its person too (the event may never come).
     refused = queue_to(core, clock, "coauthor", "private")

@@ -1,11 +1,13 @@
 """Leader digests: the numbers of a subtree and period, /digest, settings and schedule."""
 
+import asyncio
 from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
 from bot.app import Core
-from bot.leader.jobs import run_digests
+from bot.leader.digests import deliver, drawn, gather, run_digests
+from bot.leader.drawing import Drawing
 from core.codec import reply_from_json
 from services import digest_schedule, digests, review, roles
 from storage.db import reading, transaction
@@ -141,15 +143,16 @@ def test_periods_end_at_the_chosen_local_hour() -> None:
         assert got == (datetime(*start, tzinfo=zone), datetime(*end, tzinfo=zone)), frequency
 
 
-def test_scheduled_digests_go_out_once_per_period_in_the_leaders_language(
+async def test_scheduled_digests_go_out_once_per_period_in_the_leaders_language(
     core: Core, clock: Clock, tree: Tree
 ) -> None:
     leader_id = lead(core, clock, tree)  # speaks Indonesian
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 07:00 in Vietnam
     queued = []
+    draw = Drawing()
     for _ in range(24 * 15):
-        queued.append(run_digests(core.engine, core.settings, core.catalogs, clock()))
-        queued.append(run_digests(core.engine, core.settings, core.catalogs, clock()))
+        queued.append(await run_digests(core.engine, core.settings, core.catalogs, clock(), draw))
+        queued.append(await run_digests(core.engine, core.settings, core.catalogs, clock(), draw))
         clock.advance(hours=1)
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
@@ -167,7 +170,7 @@ def test_scheduled_digests_go_out_once_per_period_in_the_leaders_language(
         assert core.catalogs.render(reply.text, "id").startswith("<b>Ringkasan berkala")
 
 
-def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_period(
+async def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_period(
     core: Core, clock: Clock, tree: Tree
 ) -> None:
     first = lead(core, clock, tree)
@@ -188,7 +191,7 @@ def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_period(
         digest_schedule.change(session=session, member=member, frequency="weekly", to_groups=True)
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 07:00 in Vietnam
     for _ in range(24 * 8):
-        run_digests(core.engine, core.settings, core.catalogs, clock())
+        await run_digests(core.engine, core.settings, core.catalogs, clock(), Drawing())
         clock.advance(hours=1)
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -198,3 +201,79 @@ def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_period(
     assert core.catalogs.render(reply_from_json(to_group[0].content).text, "vi").startswith(
         "<b>Bản tin"
     )
+
+
+async def test_two_runs_that_both_read_a_period_due_queue_it_once(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    leader_id = lead(core, clock, tree)
+    with transaction(core.engine) as session:
+        session.add(
+            GroupChat(channel="telegram", chat_id="-100", unit_id=tree.zone, linked_at=clock())
+        )
+        member = session.get(Member, leader_id)
+        assert member is not None
+        digest_schedule.change(session=session, member=member, frequency="daily", to_groups=True)
+    clock.now = datetime(2026, 12, 1, 3, tzinfo=UTC)  # 10:00 in Vietnam: 08:00's is due
+    settings, draw = core.settings, Drawing()
+    with reading(core.engine) as session:
+        (item,) = digest_schedule.due(session=session, now=clock(), zone=settings.tz)
+    # Two leaders (or a doubled job) read the period as due before either writes.
+    first = gather(core.engine, item, settings, clock())
+    second = gather(core.engine, item, settings, clock())
+    assert first is not None and second is not None
+    assert [len(scope.groups) for scope in second.scopes] == [1]
+    ready = [await drawn(g, settings, core.catalogs, draw) for g in (first, second)]
+    assert deliver(core.engine, first, ready[0], clock()) == 2  # the leader and the group
+    assert deliver(core.engine, second, ready[1], clock()) == 0  # re-checked: sent already
+    with reading(core.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert sorted((row.chat_kind, row.member_id) for row in rows) == [
+        ("group", None),
+        ("private", leader_id),
+    ]
+
+
+async def test_a_job_run_twice_at_once_queues_each_digest_once(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    lead(core, clock, tree)
+    lead(core, clock, tree, who="worker")
+    clock.now = datetime(2026, 11, 30, 3, tzinfo=UTC)  # Monday 10:00 in Vietnam
+    args = (core.engine, core.settings, core.catalogs, clock())
+    runs = await asyncio.gather(run_digests(*args, Drawing()), run_digests(*args, Drawing()))
+    with reading(core.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    assert sum(runs) == len(rows) == 2
+
+
+async def test_charts_drawn_in_a_process_pool_are_the_pngs_a_thread_draws(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    lead(core, clock, tree)
+    submitted(core, tree, clock)
+    clock.now = datetime(2026, 11, 30, 3, tzinfo=UTC)
+    with reading(core.engine) as session:
+        (item,) = digest_schedule.due(session=session, now=clock(), zone=core.settings.tz)
+    found = gather(core.engine, item, core.settings, clock())
+    assert found is not None
+    pool = Drawing(processes=1)
+    try:
+        by_process = await drawn(found, core.settings, core.catalogs, pool)
+    finally:
+        pool.close()
+    by_thread = await drawn(found, core.settings, core.catalogs, Drawing())
+    assert [r.reply.documents[0].content[:8] for r in by_process] == [PNG]
+    assert len(by_process[0].reply.documents[0].content) == len(
+        by_thread[0].reply.documents[0].content
+    )
+
+
+def test_the_settings_word_after_digest_is_understood_in_every_language(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    lead(core, clock, tree)
+    leader = Person(core.dispatcher, "superior", channel="telegram")
+    for word in ("settings", "cài đặt", "Cai dat", "pengaturan"):
+        assert leader.say(f"/digest {word}") == ["digest.ask_frequency"], word
+        assert leader.say(choice="freq:off") == ["digest.saved_off"]

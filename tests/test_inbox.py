@@ -203,9 +203,11 @@ async def test_the_processor_survives_a_failed_read_of_the_table(core: Core) -> 
 async def test_a_late_update_of_a_busy_chat_is_processed_not_lost(core: Core) -> None:
     release = asyncio.Event()
     recorder = Recorder(core.engine)
+    handling = asyncio.Event()
 
     async def slow(item: Queued) -> bool:
         if item.seq == 2:
+            handling.set()
             await release.wait()
         return await recorder(item)
 
@@ -215,7 +217,7 @@ async def test_a_late_update_of_a_busy_chat_is_processed_not_lost(core: Core) ->
     async with running(processor):
         await until(lambda: not processor.backlog)
         processor.submit(store(core.engine, (2, "a")))
-        await asyncio.sleep(0.05)  # update 2 is being handled
+        await handling.wait()  # update 2 is being handled
         processor.submit(store(core.engine, (3, "a"), (1, "a")))  # 1 arrives late
         processor.submit(store(core.engine, (4, "a")))
         release.set()
@@ -239,7 +241,8 @@ async def test_a_reserved_chat_gets_nothing_processed_until_its_update_is_back(
         assert processor.reserve(store(core.engine, (3, "a"))) == []  # "a" is reserved
         processor.submit(store(core.engine, (4, "a")))
         processor.release([other])
-        await asyncio.sleep(0.05)
+        await until(lambda: not processor.wakeup.is_set())  # it looked at what it has
+        assert [item.seq for item in processor.queues["a"]] == [4]
         assert recorder.attempts == []  # 4 waits for 1, which the caller has in hand
         first.processed = True
         processor.resume([first])
@@ -251,7 +254,10 @@ async def test_only_a_chat_with_nothing_in_hand_is_reserved(core: Core) -> None:
     release = asyncio.Event()
     recorder = Recorder(core.engine)
 
+    in_hand = asyncio.Event()
+
     async def slow(item: Queued) -> bool:
+        in_hand.set()
         await release.wait()
         return await recorder(item)
 
@@ -261,7 +267,7 @@ async def test_only_a_chat_with_nothing_in_hand_is_reserved(core: Core) -> None:
     async with running(processor):
         await until(lambda: not processor.backlog)
         processor.submit(store(core.engine, (1, "a")))
-        await asyncio.sleep(0.05)  # 1 is in hand, not processed yet
+        await in_hand.wait()  # 1 is in hand, not processed yet
         second, busy = store(core.engine, (2, "a"), (3, "b"))
         assert processor.reserve([second, busy]) == []  # "b" finds no place either
         processor.queues["a"][0].processed = True  # now only its replies are being sent

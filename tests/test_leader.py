@@ -1,6 +1,7 @@
 """Leadership: one holder of the lease at a time; another takes over when it lapses."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Core
@@ -8,6 +9,7 @@ from bot.leader.lease import Leadership
 from storage import leases
 from storage.db import one_statement
 from tests.conftest import Clock
+from tests.test_inbox import until
 
 
 def hold(core: Core, holder: str, now: datetime, ttl: float = 30.0) -> bool:
@@ -40,8 +42,9 @@ def test_a_lease_has_one_holder_until_it_runs_out_or_is_given_back(core: Core) -
 async def test_the_standby_takes_over_when_the_leader_stops_renewing(
     core: Core, clock: Clock
 ) -> None:
-    clock.now = datetime.now(UTC)
+    clock.now = datetime.now(UTC)  # standing still: a lease runs out only if given back
     runs: list[str] = []
+    tries = {"1": 0, "2": 0}
 
     def work(name: str) -> object:
         async def run() -> None:
@@ -50,16 +53,27 @@ async def test_the_standby_takes_over_when_the_leader_stops_renewing(
 
         return run
 
-    first = Leadership(engine=core.engine, work=work("first"), clock=clock, ttl=0.3, holder="1")
-    second = Leadership(engine=core.engine, work=work("second"), clock=clock, ttl=0.3, holder="2")
+    def counting(holder: str) -> Callable[[], datetime]:
+        def now() -> datetime:
+            tries[holder] += 1  # once for each attempt to take or renew the lease
+            return clock()
+
+        return now
+
+    first = Leadership(
+        engine=core.engine, work=work("first"), clock=counting("1"), ttl=0.3, holder="1"
+    )
+    second = Leadership(
+        engine=core.engine, work=work("second"), clock=counting("2"), ttl=0.3, holder="2"
+    )
     leading = asyncio.create_task(first.run())
-    await asyncio.sleep(0.05)
+    await until(lambda: runs == ["first"])
     standby = asyncio.create_task(second.run())
-    await asyncio.sleep(0.25)
+    await until(lambda: tries["2"] >= 3)  # the standby tried, and the leader renewed, thrice
     assert (first.leading, second.leading, runs) == (True, False, ["first"])
     leading.cancel()  # a clean stop gives the lease back: the standby takes over at once
     await asyncio.gather(leading, return_exceptions=True)
-    await asyncio.sleep(0.25)
+    await until(lambda: second.leading)
     assert (first.leading, second.leading, runs) == (False, True, ["first", "second"])
     standby.cancel()
     await asyncio.gather(standby, return_exceptions=True)

@@ -7,10 +7,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.app import Core, build
-from bot.leader.jobs import run_digests, run_reminders
+from bot.leader.digests import run_digests
+from bot.leader.drawing import Drawing
+from bot.leader.jobs import run_reminders
 from core.codec import reply_from_json
 from core.settings import Settings
-from services import initiatives, reminders, roles
+from core.status import Status
+from services import initiatives, reminders, review, roles
 from services.campaigns import Plan
 from storage.db import reading, transaction
 from storage.models import Member, OutboxMessage, Unit
@@ -46,12 +49,15 @@ def tick(core: Core, clock: Clock) -> int:
     return run_reminders(core.engine, core.settings, clock())
 
 
-def tick_all(core: Core, clock: Clock) -> int:
+async def tick_all(core: Core, clock: Clock) -> int:
     """Run what the scheduler's job runs: reminders, then digests."""
-    return tick(core, clock) + run_digests(core.engine, core.settings, core.catalogs, clock())
+    queued = tick(core, clock)
+    return queued + await run_digests(
+        core.engine, core.settings, core.catalogs, clock(), Drawing()
+    )
 
 
-def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(
+async def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(
     core: Core, settings: Settings, clock: Clock, tree: Tree
 ) -> None:
     boss = organizer(core, clock, tree.zone)
@@ -66,9 +72,9 @@ def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_
     running = core
     restarted = False
     while clock.now < end:
-        tick_all(running, clock)
+        await tick_all(running, clock)
         if clock.now.hour in (1, 9):
-            tick_all(running, clock)  # a second leader for a moment: nothing doubles
+            await tick_all(running, clock)  # a second leader for a moment: nothing doubles
         if not restarted and clock.now >= datetime(2027, 1, 20, tzinfo=UTC):
             running.engine.dispose()  # the process stops; another starts on the same data
             running = build(settings, clock=clock, migrate=False)
@@ -215,3 +221,25 @@ def test_quiet_hours_may_span_midnight_or_sit_inside_a_day(settings: Settings) -
     assert night == [True, False, False, False, True, True]
     assert noon == [False, False, True, False, False, False]
     assert not reminders.quiet(at[0], zone, (time(0), time(0)))
+
+
+def test_opening_a_waiting_review_neither_restarts_its_sla_nor_reminds_again(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    clock.now = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    initiative_id = submitted(core, tree, clock)
+    clock.advance(days=2)
+    with transaction(core.engine) as session:
+        reviewer = session.get(Member, tree.people["reviewer"])
+        assert reviewer is not None
+        opened = review.open_card(
+            session=session, member=reviewer, initiative_id=initiative_id, now=clock()
+        )
+        assert opened.status == Status.UNDER_REVIEW
+    clock.advance(days=5, minutes=1)  # the SLA (7 days) after it was submitted
+    tick(core, clock)
+    overdue = ["reminder.review_overdue"]
+    assert [k for k, _, _ in sent(core)[tree.people["reviewer"]] if k in overdue] == overdue
+    clock.advance(days=3)  # and the SLA after it was opened: the same wait, no second one
+    tick(core, clock)
+    assert [k for k, _, _ in sent(core)[tree.people["reviewer"]] if k in overdue] == overdue

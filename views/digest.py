@@ -6,7 +6,7 @@ from core.messages import Lines, Money, Number, OutDocument, Reply, Text, t
 from locales import Catalogs
 from services import campaigns
 from services.digests import Digest
-from views.charts import digest_chart
+from views.charts import DigestChart, draw
 
 
 def digest_text(digest: Digest, zone: tzinfo) -> Text:
@@ -48,11 +48,21 @@ def digest_text(digest: Digest, zone: tzinfo) -> Text:
     )
 
 
-def digest_reply(digest: Digest, catalogs: Catalogs, language: str, zone: tzinfo) -> Reply:
-    """Return the digest as a reply with its chart (labels drawn in `language`)."""
-    chart = digest_chart(
-        digest,
-        catalogs.render(t("digest.chart_over_time"), language),
-        catalogs.render(t("digest.chart_by_unit"), language),
+def digest_chart(digest: Digest, catalogs: Catalogs, language: str) -> DigestChart:
+    """Return what the digest's chart shows, its titles in `language`."""
+    return DigestChart(
+        days=tuple(digest.daily),
+        units=tuple((unit.name, counts.new) for unit, counts in digest.units),
+        over_time=catalogs.render(t("digest.chart_over_time"), language),
+        by_unit=catalogs.render(t("digest.chart_by_unit"), language),
     )
-    return Reply(digest_text(digest, zone), documents=(OutDocument("digest.png", chart),))
+
+
+def with_chart(digest: Digest, zone: tzinfo, png: bytes) -> Reply:
+    """Return the digest as a reply with its chart, drawn already."""
+    return Reply(digest_text(digest, zone), documents=(OutDocument("digest.png", png),))
+
+
+def digest_reply(digest: Digest, catalogs: Catalogs, language: str, zone: tzinfo) -> Reply:
+    """Return the digest as a reply with its chart, drawn here (labels in `language`)."""
+    return with_chart(digest, zone, draw(digest_chart(digest, catalogs, language)))

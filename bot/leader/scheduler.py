@@ -15,7 +15,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Core
-from bot.leader import jobs
+from bot.leader import digests, jobs
+from bot.leader.drawing import Drawing
 from storage import db
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def build_scheduler(core: Core) -> AsyncIOScheduler:
 
 async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
     """Run the jobs until cancelled; `notify` wakes the outbox sender after queuing."""
-    _RUNNING.update(core=core, notify=notify)
+    drawing = Drawing(core.settings.digest_chart_processes)
+    _RUNNING.update(core=core, notify=notify, draw=drawing)
     scheduler = build_scheduler(core)
     scheduler.start()
     scheduler.add_job(
@@ -52,6 +54,7 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
+        drawing.close()
         _RUNNING.clear()
 
 
@@ -60,8 +63,8 @@ async def reminders_job() -> None:
     core: Core = _RUNNING["core"]
     now = core.dispatcher.clock()
     queued = await db.run(core.engine, jobs.run_reminders, core.engine, core.settings, now)
-    queued += await db.run(
-        core.engine, jobs.run_digests, core.engine, core.settings, core.catalogs, now
+    queued += await digests.run_digests(
+        core.engine, core.settings, core.catalogs, now, _RUNNING["draw"]
     )
     queued += await db.run(core.engine, jobs.run_broadcasts, core.engine, now)
     if queued:

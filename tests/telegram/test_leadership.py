@@ -34,10 +34,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def worker(core: Core, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
-    """Start a webhook worker, as a province runs several behind a proxy."""
+def worker(core: Core, sandbox_url: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a webhook worker, as a province runs several behind a proxy; return it and
+    the port it listens on."""
     port = free_port()
-    return start_bot(
+    process = start_bot(
         core.settings.database_url,
         sandbox_url,
         log,
@@ -47,6 +48,14 @@ def worker(core: Core, sandbox_url: str, log: Path) -> subprocess.Popen[bytes]:
         f"127.0.0.1:{port}",
         **SETTINGS,
     )
+    return process, port
+
+
+def listening(port: int) -> bool:
+    """Tell whether a worker is up: it listens once its channel started, and stands by
+    for the lease from then on."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def leader_pid(core: Core) -> int | None:
@@ -84,10 +93,14 @@ def members(core: Core, unit_id: int) -> int:
         return added[0].id or 0
 
 
-def launches(core: Core) -> Counter[str]:
-    """Count the launch reminders sent, per chat."""
+def launches(core: Core, status: str | None = None) -> Counter[str]:
+    """Count the launch reminders queued (every outbox row, so that a doubled job shows),
+    or only those in `status`, per chat."""
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
     with reading(core.engine) as session:
-        rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).all()
+        rows = session.exec(query).all()
     return Counter(
         row.chat_id for row in rows if row.content["text"]["$text"] == "reminder.campaign_launch"
     )
@@ -100,13 +113,13 @@ async def test_killing_the_leader_hands_the_scheduler_and_outbox_to_the_other_pr
         await users.send_text(user, "/start")  # the chats exist in the sandbox
     organizer = members(core, unit_id)
     campaign(core, unit_id, organizer, "Đợt thi đua 40 ngày")
-    first = worker(core, sandbox_url, tmp_path / "first.log")
+    first, _ = worker(core, sandbox_url, tmp_path / "first.log")
     second = None
     try:
         await wait_until(lambda: leader_pid(core) == first.pid, timeout=60)
-        second = worker(core, sandbox_url, tmp_path / "second.log")
-        await wait_until(lambda: sum(launches(core).values()) == len(USERS), timeout=60)
-        time.sleep(3)  # the second process is up and standing by
+        second, port = worker(core, sandbox_url, tmp_path / "second.log")
+        await wait_until(lambda: sum(launches(core, "sent").values()) == len(USERS), timeout=60)
+        await wait_until(lambda: listening(port), timeout=60)  # up and standing by
         assert leader_pid(core) == first.pid
 
         campaign(core, unit_id, organizer, "Đợt cao điểm 95 ngày")  # due now, for whoever leads
@@ -115,8 +128,11 @@ async def test_killing_the_leader_hands_the_scheduler_and_outbox_to_the_other_pr
         killed = time.monotonic()
         await wait_until(lambda: leader_pid(core) == second.pid, timeout=60)
         took_over = time.monotonic() - killed
-        await wait_until(lambda: sum(launches(core).values()) == 2 * len(USERS), timeout=60)
-        time.sleep(2)  # a doubled job would have queued more by now
+        # The new leader's job goes through the due campaigns in order: a launch of the
+        # first campaign queued again would be in the outbox before the second's are sent.
+        await wait_until(
+            lambda: sum(launches(core, "sent").values()) == 2 * len(USERS), timeout=60
+        )
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
