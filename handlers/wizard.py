@@ -5,7 +5,6 @@ from core.status import Status
 from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
 from handlers.conversation import Context, Conversation, Outcome, end, goto
 from handlers.draft import (
-    AMEND_MODE,
     DRAFT_MODE,
     WIZARD,
     begin,
@@ -82,8 +81,8 @@ def on_draft_exists(ctx: Context) -> Outcome:
     begin(ctx, draft, DRAFT_MODE)
     if action == "draft:continue":
         return goto(resume_step(draft))
-    initiatives.discard(session=ctx.session, member=member(ctx), initiative=draft)
-    return start(ctx)
+    wizard_data(ctx)["discard"] = "wizard.draft_exists"  # then starts afresh
+    return goto("wizard.discard")
 
 
 def ask_summary(ctx: Context) -> tuple[Reply, ...]:
@@ -96,19 +95,42 @@ def ask_summary(ctx: Context) -> tuple[Reply, ...]:
         t("wizard.summary", card=initiative_card(session=ctx.session, initiative=initiative)),
         ("summary:submit", t("wizard.opt_submit")),
         ("summary:edit", t("wizard.opt_edit")),
-        ("summary:cancel", t("wizard.opt_cancel")),
+        ("summary:discard", t("wizard.opt_discard")),
     )
 
 
 def on_summary(ctx: Context) -> Outcome:
-    """Submit the draft, pick a field to edit, or discard the draft."""
+    """Submit the draft, pick a field to edit, or ask to discard the draft."""
     action = picked(ctx)
     initiative = current(ctx)
     if action == "summary:edit":
         return goto("wizard.edit")
-    if action == "summary:cancel":
-        return cancel(ctx)
+    if action == "summary:discard":
+        wizard_data(ctx)["discard"] = "wizard.summary"
+        return goto("wizard.discard")
     return wizard_campaign.submit(ctx, initiative, "track")
+
+
+def ask_discard(ctx: Context) -> tuple[Reply, ...]:
+    """Ask to confirm that the draft goes, with all that was written in it."""
+    return choose(
+        ctx,
+        t("wizard.ask_discard"),
+        ("discard:yes", t("wizard.opt_discard_yes")),
+        ("discard:no", t("wizard.opt_discard_no")),
+    )
+
+
+def on_discard(ctx: Context) -> Outcome:
+    """Discard the draft after a yes (and start afresh if /new asked); a no goes back."""
+    action = picked(ctx)
+    asked_from = str(wizard_data(ctx).pop("discard", None) or "wizard.summary")
+    if action == "discard:no":
+        return goto(asked_from)
+    initiatives.discard(session=ctx.session, member=member(ctx), initiative=current(ctx))
+    if asked_from == "wizard.draft_exists":
+        return start(ctx)
+    return finish(ctx, t("wizard.discarded"))
 
 
 def ask_edit(ctx: Context) -> tuple[Reply, ...]:
@@ -164,13 +186,14 @@ def on_amend(ctx: Context) -> Outcome:
 
 
 def cancel(ctx: Context) -> Outcome:
-    """Discard the draft (a submitted initiative keeps what was already saved)."""
-    mode = wizard_data(ctx).get("mode")
+    """Stop: what was answered stays saved, a draft waits for /continue.
+
+    Nothing is deleted here: discarding a draft is the summary's confirmed choice.
+    """
     initiative = peek(ctx)
-    if mode == AMEND_MODE or initiative is None or initiative.status != Status.DRAFT:
-        return finish(ctx, t("wizard.amend_saved"))
-    initiatives.discard(session=ctx.session, member=member(ctx), initiative=initiative)
-    return finish(ctx, t("wizard.discarded"))
+    if initiative is not None and initiative.status == Status.DRAFT:
+        return finish(ctx, t("wizard.stopped"))
+    return finish(ctx, t("wizard.amend_saved"))
 
 
 CONVERSATION = Conversation(
@@ -183,6 +206,7 @@ CONVERSATION = Conversation(
             buttons.button_step("wizard.draft_exists", ask_draft_exists, on_draft_exists),
             buttons.button_step("wizard.summary", ask_summary, on_summary, "wizard.confidential"),
             buttons.button_step("wizard.edit", ask_edit, on_edit, "wizard.summary"),
+            buttons.button_step("wizard.discard", ask_discard, on_discard, "wizard.summary"),
             buttons.button_step("wizard.amend", ask_amend, on_amend),
             wizard_campaign.STEP,
         )

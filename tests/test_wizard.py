@@ -56,7 +56,7 @@ def test_every_detail_is_stored(core: Core, unit_id: int) -> None:
     assert person.press("secret:yes") == ["wizard.summary"]
     initiative_id = the_initiative(core).id
     assert person.options == [
-        f"summary:{action}:{initiative_id}" for action in ("submit", "edit", "cancel")
+        f"summary:{action}:{initiative_id}" for action in ("submit", "edit", "discard")
     ]
     assert person.say("1") == ["wizard.submitted", "wizard.track_with_my"]
     initiative = the_initiative(core)
@@ -146,15 +146,44 @@ def test_back_returns_to_the_previous_question(core: Core, unit_id: int) -> None
     assert the_initiative(core).title == "Máy dán nhãn thế hệ 2"
 
 
-def test_cancel_discards_the_draft(core: Core, unit_id: int) -> None:
+def test_cancel_stops_and_keeps_the_draft_for_continue(core: Core, unit_id: int) -> None:
     person = member(core)
     person.say("/new")
     person.say("Máy dán nhãn tự động")
-    assert person.say("/cancel") == ["wizard.discarded"]
+    assert person.say("/cancel") == ["wizard.stopped"]
+    assert the_initiative(core).title == "Máy dán nhãn tự động"
+    assert person.say("/cancel") == ["common.nothing_to_cancel"]
+    assert person.say("/back") == ["common.nothing_to_go_back"]
+    assert person.say("/continue") == ["common.resume", "wizard.ask_problem"]
+
+
+def test_cancel_at_continue_or_afresh_loses_nothing(core: Core, unit_id: int) -> None:
+    person = member(core)
+    person.say("/new")
+    person.say("Đồ gá thay khuôn mới")
+    assert person.say("/new") == ["wizard.ask_draft_exists"]
+    assert person.say("/cancel") == ["wizard.stopped"]
+    assert person.say("/continue") == ["common.resume", "wizard.ask_problem"]
+    assert the_initiative(core).title == "Đồ gá thay khuôn mới"
+
+
+def test_discarding_is_a_confirmed_choice_of_the_summary(core: Core, unit_id: int) -> None:
+    person = member(core)
+    person.core_answers()
+    person.press("next:details")
+    person.say("/skip")  # effects
+    person.press("authors:alone")
+    person.press("applied:no")
+    person.say("/done")  # no attachments
+    assert person.press("secret:no") == ["wizard.summary"]
+    assert person.press("summary:discard") == ["wizard.ask_discard"]
+    assert person.press("discard:no") == ["wizard.summary"]
+    assert the_initiative(core).title == "Máy dán nhãn tự động"
+    person.press("summary:discard")
+    assert person.press("discard:yes") == ["wizard.discarded"]
     with Session(core.engine) as session:
         assert session.exec(select(Initiative)).all() == []
         assert session.exec(select(Author)).all() == []
-    assert person.say("/cancel") == ["common.nothing_to_cancel"]
 
 
 def test_draft_resumes_after_a_restart(
@@ -208,7 +237,10 @@ def test_new_with_an_unfinished_draft_offers_to_continue(core: Core, unit_id: in
     assert person.say("/new") == ["wizard.ask_draft_exists"]
     assert person.press("draft:continue") == ["wizard.ask_problem"]
     person.say("/new")
-    assert person.press("draft:new") == ["wizard.intro", "wizard.ask_title"]
+    assert person.press("draft:new") == ["wizard.ask_discard"]
+    assert person.press("discard:no") == ["wizard.ask_draft_exists"]
+    assert person.press("draft:new") == ["wizard.ask_discard"]
+    assert person.press("discard:yes") == ["wizard.intro", "wizard.ask_title"]
     assert the_initiative(core).title is None
 
 

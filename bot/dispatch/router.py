@@ -141,6 +141,8 @@ class Router:
                     ctx, current.name, lambda: goto(current.name, Reply(t("common.welcome_back")))
                 )
             return apply(ctx, current.name, lambda: self._answer(ctx, current))
+        if command == "back":
+            return [Reply(t("common.nothing_to_go_back"))], None
         if command in STEP_COMMANDS:
             return [Reply(t("common.nothing_to_cancel"))], None
         if ctx.data.get("suspended") in self.steps:
