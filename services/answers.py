@@ -61,8 +61,11 @@ def clean_text(text: str, limits: tuple[int, int]) -> str:
 
 
 def set_title(edit: Edit, text: str) -> None:
-    """Save the title: one line of 5 to 200 characters."""
-    _save(edit, title=clean_text(" ".join(text.split()), TITLE_LIMITS))
+    """Save the title: one line of 5 to 200 characters, with letters or digits in it."""
+    title = clean_text(" ".join(text.split()), TITLE_LIMITS)
+    if sum(char.isalnum() for char in title) < TITLE_LIMITS[0]:
+        raise Refused("wizard.title_needs_words", min=TITLE_LIMITS[0])  # "🙂🙂🙂🙂🙂🙂", "....."
+    _save(edit, title=title)
 
 
 def set_problem(edit: Edit, text: str) -> None:

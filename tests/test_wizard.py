@@ -83,6 +83,9 @@ def test_bad_answers_get_a_localized_reask_and_change_nothing(core: Core, unit_i
     ]
     assert person.say(unsupported=True) == ["common.unsupported", "wizard.ask_title"]
     assert person.say("/skip") == ["wizard.cannot_skip", "wizard.ask_title"]
+    assert person.say("🙂🙂🙂🙂🙂🙂") == ["wizard.title_needs_words", "wizard.ask_title"]
+    assert person.say(".....") == ["wizard.title_needs_words", "wizard.ask_title"]
+    assert person.say("🙂 ab 🙂") == ["wizard.title_needs_words", "wizard.ask_title"]
     assert the_initiative(core).title is None
     person.say("Máy dán nhãn tự động")
     person.say("Công nhân dán nhãn bằng tay")
@@ -303,3 +306,16 @@ def test_duplicate_update_id_is_processed_once(core: Core, unit_id: int) -> None
     assert person.say("Máy dán nhãn tự động", update_id="101") == []
     assert person.say("Công nhân dán nhãn bằng tay", update_id="102") == ["wizard.ask_solution"]
     assert the_initiative(core).problem == "Công nhân dán nhãn bằng tay"
+
+
+def test_done_at_a_choice_question_is_no_answer(core: Core, unit_id: int) -> None:
+    person = member(core)
+    person.core_answers()
+    person.press("next:details")
+    person.say("/skip")  # effects
+    assert person.say("/done") == ["common.pick_option", "wizard.ask_coauthors"]
+    assert person.press("authors:alone") == ["wizard.ask_applied"]
+    assert person.say("/done") == ["common.pick_option", "wizard.ask_applied"]
+    assert person.say("/skip") == ["common.pick_option", "wizard.ask_applied"]
+    initiative = the_initiative(core)
+    assert (initiative.applied, initiative.first_applied_on) == (None, None)

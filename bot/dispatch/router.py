@@ -195,6 +195,8 @@ class Router:
             options = list(step.options(ctx))
         else:
             options = [o for reply in step.ask(ctx) for o in reply.options]
+        if options and ctx.incoming.command is not None and not step.free_text:
+            raise Refused("common.pick_option")  # /done is none of the options
         if options and ctx.incoming.command is None:
             ctx.choice = self.catalogs.match_option(
                 options, ctx.language, text=ctx.incoming.text, choice=ctx.incoming.choice
