@@ -51,6 +51,9 @@ class Option:
 
     value: str
     label: Text
+    # Other answers that pick it, comma-separated, in any language ("ok, đồng ý, setuju");
+    # only matched, never shown.
+    words: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Joining a unit: /start CODE, the language, the name, and explicit consent."""
 
 from core.errors import Refused
-from core.messages import Reply, t
+from core.messages import Option, Reply, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import question
 from services import membership, units
@@ -71,6 +71,22 @@ def on_consent(ctx: Context) -> Outcome:
     )
 
 
+CONSENT_OPTIONS = (
+    Option("consent:yes", t("onboarding.opt_agree"), t("onboarding.words_agree")),
+    Option("consent:no", t("onboarding.opt_decline"), t("onboarding.words_decline")),
+)
+
+
+def ask_consent(ctx: Context) -> tuple[Reply, ...]:
+    """Show the data notice once, then ask; a re-ask repeats only the question."""
+    question_only = Reply(t("onboarding.ask_consent"), CONSENT_OPTIONS)
+    joining = ctx.data.get(JOIN)
+    if not isinstance(joining, dict) or joining.get("notice_shown"):
+        return (question_only,)
+    joining["notice_shown"] = True
+    return Reply(t("onboarding.consent_text")), question_only
+
+
 def cancel(ctx: Context) -> Outcome:
     """Stop joining; nothing was stored."""
     ctx.data.pop(JOIN, None)
@@ -94,16 +110,10 @@ CONVERSATION = Conversation(
             text_step("onboarding.name", t("onboarding.ask_name"), on_name, "onboarding.language"),
             Step(
                 "onboarding.consent",
-                lambda ctx: (
-                    Reply(t("onboarding.consent_text")),
-                    *question(
-                        t("onboarding.ask_consent"),
-                        ("consent:yes", t("onboarding.opt_agree")),
-                        ("consent:no", t("onboarding.opt_decline")),
-                    ),
-                ),
+                ask_consent,
                 on_consent,
                 lambda ctx: "onboarding.language",
+                options=lambda ctx: CONSENT_OPTIONS,
             ),
         )
     },

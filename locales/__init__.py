@@ -99,7 +99,18 @@ class Catalogs:
         for option in options:
             if fold(self.render(option.label, language)) == wanted:
                 return option.value
+        for option in options:
+            if option.words is not None and wanted in self.words(option.words):
+                return option.value
         return None
+
+    def words(self, text: Text) -> set[str]:
+        """A text's comma-separated words in every language, folded."""
+        return {
+            fold(word)
+            for language in self.languages
+            for word in self.render(text, language).split(",")
+        }
 
     def after_word(self, text: Text, typed: str) -> str | None:
         """Return what follows one of a text's comma-separated words, in any language, at

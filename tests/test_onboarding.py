@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from sqlmodel import Session, select
 
 from bot.app import Core
@@ -79,15 +81,44 @@ def test_declining_stores_nothing_but_the_refusal(core: Core, unit_id: int) -> N
         assert "u1" not in refusal.subject_hash and len(refusal.subject_hash) == 64
 
 
-def test_consent_has_no_default_answer(core: Core, unit_id: int) -> None:
+def test_consent_has_no_default_answer_and_the_notice_is_shown_once(
+    core: Core, unit_id: int
+) -> None:
+    person = Person(core.dispatcher)
+    person.say(f"/start {DEMO_CODE}")
+    assert person.say(choice="lang:vi") == ["onboarding.consent_text", "onboarding.ask_consent"]
+    assert person.say("có lẽ") == ["common.pick_option", "onboarding.ask_consent"]
+    assert person.say("/done") == ["common.pick_option", "onboarding.ask_consent"]
+    assert count(core, Member) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("lang:vi", "đồng ý"),
+        ("lang:vi", "Dong y"),
+        ("lang:vi", "OK"),
+        ("lang:en", "yes"),
+        ("lang:en", "I agree"),
+        ("lang:id", "setuju"),
+        ("lang:id", "Ya"),
+    ],
+)
+def test_consent_typed_in_words_is_an_answer(
+    core: Core, unit_id: int, language: str, typed: str
+) -> None:
+    person = Person(core.dispatcher)
+    person.say(f"/start {DEMO_CODE}")
+    person.say(choice=language)
+    assert person.say(typed) == ["onboarding.joined", "help.text"]
+    assert count(core, Member) == 1
+
+
+def test_declining_in_words_keeps_nothing(core: Core, unit_id: int) -> None:
     person = Person(core.dispatcher)
     person.say(f"/start {DEMO_CODE}")
     person.say(choice="lang:vi")
-    assert person.say("ok") == [
-        "common.pick_option",
-        "onboarding.consent_text",
-        "onboarding.ask_consent",
-    ]
+    assert person.say("không đồng ý") == ["onboarding.declined"]
     assert count(core, Member) == 0
 
 
