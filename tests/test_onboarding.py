@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from sqlmodel import Session, select
 
 from bot.app import Core
