@@ -47,11 +47,11 @@ def start(ctx: Context) -> Outcome:
 
 
 def resume(ctx: Context) -> Outcome:
-    """Continue the unfinished draft where it stopped."""
-    if ctx.step and ctx.step.startswith(f"{WIZARD}."):
+    """Continue what was interrupted (a draft, a campaign form...), else the unfinished draft."""
+    if ctx.step:
         return goto(ctx.step)
     suspended = ctx.data.get("suspended")
-    if isinstance(suspended, str) and suspended.startswith(f"{WIZARD}."):
+    if isinstance(suspended, str) and suspended:
         return goto(suspended)
     draft = store.draft_of(session=ctx.session, member_id=member(ctx).id or 0)
     if draft is None:

@@ -317,3 +317,16 @@ def test_a_campaign_may_end_on_its_first_day_but_not_before() -> None:
     with pytest.raises(Refused) as refused:
         campaigns.check_ends(date(2026, 12, 2), date(2026, 12, 1))
     assert refused.value.text.key == "campaign.ends_before_start"
+
+
+def test_continue_resumes_an_open_campaign_form_with_one_message(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    organizer(core, clock, tree.zone)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    boss.say("/campaign")
+    boss.say(choice="campaign:new")
+    assert boss.say("Đợt thi đua 95 ngày") == ["campaign.ask_description"]
+    assert boss.say("/continue") == ["campaign.ask_description"]
+    assert boss.say("/help") == ["help.text", "common.resume", "campaign.ask_description"]
+    assert boss.say("/continue") == ["campaign.ask_description"]
