@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 ## Install, load the example unit tree (once), and chat with the bot in this terminal.
 run: $(STAMP)
 	$(BIN)/initiative-bot seed examples/industrial-zone.yaml > /dev/null
-	$(BIN)/initiative-bot chat --user demo --name "$${USER_NAME:-Nguyễn Văn An}"
+	$(BIN)/initiative-bot chat --user "$${USER_ID:-demo}" --name "$${USER_NAME:-Nguyễn Văn An}" --start DEMO-SMT1
 
 ## Install, then lint, type-check and run every test on SQLite and PostgreSQL.
 test: $(STAMP)

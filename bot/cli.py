@@ -58,14 +58,18 @@ def _console_session(core: Core, user: str, name: str | None) -> console.Console
 def chat(
     user: str = typer.Option(..., "--user", help="Your user id in the console channel."),
     name: str | None = typer.Option(None, "--name", help="Your display name."),
+    start: str | None = typer.Option(
+        None, "--start", help="Send `/start CODE` first: join that unit, or be welcomed back."
+    ),
 ) -> None:
     """Talk to the bot in this terminal: one message per line (a pipe works too).
 
     Only you and the bot: `run --console USER` also runs the scheduled jobs."""
     core = build(Settings())
     session = _console_session(core, user, name)
+    first = () if start is None else (f"/start {start}",)
     try:
-        console.run(session, sys.stdin)
+        console.run(session, sys.stdin, first=first)
     except KeyboardInterrupt:
         pass
     finally:

@@ -337,3 +337,16 @@ def test_run_without_any_channel_says_how_to_configure_one(
     result = cli(database_url, tmp_path, "run", check=False)
     assert result.returncode != 0
     assert "TELEGRAM_BOT_TOKEN" in result.stderr and "--console" in result.stderr
+
+
+def test_chat_start_sends_the_code_first_and_welcomes_back_the_next_time(
+    database_url: str, tmp_path: Path
+) -> None:
+    unit = add_unit(database_url, tmp_path, "Xưởng SMT 1", "--kind", "workshop")
+    start = ("chat", "--user", "42", "--name", "An", "--start", str(unit["invite_code"]))
+    first = cli(database_url, tmp_path, *start, stdin="1\n1\n").stdout
+    assert first.startswith(f"> /start {unit['invite_code']}\n")
+    assert VI.template("onboarding.ask_language", "vi").split("{")[0] in first
+    assert "Xưởng SMT 1" in first  # joined: the welcome names the unit
+    again = cli(database_url, tmp_path, *start, stdin="").stdout
+    assert VI.template("onboarding.welcome_back", "vi").split("{")[0] in again

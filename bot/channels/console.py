@@ -119,9 +119,19 @@ class ConsoleSession:
         return "\n\n".join(blocks)
 
 
-def run(session: ConsoleSession, lines: Iterable[str], out: TextIO = sys.stdout) -> None:
-    """Feed lines to the bot and print every answer."""
+def run(
+    session: ConsoleSession,
+    lines: Iterable[str],
+    out: TextIO = sys.stdout,
+    first: Iterable[str] = (),
+) -> None:
+    """Feed lines to the bot and print every answer; `first` are sent (and shown) first."""
     interactive = sys.stdin.isatty() and out is sys.stdout
+    for line in first:
+        out.write(f"> {line}\n")
+        answer = session.send(line)
+        if answer:
+            out.write(answer + "\n\n")
     if interactive:
         out.write("> ")
         out.flush()
