@@ -12,14 +12,45 @@ JOIN = "onboarding"
 
 
 def start(ctx: Context) -> Outcome:
-    """Check the invite code, then ask for the language."""
-    if ctx.member is not None:
+    """Check the invite code, then ask for the language (a member: whether to move)."""
+    if ctx.member is not None and not ctx.incoming.argument:
         return end(t("onboarding.welcome_back", name=ctx.member.display_name))
     if not ctx.incoming.argument:
         return end(t("onboarding.need_code"))
     unit = units.unit_for_code(session=ctx.session, code=ctx.incoming.argument)
+    if ctx.member is not None and ctx.member.unit_id == unit.id:
+        return end(t("onboarding.welcome_back", name=ctx.member.display_name))
     ctx.data[JOIN] = {"unit_id": unit.id}
+    if ctx.member is not None:
+        return goto("onboarding.move")
     return goto("onboarding.language")
+
+
+def ask_move(ctx: Context) -> tuple[Reply, ...]:
+    """Ask a member whether to move to the unit of the code they sent."""
+    here = unit_by_id(session=ctx.session, unit_id=ctx.member.unit_id if ctx.member else 0)
+    there = unit_by_id(session=ctx.session, unit_id=int(ctx.data.get(JOIN, {}).get("unit_id", 0)))
+    return question(
+        t(
+            "onboarding.ask_move",
+            here=here.name if here else "",
+            there=there.name if there else "",
+        ),
+        ("move:yes", t("onboarding.opt_move")),
+        ("move:no", t("onboarding.opt_stay")),
+    )
+
+
+def on_move(ctx: Context) -> Outcome:
+    """Move the member to the unit of the code after a yes; a no changes nothing."""
+    joining = ctx.data.pop(JOIN, {})
+    if ctx.member is None:
+        raise Refused("common.join_first")
+    unit = unit_by_id(session=ctx.session, unit_id=int(joining.get("unit_id", 0)))
+    if ctx.choice != "move:yes" or unit is None:
+        return end(t("onboarding.move_declined"))
+    membership.move(session=ctx.session, member=ctx.member, unit=unit, now=ctx.now)
+    return end(t("onboarding.moved", unit=unit.name))
 
 
 def on_language(ctx: Context) -> Outcome:
@@ -108,6 +139,7 @@ CONVERSATION = Conversation(
                 on_language,
             ),
             text_step("onboarding.name", t("onboarding.ask_name"), on_name, "onboarding.language"),
+            Step("onboarding.move", ask_move, on_move),
             Step(
                 "onboarding.consent",
                 ask_consent,

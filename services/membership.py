@@ -8,10 +8,13 @@ from sqlmodel import Session
 
 from core.errors import Refused
 from core.settings import LANGUAGES
+from services.roles import grant
+from services.units import path_ids
 from storage import initiatives as initiative_store
 from storage import members as store
 from storage.conversations import states_of_user
 from storage.models import ChannelIdentity, ConsentRefusal, Initiative, Member, Role, Unit
+from storage.units import unit_by_id
 
 
 def join(
@@ -46,6 +49,25 @@ def join(
     session.add(Role(member_id=member.id, unit_id=member.unit_id, role="worker", granted_at=now))
     session.flush()
     return member
+
+
+def move(*, session: Session, member: Member, unit: Unit, now: datetime) -> None:
+    """Make the member a worker of another unit.
+
+    Drafts and initiatives stay the member's. A role is kept only where it was granted
+    over both units (on a unit above both); the rest belonged to the old place.
+    """
+    old = unit_by_id(session=session, unit_id=member.unit_id)
+    if old is None or old.id == unit.id:
+        return
+    above_both = set(path_ids(old)) & set(path_ids(unit))
+    for role in store.roles_of(session=session, member_id=member.id or 0):
+        if role.unit_id not in above_both:
+            session.delete(role)
+    session.flush()
+    member.unit_id = unit.id or 0
+    session.add(member)
+    grant(session=session, member=member, unit=unit, role="worker", now=now)
 
 
 def clean_name(name: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.app import Core
-from services import units
+from services import roles, units
 from storage.db import transaction
 from storage.models import (
     Author,
@@ -16,9 +16,11 @@ from storage.models import (
     Initiative,
     Member,
     Role,
+    Unit,
 )
 from tests.conftest import DEMO_CODE, Clock
 from tests.person import Person
+from tests.tree import Tree
 
 
 def count(core: Core, model: type) -> int:
@@ -184,3 +186,36 @@ def test_deleteme_keeps_data_unless_confirmed(core: Core, unit_id: int) -> None:
     person.say("/deleteme")
     assert person.say(choice="erase:no") == ["privacy.kept"]
     assert count(core, Member) == 1
+
+
+def test_a_member_who_sends_another_units_code_is_asked_to_move(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    with transaction(core.engine) as session:
+        worker = session.get(Member, tree.people["reviewer"])
+        assert worker is not None
+        b = session.get(Unit, tree.b)
+        assert b is not None
+        code_b = units.current_invite(session=session, unit=b, now=clock()).code
+        zone = session.get(Unit, tree.zone)
+        assert zone is not None
+        roles.grant(session=session, member=worker, unit=zone, role="organizer", now=clock())
+    person = Person(core.dispatcher, "reviewer", channel="telegram")
+    assert person.say("/start NOSUCHCODE") == ["onboarding.code_unknown"]
+    assert person.say(f"/start {code_b}") == ["onboarding.ask_move"]
+    assert person.press("move:no") == ["onboarding.move_declined"]
+    assert held(core, tree.people["reviewer"]) == {(tree.a, "reviewer"), (tree.zone, "organizer")}
+    assert person.say(f"/start {code_b}") == ["onboarding.ask_move"]
+    assert person.press("move:yes") == ["onboarding.moved"]
+    # The reviewer role of the old enterprise goes; the zone's, above both, stays.
+    assert held(core, tree.people["reviewer"]) == {(tree.b, "worker"), (tree.zone, "organizer")}
+    with Session(core.engine) as session:
+        moved = session.get(Member, tree.people["reviewer"])
+        assert moved is not None and moved.unit_id == tree.b
+    assert person.say(f"/start {code_b}") == ["onboarding.welcome_back"]
+
+
+def held(core: Core, member_id: int) -> set[tuple[int, str]]:
+    with Session(core.engine) as session:
+        found = session.exec(select(Role).where(Role.member_id == member_id)).all()
+        return {(role.unit_id, role.role) for role in found}
