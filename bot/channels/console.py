@@ -22,7 +22,8 @@ from core.codec import reply_from_json
 from core.messages import InAttachment, Incoming, Reply, Response, t
 from locales import Catalogs
 from storage import outbox
-from storage.db import transaction
+from storage.db import reading, transaction
+from storage.initiatives import file_kept
 from storage.outbox import Due
 
 CHANNEL = "console"
@@ -53,7 +54,10 @@ class ConsoleSession:
         incoming = self._incoming(line.rstrip("\r\n"))
         if isinstance(incoming, Reply):
             return self._render(Response(self.language, (incoming,)))
-        response = self.dispatcher.handle(incoming)
+        try:
+            response = self.dispatcher.handle(incoming)
+        finally:
+            self._forget_unkept(incoming.attachments)
         if response is None:
             return ""
         self.language = response.language
@@ -93,8 +97,18 @@ class ConsoleSession:
             return Reply(t("console.not_an_image", path=path.name))
         return replace(base, attachments=(self._keep(path, kind),))
 
+    def _forget_unkept(self, attachments: tuple[InAttachment, ...]) -> None:
+        """Remove the files of a message no answer kept (a photo where text was asked)."""
+        with reading(self.dispatcher.engine) as session:
+            for item in attachments:
+                if not file_kept(session=session, channel=CHANNEL, file_ref=item.file_ref):
+                    (self.files_dir / item.file_ref).unlink(missing_ok=True)
+
     def _keep(self, path: Path, kind: str) -> InAttachment:
-        """Copy the file into the bot's file store; its content hash becomes the file id."""
+        """Copy the file into the bot's file store; its content hash becomes the file id.
+
+        It is copied before the message is handled (a kept attachment never points at a
+        missing file) and removed after, if nothing refers to it."""
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         self.files_dir.mkdir(parents=True, exist_ok=True)
