@@ -1,8 +1,11 @@
 """The console channel: what it keeps of the files it is given."""
 
+import json
 from pathlib import Path
 
 from bot.app import Core
+from bot.channels.text import render_reply
+from core.messages import Reply, t
 from tests.conftest import Chat, join
 
 
@@ -32,3 +35,32 @@ def test_a_photo_where_text_is_asked_leaves_no_file_behind(
         me.send(line)
     me.send(f"/photo {photo}")
     assert len(list(store.iterdir())) == 1  # kept: an attachment refers to it
+
+
+def test_the_console_drops_markup_but_keeps_what_a_person_wrote(core: Core) -> None:
+    reply = Reply(
+        t(
+            "stats.campaign",
+            name="<Đợt 95 ngày> & co",
+            starts="1",
+            ends="2",
+            progress="",
+            top="",
+            own="",
+        )
+    )
+    shown = render_reply(reply, core.catalogs, "vi")
+    assert shown.startswith("<Đợt 95 ngày> & co (1 – 2)")
+    assert "<b>" not in shown and "&amp;" not in shown
+
+
+def test_files_from_the_bot_are_saved_and_their_path_printed(
+    core: Core, unit_id: int, chat: Chat
+) -> None:
+    me = chat("c1")
+    join(me)
+    printed = me.send("/mydata")
+    saved = core.settings.files_dir / "received"
+    files = list(saved.iterdir())
+    assert len(files) == 1 and str(files[0]) in printed
+    assert json.loads(files[0].read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.text import render_reply
 from bot.dispatch.dispatcher import Dispatcher
 from core.codec import reply_from_json
-from core.messages import InAttachment, Incoming, Reply, Response, t
+from core.messages import InAttachment, Incoming, OutDocument, Reply, Response, t
 from locales import Catalogs
 from storage import outbox
 from storage.db import reading, transaction
@@ -122,13 +122,19 @@ class ConsoleSession:
             size=len(content),
         )
 
+    def _save(self, document: OutDocument) -> Path:
+        """Save a file the bot sends under the files directory; return where it is."""
+        folder = self.files_dir / "received"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(document.file_name).name
+        target.write_bytes(document.content)
+        return target
+
     def _render(self, response: Response) -> str:
         blocks = []
         for reply in response.replies:
             blocks.append(render_reply(reply, self.catalogs, response.language))
-            for document in reply.documents:
-                body = document.content.decode("utf-8", errors="replace")
-                blocks.append(f"--- {document.file_name} ---\n{body}\n--- end ---")
+            blocks.extend(f"[{self._save(document)}]" for document in reply.documents)
             blocks.extend(f"[{f.kind}] {f.file_name or f.file_ref}" for f in reply.files)
         return "\n\n".join(blocks)
 
