@@ -217,12 +217,16 @@ async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
     assert all(at - refused_at >= 0.5 - 0.01 for _, at in later)  # none went during the pause
 
 
+@each_driver
 async def test_a_retry_sends_only_what_did_not_go_out(
     core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
 ) -> None:
-    """A digest is a text and a chart: when the chart fails, the retry sends the chart."""
+    """A digest is a text and a chart: when the chart fails, the retry sends the chart.
+
+    The chart goes as a photo (shown in the chat), a table as a document."""
     await start_chats(users, [761])
     chart = OutDocument("chart.png", b"\x89PNG chart")
+    table = OutDocument("table.csv", b"a,b\n1,2\n")
     with transaction(core.engine) as session:
         outbox.enqueue(
             session=session,
@@ -230,20 +234,24 @@ async def test_a_retry_sends_only_what_did_not_go_out(
             chat_id="761",
             chat_kind="private",
             language="vi",
-            content=reply_to_json(Reply(t("wizard.text_too_short", min=7), documents=(chart,))),
+            content=reply_to_json(
+                Reply(t("wizard.text_too_short", min=7), documents=(chart, table))
+            ),
             now=clock(),
         )
-    await users.inject_error("sendDocument", 500, count=1)
-    await users.inject_error("sendDocument", 429, count=1, retry_after=1)
+    await users.inject_error("sendPhoto", 500, count=1)
+    await users.inject_error("sendPhoto", 429, count=1, retry_after=1)
     async with sending(core, channel, Rates(0, 0, 0)):
         await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=20)
     sent = await users.messages(761)
     assert numbers([m for m in sent if m.get("text")]) == [7]  # the text once
-    assert [m["document_name"] for m in sent if m["document"]] == ["chart.png"]  # the chart once
-    assert [c["method"] for c in await users.calls() if c["chat_id"] == 761][-4:] == [
+    assert len([m for m in sent if m["photo"]]) == 1  # the chart once, as a photo
+    assert [m["document_name"] for m in sent if m["document"]] == ["table.csv"]
+    assert [c["method"] for c in await users.calls() if c["chat_id"] == 761][-5:] == [
         "sendMessage",
-        "sendDocument",  # 500
-        "sendDocument",  # 429
+        "sendPhoto",  # 500
+        "sendPhoto",  # 429
+        "sendPhoto",
         "sendDocument",
     ]
 

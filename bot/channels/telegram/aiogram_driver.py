@@ -31,6 +31,7 @@ from bot.app import Core
 from bot.channels.contract import Delivery
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
+from core.messages import AttachmentKind
 
 # aiogram parametrizes Response[T] on every call, and pydantic caches those classes only
 # weakly: after each garbage collection the next call rebuilds one (~10 ms of CPU).
@@ -109,10 +110,15 @@ class AiogramChannel(TelegramChannel):
             ]
         )
 
-    async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None:
-        """Upload a document."""
-        document = BufferedInputFile(content, filename=file_name)
-        await self.bot.send_document(chat_id=chat_id, document=document)
+    async def upload(
+        self, chat_id: int, kind: AttachmentKind, file_name: str, content: bytes
+    ) -> None:
+        """Upload a photo or a document."""
+        file = BufferedInputFile(content, filename=file_name)
+        if kind == "photo":
+            await self.bot.send_photo(chat_id=chat_id, photo=file)
+        else:
+            await self.bot.send_document(chat_id=chat_id, document=file)
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -6,6 +6,7 @@ live here. The channel (`channel.TelegramChannel`) builds on these calls.
 """
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.channels.contract import Delivery
@@ -19,6 +20,7 @@ from bot.channels.telegram.convert import (
 from core.messages import AttachmentKind
 
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")  # files we build that Telegram shows as photos
 
 
 class BotApi(Protocol):
@@ -83,8 +85,16 @@ class TelegramApi(ABC):
         """Return neutral button rows as the client's inline keyboard type."""
 
     @abstractmethod
+    async def upload(
+        self, chat_id: int, kind: AttachmentKind, file_name: str, content: bytes
+    ) -> None:
+        """Upload a photo or a document built in memory."""
+
     async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None:
-        """Upload a document built in memory."""
+        """Upload a file built in memory: a picture as a photo (shown in the chat, not a
+        file to download), anything else as a document."""
+        photo = Path(file_name).suffix.lower() in PHOTO_SUFFIXES
+        await self.upload(chat_id, "photo" if photo else "document", file_name, content)
 
     @abstractmethod
     async def close(self) -> None:

@@ -23,6 +23,7 @@ from bot.app import Core
 from bot.channels.contract import Delivery
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.convert import MIGRATED, Keyboard, Update
+from core.messages import AttachmentKind
 
 # Connections for sends: the chats being processed and the outbox's sends at once
 # (aiogram's session allows as many).
@@ -94,9 +95,14 @@ class PtbChannel(TelegramChannel):
             ]
         )
 
-    async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None:
-        """Upload a document."""
-        await self.bot.send_document(chat_id=chat_id, document=content, filename=file_name)
+    async def upload(
+        self, chat_id: int, kind: AttachmentKind, file_name: str, content: bytes
+    ) -> None:
+        """Upload a photo or a document."""
+        if kind == "photo":
+            await self.bot.send_photo(chat_id=chat_id, photo=content, filename=file_name)
+        else:
+            await self.bot.send_document(chat_id=chat_id, document=content, filename=file_name)
 
     async def close(self) -> None:
         """Close the HTTP clients."""
