@@ -1,12 +1,13 @@
 """What every wizard step shares: the initiative being edited and where to go next."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from core.errors import Refused
 from core.messages import Option, Reply, Text, t
 from handlers import buttons
-from handlers.conversation import Context, Outcome, end, remember_answer
+from handlers.conversation import Context, Outcome, Step, end, goto, remember_answer
 from services import answers, initiatives, presses
 from storage.models import Initiative, Member
 
@@ -91,6 +92,44 @@ def resume_step(initiative: Initiative) -> str:
     """Return where a draft resumes: its first unanswered question, else the summary."""
     missing = initiatives.missing_core(initiative)
     return f"wizard.{missing}" if missing else "wizard.summary"
+
+
+def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> Step:
+    """Show the answer the draft already has before the question, with a "keep" option.
+
+    Going back (or editing from the summary) then never makes anyone retype a long text
+    to move past it; `shown` returns what to show (None: nothing answered yet).
+    """
+
+    def ask(ctx: Context) -> tuple[Reply, ...]:
+        replies = step.ask(ctx)
+        initiative = peek(ctx)
+        answer = None if initiative is None else shown(initiative)
+        if answer is None or not replies:
+            return replies
+        last = replies[-1]
+        keep = buttons.naming(draft_id(ctx), ("keep", t("wizard.opt_keep")))
+        return (
+            *replies[:-1],
+            Reply(t("wizard.current_answer", answer=answer)),
+            replace(last, options=(*last.options, *(Option(v, label) for v, label in keep))),
+        )
+
+    def answer(ctx: Context) -> Outcome:
+        if ctx.choice is not None and buttons.split(ctx.choice)[0] == "keep":
+            picked(ctx)  # it names this draft
+            current(ctx)  # which the member may still edit
+            return goto(advance(ctx, next_step))
+        return step.answer(ctx)
+
+    return replace(step, ask=ask, answer=answer, free_text=True)
+
+
+def shortened(text: str | None, limit: int = 300) -> str | None:
+    """A long answer cut to `limit` characters for showing it again."""
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def advance(ctx: Context, default: str) -> str:

@@ -4,7 +4,7 @@ from core.errors import Refused
 from core.messages import Money, Reply, t
 from handlers import amounts, buttons, wizard_campaign
 from handlers.conversation import Context, Outcome, goto, text_step
-from handlers.draft import advance, back, choose, current, picked, save
+from handlers.draft import advance, back, choose, current, keeping, picked, save, shortened
 from services import answers
 from views.labels import FIELD_LABELS
 
@@ -82,12 +82,34 @@ def ask_next(ctx: Context) -> tuple[Reply, ...]:
 
 
 STEPS = (
-    text_step("wizard.title", t("wizard.ask_title"), on_title, back(None)),
-    text_step("wizard.problem", t("wizard.ask_problem"), on_problem, back("wizard.title")),
-    text_step("wizard.solution", t("wizard.ask_solution"), on_solution, back("wizard.problem")),
+    keeping(
+        text_step("wizard.title", t("wizard.ask_title"), on_title, back(None)),
+        lambda initiative: initiative.title,
+        "wizard.problem",
+    ),
+    keeping(
+        text_step("wizard.problem", t("wizard.ask_problem"), on_problem, back("wizard.title")),
+        lambda initiative: shortened(initiative.problem),
+        "wizard.solution",
+    ),
+    keeping(
+        text_step(
+            "wizard.solution", t("wizard.ask_solution"), on_solution, back("wizard.problem")
+        ),
+        lambda initiative: shortened(initiative.solution),
+        "wizard.field",
+    ),
     buttons.button_step("wizard.field", ask_field, on_field, back("wizard.solution")),
-    amounts.amount_step(
-        "wizard.benefit", t("wizard.ask_benefit"), on_benefit, back("wizard.field")
+    keeping(
+        amounts.amount_step(
+            "wizard.benefit", t("wizard.ask_benefit"), on_benefit, back("wizard.field")
+        ),
+        lambda initiative: (
+            None
+            if initiative.estimated_benefit_vnd is None
+            else Money(initiative.estimated_benefit_vnd)
+        ),
+        "wizard.next",
     ),
     buttons.button_step("wizard.next", ask_next, on_next, "wizard.benefit"),
 )
