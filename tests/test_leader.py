@@ -73,7 +73,7 @@ async def test_the_standby_takes_over_when_the_leader_stops_renewing(
     assert (first.leading, second.leading, runs) == (True, False, ["first"])
     leading.cancel()  # a clean stop gives the lease back: the standby takes over at once
     await asyncio.gather(leading, return_exceptions=True)
-    await until(lambda: second.leading)
+    await until(lambda: runs == ["first", "second"])  # its work starts after it leads
     assert (first.leading, second.leading, runs) == (False, True, ["first", "second"])
     standby.cancel()
     await asyncio.gather(standby, return_exceptions=True)
