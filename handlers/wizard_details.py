@@ -1,7 +1,7 @@
 """The optional details of the application form, asked after the five answers."""
 
 from core.errors import Refused
-from core.messages import Reply, t
+from core.messages import Lines, Reply, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, goto, text_step
 from handlers.draft import (
@@ -17,6 +17,7 @@ from handlers.draft import (
 from handlers.wizard_core import need_text
 from services import answers, initiatives
 from services.dates import local_today
+from storage.models import Initiative
 
 
 def on_effects(ctx: Context) -> Outcome:
@@ -38,18 +39,45 @@ def on_coauthors_choice(ctx: Context) -> Outcome:
 
 
 def on_coauthor(ctx: Context) -> Outcome:
-    """Add one `Name share%` co-author, or finish the list with /done."""
+    """Add one `Name share%` co-author (a known name: change their share), remove one
+    with `/remove NAME` or `/remove N`, or finish the list with /done."""
     initiative = current(ctx)
     if ctx.incoming.command in ("done", "skip"):
         return goto(advance(ctx, "wizard.applied"))
-    author, left = initiatives.add_coauthor(
+    if ctx.incoming.command == "remove":
+        return _remove_coauthor(ctx, initiative)
+    author, left, known = initiatives.add_coauthor(
         session=ctx.session, initiative=initiative, line=need_text(ctx)
     )
     saved(ctx, initiative)
-    added = t(
-        "wizard.coauthor_added", name=author.name or "", share=author.share_percent, left=left
-    )
+    said = {"name": author.name or "", "share": author.share_percent, "left": left}
+    added = t("wizard.coauthor_updated", **said) if known else t("wizard.coauthor_added", **said)
     return goto("wizard.coauthors", Reply(added), ask=False)
+
+
+def _remove_coauthor(ctx: Context, initiative: Initiative) -> Outcome:
+    """Remove the co-author `/remove` names or numbers; without one, list them numbered."""
+    which = ctx.incoming.argument
+    if not which:
+        listed = [
+            t("wizard.coauthor_line", number=number, name=a.name or "", share=a.share_percent)
+            for number, a in enumerate(
+                initiatives.coauthors(session=ctx.session, initiative=initiative), start=1
+            )
+        ]
+        if not listed:
+            return goto("wizard.coauthors", Reply(t("wizard.coauthors_none")), ask=False)
+        return goto(
+            "wizard.coauthors",
+            Reply(t("wizard.coauthors_list", list=Lines(tuple(listed)))),
+            ask=False,
+        )
+    author, left = initiatives.remove_coauthor(
+        session=ctx.session, initiative=initiative, which=which
+    )
+    saved(ctx, initiative)
+    removed = t("wizard.coauthor_removed", name=author.name or "", left=left)
+    return goto("wizard.coauthors", Reply(removed), ask=False)
 
 
 def on_applied(ctx: Context) -> Outcome:

@@ -103,22 +103,60 @@ def parse_coauthor(text: str) -> tuple[str, int]:
     return name, share
 
 
-def add_coauthor(*, session: Session, initiative: Initiative, line: str) -> tuple[Author, int]:
-    """Add a co-author; return them and the share the submitter keeps."""
+def add_coauthor(
+    *, session: Session, initiative: Initiative, line: str
+) -> tuple[Author, int, bool]:
+    """Add a co-author, or change the share of one of the same name; return them, the
+    share the submitter keeps, and whether they were already there."""
     name, share = parse_coauthor(line)
-    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
-    submitter = next(a for a in authors if a.is_submitter)
-    others = [a for a in authors if not a.is_submitter]
-    if len(others) >= MAX_COAUTHORS:
+    submitter, others = _authors(session, initiative)
+    author = next((a for a in others if _same_name(a.name, name)), None)
+    if author is None and len(others) >= MAX_COAUTHORS:
         raise Refused("wizard.coauthor_too_many", max=MAX_COAUTHORS)
-    remainder = submitter.share_percent - share
-    if remainder < 1:
-        raise Refused("wizard.coauthor_share_total", left=submitter.share_percent - 1)
-    submitter.share_percent = remainder
-    author = Author(initiative_id=initiative.id or 0, name=name, share_percent=share)
+    available = submitter.share_percent + (author.share_percent if author else 0)
+    if available - share < 1:
+        raise Refused("wizard.coauthor_share_total", left=available - 1)
+    submitter.share_percent = available - share
+    known = author is not None
+    if author is None:
+        author = Author(initiative_id=initiative.id or 0, name=name, share_percent=share)
+    author.share_percent = share
     session.add_all([submitter, author])
     session.flush()
-    return author, remainder
+    return author, submitter.share_percent, known
+
+
+def remove_coauthor(*, session: Session, initiative: Initiative, which: str) -> tuple[Author, int]:
+    """Remove a co-author named `which`, or numbered so in `coauthors`; their share goes
+    back to the submitter. Return who was removed and the submitter's share."""
+    submitter, others = _authors(session, initiative)
+    which = " ".join(which.split())
+    if which.isdigit() and 1 <= int(which) <= len(others):
+        author: Author | None = others[int(which) - 1]
+    else:
+        author = next((a for a in others if _same_name(a.name, which)), None)
+    if author is None:
+        raise Refused("wizard.coauthor_unknown", name=which)
+    submitter.share_percent += author.share_percent
+    session.add(submitter)
+    session.delete(author)
+    session.flush()
+    return author, submitter.share_percent
+
+
+def coauthors(*, session: Session, initiative: Initiative) -> list[Author]:
+    """The co-authors in the order they were added (the numbers `remove_coauthor` reads)."""
+    return _authors(session, initiative)[1]
+
+
+def _authors(session: Session, initiative: Initiative) -> tuple[Author, list[Author]]:
+    authors = list(store.authors_of(session=session, initiative_id=initiative.id or 0))
+    submitter = next(a for a in authors if a.is_submitter)
+    return submitter, sorted((a for a in authors if not a.is_submitter), key=lambda a: a.id or 0)
+
+
+def _same_name(known: str | None, typed: str) -> bool:
+    return " ".join((known or "").casefold().split()) == " ".join(typed.casefold().split())
 
 
 def clear_coauthors(*, session: Session, initiative: Initiative) -> None:

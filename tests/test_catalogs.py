@@ -7,6 +7,7 @@ from typing import get_args
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from core.money import MoneyError, Reason, parse_vnd
 from locales import Catalogs
@@ -115,3 +116,10 @@ def test_a_missing_or_empty_key_is_detected(tmp_path: Path) -> None:
     assert missing(damaged, "id") == ["wizard.ask_title"]
     assert missing(damaged, "vi") == ["my.empty"]
     assert missing(damaged, "en") == []
+
+
+@pytest.mark.parametrize("language", REQUIRED_LANGUAGES)
+def test_every_catalog_is_well_formed(language: str) -> None:
+    path = ROOT / "locales" / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        read_po(po, abort_invalid=True)  # a raw line break in a msgstr is an error

@@ -339,3 +339,34 @@ def test_done_at_a_choice_question_is_no_answer(core: Core, unit_id: int) -> Non
     assert person.say("/skip") == ["common.pick_option", "wizard.ask_applied"]
     initiative = the_initiative(core)
     assert (initiative.applied, initiative.first_applied_on) == (None, None)
+
+
+def test_a_coauthor_named_again_changes_share_and_one_can_be_removed(
+    core: Core, unit_id: int
+) -> None:
+    person = member(core)
+    person.core_answers()
+    person.press("next:details")
+    person.say("/skip")
+    person.press("authors:others")
+    assert person.say("Trần Thị B 30%") == ["wizard.coauthor_added"]
+    assert person.say("Lê Văn C 20%") == ["wizard.coauthor_added"]
+    assert person.say("trần  thị b 10%") == ["wizard.coauthor_updated"]
+    assert person.say("Lê Văn C 90%") == [
+        "wizard.coauthor_share_total",
+        "wizard.ask_coauthor_line",
+    ]
+    assert shares(core) == {"Nguyễn Văn An": 70, "Trần Thị B": 10, "Lê Văn C": 20}
+    assert person.say("/remove") == ["wizard.coauthors_list"]
+    assert person.say("/remove Phạm D") == ["wizard.coauthor_unknown", "wizard.ask_coauthor_line"]
+    assert person.say("/remove 1") == ["wizard.coauthor_removed"]
+    assert shares(core) == {"Nguyễn Văn An": 80, "Lê Văn C": 20}
+    assert person.say("/remove lê văn c") == ["wizard.coauthor_removed"]
+    assert shares(core) == {"Nguyễn Văn An": 100}
+    assert person.say("/remove") == ["wizard.coauthors_none"]
+    assert person.say("/done") == ["wizard.ask_applied"]
+
+
+def shares(core: Core) -> dict[str, int]:
+    with Session(core.engine) as session:
+        return {a.name or "": a.share_percent for a in session.exec(select(Author)).all()}
