@@ -6,6 +6,7 @@ person in a terminal would read.
 
 import asyncio
 import hashlib
+import itertools
 import shutil
 import sys
 import threading
@@ -147,15 +148,14 @@ def run(
 ) -> None:
     """Feed lines to the bot and print every answer; `first` are sent (and shown) first."""
     interactive = sys.stdin.isatty() and out is sys.stdout
-    for line in first:
-        out.write(f"> {line}\n")
-        answer = session.send(line)
-        if answer:
-            out.write(answer + "\n\n")
+    given = ((line, True) for line in first)
+    typed = ((line, False) for line in lines)
     if interactive:
         out.write("> ")
         out.flush()
-    for line in lines:
+    for line, shown in itertools.chain(given, typed):
+        if shown:  # not typed: say what was sent
+            out.write(f"{line}\n" if interactive else f"> {line}\n")
         answer = session.send(line)
         if answer:
             out.write(answer + "\n\n")
