@@ -12,6 +12,7 @@ from services.roles import grant
 from services.units import path_ids
 from storage import initiatives as initiative_store
 from storage import members as store
+from storage import outbox
 from storage.conversations import states_of_user
 from storage.models import ChannelIdentity, ConsentRefusal, Initiative, Member, Role, Unit
 from storage.units import unit_by_id
@@ -121,6 +122,7 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
             }
         )
     identities = store.identities_of(session=session, member_id=member_id)
+    chats = [(i.channel, i.chat_id) for i in identities]
     states = [
         state.model_dump(mode="json")
         for identity in identities
@@ -135,8 +137,24 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
             r.model_dump(mode="json") for r in store.roles_of(session=session, member_id=member_id)
         ],
         "initiatives": initiatives,
+        "authorships": [a.model_dump(mode="json") for a in authored],
+        "status_history": [
+            change.model_dump(mode="json")
+            for author in authored
+            for change in initiative_store.history_of(
+                session=session, initiative_id=author.initiative_id
+            )
+        ],
+        "notices": [
+            _json(notice)
+            for notice in outbox.addressed_to(session=session, member_id=member_id, chats=chats)
+        ],
         "conversation_state": states,
     }
+
+
+def _json(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def erase(*, session: Session, member: Member) -> None:
@@ -155,7 +173,10 @@ def erase(*, session: Session, member: Member) -> None:
     for change in initiative_store.changes_by(session=session, member_id=member_id):
         change.actor_id = None
         session.add(change)
-    for identity in store.identities_of(session=session, member_id=member_id):
+    identities = store.identities_of(session=session, member_id=member_id)
+    chats = [(i.channel, i.chat_id) for i in identities]
+    outbox.forget(session=session, member_id=member_id, chats=chats)
+    for identity in identities:
         for state in states_of_user(
             session=session, channel=identity.channel, user_id=identity.external_user_id
         ):

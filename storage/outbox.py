@@ -14,10 +14,13 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
     exists,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     tuple_,
@@ -374,6 +377,37 @@ def move_chat(*, session: Session, channel: str, old: str, new: str) -> int:
         .values(chat_id=new)
     )
     return int(result.rowcount)
+
+
+def _addressed_to(member_id: int, chats: Sequence[tuple[str, str]]) -> Any:
+    """Messages for a member: by their id, or to one of their private chats."""
+    messages = table(OutboxMessage)
+    to_chat = tuple_(messages.c.channel, messages.c.chat_id).in_(chats) if chats else false()
+    return or_(messages.c.member_id == member_id, and_(messages.c.chat_kind == "private", to_chat))
+
+
+def addressed_to(
+    *, session: Session, member_id: int, chats: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Every message queued or sent to a member, oldest first, as stored."""
+    messages = table(OutboxMessage)
+    rows = session.connection().execute(
+        select(messages).where(_addressed_to(member_id, chats)).order_by(messages.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def forget(*, session: Session, member_id: int, chats: Sequence[tuple[str, str]]) -> None:
+    """Erase a member from the outbox: what is still queued for them goes; what was sent
+    keeps only its status and times (a broadcast's counts stay right), not their chat id,
+    their name in the text, or who they were."""
+    messages = table(OutboxMessage)
+    whose = _addressed_to(member_id, chats)
+    connection = session.connection()
+    connection.execute(delete(messages).where(whose, messages.c.status == QUEUED))
+    connection.execute(
+        update(messages).where(whose).values(chat_id="", member_id=None, content={})
+    )
 
 
 def backoff(attempts: int) -> timedelta:

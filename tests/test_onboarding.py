@@ -15,6 +15,7 @@ from storage.models import (
     ConversationState,
     Initiative,
     Member,
+    OutboxMessage,
     Role,
     Unit,
 )
@@ -158,6 +159,11 @@ def test_mydata_sends_everything_stored(core: Core, unit_id: int) -> None:
     assert data["roles"][0]["role"] == "worker"
     assert data["initiatives"][0]["title"] == "Máy dán nhãn tự động"
     assert data["initiatives"][0]["estimated_benefit_vnd"] == 1_500_000_000
+    assert [(a["share_percent"], a["is_submitter"]) for a in data["authorships"]] == [(100, True)]
+    history = [(c["from_status"], c["to_status"]) for c in data["status_history"]]
+    assert history == [(None, "draft"), ("draft", "submitted")]
+    assert [n["chat_id"] for n in data["notices"]] == ["u1"]  # "your initiative was received"
+    assert data["notices"][0]["content"]["text"]["$text"].startswith("notice.")
 
 
 def test_deleteme_erases_member_and_anonymizes_authorship(core: Core, unit_id: int) -> None:
@@ -167,9 +173,18 @@ def test_deleteme_erases_member_and_anonymizes_authorship(core: Core, unit_id: i
     person.press("next:submit")
     person.say("/new")
     person.say("Một bản nháp chưa xong")
+    with transaction(core.engine) as session:  # one notice went out, one is still queued
+        sent = session.exec(select(OutboxMessage)).one()
+        sent.status = "sent"
+        session.add(sent)
+        session.add(OutboxMessage(**{**sent.model_dump(), "id": None, "status": "queued"}))
     assert person.say("/deleteme") == ["privacy.ask_erase"]
     assert person.say(choice="erase:yes") == ["privacy.erased"]
     with Session(core.engine) as session:
+        left = session.exec(select(OutboxMessage)).all()
+        assert [(m.status, m.chat_id, m.member_id, m.content) for m in left] == [
+            ("sent", "", None, {})
+        ]
         assert session.exec(select(Member)).all() == []
         assert session.exec(select(ChannelIdentity)).all() == []
         assert session.exec(select(ConversationState)).all() == []
