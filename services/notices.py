@@ -1,5 +1,6 @@
 """Who hears about what: notices queued in the outbox with the change that causes them."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -8,27 +9,36 @@ from core.codec import reply_to_json
 from core.messages import Reply, t
 from storage import outbox, recipients
 from storage.initiatives import authors_of
-from storage.members import holders_of, identities_of
+from storage.members import holders_of, members_by_id, reachable_identities
 from storage.models import Author, GroupChat, Initiative, Member, Unit
 
 
 def to_member(*, session: Session, member: Member, reply: Reply, now: datetime) -> bool:
     """Queue a private notice to a member; False when no channel reaches them (none, or
     they blocked the bot on each)."""
-    identities = identities_of(session=session, member_id=member.id or 0)
-    identity = next((i for i in identities if i.unreachable_at is None), None)
-    if identity is None:
-        return False
-    chat = (identity.channel, identity.chat_id)
-    to_chat(
-        session=session,
-        chat=chat,
-        reply=reply,
-        language=member.language,
-        now=now,
-        member_id=member.id,
-    )
-    return True
+    return bool(to_members(session=session, members=[member], reply=reply, now=now))
+
+
+def to_members(*, session: Session, members: Sequence[Member], reply: Reply, now: datetime) -> int:
+    """Queue a private notice to each of a few members on their first messenger that
+    reaches them, reading their identities in one query; return how many were queued."""
+    ids = [member.id or 0 for member in members]
+    identities = reachable_identities(session=session, member_ids=ids)
+    queued = 0
+    for member in members:
+        identity = identities.get(member.id or 0)
+        if identity is not None:
+            chat = (identity.channel, identity.chat_id)
+            to_chat(
+                session=session,
+                chat=chat,
+                reply=reply,
+                language=member.language,
+                now=now,
+                member_id=member.id,
+            )
+            queued += 1
+    return queued
 
 
 def to_group(
@@ -77,12 +87,9 @@ def to_members_in(*, session: Session, unit: Unit, reply: Reply, now: datetime) 
 
 def to_authors(*, session: Session, authors: list[Author], reply: Reply, now: datetime) -> int:
     """Queue a notice to every author who is a member; return how many were queued."""
-    queued = 0
-    for member_id in dict.fromkeys(a.member_id for a in authors if a.member_id):
-        member = session.get(Member, member_id)
-        if member is not None and to_member(session=session, member=member, reply=reply, now=now):
-            queued += 1
-    return queued
+    ids = list(dict.fromkeys(a.member_id for a in authors if a.member_id))
+    members = members_by_id(session=session, member_ids=ids)
+    return to_members(session=session, members=members, reply=reply, now=now)
 
 
 def holders(*, session: Session, unit: Unit, role: str) -> list[Member]:
@@ -94,13 +101,9 @@ def to_reviewers(
     *, session: Session, unit: Unit, reply: Reply, now: datetime, skip: set[int]
 ) -> int:
     """Queue a notice to the reviewers of a unit (its council), except those in `skip`."""
-    queued = 0
-    for member in holders(session=session, unit=unit, role="reviewer"):
-        if member.id not in skip and to_member(
-            session=session, member=member, reply=reply, now=now
-        ):
-            queued += 1
-    return queued
+    council = holders(session=session, unit=unit, role="reviewer")
+    members = [member for member in council if member.id not in skip]
+    return to_members(session=session, members=members, reply=reply, now=now)
 
 
 def review_waiting(*, session: Session, initiative: Initiative, unit: Unit, now: datetime) -> int:

@@ -104,3 +104,25 @@ def holders_of(*, session: Session, unit_id: int, role: str) -> Sequence[Member]
         .order_by(col(Member.id))
     )
     return session.exec(query).all()
+
+
+def members_by_id(*, session: Session, member_ids: Sequence[int]) -> list[Member]:
+    """Return the members with these ids, in the order given (unknown ids left out)."""
+    query = select(Member).where(col(Member.id).in_(member_ids))
+    found = {member.id: member for member in session.exec(query).all()}
+    return [found[i] for i in member_ids if i in found]
+
+
+def reachable_identities(
+    *, session: Session, member_ids: Sequence[int]
+) -> dict[int, ChannelIdentity]:
+    """Return each member's first identity they did not block the bot on, by member id."""
+    query = (
+        select(ChannelIdentity)
+        .where(
+            col(ChannelIdentity.member_id).in_(member_ids),
+            col(ChannelIdentity.unreachable_at).is_(None),
+        )
+        .order_by(col(ChannelIdentity.id).desc())  # the first one is written last, and stays
+    )
+    return {identity.member_id: identity for identity in session.exec(query).all()}

@@ -2,6 +2,7 @@
 removed it are left out of every audience; a group follows its new chat id, once."""
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from bot.app import Core
@@ -116,3 +117,38 @@ def test_blocked_people_and_removed_groups_are_skipped_and_a_group_follows_its_n
     audience = Audience(unit_id=tree.zone, members=True, groups=True)
     _, recipients = send(core, clock, boss, audience)
     assert recipients == (EVERYONE - 1) + 1  # the members who did not block it, the group
+
+
+def test_a_notice_to_a_few_members_reaches_each_on_a_messenger_they_did_not_block(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    with transaction(core.engine) as session:  # the reviewer is on a second messenger too
+        session.add(
+            ChannelIdentity(
+                member_id=tree.people["reviewer"],
+                channel="zalo",
+                external_user_id="z-reviewer",
+                chat_id="z-reviewer",
+            )
+        )
+        chats.blocked(session=session, channel="telegram", user_id="reviewer", now=clock())
+        chats.blocked(session=session, channel="telegram", user_id="coauthor", now=clock())
+    statements: list[str] = []
+    event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with transaction(core.engine) as session:
+        ids = [tree.people[name] for name in ("reviewer", "coauthor", "worker", "superior")]
+        members = [session.get(Member, member_id) for member_id in ids]
+        statements.clear()
+        queued = notices.to_members(
+            session=session, members=[m for m in members if m], reply=NOTICE, now=clock()
+        )
+        identities = [s for s in statements if "FROM channelidentity" in s]
+    assert queued == 3 and len(identities) == 1  # the co-author blocked the bot everywhere
+    with Session(core.engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        chats_ = [(row.channel, row.chat_id, row.member_id) for row in rows]
+    assert chats_ == [
+        ("zalo", "z-reviewer", tree.people["reviewer"]),
+        ("telegram", "worker", tree.people["worker"]),
+        ("telegram", "superior", tree.people["superior"]),
+    ]
