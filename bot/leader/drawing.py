@@ -2,14 +2,20 @@
 
 A chart takes ~115 ms of matplotlib, nearly all of it holding the GIL. In a worker
 thread that still slows the event loop serving replies; a pool of processes (created
-at the first chart, shut down when the leader stops) leaves it alone.
+at the first chart, shut down when the leader stops, at a lower priority) leaves it
+alone.
 """
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 from views.charts import DigestChart, draw
+
+# Charts can wait: on a machine with few cores the processes serving replies (the bot,
+# its database server) come first.
+NICENESS = 10
 
 
 class Drawing:
@@ -27,7 +33,9 @@ class Drawing:
             # Not fork: the bot runs threads (database work, the scheduler), and a forked
             # child could inherit one of their locks held.
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=context, initializer=os.nice, initargs=(NICENESS,)
+            )
         return await asyncio.get_running_loop().run_in_executor(self._pool, draw, chart)
 
     def close(self) -> None:
