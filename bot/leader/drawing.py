@@ -10,6 +10,7 @@ import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from views.charts import DigestChart, draw
 
@@ -36,7 +37,11 @@ class Drawing:
             self._pool = ProcessPoolExecutor(
                 self.processes, mp_context=context, initializer=os.nice, initargs=(NICENESS,)
             )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, draw, chart)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, draw, chart)
+        except BrokenProcessPool:
+            self.close()  # a worker died (killed, out of memory): the next chart starts anew
+            raise
 
     def close(self) -> None:
         """Stop the worker processes, if any were started."""
