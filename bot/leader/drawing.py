@@ -34,6 +34,9 @@ class Drawing:
             # Not fork: the bot runs threads (database work, the scheduler), and a forked
             # child could inherit one of their locks held.
             context = multiprocessing.get_context("forkserver")
+            # The server would import the main script (`initiative-bot`: the whole bot)
+            # to fork the workers from; they need only the charts.
+            context.set_forkserver_preload(["views.charts"])
             self._pool = ProcessPoolExecutor(
                 self.processes, mp_context=context, initializer=os.nice, initargs=(NICENESS,)
             )
