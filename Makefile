@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
+	$(BIN)/python -m bench.digest_contention
 
 clean:
 	rm -rf $(VENV) data

@@ -147,15 +147,17 @@ async def sandbox_at_limit(recipients: int) -> AsyncIterator[tuple[str, SandboxC
 
 @asynccontextmanager
 async def leading_bot(
-    url: str, workdir: Path, sandbox: str, engine: Engine
+    url: str, workdir: Path, sandbox: str, engine: Engine, **settings: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run `initiative-bot run` at LIMIT messages/s on the sandbox; yield it once it leads."""
+    """Run `initiative-bot run` at LIMIT messages/s on the sandbox (and `settings`, as
+    environment variables); yield it once it leads."""
     env = {
         "DATABASE_URL": url,
         "FILES_DIR": str(workdir / "files"),
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_RATE_PER_SECOND": str(LIMIT),
         "TELEGRAM_API_BASE": sandbox,
+        **settings,
     }
     async with child("-m", "bot", "run", env=env, ready=False) as (bot, _):
         await wait_for(lambda: leader_pid(engine) == bot.pid, "the lease", 60)

@@ -158,9 +158,17 @@ def parts(engine: Engine, period: Period) -> dict[str, Callable[[], object]]:
         return run
 
     overdue_before = p.now - timedelta(days=p.sla_days)
-    counts = digests.counts_statement(p.scope, p.start, p.end, overdue_before)
     return {
-        "  counts per unit": part(lambda s: s.execute(counts).all()),
+        "  counts per unit": part(
+            lambda s: digest_queries.counts_per_unit(
+                session=s,
+                statement=digests.counts_statement(),
+                path=p.scope.path,
+                start=p.start,
+                end=p.end,
+                overdue_before=overdue_before,
+            )
+        ),
         "  units of the subtree": part(
             lambda s: digest_queries.units_under(session=s, path=p.scope.path)
         ),

@@ -66,19 +66,9 @@ class Digest:
     daily: list[tuple[date, int]] = field(default_factory=list)
 
 
-def counts_statement(
-    scope: Unit, start: datetime, end: datetime, overdue_before: datetime
-) -> Select[Any]:
-    """Build the grouped query of a subtree's numbers per unit, with the digest's statuses."""
-    return queries.counts_statement(
-        path=scope.path,
-        start=start,
-        end=end,
-        overdue_before=overdue_before,
-        recognized=RECOGNIZED,
-        rejected=REJECTED,
-        waiting=WAITING,
-    )
+def counts_statement() -> Select[Any]:
+    """Return the grouped query of a subtree's numbers per unit, with the digest's statuses."""
+    return queries.counts_statement(recognized=RECOGNIZED, rejected=REJECTED, waiting=WAITING)
 
 
 def build(
@@ -96,8 +86,15 @@ def build(
     units = {u.id or 0: u for u in queries.units_under(session=session, path=scope.path)}
     depth = len(path_ids(scope))
     children = {u.id or 0: Counts() for u in units.values() if u.parent_id == scope.id}
-    statement = counts_statement(scope, start, end, now - timedelta(days=sla_days))
-    for unit_id, numbers in queries.counts_per_unit(session=session, statement=statement):
+    per_unit = queries.counts_per_unit(
+        session=session,
+        statement=counts_statement(),
+        path=scope.path,
+        start=start,
+        end=end,
+        overdue_before=now - timedelta(days=sla_days),
+    )
+    for unit_id, numbers in per_unit:
         counts = Counts(*numbers)
         digest.totals.add(counts)
         unit = units.get(unit_id)

@@ -7,14 +7,17 @@ the units whose `path` starts with its root's.
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -32,34 +35,38 @@ _I, _U, _C = table(Initiative), table(Unit), table(Campaign)
 TopRow = tuple[int, str | None, int, bool]  # id, title, verified VND, confidential
 
 
-def _subtree(path: str) -> Select[Any]:
+def _subtree(path: str | BindParameter[str]) -> Select[Any]:
     return select(_U.c.id).where(_U.c.path.startswith(path))
 
 
 def counts_statement(
-    *,
-    path: str,
-    start: datetime,
-    end: datetime,
-    overdue_before: datetime,
-    recognized: Sequence[str],
-    rejected: str,
-    waiting: Sequence[str],
+    *, recognized: Sequence[str], rejected: str, waiting: Sequence[str]
 ) -> Select[Any]:
-    """Build the one grouped query: a subtree's `NUMBERS` per unit.
+    """Build the one grouped query: a subtree's `NUMBERS` per unit, for the parameters
+    `path`, `start`, `end` and `overdue_before` (built once per set of statuses: building
+    it costs more than running it on a small subtree).
 
     An initiative counts for being submitted in the period, decided in it, or waiting
     for a decision. Each of the three is a grouped part of its own, read from its own
     index (unit, then the time or status, then the values counted), and the parts are
     added up per unit; one pass filtered by the three conditions at once reads the table.
     """
+    return _counts_statement(tuple(recognized), rejected, tuple(waiting))
+
+
+@cache
+def _counts_statement(
+    recognized: tuple[str, ...], rejected: str, waiting: tuple[str, ...]
+) -> Select[Any]:
     is_recognized = _I.c.status.in_(recognized)
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
 
     def part(where: ColumnElement[bool], **numbers: ColumnElement[Any]) -> Select[Any]:
         columns = (numbers.get(name, literal(0, BigInteger)).label(name) for name in NUMBERS)
         return (
             select(_I.c.unit_id, *columns)
-            .where(_I.c.unit_id.in_(_subtree(path)), where)
+            .where(_I.c.unit_id.in_(_subtree(bindparam("path"))), where)
             .group_by(_I.c.unit_id)
         )
 
@@ -78,7 +85,7 @@ def counts_statement(
         part(
             _I.c.status.in_(waiting),
             pending=func.count(),
-            overdue=_count(_I.c.waiting_since < overdue_before),
+            overdue=_count(_I.c.waiting_since < bindparam("overdue_before")),
         ),
     ).subquery()
     return select(parts.c.unit_id, *(_sum(parts.c[name]) for name in NUMBERS)).group_by(
@@ -94,11 +101,20 @@ def _sum(value: ColumnElement[Any]) -> ColumnElement[int]:
     return func.coalesce(func.sum(value), 0)
 
 
-def counts_per_unit(*, session: Session, statement: Select[Any]) -> list[tuple[int, list[int]]]:
+def counts_per_unit(
+    *,
+    session: Session,
+    statement: Select[Any],
+    path: str,
+    start: datetime,
+    end: datetime,
+    overdue_before: datetime,
+) -> list[tuple[int, list[int]]]:
     """Run a `counts_statement`: each unit's id and its numbers, in `NUMBERS` order."""
+    params = {"path": path, "start": start, "end": end, "overdue_before": overdue_before}
     return [
         (int(unit_id), [int(n) for n in numbers])
-        for unit_id, *numbers in session.execute(statement).all()
+        for unit_id, *numbers in session.execute(statement, params).all()
     ]
 
 
