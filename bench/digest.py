@@ -34,7 +34,7 @@ from bench.tables import render
 from core.settings import Settings
 from locales import Catalogs
 from services import campaigns, digest_schedule, digests
-from services.initiatives import APPROVED, RECOMMENDED, REJECTED, SUBMITTED
+from services.initiatives import APPROVED, RECOMMENDED, REJECTED, WAITING
 from services.units import path_ids
 from storage import digests as digest_queries
 from storage.db import make_engine, reading, upgrade
@@ -49,6 +49,7 @@ PERIODS = ("weekly", "monthly")
 # The baseline: what one would write by hand for the digest's totals. Its values are
 # sent inlined, so that PostgreSQL plans it for them every time, never with a generic
 # plan for a prepared statement (psycopg prepares a statement run five times).
+_WAITING = ", ".join(f"'{status}'" for status in WAITING)  # under review is waiting too
 BASELINE = text(
     f"""
     SELECT
@@ -57,8 +58,8 @@ BASELINE = text(
                   AND i.status IN ('{APPROVED}', '{RECOMMENDED}') THEN 1 END),
       count(CASE WHEN i.decided_at >= :start AND i.decided_at < :end
                   AND i.status = '{REJECTED}' THEN 1 END),
-      count(CASE WHEN i.status IN ('{SUBMITTED}', '{RECOMMENDED}') THEN 1 END),
-      count(CASE WHEN i.status IN ('{SUBMITTED}', '{RECOMMENDED}')
+      count(CASE WHEN i.status IN ({_WAITING}) THEN 1 END),
+      count(CASE WHEN i.status IN ({_WAITING})
                   AND i.waiting_since < :overdue_before THEN 1 END),
       coalesce(sum(CASE WHEN i.submitted_at >= :start AND i.submitted_at < :end
                         THEN i.estimated_benefit_vnd END), 0),
@@ -70,7 +71,7 @@ BASELINE = text(
     WHERE u.path LIKE :subtree
       AND (i.submitted_at >= :start AND i.submitted_at < :end
            OR i.decided_at >= :start AND i.decided_at < :end
-           OR i.status IN ('{SUBMITTED}', '{RECOMMENDED}'))
+           OR i.status IN ({_WAITING}))
     """
 ).bindparams(
     bindparam("start", type_=UTCDateTime, literal_execute=True),

@@ -95,34 +95,40 @@ def resume_step(initiative: Initiative) -> str:
 
 
 def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> Step:
-    """Show the answer the draft already has before the question, with a "keep" option.
+    """Show the answer the draft already has with the question, and take `/keep` (or the
+    word, in any language) as "keep it".
 
     Going back (or editing from the summary) then never makes anyone retype a long text
-    to move past it; `shown` returns what to show (None: nothing answered yet).
+    to move past it; `shown` returns what to show (None: nothing answered yet). It is a
+    command, not a button: a button left on a question the person answers by typing is
+    taken off with one more call to the messenger, which costs Telegram's one message a
+    second in that chat and so delays the reply by a second.
     """
 
     def ask(ctx: Context) -> tuple[Reply, ...]:
         replies = step.ask(ctx)
-        initiative = peek(ctx)
-        answer = None if initiative is None else shown(initiative)
+        answer = _shown(ctx)
         if answer is None or not replies:
             return replies
         last = replies[-1]
-        keep = buttons.naming(draft_id(ctx), ("keep", t("wizard.opt_keep")))
-        return (
-            *replies[:-1],
-            Reply(t("wizard.current_answer", answer=answer)),
-            replace(last, options=(*last.options, *(Option(v, label) for v, label in keep))),
-        )
+        text = t("wizard.current_answer", question=last.text, answer=answer)
+        return (*replies[:-1], replace(last, text=text))
+
+    def _shown(ctx: Context) -> Any:
+        initiative = peek(ctx)
+        return None if initiative is None else shown(initiative)
 
     def answer(ctx: Context) -> Outcome:
-        if ctx.choice is not None and buttons.split(ctx.choice)[0] == "keep":
-            picked(ctx)  # it names this draft
-            current(ctx)  # which the member may still edit
+        typed = ctx.incoming.command is None and ctx.catalogs.is_word(KEEP_WORDS, ctx.text)
+        if (ctx.incoming.command == "keep" or typed) and _shown(ctx) is not None:
+            current(ctx)  # the member may still edit it
             return goto(advance(ctx, next_step))
         return step.answer(ctx)
 
     return replace(step, ask=ask, answer=answer, free_text=True)
+
+
+KEEP_WORDS = t("wizard.words_keep")
 
 
 def shortened(text: str | None, limit: int = 300) -> str | None:

@@ -104,6 +104,10 @@ class Catalogs:
                 return option.value
         return None
 
+    def is_word(self, text: Text, typed: str) -> bool:
+        """Whether `typed` is one of a text's comma-separated words, in any language."""
+        return bool(typed) and fold(typed) in self.words(text)
+
     def words(self, text: Text) -> set[str]:
         """A text's comma-separated words in every language, folded."""
         return {
