@@ -9,6 +9,7 @@ from core.messages import Option, Reply, Text, t
 from handlers import buttons
 from handlers.conversation import Context, Outcome, Step, end, goto, remember_answer
 from services import answers, initiatives, presses
+from storage import initiatives as store
 from storage.models import Initiative, Member
 
 WIZARD = "wizard"
@@ -94,12 +95,14 @@ def resume_step(initiative: Initiative) -> str:
     return f"wizard.{missing}" if missing else "wizard.summary"
 
 
-def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> Step:
+def keeping(
+    step: Step, column: str, next_step: str, shown: Callable[[Any], Any] = lambda value: value
+) -> Step:
     """Show the answer the draft already has with the question, and take `/keep` (or the
     word, in any language) as "keep it".
 
     Going back (or editing from the summary) then never makes anyone retype a long text
-    to move past it; `shown` returns what to show (None: nothing answered yet). It is a
+    to move past it; `column` holds the answer, `shown` makes it fit for showing. It is a
     command, not a button: a button left on a question the person answers by typing is
     taken off with one more call to the messenger, which costs Telegram's one message a
     second in that chat and so delays the reply by a second.
@@ -107,7 +110,10 @@ def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> S
 
     def ask(ctx: Context) -> tuple[Reply, ...]:
         replies = step.ask(ctx)
-        answer = _shown(ctx)
+        # Only a way back to an answered question reads it: going forward, the next
+        # question is new (and reading the draft for each wizard step would cost it).
+        coming_back = ctx.incoming.command == "back" or wizard_data(ctx).get("return")
+        answer = _shown(ctx) if coming_back else None
         if answer is None or not replies:
             return replies
         last = replies[-1]
@@ -115,8 +121,11 @@ def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> S
         return (*replies[:-1], replace(last, text=text))
 
     def _shown(ctx: Context) -> Any:
-        initiative = peek(ctx)
-        return None if initiative is None else shown(initiative)
+        initiative_id = wizard_data(ctx).get("id")
+        if not isinstance(initiative_id, int):
+            return None
+        value = store.answer_of(session=ctx.session, initiative_id=initiative_id, column=column)
+        return None if value is None else shown(value)
 
     def answer(ctx: Context) -> Outcome:
         typed = ctx.incoming.command is None and ctx.catalogs.is_word(KEEP_WORDS, ctx.text)
@@ -125,16 +134,17 @@ def keeping(step: Step, shown: Callable[[Initiative], Any], next_step: str) -> S
             return goto(advance(ctx, next_step))
         return step.answer(ctx)
 
-    return replace(step, ask=ask, answer=answer, free_text=True)
+    def options(ctx: Context) -> tuple[Option, ...]:
+        return tuple(option for reply in step.ask(ctx) for option in reply.options)
+
+    return replace(step, ask=ask, answer=answer, free_text=True, options=step.options or options)
 
 
 KEEP_WORDS = t("wizard.words_keep")
 
 
-def shortened(text: str | None, limit: int = 300) -> str | None:
+def shortened(text: str, limit: int = 300) -> str:
     """A long answer cut to `limit` characters for showing it again."""
-    if not text:
-        return None
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

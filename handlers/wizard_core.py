@@ -84,32 +84,31 @@ def ask_next(ctx: Context) -> tuple[Reply, ...]:
 STEPS = (
     keeping(
         text_step("wizard.title", t("wizard.ask_title"), on_title, back(None)),
-        lambda initiative: initiative.title,
+        "title",
         "wizard.problem",
     ),
     keeping(
         text_step("wizard.problem", t("wizard.ask_problem"), on_problem, back("wizard.title")),
-        lambda initiative: shortened(initiative.problem),
+        "problem",
         "wizard.solution",
+        shortened,
     ),
     keeping(
         text_step(
             "wizard.solution", t("wizard.ask_solution"), on_solution, back("wizard.problem")
         ),
-        lambda initiative: shortened(initiative.solution),
+        "solution",
         "wizard.field",
+        shortened,
     ),
     buttons.button_step("wizard.field", ask_field, on_field, back("wizard.solution")),
     keeping(
         amounts.amount_step(
             "wizard.benefit", t("wizard.ask_benefit"), on_benefit, back("wizard.field")
         ),
-        lambda initiative: (
-            None
-            if initiative.estimated_benefit_vnd is None
-            else Money(initiative.estimated_benefit_vnd)
-        ),
+        "estimated_benefit_vnd",
         "wizard.next",
+        Money,
     ),
     buttons.button_step("wizard.next", ask_next, on_next, "wizard.benefit"),
 )

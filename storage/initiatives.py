@@ -16,6 +16,12 @@ from storage.models import Attachment, Author, Initiative, StatusChange, Unit, t
 _TABLE = table(Initiative)
 
 
+def answer_of(*, session: Session, initiative_id: int, column: str) -> Any:
+    """One column of an initiative (a core statement: cheaper than loading the row)."""
+    query = select(_TABLE.c[column]).where(_TABLE.c.id == initiative_id)
+    return session.connection().execute(query).scalar()
+
+
 def draft_of(*, session: Session, member_id: int) -> Initiative | None:
     """Return the member's unfinished draft, if any."""
     query = select(Initiative).where(
