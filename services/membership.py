@@ -146,15 +146,11 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
             )
         ],
         "notices": [
-            _json(notice)
+            notice.model_dump(mode="json")
             for notice in outbox.addressed_to(session=session, member_id=member_id, chats=chats)
         ],
         "conversation_state": states,
     }
-
-
-def _json(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def erase(*, session: Session, member: Member) -> None:

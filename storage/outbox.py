@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import JSON
 from sqlmodel import Session, col
+from sqlmodel import select as select_rows
 
 from storage.models import (
     Broadcast,
@@ -388,13 +389,10 @@ def _addressed_to(member_id: int, chats: Sequence[tuple[str, str]]) -> Any:
 
 def addressed_to(
     *, session: Session, member_id: int, chats: Sequence[tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """Every message queued or sent to a member, oldest first, as stored."""
-    messages = table(OutboxMessage)
-    rows = session.connection().execute(
-        select(messages).where(_addressed_to(member_id, chats)).order_by(messages.c.id)
-    )
-    return [dict(row._mapping) for row in rows]
+) -> Sequence[OutboxMessage]:
+    """Every message queued or sent to a member, oldest first."""
+    query = select_rows(OutboxMessage).where(_addressed_to(member_id, chats))
+    return session.exec(query.order_by(col(OutboxMessage.id))).all()
 
 
 def forget(*, session: Session, member_id: int, chats: Sequence[tuple[str, str]]) -> None:
