@@ -45,6 +45,7 @@ class Catalogs:
                 str(m.id): str(m.string) for m in catalog if m.id and m.string
             }
         self.zone = zone
+        self._words: dict[str, tuple[str, ...]] = {}  # see `words`
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -108,21 +109,23 @@ class Catalogs:
         """Whether `typed` is one of a text's comma-separated words, in any language."""
         return bool(typed) and fold(typed) in self.words(text)
 
-    def words(self, text: Text) -> set[str]:
-        """A text's comma-separated words in every language, folded."""
-        return {
-            fold(word)
-            for language in self.languages
-            for word in self.render(text, language).split(",")
-        }
+    def words(self, text: Text) -> tuple[str, ...]:
+        """A word list's comma-separated words in every language, folded. A word list is a
+        catalog text without parameters, read once: typed answers are compared with them
+        on every wizard step."""
+        found = self._words.get(text.key)
+        if found is None:
+            rendered = (self.render(text, language) for language in self.languages)
+            found = tuple(fold(word) for words in rendered for word in words.split(","))
+            self._words[text.key] = found
+        return found
 
     def after_word(self, text: Text, typed: str) -> str | None:
         """Return what follows one of a text's comma-separated words, in any language, at
         the start of `typed` (compared folded: no case, no diacritics); None if none does."""
         tokens = typed.split()
-        for language in self.languages:
-            for word in self.render(text, language).split(","):
-                size = len(word.split())
-                if size and fold(" ".join(tokens[:size])) == fold(word):
-                    return " ".join(tokens[size:])
+        for word in self.words(text):
+            size = len(word.split())
+            if size and fold(" ".join(tokens[:size])) == word:
+                return " ".join(tokens[size:])
         return None
