@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import cache
 from typing import Literal
 
 from core.number_words import to_digits
@@ -128,7 +129,7 @@ class _Reader:
 
     def __init__(self, tokens: list[str], lang: str, thousands: str | None) -> None:
         self.tokens = tokens
-        self.units = _UNITS | _LANGUAGE_UNITS.get(lang, {})
+        self.units = _units(lang)
         self.thousands = thousands
 
     def at(self, pos: int) -> str:
@@ -231,11 +232,16 @@ class _Reader:
         return next((i for i, token in enumerate(self.tokens) if token in self.units), None)
 
 
+@cache
+def _units(lang: str) -> dict[str, int]:
+    """The unit words read in a language: every language's, and its own "m"."""
+    return _UNITS | _LANGUAGE_UNITS.get(lang, {})
+
+
 def _tokens(text: str, lang: str) -> list[str]:
     text = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
     tokens = _TOKEN.findall(_GLUED_MINUS.sub(" âm ", text))
-    units = frozenset(_UNITS | _LANGUAGE_UNITS.get(lang, {}))
-    return to_digits(tokens, lang, units)
+    return to_digits(tokens, lang, frozenset(_units(lang)))
 
 
 def _read(tokens: list[str], lang: str) -> tuple[Decimal, bool]:
