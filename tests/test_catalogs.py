@@ -122,4 +122,5 @@ def test_a_missing_or_empty_key_is_detected(tmp_path: Path) -> None:
 def test_every_catalog_is_well_formed(language: str) -> None:
     path = ROOT / "locales" / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as po:
-        read_po(po, abort_invalid=True)  # a raw line break in a msgstr is an error
+        catalog = read_po(po, abort_invalid=True)  # a raw line break in a msgstr is an error
+    assert {str(m.id) for m in catalog if m.id} == set(CATALOGS.messages[language])
