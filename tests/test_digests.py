@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 from sqlmodel import select
 
 from bot.app import Core
-from bot.leader.digests import deliver, drawn, gather, run_digests
-from bot.leader.drawing import Drawing
+from bot.leader.digests import Prepared, deliver, drawn, gather, run_digests
+from bot.leader.preparing import Preparing
 from core.codec import reply_from_json
 from services import digest_schedule, digests, review, roles
 from storage.db import reading, transaction
@@ -18,6 +18,11 @@ from tests.test_campaigns import create, organizer
 from tests.tree import Tree, submitted
 
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def preparing(core: Core) -> Preparing:
+    """Prepare digests as the leader does with `DIGEST_CHART_PROCESSES=0`."""
+    return Preparing(core.engine, core.settings, core.catalogs)
 
 
 def lead(core: Core, clock: Clock, tree: Tree, who: str = "superior") -> int:
@@ -149,10 +154,10 @@ async def test_scheduled_digests_go_out_once_per_period_in_the_leaders_language(
     leader_id = lead(core, clock, tree)  # speaks Indonesian
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 07:00 in Vietnam
     queued = []
-    draw = Drawing()
+    prepare = preparing(core)
     for _ in range(24 * 15):
-        queued.append(await run_digests(core.engine, core.settings, core.catalogs, clock(), draw))
-        queued.append(await run_digests(core.engine, core.settings, core.catalogs, clock(), draw))
+        queued.append(await run_digests(core.engine, core.settings, clock(), prepare))
+        queued.append(await run_digests(core.engine, core.settings, clock(), prepare))
         clock.advance(hours=1)
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
@@ -191,7 +196,7 @@ async def test_a_leader_can_have_the_digest_posted_to_the_units_group_once_per_p
         digest_schedule.change(session=session, member=member, frequency="weekly", to_groups=True)
     clock.now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)  # Monday 07:00 in Vietnam
     for _ in range(24 * 8):
-        await run_digests(core.engine, core.settings, core.catalogs, clock(), Drawing())
+        await run_digests(core.engine, core.settings, clock(), preparing(core))
         clock.advance(hours=1)
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -215,7 +220,7 @@ async def test_two_runs_that_both_read_a_period_due_queue_it_once(
         assert member is not None
         digest_schedule.change(session=session, member=member, frequency="daily", to_groups=True)
     clock.now = datetime(2026, 12, 1, 3, tzinfo=UTC)  # 10:00 in Vietnam: 08:00's is due
-    settings, draw = core.settings, Drawing()
+    settings = core.settings
     with reading(core.engine) as session:
         (item,) = digest_schedule.due(session=session, now=clock(), zone=settings.tz)
     # Two leaders (or a doubled job) read the period as due before either writes.
@@ -223,9 +228,9 @@ async def test_two_runs_that_both_read_a_period_due_queue_it_once(
     second = gather(core.engine, item, settings, clock())
     assert first is not None and second is not None
     assert [len(scope.groups) for scope in second.scopes] == [1]
-    ready = [await drawn(g, settings, core.catalogs, draw) for g in (first, second)]
-    assert deliver(core.engine, first, ready[0], clock()) == 2  # the leader and the group
-    assert deliver(core.engine, second, ready[1], clock()) == 0  # re-checked: sent already
+    ready = [Prepared(g, drawn(g, settings, core.catalogs)) for g in (first, second)]
+    assert deliver(core.engine, ready[0], clock()) == 2  # the leader and the group
+    assert deliver(core.engine, ready[1], clock()) == 0  # re-checked: sent already
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
     assert sorted((row.chat_kind, row.member_id) for row in rows) == [
@@ -240,14 +245,16 @@ async def test_a_job_run_twice_at_once_queues_each_digest_once(
     lead(core, clock, tree)
     lead(core, clock, tree, who="worker")
     clock.now = datetime(2026, 11, 30, 3, tzinfo=UTC)  # Monday 10:00 in Vietnam
-    args = (core.engine, core.settings, core.catalogs, clock())
-    runs = await asyncio.gather(run_digests(*args, Drawing()), run_digests(*args, Drawing()))
+    args = (core.engine, core.settings, clock())
+    runs = await asyncio.gather(
+        run_digests(*args, preparing(core)), run_digests(*args, preparing(core))
+    )
     with reading(core.engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
     assert sum(runs) == len(rows) == 2
 
 
-async def test_charts_drawn_in_a_process_pool_are_the_pngs_a_thread_draws(
+async def test_a_digest_prepared_in_a_worker_process_is_the_one_a_thread_prepares(
     core: Core, clock: Clock, tree: Tree
 ) -> None:
     lead(core, clock, tree)
@@ -255,18 +262,20 @@ async def test_charts_drawn_in_a_process_pool_are_the_pngs_a_thread_draws(
     clock.now = datetime(2026, 11, 30, 3, tzinfo=UTC)
     with reading(core.engine) as session:
         (item,) = digest_schedule.due(session=session, now=clock(), zone=core.settings.tz)
-    found = gather(core.engine, item, core.settings, clock())
-    assert found is not None
-    pool = Drawing(processes=1)
-    try:
-        by_process = await drawn(found, core.settings, core.catalogs, pool)
+    pool = Preparing(core.engine, core.settings, core.catalogs, processes=1)
+    try:  # the worker reads the database through an engine of its own
+        by_process = await pool(item, clock())
     finally:
         pool.close()
-    by_thread = await drawn(found, core.settings, core.catalogs, Drawing())
-    assert [r.reply.documents[0].content[:8] for r in by_process] == [PNG]
-    assert len(by_process[0].reply.documents[0].content) == len(
-        by_thread[0].reply.documents[0].content
-    )
+    by_thread = await preparing(core)(item, clock())
+    assert by_process is not None and by_thread is not None
+    (scope,) = by_process.ready
+    assert scope.reply.documents[0].content[:8] == PNG
+    (same,) = by_thread.ready
+    assert scope.reply.text == same.reply.text
+    assert len(scope.reply.documents[0].content) == len(same.reply.documents[0].content)
+    assert by_process.gathered.scopes[0].digest.totals.new == 1
+    assert deliver(core.engine, by_process, clock()) == 1  # what came back is enough to send
 
 
 def test_the_settings_word_after_digest_is_understood_in_every_language(

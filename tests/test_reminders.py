@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from bot.app import Core, build
 from bot.leader.digests import run_digests
-from bot.leader.drawing import Drawing
 from bot.leader.jobs import run_reminders
+from bot.leader.preparing import Preparing
 from core.codec import reply_from_json
 from core.settings import Settings
 from core.status import Status
@@ -52,9 +52,8 @@ def tick(core: Core, clock: Clock) -> int:
 async def tick_all(core: Core, clock: Clock) -> int:
     """Run what the scheduler's job runs: reminders, then digests."""
     queued = tick(core, clock)
-    return queued + await run_digests(
-        core.engine, core.settings, core.catalogs, clock(), Drawing()
-    )
+    prepare = Preparing(core.engine, core.settings, core.catalogs)
+    return queued + await run_digests(core.engine, core.settings, clock(), prepare)
 
 
 async def test_a_95_day_campaign_sends_each_milestone_once_outside_quiet_hours_across_a_restart(

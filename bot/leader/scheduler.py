@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Core
 from bot.leader import digests, jobs
-from bot.leader.drawing import Drawing
+from bot.leader.preparing import Preparing
 from storage import db
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,10 @@ def build_scheduler(core: Core) -> AsyncIOScheduler:
 
 async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
     """Run the jobs until cancelled; `notify` wakes the outbox sender after queuing."""
-    drawing = Drawing(core.settings.digest_chart_processes)
-    _RUNNING.update(core=core, notify=notify, draw=drawing)
+    preparing = Preparing(
+        core.engine, core.settings, core.catalogs, core.settings.digest_chart_processes
+    )
+    _RUNNING.update(core=core, notify=notify, prepare=preparing)
     scheduler = build_scheduler(core)
     scheduler.start()
     scheduler.add_job(
@@ -54,7 +56,7 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
-        drawing.close()
+        preparing.close()
         _RUNNING.clear()
 
 
@@ -63,9 +65,7 @@ async def reminders_job() -> None:
     core: Core = _RUNNING["core"]
     now = core.dispatcher.clock()
     queued = await db.run(core.engine, jobs.run_reminders, core.engine, core.settings, now)
-    queued += await digests.run_digests(
-        core.engine, core.settings, core.catalogs, now, _RUNNING["draw"]
-    )
+    queued += await digests.run_digests(core.engine, core.settings, now, _RUNNING["prepare"])
     queued += await db.run(core.engine, jobs.run_broadcasts, core.engine, now)
     if queued:
         logger.info("queued %s reminders", queued)
