@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # Among processes sharing a database, one leads (scheduler, outbox); another takes
     # over within about 1.3 times this after the leader dies.
     leader_lease_seconds: float = 30.0
+    # Where a messenger that takes pictures by URL (Zalo) fetches the bot's kept files:
+    # the public address of a reverse proxy to PUBLIC_FILES_LISTEN. Unset: such a
+    # messenger gets the text of a message with a picture, and a line saying so.
+    public_base_url: str | None = None
+    public_files_listen: str = "127.0.0.1:8090"
+    public_file_ttl_hours: int = 24
 
     @field_validator("database_url")
     @classmethod
