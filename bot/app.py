@@ -1,4 +1,4 @@
-"""Build the core once, in one place: engine, catalogs and dispatcher."""
+"""Build the core once, in one place: engine, catalogs, dispatcher and kept files."""
 
 from dataclasses import dataclass
 
@@ -9,6 +9,7 @@ from core.settings import Settings
 from handlers import get_conversations
 from locales import Catalogs
 from storage.db import make_engine, upgrade
+from storage.files import FileStore
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Core:
     engine: Engine
     catalogs: Catalogs
     dispatcher: Dispatcher
+    files: FileStore  # bytes that cross messengers (see storage.files)
 
 
 def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Core:
@@ -34,4 +36,4 @@ def build(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -
         conversations=get_conversations(),
         clock=clock,
     )
-    return Core(settings, engine, catalogs, dispatcher)
+    return Core(settings, engine, catalogs, dispatcher, FileStore(settings.files_dir))

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 AttachmentKind = Literal["photo", "document"]
+# The "channel" of a file the bot keeps itself (storage.files), which every channel sends.
+KEPT = "kept"
 # What happened to a chat itself: the person blocked or unblocked the bot, the bot was
 # removed from or added to a group, a group moved to a new chat id.
 ChatEvent = Literal["blocked", "unblocked", "removed", "added", "migrated"]
@@ -72,13 +74,15 @@ class Link:
 
 @dataclass(frozen=True)
 class InAttachment:
-    """A photo or document the user sent, referenced by the channel's file id."""
+    """A photo or document the user sent, referenced by the channel's file id (or, with
+    `channel` KEPT, by the key of its bytes kept by the bot)."""
 
     kind: AttachmentKind
     file_ref: str
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    channel: str | None = None  # whose id `file_ref` is; None: the update's channel
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,9 @@ class OutDocument:
 
 @dataclass(frozen=True)
 class SharedFile:
-    """A file a user sent earlier, sent on by the channel's own file id."""
+    """A file a user sent earlier, sent on by the channel's own file id; a file of the
+    channel `KEPT` is the key of its bytes in the bot's file store, which any channel
+    can send."""
 
     kind: AttachmentKind
     channel: str

@@ -181,7 +181,7 @@ def add_attachment(
         Attachment(
             initiative_id=initiative.id or 0,
             kind=item.kind,
-            channel=channel,
+            channel=item.channel or channel,
             file_ref=item.file_ref,
             file_name=item.file_name,
             mime_type=item.mime_type,

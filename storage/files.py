@@ -17,6 +17,12 @@ KEPT = "kept"
 KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
 
 
+def suffix_of(name: str) -> str:
+    """Return a file name's suffix as a key takes it (lowercase), or "" if it cannot."""
+    suffix = Path(name).suffix.lower()
+    return suffix if KEY.fullmatch("0" * 64 + suffix) else ""
+
+
 class UnknownFile(LookupError):
     """A key that is malformed or names no kept file."""
 

@@ -17,7 +17,7 @@ def test_a_photo_where_text_is_asked_leaves_no_file_behind(
     me = chat("c1")
     join(me)
     me.send("/new")
-    store = core.settings.files_dir
+    store = core.settings.files_dir / "kept"
     answer = me.send(f"/photo {photo}")
     assert "Máy" not in answer and answer  # the title question again
     assert not store.exists() or list(store.iterdir()) == []

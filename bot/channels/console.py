@@ -5,12 +5,11 @@ person in a terminal would read.
 """
 
 import asyncio
-import hashlib
 import itertools
-import shutil
 import sys
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -20,10 +19,20 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.text import render_reply
 from bot.dispatch.dispatcher import Dispatcher
 from core.codec import reply_from_json
-from core.messages import InAttachment, Incoming, OutDocument, Reply, Response, t
+from core.messages import (
+    KEPT,
+    InAttachment,
+    Incoming,
+    OutDocument,
+    Reply,
+    Response,
+    SharedFile,
+    t,
+)
 from locales import Catalogs
 from storage import outbox
 from storage.db import reading, transaction
+from storage.files import FileStore, UnknownFile, suffix_of
 from storage.initiatives import file_kept
 from storage.outbox import Due
 
@@ -46,6 +55,7 @@ class ConsoleSession:
         self.dispatcher = dispatcher
         self.catalogs = catalogs
         self.files_dir = files_dir
+        self.store = FileStore(files_dir)
         self.user_id = user_id
         self.name = name
         self.language = dispatcher.settings.default_language
@@ -102,25 +112,21 @@ class ConsoleSession:
         """Remove the files of a message no answer kept (a photo where text was asked)."""
         with reading(self.dispatcher.engine) as session:
             for item in attachments:
-                if not file_kept(session=session, channel=CHANNEL, file_ref=item.file_ref):
-                    (self.files_dir / item.file_ref).unlink(missing_ok=True)
+                if not file_kept(session=session, channel=KEPT, file_ref=item.file_ref):
+                    self.store.remove(item.file_ref)
 
     def _keep(self, path: Path, kind: str) -> InAttachment:
-        """Copy the file into the bot's file store; its content hash becomes the file id.
+        """Copy the file into the bot's file store (any messenger can then send it on).
 
         It is copied before the message is handled (a kept attachment never points at a
         missing file) and removed after, if nothing refers to it."""
         content = path.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
-        self.files_dir.mkdir(parents=True, exist_ok=True)
-        target = self.files_dir / f"{digest}{path.suffix.lower()}"
-        if not target.exists():
-            shutil.copyfile(path, target)
         return InAttachment(
             kind="photo" if kind == "photo" else "document",
-            file_ref=target.name,
+            file_ref=self.store.put(content, suffix_of(path.name)),
             file_name=path.name,
             size=len(content),
+            channel=KEPT,
         )
 
     def _save(self, document: OutDocument) -> Path:
@@ -131,12 +137,19 @@ class ConsoleSession:
         target.write_bytes(document.content)
         return target
 
+    def _shown(self, shared: SharedFile) -> str:
+        """Name a file sent on: where it is, when the bot keeps it."""
+        if shared.channel == KEPT:
+            with suppress(UnknownFile):
+                return str(self.store.path(shared.file_ref))
+        return shared.file_name or shared.file_ref
+
     def _render(self, response: Response) -> str:
         blocks = []
         for reply in response.replies:
             blocks.append(render_reply(reply, self.catalogs, response.language))
             blocks.extend(f"[{self._save(document)}]" for document in reply.documents)
-            blocks.extend(f"[{f.kind}] {f.file_name or f.file_ref}" for f in reply.files)
+            blocks.extend(f"[{f.kind}] {self._shown(f)}" for f in reply.files)
         return "\n\n".join(blocks)
 
 

@@ -5,6 +5,7 @@ the client's types and says what its errors mean; the calls both clients spell a
 live here. The channel (`channel.TelegramChannel`) builds on these calls.
 """
 
+import asyncio
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from bot.channels.telegram.convert import (
     has_callbacks,
 )
 from core.messages import AttachmentKind
+from storage.files import FileStore
 
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for updates
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg")  # files we build that Telegram shows as photos
@@ -61,6 +63,7 @@ class TelegramApi(ABC):
         # The last message with buttons in each chat (since this process started): typing
         # instead of pressing takes them off, so no stale button stays live.
         self.buttons: dict[int, int] = {}
+        self.files: FileStore | None = None  # the bot's kept files (see `send_kept`)
 
     # The driver's part: what differs between the client libraries.
 
@@ -89,6 +92,14 @@ class TelegramApi(ABC):
         self, chat_id: int, kind: AttachmentKind, file_name: str, content: bytes
     ) -> None:
         """Upload a photo or a document built in memory."""
+
+    async def send_kept(
+        self, chat_id: int, kind: AttachmentKind, key: str, file_name: str | None
+    ) -> None:
+        """Upload a file the bot keeps (one a person sent on another messenger)."""
+        assert self.files is not None, "the channel sets its file store"
+        content = await asyncio.to_thread(self.files.read, key)
+        await self.upload(chat_id, kind, file_name or key, content)
 
     async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None:
         """Upload a file built in memory: a picture as a photo (shown in the chat, not a

@@ -66,6 +66,7 @@ class TelegramChannel(TelegramApi):
         super().__init__()
         self.core = core
         self.catalogs = core.catalogs
+        self.files = core.files
         self.webhook: Webhook | None = None  # None: long polling
         # Called when an update queued outbox messages (run: wake the outbox sender).
         self.after_update: Callable[[], None] = lambda: None

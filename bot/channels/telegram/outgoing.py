@@ -20,7 +20,7 @@ from bot.channels.flood import FloodLimiter
 from bot.channels.replies import Progress
 from bot.channels.telegram.convert import CHANNEL, Keyboard, render
 from core.codec import reply_from_json
-from core.messages import AttachmentKind, Reply, Response
+from core.messages import KEPT, AttachmentKind, Reply, Response
 from locales import Catalogs
 from storage.outbox import Due
 
@@ -44,6 +44,9 @@ class Api(Protocol):
         self, chat_id: int, message_id: int, text: str, keyboard: Keyboard | None
     ) -> None: ...
     async def send_file(self, chat_id: int, kind: AttachmentKind, file_ref: str) -> None: ...
+    async def send_kept(
+        self, chat_id: int, kind: AttachmentKind, key: str, file_name: str | None
+    ) -> None: ...
     async def send_document(self, chat_id: int, file_name: str, content: bytes) -> None: ...
 
 
@@ -106,7 +109,8 @@ Send = tuple[Callable[..., Awaitable[Any]], tuple[Any, ...]]  # a call and its a
 def _sends(api: Api, chat_id: int, reply: Reply, language: str) -> tuple[list[Send], list[Send]]:
     """Return the calls that send a reply: its text pieces, and its files and documents.
 
-    A file another messenger keeps (its file id means nothing here) is left out.
+    A file another messenger keeps (its file id means nothing here) is left out; one the
+    bot keeps itself is uploaded.
     """
     texts: list[Send] = [
         (api.send_text, (chat_id, text, keyboard))
@@ -116,6 +120,11 @@ def _sends(api: Api, chat_id: int, reply: Reply, language: str) -> tuple[list[Se
         (api.send_file, (chat_id, shared.kind, shared.file_ref))
         for shared in reply.files
         if shared.channel == CHANNEL
+    ]
+    files += [
+        (api.send_kept, (chat_id, shared.kind, shared.file_ref, shared.file_name))
+        for shared in reply.files
+        if shared.channel == KEPT
     ]
     files += [
         (api.send_document, (chat_id, document.file_name, document.content))
