@@ -13,7 +13,7 @@ from storage.members import member_for
 from storage.models import Attachment, Initiative
 from storage.units import unit_by_id
 from tests.conftest import Chat, Clock, join
-from tests.telegram.conftest import TelegramUser
+from tests.telegram.conftest import TelegramUser, each_driver
 from tests.telegram.test_review_e2e import join as join_on_telegram
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8  # the line, before
@@ -68,3 +68,12 @@ async def test_a_reviewer_on_telegram_opens_the_photo_a_worker_sent_from_the_con
     await reviewer.tap(f"review:{initiative.id}")
     _, sent = await reviewer.tap(f"act:files:{initiative.id}", expect=2)
     assert await users.file(sent["photo"]) == PHOTO  # uploaded from the bot's own copy
+
+
+@each_driver
+async def test_the_channel_fetches_the_bytes_of_a_file_a_person_sent(
+    channel: TelegramChannel, users: SandboxClient
+) -> None:
+    update = await users.send_photo(8203, PHOTO, first_name="An")
+    largest = update["message"]["photo"][-1]["file_id"]
+    assert await channel.download(largest) == PHOTO  # what another messenger is given

@@ -42,6 +42,7 @@ RESPONSE_TYPES = tuple(
         methods.AnswerCallbackQuery,
         methods.DeleteWebhook,
         methods.EditMessageText,
+        methods.GetFile,
         methods.GetMe,
         methods.GetUpdates,
         methods.SendDocument,
@@ -119,6 +120,12 @@ class AiogramChannel(TelegramChannel):
             await self.bot.send_photo(chat_id=chat_id, photo=file)
         else:
             await self.bot.send_document(chat_id=chat_id, document=file)
+
+    async def download(self, file_ref: str) -> bytes:
+        """Return the bytes of a file a person sent (getFile, then the file's URL)."""
+        content = await self.bot.download(file_ref)
+        assert content is not None  # no destination given: aiogram returns the bytes
+        return content.getvalue()
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -108,6 +108,10 @@ class TelegramApi(ABC):
         await self.upload(chat_id, "photo" if photo else "document", file_name, content)
 
     @abstractmethod
+    async def download(self, file_ref: str) -> bytes:
+        """Return the bytes of a file a person sent, by its Telegram file id."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Close the client's HTTP connections."""
 
