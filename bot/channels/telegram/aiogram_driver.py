@@ -124,8 +124,8 @@ class AiogramChannel(TelegramChannel):
     async def download(self, file_ref: str) -> bytes:
         """Return the bytes of a file a person sent (getFile, then the file's URL)."""
         content = await self.bot.download(file_ref)
-        assert content is not None  # no destination given: aiogram returns the bytes
-        return content.getvalue()
+        assert content is not None  # no destination given: aiogram returns a buffer
+        return content.read()
 
     async def close(self) -> None:
         """Close the HTTP session."""
