@@ -10,7 +10,7 @@ The per-update statements are built once and run through Core.
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -63,17 +63,31 @@ _FINISH = (
 )
 
 
+class Row(NamedTuple):
+    """One received update as the inbox stores it.
+
+    `update_id` is its key, unique per channel (a redelivery has the same one): Telegram's
+    update id, Zalo's `event_name:message_id`. `seq` orders a channel's updates as they
+    arrived: Telegram's update id again, a counter of the channel's own where the
+    messenger has no number (Zalo).
+    """
+
+    update_id: str
+    seq: int
+    chat_id: str
+    payload: dict[str, Any]
+
+
 @dataclass
 class Received:
     """Updates a channel received, to store in the transaction that processes some of them.
 
-    `updates` are (update id, chat id, payload); the `claimed` ids are processed in that
-    transaction and stored as processed. Storing fills `new` with the ids that were not
-    stored before (the others are redeliveries).
+    The `claimed` ids are processed in that transaction and stored as processed. Storing
+    fills `new` with the ids that were not stored before (the others are redeliveries).
     """
 
     channel: str
-    updates: Sequence[tuple[int, str, dict[str, Any]]]
+    updates: Sequence[Row]
     claimed: frozenset[str] = frozenset()
     new: set[str] = field(default_factory=set)
 
@@ -82,11 +96,11 @@ def store(
     *,
     connection: Connection,
     channel: str,
-    updates: Iterable[tuple[int, str, dict[str, Any]]],
+    updates: Iterable[Row],
     now: datetime,
     claimed: Collection[str] = (),
 ) -> set[str]:
-    """Store (update id, chat id, payload) rows in one statement; return the new ids.
+    """Store rows in one statement; return the ids that were not stored before.
 
     The `claimed` ids are stored as processed, without their payload: the caller
     processes them in this transaction (`claim` is then not needed).
@@ -94,15 +108,15 @@ def store(
     rows = [
         {
             "channel": channel,
-            "update_id": str(update_id),
-            "seq": update_id,
+            "update_id": update_id,
+            "seq": seq,
             "chat_id": chat_id,
-            "payload": {} if str(update_id) in claimed else payload,
+            "payload": {} if update_id in claimed else payload,
             "received_at": now,
             "attempts": 0,
-            "done_at": now if str(update_id) in claimed else None,
+            "done_at": now if update_id in claimed else None,
         }
-        for update_id, chat_id, payload in updates
+        for update_id, seq, chat_id, payload in updates
     ]
     if not rows:
         return set()

@@ -147,7 +147,7 @@ def _store_or_claim(
             "ids": [update_id for _, update_id, _ in claims],
             "chats": [chat for _, _, chat in claims],
         }
-    rows = [(str(seq), seq, chat, payload) for seq, chat, payload in received.updates]
+    rows = received.updates
     if len(rows) == 1:
         ((update_id, seq, chat, payload),) = rows
         return _STORE_ONE, {

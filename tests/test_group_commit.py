@@ -110,7 +110,9 @@ def test_a_failing_update_leaves_the_others_of_its_group_done(
         return title.answer(ctx)
 
     monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
-    updates = [(u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))]
+    updates = [
+        inbox.Row(str(u), u, chat, {"update_id": u}) for u, chat in ((1, "a"), (2, "b"), (3, "c"))
+    ]
     received = inbox.Received("telegram", updates, frozenset({"1", "2", "3"}))
     group = [message("a", TITLE, 1), message("b", TITLE, 2), message("c", TITLE, 3)]
     responses = core.dispatcher.handle_group(group, received=received)
@@ -166,7 +168,7 @@ def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
     assert core.engine.dialect.name == "postgresql"
     at_title(core, "a", "b")
     keys = [("telegram", "a", "a"), ("telegram", "b", "b"), ("telegram", "x", "x")]
-    updates = [(7, "a", {"update_id": 7}), (8, "b", {"update_id": 8})]
+    updates = [inbox.Row("7", 7, "a", {"update_id": 7}), inbox.Row("8", 8, "b", {"update_id": 8})]
     now = clock()
     with shared_transaction(core.engine) as connection:
         received = inbox.Received("telegram", updates, frozenset({"7"}))
@@ -202,7 +204,9 @@ def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_p
     now = clock()
     for update_id, claimed, new in ((7, True, {"7"}), (8, False, {"8"}), (7, True, set())):
         claims = frozenset({str(update_id)} if claimed else ())
-        received = inbox.Received("telegram", [(update_id, "a", {"id": update_id})], claims)
+        received = inbox.Received(
+            "telegram", [inbox.Row(str(update_id), update_id, "a", {"id": update_id})], claims
+        )
         with shared_transaction(core.engine) as connection:
             got, ahead = pg_pipeline.begin(
                 connection, received=received, claims=[], keys=[key], now=now

@@ -24,7 +24,7 @@ def store(engine: Engine, *updates: tuple[int, str]) -> list[Queued]:
         inbox.store(
             connection=connection,
             channel=CHANNEL,
-            updates=[(u, chat, {"n": u}) for u, chat in updates],
+            updates=[inbox.Row(str(u), u, chat, {"n": u}) for u, chat in updates],
             now=NOW,
         )
     return [Queued(str(u), chat, u, {"n": u}) for u, chat in updates]
@@ -166,7 +166,9 @@ def test_a_processed_update_is_not_stored_or_claimed_again_until_purged(core: Co
     assert claim(1) is True
     assert claim(1) is False
     with one_statement(core.engine) as connection:  # Telegram delivers it again
-        new = inbox.store(connection=connection, channel=CHANNEL, updates=[(1, "a", {})], now=NOW)
+        new = inbox.store(
+            connection=connection, channel=CHANNEL, updates=[inbox.Row("1", 1, "a", {})], now=NOW
+        )
     assert new == set()
     assert waiting(core.engine) == []
     assert claim(2) is True  # never stored (a console, a test): recorded all the same
@@ -175,6 +177,26 @@ def test_a_processed_update_is_not_stored_or_claimed_again_until_purged(core: Co
         later = NOW + timedelta(seconds=1)
         assert inbox.purge(session=session, channel=CHANNEL, before=later) == 2
     assert claim(1) is True
+
+
+def test_updates_keyed_by_strings_are_read_back_in_their_own_seq_order(core: Core) -> None:
+    """A messenger without update numbers (Zalo) stores a string key and its own seq."""
+    rows = [
+        inbox.Row("message.text.received:b2", 20, "a", {"n": 2}),
+        inbox.Row("message.text.received:a1", 10, "a", {"n": 1}),
+    ]
+    with one_statement(core.engine) as connection:
+        new = inbox.store(connection=connection, channel=CHANNEL, updates=rows, now=NOW)
+    assert new == {"message.text.received:a1", "message.text.received:b2"}
+    with one_statement(core.engine) as connection:  # redelivered: same key, a later seq
+        again = [inbox.Row("message.text.received:a1", 30, "a", {"n": 1})]
+        assert inbox.store(connection=connection, channel=CHANNEL, updates=again, now=NOW) == set()
+    with reading(core.engine) as session:
+        found = inbox.oldest(session=session, channel=CHANNEL, limit=10)
+        assert [(r.update_id, r.seq) for r in found] == [
+            ("message.text.received:a1", 10),
+            ("message.text.received:b2", 20),
+        ]
 
 
 async def test_the_processor_survives_a_failed_read_of_the_table(core: Core) -> None:

@@ -163,7 +163,7 @@ async def test_a_malformed_update_already_stored_is_dropped_at_once_not_retried(
         inbox.store(
             connection=connection,
             channel=CHANNEL,
-            updates=[(u["update_id"], "8301", u) for u in bad],
+            updates=[inbox.Row(str(u["update_id"]), u["update_id"], "8301", u) for u in bad],
             now=core.dispatcher.clock(),
         )
 

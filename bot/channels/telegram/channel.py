@@ -183,7 +183,7 @@ class TelegramChannel(TelegramApi):
         """
         received = inbox.Received(
             CHANNEL,
-            [(i.seq, i.chat_id, i.payload) for i in items],
+            [inbox.Row(i.update_id, i.seq, i.chat_id, i.payload) for i in items],
             frozenset(item.update_id for item in ready),
         )
         if not ready:
