@@ -54,6 +54,17 @@ def _console_session(core: Core, user: str, name: str | None) -> console.Console
     )
 
 
+def _zalo_channel(core: Core, webhook: str | None, listen: str) -> Channel:
+    """Build the Zalo channel: a webhook server at `listen` for `webhook`, else polling."""
+    from bot.channels.zalo import channel as zalo
+
+    secret = core.settings.zalo_webhook_secret
+    hook = None
+    if webhook and secret is not None:
+        hook = zalo.Webhook(webhook, secret.get_secret_value(), listen)
+    return zalo.from_settings(core, hook)
+
+
 @app.command()
 def chat(
     user: str = typer.Option(..., "--user", help="Your user id in the console channel."),
@@ -84,6 +95,12 @@ def run(
     listen: str = typer.Option(
         "127.0.0.1:8080", "--listen", help="HOST:PORT of the webhook server."
     ),
+    zalo_webhook: str | None = typer.Option(
+        None, "--zalo-webhook", help="Public HTTPS URL Zalo posts updates to (else polling)."
+    ),
+    zalo_listen: str = typer.Option(
+        "127.0.0.1:8082", "--zalo-listen", help="HOST:PORT of the Zalo webhook server."
+    ),
     console_user: str | None = typer.Option(
         None, "--console", help="Also chat in this terminal, as this console user id."
     ),
@@ -91,13 +108,17 @@ def run(
 ) -> None:
     """Serve every configured channel in one process, with the scheduled jobs and the
     outbox: Telegram when TELEGRAM_BOT_TOKEN is set (TELEGRAM_DRIVER; long polling, or
-    a webhook server), this terminal with --console."""
+    a webhook server), Zalo when ZALO_BOT_TOKEN is set (the same), this terminal with
+    --console."""
     settings = Settings()
     secret = settings.telegram_webhook_secret
-    if settings.telegram_bot_token is None and console_user is None:
+    no_token = settings.telegram_bot_token is None and settings.zalo_bot_token is None
+    if no_token and console_user is None:
         admin.fail(Text("cli.no_channel", {}))
     if webhook and secret is None:
         admin.fail(Text("cli.webhook_secret_missing", {}))
+    if zalo_webhook and settings.zalo_webhook_secret is None:
+        raise typer.BadParameter("needs ZALO_WEBHOOK_SECRET (8 to 256 characters)")
     core = build(settings)
     # Start, leadership, backlog and recoveries at INFO (no personal data is logged).
     if not logging.getLogger().isEnabledFor(logging.INFO):
@@ -109,6 +130,8 @@ def run(
 
         hook = Webhook(webhook, secret.get_secret_value(), listen) if webhook and secret else None
         channels.append(from_settings(core, hook))
+    if settings.zalo_bot_token is not None:
+        channels.append(_zalo_channel(core, zalo_webhook, zalo_listen))
     if console_user is not None:
         session = _console_session(core, console_user, name)
         channels.append(console.ConsoleChannel(session, sys.stdin, sys.stdout))

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     telegram_rate_per_second: int = 30
     telegram_rate_per_chat: int = 1
     telegram_rate_group_per_minute: int = 20
+    # Zalo Bot Platform (docs/zalo.md). Zalo publishes no rate limits: these are
+    # conservative guesses, and a 429 (which carries no retry hint) pauses sending for
+    # ZALO_PAUSE_ON_429 seconds.
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_concurrency: int = 32
+    zalo_rate_per_second: int = 10
+    zalo_rate_per_chat: int = 1
+    zalo_rate_per_group: int = 20  # a minute
+    zalo_pause_on_429: float = 10.0
     # Reminders and digests: none is sent in quiet hours (local time, hh:mm-hh:mm); a
     # review waiting longer than the SLA reminds the council, then its leaders.
     quiet_hours: str = "21:00-07:00"
@@ -72,11 +83,20 @@ class Settings(BaseSettings):
     def _fill_database_url(cls, value: str) -> str:
         return value or default_database_url()
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret")
+    @field_validator(
+        "telegram_bot_token", "telegram_webhook_secret", "zalo_bot_token", "zalo_webhook_secret"
+    )
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and PLACEHOLDER in value.get_secret_value():
             raise ValueError("still the example value from .env.example; set a real one")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("ZALO_WEBHOOK_SECRET must be 8 to 256 characters (Zalo's rule)")
         return value
 
     @field_validator("default_language")

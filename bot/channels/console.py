@@ -226,7 +226,13 @@ class ConsoleChannel:
         return Delivery("sent")
 
     async def post_status(
-        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+        self,
+        chat_id: str,
+        reply: Reply,
+        language: str,
+        message_id: str | None,
+        *,
+        final: bool = False,
     ) -> str | None:
         """No live status messages in a terminal: the history shows a broadcast's end."""
         return None

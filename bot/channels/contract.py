@@ -7,7 +7,8 @@ inbox, one outbox and one leader; a channel brings only what its messenger needs
   (or processes it in the transaction that stores it) before the messenger learns it
   arrived, so a crash loses nothing. The core processes each update id once.
 - **Out**: `deliver` sends one outbox message (the outbox retries, not the channel);
-  `post_status` sends or edits an organizer's live status message. A channel's own
+  `post_status` sends or edits an organizer's live status message (a channel that
+  cannot edit sends it anew, at its own cadence). A channel's own
   replies to updates are its business, within its flood limiter.
 - **What it can show**: `capabilities` (buttons or numbered options, edits in place,
   the longest text, the markup) — views stay neutral; the channel renders.
@@ -69,9 +70,19 @@ class Channel(Protocol):
         """Send one outbox message once; the outbox decides about retries."""
 
     async def post_status(
-        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+        self,
+        chat_id: str,
+        reply: Reply,
+        language: str,
+        message_id: str | None,
+        *,
+        final: bool = False,
     ) -> str | None:
-        """Send a status message, or edit `message_id`; its id, None if it failed."""
+        """Send a status message, or edit `message_id`; its id, None if it failed.
+
+        `final`: the last one (the report, which the outbox also sends as a new message);
+        a channel that cannot edit may leave it to that copy.
+        """
 
     async def close(self) -> None:
         """Release connections."""

@@ -5,6 +5,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -19,8 +20,19 @@ from views.broadcast import final_reply, progress_reply
 logger = logging.getLogger(__name__)
 EVERY_SECONDS = 5.0
 
-# (chat, reply, language, message to edit or None) -> the message id, or None if it failed
-Post = Callable[[str, Reply, str, str | None], Awaitable[str | None]]
+
+class Post(Protocol):
+    """A channel's `post_status`: send or edit a status message; its id, None if it failed."""
+
+    def __call__(
+        self,
+        chat_id: str,
+        reply: Reply,
+        language: str,
+        message_id: str | None,
+        *,
+        final: bool = False,
+    ) -> Awaitable[str | None]: ...
 
 
 class Reporter:
@@ -56,7 +68,9 @@ class Reporter:
                 await db.run(self.engine, self._save, broadcast.id or 0, None, final)
                 continue
             chat, language = broadcast.report_chat_id, broadcast.report_language
-            message_id = await post(chat, reply, language, broadcast.report_message_id)
+            message_id = await post(
+                chat, reply, language, broadcast.report_message_id, final=final
+            )
             if final:
                 # The progress message shows the report now; a copy goes through the
                 # outbox, queued as the report is marked done, so that a crash here

@@ -14,7 +14,6 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.broadcast_report import Reporter
 from bot.leader.outbox import OutboxSender
-from core.messages import Reply
 from sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import reading, transaction
@@ -42,10 +41,9 @@ async def leading(core: Core, polling: TelegramChannel) -> AsyncIterator[None]:
         clock=utc_now,
     )
 
-    async def post(chat: str, reply: Reply, language: str, message_id: str | None) -> str | None:
-        return await polling.post_status(chat, reply, language, message_id)
-
-    reporter = Reporter(engine=core.engine, posters={"telegram": post}, clock=utc_now, every=0.2)
+    reporter = Reporter(
+        engine=core.engine, posters={"telegram": polling.post_status}, clock=utc_now, every=0.2
+    )
     polling.after_update = sender.notify
     tasks = [asyncio.create_task(sender.run()), asyncio.create_task(reporter.run())]
     yield

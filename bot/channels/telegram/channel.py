@@ -339,7 +339,13 @@ class TelegramChannel(TelegramApi):
         return await outgoing.deliver(self, item)
 
     async def post_status(
-        self, chat_id: str, reply: Reply, language: str, message_id: str | None
+        self,
+        chat_id: str,
+        reply: Reply,
+        language: str,
+        message_id: str | None,
+        *,
+        final: bool = False,
     ) -> str | None:
         """Send a status message, or edit the one sent before; its id, None if it failed."""
         async with self.limiter.slot(chat_id, outgoing.chat_kind(int(chat_id))):

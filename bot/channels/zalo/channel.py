@@ -1,0 +1,391 @@
+"""The Zalo channel: long polling or webhook in, inbox, core, plain-text replies out.
+
+Zalo hands out an update once: `getUpdates` forgets it as it answers, and a webhook
+call is answered 200 only after the update is committed. So every update is in the
+inbox before the next poll (or the 200), keyed `event_name:message_id` so that a
+redelivery is recognised, and ordered by a counter of the channel's own (`Arrivals`).
+What a crash between Zalo's answer to a poll and that commit costs: the one update in
+that answer (README, "Zalo").
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.app import Core
+from bot.channels.contract import Capabilities, Delivery
+from bot.channels.flood import FloodLimiter, Rates
+from bot.channels.group_commit import GroupCommit
+from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.replies import Confirmations, Progress
+from bot.channels.zalo.api import POLL_MARGIN, POLL_TIMEOUT, Update, ZaloApi, ZaloError
+from bot.channels.zalo.convert import (
+    CHANNEL,
+    TEXT_LIMIT,
+    chat_of,
+    from_bot,
+    key_of,
+    photo_url,
+    to_incoming,
+)
+from bot.channels.zalo.outgoing import GaveUp, Sender
+from bot.channels.zalo.webhook import webhook_app
+from core.codec import reply_from_json, response_from_json
+from core.messages import KEPT, InAttachment, Incoming, Reply, Response
+from storage import db, inbox
+from storage.db import one_statement, transaction
+from storage.files import suffix_of
+from storage.outbox import Due
+
+logger = logging.getLogger(__name__)
+UNAUTHORIZED = 401
+ERROR_PAUSE = 5.0  # seconds after a failed poll (30 after a 429)
+STATUS_EVERY = 60.0  # seconds between two status messages (Zalo cannot edit one)
+# A picture's URL that answers these has expired (or the picture is too large to keep).
+LOST = (403, 404, 410, 413)
+IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where Zalo posts updates, the secret it sends with each, and where we listen."""
+
+    url: str
+    secret: str
+    listen: str = "127.0.0.1:8082"
+
+
+class Arrivals:
+    """An increasing number per stored update: microseconds since the epoch, or one more
+    than the last when two come in the same microsecond, so that it keeps increasing
+    across restarts too (as long as the clock is not set back)."""
+
+    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
+        self.clock = clock
+        self.last = 0
+
+    def next(self) -> int:
+        """Return the next number."""
+        self.last = max(self.last + 1, self.clock() // 1000)
+        return self.last
+
+
+def chat_kind(incoming_or_key: Incoming | tuple[str, str, str]) -> str:
+    """Return the flood-limit kind of a chat: a private chat's id is its person's."""
+    if isinstance(incoming_or_key, Incoming):
+        return "group" if incoming_or_key.in_group else "private"
+    _, chat_id, user_id = incoming_or_key
+    return "private" if chat_id == user_id else "group"
+
+
+class ZaloChannel:
+    """A `bot.channels.contract.Channel` for the Zalo Bot Platform."""
+
+    name = CHANNEL
+    capabilities = Capabilities(
+        buttons=False, edits=False, max_text=TEXT_LIMIT, markup="plain", push=True
+    )
+
+    def __init__(
+        self, core: Core, api: ZaloApi, *, concurrency: int, webhook: Webhook | None = None
+    ) -> None:
+        self.core = core
+        self.api = api
+        self.webhook = webhook  # None: long polling
+        self.bot_id = ""
+        self.poll_timeout = POLL_TIMEOUT
+        self.after_update: Callable[[], None] = lambda: None
+        settings = core.settings
+        self.limiter = FloodLimiter(
+            Rates(
+                settings.zalo_rate_per_second,
+                settings.zalo_rate_per_chat,
+                settings.zalo_rate_per_group,
+            )
+        )
+        self.sender = Sender(
+            api, core.catalogs, self.limiter, core.files, settings.zalo_pause_on_429
+        )
+        self.processor = InboxProcessor(
+            engine=core.engine,
+            channel=CHANNEL,
+            handle=self._process,
+            concurrency=concurrency,
+            clock=core.dispatcher.clock,
+        )
+        self.replies = Confirmations(engine=core.engine, channel=CHANNEL)
+        self.group = GroupCommit(
+            engine=core.engine, handle_group=core.dispatcher.handle_group, limit=concurrency
+        )
+        self.arrivals = Arrivals()
+        self.polling: asyncio.Task[None] | None = None
+        self.status_sent: dict[str, float] = {}  # a status message's id: when it was sent
+
+    async def start(self) -> None:
+        """Learn the bot's id (a wrong token fails here); switch off a webhook to poll."""
+        me = await self.api.get_me()
+        self.bot_id = str(me["id"])
+        if self.webhook is None and await self.api.webhook_url():
+            await self.api.delete_webhook()
+            logger.info("Zalo had a webhook set; deleted it to poll")
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Receive updates by webhook or long polling until `stop` is set.
+
+        The replies kept but never confirmed go out first. A poll in flight when `stop`
+        comes is left to finish (`close` waits for it): cancelled, its update would be lost.
+        """
+        tasks: list[asyncio.Task[object]] = [asyncio.create_task(self.replies.run())]
+        try:
+            await self.recover()
+            tasks.append(asyncio.create_task(self.processor.run()))
+            if self.webhook is None:
+                self.polling = asyncio.create_task(self.poll(stop))
+                stopped = asyncio.create_task(stop.wait())
+                tasks.append(stopped)
+                await asyncio.wait((self.polling, stopped), return_when=asyncio.FIRST_COMPLETED)
+                if self.polling.done():
+                    self.polling.result()  # polling ends by itself only on a failure
+            else:
+                await self._serve_webhook(self.webhook, stop)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll Zalo until `stop`; each update is committed before the next poll."""
+        while not stop.is_set():
+            try:
+                updates = await self.api.get_updates(self.poll_timeout)
+            except ZaloError as error:
+                if error.error_code == UNAUTHORIZED:
+                    raise  # the token is wrong or was reset: nothing will work
+                pause = 30.0 if error.error_code == 429 else ERROR_PAUSE
+                logger.warning("getUpdates failed (%s); retrying in %s s", error, pause)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+                continue
+            if updates:
+                await self.receive(updates, process=not stop.is_set())
+
+    async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
+        host, _, port = webhook.listen.rpartition(":")
+        path = urlsplit(webhook.url).path or "/"
+        runner = web.AppRunner(webhook_app(path, webhook.secret, self.receive), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+            await self.api.set_webhook(webhook.url, webhook.secret)
+            logger.info("Zalo webhook server listening on %s", webhook.listen)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    async def receive(self, updates: list[Update], *, process: bool = True) -> None:
+        """Store updates, then hand the new ones to the processor.
+
+        The bot's own messages coming back and updates without a chat are dropped. The
+        first update of each chat the processor is not busy with is processed in the
+        transaction that stores it (not a picture: it is downloaded after the commit).
+        """
+        items = []
+        for update in updates:
+            chat_id = chat_of(update)
+            if from_bot(update, self.bot_id) or chat_id is None:
+                logger.debug("ignored a %s update", update.get("event_name"))
+                continue
+            items.append(Queued(key_of(update), chat_id, self.arrivals.next(), update))
+        ready = self.processor.reserve(i for i in items if process and self._parse(i))
+        try:
+            new = await db.run(self.core.engine, self._store, items, ready)
+        except BaseException:
+            self.processor.release(ready)
+            raise
+        self.processor.resume(ready)
+        taken = {item.update_id for item in ready}
+        self.processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
+
+    def _parse(self, item: Queued) -> bool:
+        """Keep the update's Incoming in `parsed` if it can be processed as it is stored."""
+        if photo_url(item.payload) is not None:
+            return False
+        item.parsed = to_incoming(item.payload, item.update_id)
+        return item.parsed is not None
+
+    def _store(self, items: list[Queued], ready: list[Queued]) -> set[str]:
+        """Write updates to the inbox, processing `ready` in the same transaction; return
+        the ids that were new (not redeliveries)."""
+        received = inbox.Received(
+            CHANNEL,
+            [inbox.Row(i.update_id, i.seq, i.chat_id, i.payload) for i in items],
+            frozenset(item.update_id for item in ready),
+        )
+        if not ready:
+            with one_statement(self.core.engine) as connection:
+                return inbox.store(
+                    connection=connection,
+                    channel=CHANNEL,
+                    updates=received.updates,
+                    now=self.core.dispatcher.clock(),
+                )
+        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], received=received)
+        for item, response in zip(ready, responses, strict=True):
+            item.handled = (response,)
+            item.processed = response is None or not response.failed
+        return received.new
+
+    async def _process(self, row: Queued) -> bool:
+        """Handle one stored update and send its replies; False means try again."""
+        if row.handled is None:
+            incoming = await self._incoming(row)
+            if incoming is None:
+                await db.run(self.core.engine, self._forget, row)
+                return True
+            row.parsed = incoming
+            response = await self.group(incoming)
+            row.processed = response is None or not response.failed
+            row.handled = (response,)
+        (response,) = row.handled
+        if response is None:
+            return True  # a duplicate: the core already marked it done in the inbox
+        if response.failed:
+            row.handled = None  # processed again next time
+        return await self._deliver(row, response)
+
+    async def _incoming(self, row: Queued) -> Incoming | None:
+        """Translate a stored update, downloading and keeping its picture if it has one.
+
+        A picture whose URL has expired is logged as lost, and the update answered as
+        unsupported; a network failure raises (the processor tries again).
+        """
+        url = photo_url(row.payload)
+        photo = None
+        if url is not None:
+            try:
+                content, kind = await self.api.download(url)
+            except ZaloError as error:
+                if error.error_code not in LOST:
+                    raise
+                logger.warning("the picture of update %s was lost: %s", row.update_id, error)
+            else:
+                suffix = IMAGE_TYPES.get(kind or "") or suffix_of(urlsplit(url).path)
+                key = await asyncio.to_thread(self.core.files.put, content, suffix)
+                photo = InAttachment("photo", key, None, kind, len(content), channel=KEPT)
+        return to_incoming(row.payload, row.update_id, photo)
+
+    def _forget(self, row: Queued) -> None:
+        with transaction(self.core.engine) as session:
+            inbox.finish(
+                session=session,
+                channel=CHANNEL,
+                update_id=row.update_id,
+                now=self.core.dispatcher.clock(),
+            )
+
+    async def _deliver(self, row: Queued, response: Response) -> bool:
+        """Send the replies; confirm them once they went out."""
+        incoming: Incoming = row.parsed
+        if response.queued:
+            self.after_update()
+            response = replace(response, queued=False)  # wake the sender once
+            row.handled = (response,)
+        sent = await self.send_response(
+            incoming.chat_id, chat_kind(incoming), response, row.progress
+        )
+        if sent and not response.failed and response.replies:
+            key = (incoming.channel, incoming.chat_id, incoming.user_id)
+            self.replies.confirm(key, row.update_id)
+        return sent and not response.failed
+
+    async def send_response(
+        self, chat_id: str, kind: str, response: Response, progress: Progress | None = None
+    ) -> bool:
+        """Send a response's replies from where `progress` stopped; False: try again later."""
+        progress = progress or Progress()
+        sends = [
+            send
+            for reply in response.replies
+            for send in self.sender.sends(chat_id, reply, response.language)
+        ]
+        try:
+            for send in sends[progress.sent :]:
+                await self.sender.call(chat_id, kind, send)
+                progress.sent += 1
+        except GaveUp:
+            return False
+        return True
+
+    async def recover(self) -> int:
+        """Send the replies that were kept but never confirmed (a crash after the commit)."""
+        unsent = await db.run(self.core.engine, self.replies.unsent)
+        if unsent:
+            logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
+        for key, update_id, kept in unsent:
+            response = response_from_json(kept)
+            while not await self.send_response(key[1], chat_kind(key), response):
+                await asyncio.sleep(ERROR_PAUSE)
+            self.replies.confirm(key, update_id)
+        return len(unsent)
+
+    async def deliver(self, item: Due) -> Delivery:
+        """Send one outbox message (no retries here: the outbox decides)."""
+        reply = reply_from_json(item.content)
+        sends = self.sender.sends(item.chat_id, reply, item.language)
+        return await self.sender.deliver(item.chat_id, item.chat_kind, sends[item.parts_sent :])
+
+    async def post_status(
+        self,
+        chat_id: str,
+        reply: Reply,
+        language: str,
+        message_id: str | None,
+        *,
+        final: bool = False,
+    ) -> str | None:
+        """Send a status message anew (Zalo cannot edit one), at most once a minute.
+
+        The final one is not sent here: the report's copy through the outbox is the end.
+        """
+        now = time.monotonic()
+        if message_id is not None and (
+            final or now - self.status_sent.get(message_id, float("-inf")) < STATUS_EVERY
+        ):
+            return message_id
+        if final:
+            return None
+        (text, *_) = self.sender.sends(chat_id, reply, language)
+        try:
+            async with self.limiter.slot(chat_id, "private"):
+                sent = await text()
+        except ZaloError as error:
+            logger.info("could not post a status message: %s", error.error_code)
+            return message_id
+        new_id = str(sent)
+        self.status_sent.pop(message_id or "", None)
+        self.status_sent[new_id] = now
+        return new_id
+
+    async def close(self) -> None:
+        """Let a poll in flight finish (its update is stored), then close the connections."""
+        if self.polling is not None and not self.polling.done():
+            with contextlib.suppress(Exception, TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(self.polling), self.poll_timeout + POLL_MARGIN + 1
+                )
+        await self.api.close()
+
+
+def from_settings(core: Core, webhook: Webhook | None) -> ZaloChannel:
+    """Build the channel the settings describe (ZALO_BOT_TOKEN must be set); None for
+    `webhook` polls."""
+    settings = core.settings
+    assert settings.zalo_bot_token is not None
+    api = ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
+    return ZaloChannel(core, api, concurrency=settings.zalo_concurrency, webhook=webhook)

@@ -1,0 +1,133 @@
+"""Everything the bot sends through Zalo: replies, outbox messages, status messages.
+
+A reply is a list of sends (its text parts, its pictures), each made within the
+channel's flood limiter; a retry resumes at the send that failed. Zalo's answers map
+onto outcomes as docs/zalo.md says: 429 is a quota (a configured pause: Zalo gives no
+hint), 400 and 404 are refusals, anything else is transient; nothing means "blocked",
+because Zalo says nothing when a person blocks the bot.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.channels.contract import Delivery
+from bot.channels.flood import FloodLimiter
+from bot.channels.zalo.api import ZaloApi, ZaloError
+from bot.channels.zalo.convert import render
+from core.messages import KEPT, Reply, t
+from locales import Catalogs
+from storage.files import FileStore, suffix_of
+
+logger = logging.getLogger(__name__)
+SEND_ATTEMPTS = 8  # network errors and 5xx in a row before a reply is given up for now
+MAX_BACKOFF = 30.0  # seconds
+REJECTED = (400, 404)
+QUOTA = 429
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+Send = Callable[[], Awaitable[object]]
+
+
+def outcome(error: ZaloError, pause: float) -> Delivery:
+    """Say what a failed send means for a message (see the module's docstring)."""
+    detail = f"{error.error_code}: {error.description}"
+    if error.error_code == QUOTA:
+        return Delivery("retry_after", retry_after=pause, detail=detail)
+    if error.error_code in REJECTED:
+        return Delivery("rejected", detail=detail)
+    return Delivery("transient", detail=detail)
+
+
+class GaveUp(Exception):
+    """A send kept failing; what did not go out is tried again later."""
+
+
+@dataclass
+class Sender:
+    """Turn replies into Zalo sends and make them within the flood limits."""
+
+    api: ZaloApi
+    catalogs: Catalogs
+    limiter: FloodLimiter
+    files: FileStore
+    pause: float  # seconds a 429 pauses its scope
+    # The public URL of a kept file (PUBLIC_BASE_URL), or None: pictures then cannot go
+    # out, since Zalo takes them by URL only, and a line says so instead.
+    public_url: Callable[[str], str] | None = None
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+    def sends(self, chat_id: str, reply: Reply, language: str) -> list[Send]:
+        """Return the sends of one reply: its text parts, then its pictures."""
+        pictures = [f.file_ref for f in reply.files if f.channel == KEPT and f.kind == "photo"]
+        documents = [d for d in reply.documents if suffix_of(d.file_name) in PICTURE_SUFFIXES]
+        shown = len(pictures) + len(documents)
+        if self.public_url is None:
+            shown = 0
+        missing = None
+        if len(reply.files) + len(reply.documents) > shown:
+            missing = self.catalogs.render(t("channel.picture_unavailable"), language)
+        lines = render(reply, self.catalogs, language, missing)
+        result: list[Send] = [self._text(chat_id, text) for text in lines]
+        if self.public_url is not None:
+            result += [self._kept(chat_id, key) for key in pictures]
+            result += [self._built(chat_id, d.file_name, d.content) for d in documents]
+        return result
+
+    def _text(self, chat_id: str, text: str) -> Send:
+        return lambda: self.api.send_message(chat_id, text)
+
+    def _kept(self, chat_id: str, key: str) -> Send:
+        assert self.public_url is not None
+        url = self.public_url
+        return lambda: self.api.send_photo(chat_id, url(key))
+
+    def _built(self, chat_id: str, name: str, content: bytes) -> Send:
+        async def send() -> str:
+            assert self.public_url is not None
+            key = await asyncio.to_thread(self.files.put, content, suffix_of(name))
+            return await self.api.send_photo(chat_id, self.public_url(key))
+
+        return send
+
+    async def call(self, chat_id: str, kind: str, send: Send) -> Delivery | None:
+        """Make one send of a reply within the flood limits; return the refusal, if refused.
+
+        A 429 pauses the limiter and the send waits its turn again; other failures are
+        tried again with a growing pause, SEND_ATTEMPTS times (then GaveUp).
+        """
+        attempt = 0
+        while True:
+            try:
+                async with self.limiter.slot(chat_id, kind, urgent=True):
+                    await send()
+                return None
+            except ZaloError as error:
+                failed = outcome(error, self.pause)
+            if failed.outcome == "rejected":
+                logger.warning("Zalo refused a reply: %s", failed.detail)
+                return failed
+            if failed.outcome == "retry_after":
+                self.limiter.pause(chat_id, kind, failed.retry_after or self.pause)
+                continue
+            attempt += 1
+            if attempt >= SEND_ATTEMPTS:
+                logger.error("a reply failed %s times (%s); trying later", attempt, failed.detail)
+                raise GaveUp
+            await self.sleep(min(0.5 * 2 ** (attempt - 1), MAX_BACKOFF))
+
+    async def deliver(self, chat_id: str, kind: str, sends: list[Send]) -> Delivery:
+        """Send an outbox message's sends once (the sender holds the first one's slot)."""
+        done = 0
+        try:
+            for send in sends:
+                if done:
+                    async with self.limiter.slot(chat_id, kind):
+                        await send()
+                else:
+                    await send()
+                done += 1
+        except ZaloError as error:
+            failed = outcome(error, self.pause)
+            return Delivery(failed.outcome, failed.retry_after, failed.detail, parts_sent=done)
+        return Delivery("sent")
