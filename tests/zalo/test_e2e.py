@@ -1,0 +1,95 @@
+"""The bot through the emulator's Zalo face: joining, the wizard, redeliveries, long texts."""
+
+from sqlmodel import Session, col, select
+
+from bot.app import Core
+from bot.channels.text import utf16_units
+from bot.channels.zalo.channel import ZaloChannel
+from core.messages import t
+from sandbox.zalo.client import ZaloSandboxClient
+from storage.models import InboxUpdate, Initiative
+from tests.conftest import DEMO_CODE
+from tests.zalo.conftest import ZaloUser, text_of
+
+
+async def join(user: ZaloUser) -> None:
+    """Join the test unit: the language by its number, consent by its label."""
+    question = await user.say(f"/start {DEMO_CODE}")
+    assert "1. Tiếng Việt" in text_of(question) and "2. English" in text_of(question)
+    consent = text_of(await user.say("1", expect=2))
+    assert "1. Tôi đồng ý" in consent
+    welcome = text_of(await user.say("Tôi đồng ý", expect=2))
+    assert "Xưởng 1" in welcome
+
+
+async def test_a_worker_joins_and_submits_answering_options_by_number_and_by_label(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    user = ZaloUser(zalo, "6ede9afa66b88fe6d6a9")
+    await join(user)
+    await user.say("/new", expect=2)
+    await user.say("Đồ gá thay khuôn nhanh <b>mới</b>")
+    await user.say("Thay khuôn máy ép mất 45 phút mỗi lần, dây chuyền phải dừng")
+    fields = text_of(await user.say("Chế tạo đồ gá định vị để thay khuôn trong 10 phút"))
+    assert "1. Cải tiến kỹ thuật" in fields
+    await user.say("Cải tiến kỹ thuật")
+    saved = text_of(await user.say("khoảng 1,5 tỷ/năm", expect=2))
+    assert "1.500.000.000 đ" in saved and "1. " in saved
+    done = text_of(await user.say("1"))
+    assert "#1" in done
+    with Session(core.engine) as session:
+        initiative = session.exec(select(Initiative)).one()
+        assert initiative.status == "submitted" and initiative.field == "technical"
+        assert initiative.title == "Đồ gá thay khuôn nhanh <b>mới</b>"
+        assert initiative.estimated_benefit_vnd == 1_500_000_000
+    sent = await zalo.messages(user.user_id)
+    assert all(m.get("text") and "<b>" not in m["text"] for m in sent if "Đồ gá" not in m["text"])
+    assert not await zalo.calls("editMessageText")  # a Telegram method: never called
+
+
+async def test_a_long_reply_is_split_at_line_breaks_into_parts_zalo_takes(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    user = ZaloUser(zalo, "u-long")
+    await join(user)
+    await user.say("/new", expect=2)
+    await user.say("Đồ gá 😀")
+    problem = "\n".join(f"{n}. Máy ép số {n} dừng 45 phút 😀😀" for n in range(1, 80))
+    assert utf16_units(problem) > 2000
+    await user.say(problem)
+    await user.say("Chế tạo đồ gá định vị")
+    await user.say("1")
+    await user.say("1,5 tỷ", expect=2)
+    await user.say("2")  # add details: the summary shows the problem again
+    texts = [m["text"] for m in await zalo.messages(user.user_id) if m.get("text")]
+    assert all(0 < utf16_units(text) <= 2000 for text in texts)  # the emulator counts too
+    assert [c for c in await zalo.calls("sendMessage") if c.get("error_code")] == []
+
+
+async def test_a_redelivered_update_is_handled_once(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    user = ZaloUser(zalo, "u-again")
+    await user.say(f"/start {DEMO_CODE}")
+    await zalo.redeliver(count=2)
+    assert await user.silence(1.5) == []  # nothing answered twice
+    await user.say("1", expect=2)  # and the conversation goes on from where it was
+    with Session(core.engine) as session:
+        keys = session.exec(select(InboxUpdate.update_id).order_by(col(InboxUpdate.seq))).all()
+    assert len(keys) == len(set(keys)) == 2
+    assert all(key.startswith("message.text.received:") for key in keys)
+
+
+async def test_stickers_and_unsupported_messages_get_the_unsupported_answer(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    user = ZaloUser(zalo, "u-sticker")
+    await join(user)
+    await user.say("/new", expect=2)
+    unsupported = core.catalogs.render(t("common.unsupported"), "vi")
+    await zalo.send_sticker(user.user_id)
+    assert unsupported in text_of(await user.replies(2))
+    await zalo.send_unsupported(user.user_id)
+    assert unsupported in text_of(await user.replies(2))
+    await zalo.send_unsupported(user.user_id, bare=True)  # no message: nobody to answer
+    assert await user.silence(1.0) == []
