@@ -126,6 +126,7 @@ class ZaloChannel:
         self.arrivals = Arrivals()
         self.polling: asyncio.Task[None] | None = None
         self.status_sent: dict[str, float] = {}  # a status message's id: when it was sent
+        self.monotonic = time.monotonic  # the status messages' clock
 
     async def start(self) -> None:
         """Learn the bot's id (a wrong token fails here); switch off a webhook to poll."""
@@ -244,7 +245,7 @@ class ZaloChannel:
     async def _process(self, row: Queued) -> bool:
         """Handle one stored update and send its replies; False means try again."""
         if row.handled is None:
-            incoming = await self._incoming(row)
+            incoming = await self.incoming_of(row)
             if incoming is None:
                 await db.run(self.core.engine, self._forget, row)
                 return True
@@ -259,7 +260,7 @@ class ZaloChannel:
             row.handled = None  # processed again next time
         return await self._deliver(row, response)
 
-    async def _incoming(self, row: Queued) -> Incoming | None:
+    async def incoming_of(self, row: Queued) -> Incoming | None:
         """Translate a stored update, downloading and keeping its picture if it has one.
 
         A picture whose URL has expired is logged as lost, and the update answered as
@@ -353,7 +354,7 @@ class ZaloChannel:
 
         The final one is not sent here: the report's copy through the outbox is the end.
         """
-        now = time.monotonic()
+        now = self.monotonic()
         if message_id is not None and (
             final or now - self.status_sent.get(message_id, float("-inf")) < STATUS_EVERY
         ):

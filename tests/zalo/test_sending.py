@@ -1,0 +1,194 @@
+"""What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import Core
+from bot.channels.flood import FloodLimiter, Rates
+from bot.channels.inbox import Queued
+from bot.channels.public_files import PublicFiles, serving
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.convert import key_of
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import OutboxSender
+from core.codec import reply_to_json
+from core.messages import KEPT, OutDocument, Reply, SharedFile, t
+from sandbox.zalo.client import ZaloSandboxClient
+from storage import outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
+from storage.outbox import Due
+from tests.conftest import DEMO_CODE, Clock
+from tests.telegram.conftest import wait_until
+from tests.zalo.conftest import ZaloUser, text_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+def notice(n: int, **extra: object) -> dict[str, object]:
+    """A numbered notice (any catalog text with a number will do)."""
+    return reply_to_json(Reply(t("wizard.text_too_short", min=n), **extra))  # type: ignore[arg-type]
+
+
+async def started(zalo: ZaloSandboxClient, chats: list[str]) -> None:
+    """Let each user write to the bot once (nobody polls: the updates wait unread)."""
+    for chat in chats:
+        await zalo.send_text(chat, "xin chào")
+
+
+async def test_429s_and_500s_on_replies_are_waited_out_sending_each_once(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    user = ZaloUser(zalo, "u-errors")
+    await zalo.inject_error("sendMessage", 429, count=2)
+    await zalo.inject_error("sendMessage", 500, count=2)
+    question = await user.say(f"/start {DEMO_CODE}")
+    assert "1. Tiếng Việt" in text_of(question)
+    assert await user.silence(1.0) == []  # and nothing came twice
+    calls = await zalo.calls("sendMessage")
+    assert Counter(c.get("error_code") for c in calls) == Counter({429: 2, 500: 2, None: 1})
+    await user.say("1", expect=2)  # the conversation goes on
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (429, "retry_after"),
+        (400, "rejected"),
+        (404, "rejected"),
+        (401, "transient"),
+        (403, "transient"),
+        (408, "transient"),
+        (500, "transient"),
+        (502, "transient"),
+    ],
+)
+async def test_deliver_tells_the_outbox_what_each_zalo_error_means(
+    channel: ZaloChannel, zalo: ZaloSandboxClient, code: int, outcome: str
+) -> None:
+    await started(zalo, ["u551"])
+    await zalo.inject_error("sendMessage", code, count=1)
+    item = Due(1, "zalo", "u551", "private", "vi", notice(1), attempts=0)
+    failed = await channel.deliver(item)
+    assert failed.outcome == outcome  # never "blocked": Zalo has no such answer
+    assert failed.retry_after == (0.2 if code == 429 else None)
+    assert (await channel.deliver(item)).outcome == "sent"
+    assert len(await zalo.messages("u551")) == 1
+
+
+def statuses(core: Core) -> Counter[str]:
+    with Session(core.engine) as session:
+        return Counter(m.status for m in session.exec(select(OutboxMessage)).all())
+
+
+@contextlib.asynccontextmanager
+async def sending(core: Core, channel: ZaloChannel) -> AsyncIterator[None]:
+    sender = OutboxSender(engine=core.engine, channels={"zalo": channel}, clock=utc_now)
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_notices_with_429_and_500_on_a_third_arrive_once_each_in_order(
+    core: Core, unit_id: int, clock: Clock, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    chats = [f"u7{n:02d}" for n in range(6)]
+    await started(zalo, chats)
+    with transaction(core.engine) as session:
+        for n in range(1, 25):
+            outbox.enqueue(
+                session=session,
+                channel="zalo",
+                chat_id=chats[n % len(chats)],
+                chat_kind="private",
+                language="vi",
+                content=notice(n),
+                now=clock(),
+            )
+    await zalo.inject_error("sendMessage", 429, ratio=0.2)
+    await zalo.inject_error("sendMessage", 500, ratio=0.15)
+    async with sending(core, channel):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 24}), timeout=60)
+    for index, chat in enumerate(chats):
+        got = [m["text"] for m in await zalo.messages(chat)]
+        expected = [n for n in range(1, 25) if n % len(chats) == index]
+        assert [int("".join(c for c in text if c.isdigit())) for text in got] == expected
+
+
+async def test_a_picture_without_a_public_url_goes_as_text_and_a_line_saying_so(
+    core: Core, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    await started(zalo, ["u801"])
+    chart = OutDocument("chart.png", PNG)
+    item = Due(1, "zalo", "u801", "private", "vi", notice(3, documents=(chart,)), attempts=0)
+    assert (await channel.deliver(item)).outcome == "sent"
+    (sent,) = await zalo.messages("u801")
+    missing = core.catalogs.render(t("channel.picture_unavailable"), "vi")
+    assert sent["text"].endswith("\n" + missing) and "3" in sent["text"]
+    assert not await zalo.calls("sendPhoto")
+
+
+async def test_a_picture_goes_by_its_signed_public_url_when_there_is_one(
+    core: Core, clock: Clock, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    await started(zalo, ["u802"])
+    public = PublicFiles(core.files, "http://placeholder", b"k" * 32, clock, timedelta(hours=1))
+    async with serving(public, "127.0.0.1:0") as address:
+        public.base_url = f"http://{address}"
+        channel.sender.public_url = public.url
+        kept = core.files.put(PNG, ".png")
+        shared = SharedFile("photo", KEPT, kept)
+        chart = OutDocument("chart.png", PNG[::-1])
+        content = notice(4, files=(shared,), documents=(chart,))
+        item = Due(1, "zalo", "u802", "private", "vi", content, attempts=0)
+        assert (await channel.deliver(item)).outcome == "sent"
+    text, first, second = await zalo.messages("u802")
+    assert "4" in text["text"] and "\n(" not in text["text"]
+    assert await zalo.photo(first["message_id"]) == PNG
+    assert await zalo.photo(second["message_id"]) == PNG[::-1]
+
+
+async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost(
+    core: Core, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    update = await zalo.send_photo("u901", PNG, caption="Đồ gá")
+    row = Queued(key_of(update), "u901", 1, update)
+    incoming = await channel.incoming_of(row)
+    assert incoming is not None and incoming.caption == "Đồ gá" and not incoming.unsupported
+    (photo,) = incoming.attachments
+    assert (photo.kind, photo.channel) == ("photo", KEPT) and core.files.read(
+        photo.file_ref
+    ) == PNG
+    await zalo.expire_file(update["message"]["photo_url"])
+    lost = await channel.incoming_of(row)
+    assert lost is not None and lost.unsupported and lost.attachments == ()
+
+
+async def test_status_messages_go_anew_at_most_once_a_minute_and_the_final_is_left(
+    channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    await started(zalo, ["u990"])
+    now = [1000.0]
+    channel.monotonic = lambda: now[0]
+    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+    progress = Reply(t("wizard.text_too_short", min=1))
+    first = await channel.post_status("u990", progress, "vi", None)
+    assert first is not None
+    now[0] += 59
+    assert await channel.post_status("u990", progress, "vi", first) == first
+    now[0] += 2
+    second = await channel.post_status("u990", progress, "vi", first)
+    assert second not in (None, first)
+    now[0] += 120
+    assert await channel.post_status("u990", progress, "vi", second, final=True) == second
+    assert len(await zalo.messages("u990")) == 2
