@@ -1,12 +1,12 @@
 """The bot through the emulator's Zalo face: joining, the wizard, redeliveries, long texts."""
 
+from sandbox.zalo.client import ZaloSandboxClient
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.channels.text import utf16_units
 from bot.channels.zalo.channel import ZaloChannel
 from core.messages import t
-from sandbox.zalo.client import ZaloSandboxClient
 from storage.models import InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE
 from tests.zalo.conftest import ZaloUser, text_of
@@ -93,3 +93,14 @@ async def test_stickers_and_unsupported_messages_get_the_unsupported_answer(
     assert unsupported in text_of(await user.replies(2))
     await zalo.send_unsupported(user.user_id, bare=True)  # no message: nobody to answer
     assert await user.silence(1.0) == []
+
+
+async def test_in_a_group_the_bot_answers_commands_that_mention_it_into_the_group(
+    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    group = {"chat_id": "g-zalo-1", "chat_type": "GROUP", "mention": True}
+    await zalo.send_text("u-in-group", "@Bot Sáng kiến /new", **group)
+    private_only = core.catalogs.render(t("group.private_only"), "vi")
+    sent = await zalo.messages("g-zalo-1", min_count=1, timeout=10)
+    assert len(sent) == 1 and private_only in sent[0]["text"]
+    assert await zalo.messages("u-in-group") == []  # nothing went to the private chat

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sandbox.zalo.client import ZaloSandboxClient
 from sqlmodel import Session, select
 
 from bot.app import Core
@@ -19,7 +20,6 @@ from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
 from core.codec import reply_to_json
 from core.messages import KEPT, OutDocument, Reply, SharedFile, t
-from sandbox.zalo.client import ZaloSandboxClient
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboxMessage

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
+from bot.channels import intake
 from bot.channels.contract import Capabilities, Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
@@ -34,8 +35,7 @@ from bot.channels.telegram.convert import (
 from bot.channels.telegram.webhook import webhook_app
 from core.codec import response_from_json
 from core.messages import Incoming, Reply, Response
-from storage import db, inbox
-from storage.db import one_statement, transaction
+from storage import db
 from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
@@ -139,33 +139,14 @@ class TelegramChannel(TelegramApi):
             await runner.cleanup()
 
     async def receive(self, updates: list[Update]) -> None:
-        """Store updates, then hand the new ones to the processor.
-
-        The first update of each chat the processor is not busy with is processed in the
-        transaction that stores the updates (one commit, not two); the processor then
-        only delivers its replies.
-        """
+        """Store updates, then hand the new ones to the processor (see `intake`)."""
         items = []
         for update in updates:
             chat_id = chat_of(update)
             if chat_id is not None:
                 seq = update["update_id"]
                 items.append(Queued(str(seq), chat_id, seq, update))
-        ready = self.processor.reserve(item for item in items if self._parse(item))
-        try:
-            if len(self.processor.active) == len(ready) == 1:
-                # Nothing else is in hand, so the event loop would only wait for the
-                # database: a worker thread would add its hand-overs and nothing else.
-                new = self._store(items, ready)
-            else:
-                new = await db.run(self.core.engine, self._store, items, ready)
-        except BaseException:
-            self.processor.release(ready)
-            raise
-        self.processor.resume(ready)
-        taken = {item.update_id for item in ready}
-        # Redeliveries of stored updates are left out: they are known already.
-        self.processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
+        await intake.take_in(self.core, self.processor, CHANNEL, items, self._parse)
 
     def _parse(self, item: Queued) -> bool:
         """Keep the update's Incoming in `parsed`; False if the core would not see it."""
@@ -174,31 +155,6 @@ class TelegramChannel(TelegramApi):
         except (KeyError, TypeError):
             return False  # the processor drops it
         return item.parsed is not None
-
-    def _store(self, items: list[Queued], ready: list[Queued]) -> set[str]:
-        """Write updates to the inbox, processing `ready` in the same transaction.
-
-        Return the ids that were new (not redeliveries); a redelivered `ready` update is
-        neither claimed nor processed here.
-        """
-        received = inbox.Received(
-            CHANNEL,
-            [inbox.Row(i.update_id, i.seq, i.chat_id, i.payload) for i in items],
-            frozenset(item.update_id for item in ready),
-        )
-        if not ready:
-            with one_statement(self.core.engine) as connection:
-                return inbox.store(
-                    connection=connection,
-                    channel=CHANNEL,
-                    updates=received.updates,
-                    now=self.core.dispatcher.clock(),
-                )
-        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], received=received)
-        for item, response in zip(ready, responses, strict=True):
-            item.handled = (response,)
-            item.processed = response is None or not response.failed
-        return received.new
 
     async def poll(self) -> None:
         """Long-poll Telegram; acknowledge updates only after they are in the inbox."""
@@ -244,7 +200,7 @@ class TelegramChannel(TelegramApi):
                 logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
                 incoming = None
             if incoming is None:
-                await db.run(self.core.engine, self._forget, row)
+                await db.run(self.core.engine, intake.forget, self.core, CHANNEL, row.update_id)
                 return True
             row.parsed = incoming
             response = await self.group(incoming)
@@ -256,15 +212,6 @@ class TelegramChannel(TelegramApi):
         if response.failed:
             row.handled = None  # processed again next time
         return await self._deliver(row, response)
-
-    def _forget(self, row: Queued) -> None:
-        with transaction(self.core.engine) as session:
-            inbox.finish(
-                session=session,
-                channel=CHANNEL,
-                update_id=row.update_id,
-                now=self.core.dispatcher.clock(),
-            )
 
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Answer the pressed button and send the replies; confirm them once they went out."""

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
+from bot.channels import intake
 from bot.channels.contract import Capabilities, Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
@@ -38,8 +39,7 @@ from bot.channels.zalo.outgoing import GaveUp, Sender
 from bot.channels.zalo.webhook import webhook_app
 from core.codec import reply_from_json, response_from_json
 from core.messages import KEPT, InAttachment, Incoming, Reply, Response
-from storage import db, inbox
-from storage.db import one_statement, transaction
+from storage import db
 from storage.files import suffix_of
 from storage.outbox import Due
 
@@ -190,11 +190,11 @@ class ZaloChannel:
             await runner.cleanup()
 
     async def receive(self, updates: list[Update], *, process: bool = True) -> None:
-        """Store updates, then hand the new ones to the processor.
+        """Store updates, then hand the new ones to the processor (see `intake`).
 
-        The bot's own messages coming back and updates without a chat are dropped. The
-        first update of each chat the processor is not busy with is processed in the
-        transaction that stores it (not a picture: it is downloaded after the commit).
+        The bot's own messages coming back and updates without a chat are dropped. A
+        picture's update is not processed as it is stored: it is downloaded after the
+        commit. With `process` false (stopping) updates are only stored.
         """
         items = []
         for update in updates:
@@ -203,15 +203,8 @@ class ZaloChannel:
                 logger.debug("ignored a %s update", update.get("event_name"))
                 continue
             items.append(Queued(key_of(update), chat_id, self.arrivals.next(), update))
-        ready = self.processor.reserve(i for i in items if process and self._parse(i))
-        try:
-            new = await db.run(self.core.engine, self._store, items, ready)
-        except BaseException:
-            self.processor.release(ready)
-            raise
-        self.processor.resume(ready)
-        taken = {item.update_id for item in ready}
-        self.processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
+        parse = self._parse if process else lambda _: False
+        await intake.take_in(self.core, self.processor, CHANNEL, items, parse)
 
     def _parse(self, item: Queued) -> bool:
         """Keep the update's Incoming in `parsed` if it can be processed as it is stored."""
@@ -220,34 +213,12 @@ class ZaloChannel:
         item.parsed = to_incoming(item.payload, item.update_id)
         return item.parsed is not None
 
-    def _store(self, items: list[Queued], ready: list[Queued]) -> set[str]:
-        """Write updates to the inbox, processing `ready` in the same transaction; return
-        the ids that were new (not redeliveries)."""
-        received = inbox.Received(
-            CHANNEL,
-            [inbox.Row(i.update_id, i.seq, i.chat_id, i.payload) for i in items],
-            frozenset(item.update_id for item in ready),
-        )
-        if not ready:
-            with one_statement(self.core.engine) as connection:
-                return inbox.store(
-                    connection=connection,
-                    channel=CHANNEL,
-                    updates=received.updates,
-                    now=self.core.dispatcher.clock(),
-                )
-        responses = self.core.dispatcher.handle_group([i.parsed for i in ready], received=received)
-        for item, response in zip(ready, responses, strict=True):
-            item.handled = (response,)
-            item.processed = response is None or not response.failed
-        return received.new
-
     async def _process(self, row: Queued) -> bool:
         """Handle one stored update and send its replies; False means try again."""
         if row.handled is None:
             incoming = await self.incoming_of(row)
             if incoming is None:
-                await db.run(self.core.engine, self._forget, row)
+                await db.run(self.core.engine, intake.forget, self.core, CHANNEL, row.update_id)
                 return True
             row.parsed = incoming
             response = await self.group(incoming)
@@ -280,15 +251,6 @@ class ZaloChannel:
                 key = await asyncio.to_thread(self.core.files.put, content, suffix)
                 photo = InAttachment("photo", key, None, kind, len(content), channel=KEPT)
         return to_incoming(row.payload, row.update_id, photo)
-
-    def _forget(self, row: Queued) -> None:
-        with transaction(self.core.engine) as session:
-            inbox.finish(
-                session=session,
-                channel=CHANNEL,
-                update_id=row.update_id,
-                now=self.core.dispatcher.clock(),
-            )
 
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Send the replies; confirm them once they went out."""
