@@ -4,9 +4,11 @@ import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sandbox.zalo.client import ZaloSandboxClient
 from sqlmodel import Session, select
 
@@ -14,19 +16,19 @@ from bot.app import Core
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.inbox import Queued
 from bot.channels.public_files import PublicFiles, serving
-from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.channel import ZaloChannel, from_settings
 from bot.channels.zalo.convert import key_of
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
 from core.codec import reply_to_json
-from core.messages import KEPT, OutDocument, Reply, SharedFile, t
+from core.messages import KEPT, OutDocument, Reply, Response, SharedFile, t
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
 from storage.outbox import Due
 from tests.conftest import DEMO_CODE, Clock
 from tests.telegram.conftest import wait_until
-from tests.zalo.conftest import ZaloUser, text_of
+from tests.zalo.conftest import TOKEN, ZaloUser, text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
@@ -192,3 +194,25 @@ async def test_status_messages_go_anew_at_most_once_a_minute_and_the_final_is_le
     now[0] += 120
     assert await channel.post_status("u990", progress, "vi", second, final=True) == second
     assert len(await zalo.messages("u990")) == 2
+
+
+async def test_the_configured_rates_keep_a_long_reply_within_zalos_limits(
+    core: Core, zalo: ZaloSandboxClient
+) -> None:
+    zalo_settings = {
+        "zalo_bot_token": SecretStr(TOKEN),
+        "zalo_api_base": zalo.api_base,
+        "zalo_rate_per_chat": 1,
+    }
+    settings = core.settings.model_copy(update=zalo_settings)
+    built = from_settings(replace(core, settings=settings), None)
+    await zalo.set_limits(bot_per_second=0, chat_per_second=1, group_per_minute=0)
+    await started(zalo, ["u-rate"])
+    lines = "\n".join(f"dòng {n} " + "ệ" * 60 for n in range(80))  # three parts
+    response = Response("vi", (Reply(t("money.amount", amount=lines)),))
+    try:
+        assert await built.send_response("u-rate", "private", response)
+    finally:
+        await built.close()
+    assert len(await zalo.messages("u-rate")) == 3
+    assert [c for c in await zalo.calls("sendMessage") if c.get("error_code")] == []

@@ -4,12 +4,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import ClientSession, web
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from bot.app import Core
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.webhook import SECRET_HEADER, webhook_app
+from core.settings import Settings
 from storage.db import reading
 from storage.models import InboxUpdate
 
@@ -63,3 +65,12 @@ async def test_an_update_is_stored_once_before_200_wrapped_or_bare(core: Core, h
                 assert stored(core) == [("message.text.received:2d758cb5e222177a4e35", "u7")]
         async with http.post(hook, data=b"not json", headers=headers) as answer:
             assert answer.status == 400
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 257, "change-me-to-a-long-random-string"])
+def test_a_webhook_secret_zalo_would_refuse_or_the_example_one_is_refused_at_start(
+    secret: str,
+) -> None:
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, zalo_webhook_secret=secret)  # type: ignore[call-arg]
+    assert Settings(_env_file=None, zalo_webhook_secret="x" * 8)  # type: ignore[call-arg]
