@@ -5,10 +5,12 @@ transaction that stores the updates (one commit, not two); the processor then on
 delivers its replies. Every messenger channel takes its updates in this way.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.app import Core
 from bot.channels.inbox import InboxProcessor, Queued
+from core.messages import Incoming, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
 
@@ -73,3 +75,46 @@ def forget(core: Core, channel: str, update_id: str) -> None:
         inbox.finish(
             session=session, channel=channel, update_id=update_id, now=core.dispatcher.clock()
         )
+
+
+Translate = Callable[[Queued], Awaitable[Incoming | None]]
+Deliver = Callable[[Queued, Response], Awaitable[bool]]
+
+
+async def process(
+    core: Core,
+    channel: str,
+    row: Queued,
+    *,
+    translate: Translate,
+    group: Callable[[Incoming], Awaitable[Response | None]],
+    deliver: Deliver,
+    wake: Callable[[], None],
+) -> bool:
+    """Handle one stored update and send its replies; False means try again.
+
+    `translate` turns the stored update into an Incoming (None: nobody to answer; it is
+    marked done here). The core marks the row done in the transaction that processes it
+    (`group`), and keeps the replies with the person's state until the channel confirms
+    them. A retry of a processed update only sends (`deliver`) what did not go out.
+    `wake` is called once when the update queued outbox messages.
+    """
+    if row.handled is None:
+        incoming = await translate(row)
+        if incoming is None:
+            await db.run(core.engine, forget, core, channel, row.update_id)
+            return True
+        row.parsed = incoming
+        response = await group(incoming)
+        row.processed = response is None or not response.failed
+        row.handled = (response,)
+    (response,) = row.handled
+    if response is None:
+        return True  # a duplicate: the core already marked it done in the inbox
+    if response.failed:
+        row.handled = None  # processed again next time
+    elif response.queued:
+        wake()
+        response = replace(response, queued=False)  # wake the sender once
+        row.handled = (response,)
+    return await deliver(row, response)

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -185,42 +185,33 @@ class TelegramChannel(TelegramApi):
     async def _process(self, row: Queued) -> bool:
         """Handle one stored update and send its replies; False means try again.
 
-        The core marks the row done in the transaction that processes it, and keeps the
-        replies with the person's state until `replies` confirms them; an update the core
-        never sees (not for this bot, or of a kind it ignores) is marked here. A retry of
-        a processed update only sends what did not go out.
+        An update the core never sees (not for this bot, or of a kind it ignores) is
+        marked done; see `intake.process`.
         """
-        if row.handled is None:
-            try:
-                incoming = to_incoming(row.payload, self.username)
-            except MalformedUpdate as error:
-                logger.warning("dropped a malformed update: %s", error)
-                incoming = None
-            except (KeyError, TypeError):
-                logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
-                incoming = None
-            if incoming is None:
-                await db.run(self.core.engine, intake.forget, self.core, CHANNEL, row.update_id)
-                return True
-            row.parsed = incoming
-            response = await self.group(incoming)
-            row.processed = response is None or not response.failed
-            row.handled = (response,)
-        (response,) = row.handled
-        if response is None:
-            return True  # a duplicate: the core already marked it done in the inbox
-        if response.failed:
-            row.handled = None  # processed again next time
-        return await self._deliver(row, response)
+        return await intake.process(
+            self.core,
+            CHANNEL,
+            row,
+            translate=self._translate,
+            group=self.group,
+            deliver=self._deliver,
+            wake=self.after_update,
+        )
+
+    async def _translate(self, row: Queued) -> Incoming | None:
+        """Return a stored update as an Incoming; None (logged) for a malformed one."""
+        try:
+            return to_incoming(row.payload, self.username)
+        except MalformedUpdate as error:
+            logger.warning("dropped a malformed update: %s", error)
+        except (KeyError, TypeError):
+            logger.warning("dropped update %s: not a valid Telegram update", row.update_id)
+        return None
 
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Answer the pressed button and send the replies; confirm them once they went out."""
         incoming: Incoming = row.parsed
         progress = row.progress
-        if response.queued:
-            self.after_update()
-            response = replace(response, queued=False)  # wake the sender once
-            row.handled = (response,)
         if not progress.answered:
             if incoming.choice is None and not incoming.edited and incoming.event is None:
                 await self._take_buttons_off(int(incoming.chat_id))

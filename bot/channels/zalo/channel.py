@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -215,21 +215,15 @@ class ZaloChannel:
 
     async def _process(self, row: Queued) -> bool:
         """Handle one stored update and send its replies; False means try again."""
-        if row.handled is None:
-            incoming = await self.incoming_of(row)
-            if incoming is None:
-                await db.run(self.core.engine, intake.forget, self.core, CHANNEL, row.update_id)
-                return True
-            row.parsed = incoming
-            response = await self.group(incoming)
-            row.processed = response is None or not response.failed
-            row.handled = (response,)
-        (response,) = row.handled
-        if response is None:
-            return True  # a duplicate: the core already marked it done in the inbox
-        if response.failed:
-            row.handled = None  # processed again next time
-        return await self._deliver(row, response)
+        return await intake.process(
+            self.core,
+            CHANNEL,
+            row,
+            translate=self.incoming_of,
+            group=self.group,
+            deliver=self._deliver,
+            wake=self.after_update,
+        )
 
     async def incoming_of(self, row: Queued) -> Incoming | None:
         """Translate a stored update, downloading and keeping its picture if it has one.
@@ -255,10 +249,6 @@ class ZaloChannel:
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Send the replies; confirm them once they went out."""
         incoming: Incoming = row.parsed
-        if response.queued:
-            self.after_update()
-            response = replace(response, queued=False)  # wake the sender once
-            row.handled = (response,)
         sent = await self.send_response(
             incoming.chat_id, chat_kind(incoming), response, row.progress
         )
