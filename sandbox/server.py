@@ -44,7 +44,7 @@ def build_app(
     world = World(replace(settings.limits), clock=clock, wall_clock=wall_clock, seed=settings.seed)
     world.long_poll_max = settings.long_poll_max
     webhooks = WebhookDeliverer(
-        world,
+        world.now,
         first_delay=settings.webhook_first_delay,
         max_delay=settings.webhook_max_delay,
         timeout=settings.webhook_timeout,
