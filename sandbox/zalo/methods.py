@@ -32,7 +32,8 @@ async def get_updates(world: ZaloWorld, bot: ZaloBot, params: Params) -> Any:
     """
     if bot.webhook.url:
         raise bad_request("Webhook is active: call deleteWebhook before getUpdates")
-    timeout = min(max(params.number("timeout") or 30.0, 0.0), world.long_poll_max)
+    given = params.number("timeout")
+    timeout = min(max(30.0 if given is None else given, 0.0), world.long_poll_max)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not bot.updates:
