@@ -10,7 +10,15 @@ from aiohttp import web
 
 from sandbox import users
 from sandbox.botapi import WORLD
-from sandbox.control_wire import Body, ControlError, integer, ok, read_body, refuse
+from sandbox.control_wire import (
+    Body,
+    ControlError,
+    add_limits_routes,
+    integer,
+    ok,
+    read_body,
+    refuse,
+)
 from sandbox.records import ErrorRule
 from sandbox.state import BotState, World
 from sandbox.webhook import WebhookDeliverer
@@ -170,21 +178,6 @@ BOT_ACTIONS: dict[str, tuple[str, BotAction]] = {
 }
 
 
-async def get_limits(request: web.Request) -> web.Response:
-    """Return the current rate and size limits."""
-    return ok(request.app[WORLD].limits.to_json())
-
-
-async def set_limits(request: web.Request) -> web.Response:
-    """Change some rate or size limits for every bot."""
-    world = request.app[WORLD]
-    try:
-        world.limits.update(await read_body(request))
-    except (ControlError, ValueError) as exc:
-        return refuse(ControlError(str(exc)))
-    return ok(world.limits.to_json())
-
-
 async def reset(request: web.Request) -> web.Response:
     """Forget everything: bots, users, chats, files, calls; stop webhook deliveries."""
     await request.app[WEBHOOKS].stop_all()
@@ -196,8 +189,7 @@ def add_routes(app: web.Application) -> None:
     """Register the control routes."""
     for name, (method, action) in BOT_ACTIONS.items():
         app.router.add_route(method, f"/control/{name}", _bot_route(action))
-    app.router.add_get("/control/limits", get_limits)
-    app.router.add_post("/control/limits", set_limits)
+    add_limits_routes(app, lambda request: request.app[WORLD].limits)
     app.router.add_post("/control/reset", reset)
 
 

@@ -2,9 +2,12 @@
 `{"ok": true, "result": ...}` or `{"ok": false, "error": ...}` out."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+
+from sandbox.limits import LimitSet
 
 Body = dict[str, Any]
 
@@ -28,6 +31,14 @@ def integer(body: Body, name: str, default: Any = ...) -> Any:
         return int(value)
     except (TypeError, ValueError):
         raise ControlError(f"{name} must be an integer") from None
+
+
+def flag(body: Body, name: str) -> bool:
+    """Return a boolean field, given as JSON or as "true"/"1" in a query string."""
+    value = body.get(name)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
 
 
 async def read_body(request: web.Request) -> Body:
@@ -57,3 +68,21 @@ def refuse(error: ControlError) -> web.Response:
 def dumps(body: Any) -> str:
     """Write JSON keeping non-ASCII text readable."""
     return json.dumps(body, ensure_ascii=False)
+
+
+def add_limits_routes(app: web.Application, limits_of: Callable[[web.Request], LimitSet]) -> None:
+    """Register GET /control/limits (read) and POST (change some) for one face's limits."""
+
+    async def get_limits(request: web.Request) -> web.Response:
+        return ok(limits_of(request).to_json())
+
+    async def set_limits(request: web.Request) -> web.Response:
+        limits = limits_of(request)
+        try:
+            limits.update(await read_body(request))
+        except (ControlError, ValueError) as exc:
+            return refuse(ControlError(str(exc)))
+        return ok(limits.to_json())
+
+    app.router.add_get("/control/limits", get_limits)
+    app.router.add_post("/control/limits", set_limits)

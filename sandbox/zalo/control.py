@@ -9,7 +9,15 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.control_wire import ControlError, integer, ok, read_body, refuse
+from sandbox.control_wire import (
+    ControlError,
+    add_limits_routes,
+    flag,
+    integer,
+    ok,
+    read_body,
+    refuse,
+)
 from sandbox.webhook import WebhookDeliverer
 from sandbox.zalo import users
 from sandbox.zalo.api import ZALO
@@ -98,10 +106,10 @@ async def inject_error(ctl: Control) -> Any:
         description=ctl.body.get("description"),
         count=integer(ctl.body, "count", None),
         ratio=float(ratio) if ratio is not None else None,
-        http=ctl.body.get("http") is True,
-        string_code=ctl.body.get("string_code") is True,
-        html=ctl.body.get("html") is True,
-        drop=ctl.body.get("drop") is True,
+        http=flag(ctl.body, "http"),
+        string_code=flag(ctl.body, "string_code"),
+        html=flag(ctl.body, "html"),
+        drop=flag(ctl.body, "drop"),
     )
     ctl.bot.error_rules.append(rule)
     return True
@@ -116,7 +124,7 @@ async def clear_errors(ctl: Control) -> Any:
 async def options(ctl: Control) -> Any:
     """Read or change the bot's switches: `bare_webhook` posts updates unwrapped."""
     if "bare_webhook" in ctl.body:
-        ctl.bot.bare_webhook = ctl.body["bare_webhook"] is True
+        ctl.bot.bare_webhook = flag(ctl.body, "bare_webhook")
     return {"bare_webhook": ctl.bot.bare_webhook}
 
 
@@ -141,21 +149,6 @@ ACTIONS: dict[str, tuple[str, Action]] = {
 }
 
 
-async def get_limits(request: web.Request) -> web.Response:
-    """Return the current rate and size limits."""
-    return ok(request.app[ZALO].limits.to_json())
-
-
-async def set_limits(request: web.Request) -> web.Response:
-    """Change some rate or size limits for every bot."""
-    world = request.app[ZALO]
-    try:
-        world.limits.update(await read_body(request))
-    except (ControlError, ValueError) as exc:
-        return refuse(ControlError(str(exc)))
-    return ok(world.limits.to_json())
-
-
 async def reset(request: web.Request) -> web.Response:
     """Forget every bot, user, file and call of the Zalo face; stop webhook deliveries."""
     await request.app[ZALO_WEBHOOKS].stop_all()
@@ -168,8 +161,7 @@ def add_routes(app: web.Application) -> None:
     for name, (verb, action) in ACTIONS.items():
         app.router.add_route(verb, f"/control/{name}", _route(action))
     app.router.add_get("/control/options", _route(options))
-    app.router.add_get("/control/limits", get_limits)
-    app.router.add_post("/control/limits", set_limits)
+    add_limits_routes(app, lambda request: request.app[ZALO].limits)
     app.router.add_post("/control/reset", reset)
 
 

@@ -6,7 +6,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.control_wire import Body, ControlError, integer
+from sandbox.control_wire import Body, ControlError, flag, integer
 from sandbox.zalo import files
 from sandbox.zalo.records import GROUP, PRIVATE, Update
 from sandbox.zalo.state import ZaloBot, ZaloWorld
@@ -66,7 +66,7 @@ async def send_voice(ctl: Control) -> Any:
 
 async def send_unsupported(ctl: Control) -> Any:
     """Send what the bot may not read; `bare`: the update has no message at all."""
-    if _flag(ctl.body, "bare"):
+    if flag(ctl.body, "bare"):
         update: Update = {"event_name": "message.unsupported.received"}
         ctl.bot.queue(update)
         return update
@@ -109,7 +109,7 @@ def _deliver(ctl: Control, event_name: str, **content: Any) -> Update:
     }
     update: Update = {"event_name": event_name, "message": message}
     ctl.bot.chats[chat_id] = chat_type
-    if chat_type == PRIVATE or _flag(ctl.body, "mention"):
+    if chat_type == PRIVATE or flag(ctl.body, "mention"):
         ctl.bot.queue(update)
     return update
 
@@ -119,10 +119,3 @@ def _text(body: Body, name: str) -> str:
     if value is None or value == "":
         raise ControlError(f"{name} is required")
     return str(value)
-
-
-def _flag(body: Body, name: str) -> bool:
-    value = body.get(name)
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return bool(value)

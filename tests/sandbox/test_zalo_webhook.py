@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from sandbox.zalo.client import ZaloSandboxClient
@@ -119,10 +119,13 @@ async def test_a_redelivery_the_test_asks_for_is_posted_again(
 
 
 async def test_a_switch_posts_the_update_bare(
-    zapi: ZaloApi, zalo: ZaloSandboxClient, receiver: tuple[Receiver, str]
+    http: ClientSession, zapi: ZaloApi, zalo: ZaloSandboxClient, receiver: tuple[Receiver, str]
 ) -> None:
     hook, url = receiver
     assert await zalo.set_options(bare_webhook=True) == {"bare_webhook": True}
+    query = {"token": zalo.token}
+    async with http.get(f"{zalo.base_url}/zalo/control/options", params=query) as answer:
+        assert (await answer.json())["result"] == {"bare_webhook": True}  # reading keeps it
     await zapi.result("setWebhook", url=url, secret_token=SECRET)
     update = await zalo.send_text(ZALO_USER, "bare")
     await hook.wait_for(1)
