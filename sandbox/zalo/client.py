@@ -110,7 +110,11 @@ class ZaloSandboxClient(ControlClient):
         }
         await self._post("errors", body)
 
-    async def set_options(self, *, bare_webhook: bool) -> dict[str, Any]:
-        """Post webhook updates bare (`{event_name, message}`) instead of in the envelope."""
-        result: dict[str, Any] = await self._post("options", {"bare_webhook": bare_webhook})
+    async def set_options(
+        self, *, bare_webhook: bool | None = None, self_echo: bool | None = None
+    ) -> dict[str, Any]:
+        """Post webhook updates bare (`{event_name, message}`) instead of in the envelope;
+        send each of the bot's messages back to it as an update. Return the switches."""
+        body = {"bare_webhook": bare_webhook, "self_echo": self_echo}
+        result: dict[str, Any] = await self._post("options", body)
         return result

@@ -122,10 +122,13 @@ async def clear_errors(ctl: Control) -> Any:
 
 
 async def options(ctl: Control) -> Any:
-    """Read or change the bot's switches: `bare_webhook` posts updates unwrapped."""
+    """Read or change the bot's switches: `bare_webhook` posts updates unwrapped;
+    `self_echo` sends each of the bot's messages back to it as an update."""
     if "bare_webhook" in ctl.body:
         ctl.bot.bare_webhook = flag(ctl.body, "bare_webhook")
-    return {"bare_webhook": ctl.bot.bare_webhook}
+    if "self_echo" in ctl.body:
+        ctl.bot.self_echo = flag(ctl.body, "self_echo")
+    return {"bare_webhook": ctl.bot.bare_webhook, "self_echo": ctl.bot.self_echo}
 
 
 Action = Callable[[Control], Awaitable[Any]]

@@ -24,6 +24,8 @@ from sandbox.zalo.records import (
 )
 
 TOKEN_PATTERN = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
+# What a message the bot sent holds -> the event that echoes it.
+ECHO_EVENTS = {"text": "text", "photo_url": "image", "sticker": "sticker", "voice_url": "voice"}
 
 
 @dataclass
@@ -39,6 +41,7 @@ class ZaloBot:
     webhook: WebhookState = field(default_factory=WebhookState)
     webhook_updated_at: int = 0
     bare_webhook: bool = False  # post the update itself, not {"ok": true, "result": update}
+    self_echo: bool = False  # each send comes back as an update from the bot ([GC]'s claim)
     chats: dict[str, str] = field(default_factory=dict)  # chat id -> PRIVATE or GROUP
     sent: dict[str, list[ZaloMessage]] = field(default_factory=dict)  # by chat id
     sent_by_id: dict[str, ZaloMessage] = field(default_factory=dict)
@@ -86,6 +89,26 @@ class ZaloBot:
         event = self.sent_events.get(message.chat_id)
         if event is not None:
             event.set()
+        if self.self_echo:
+            self.queue(self._echo(message))
+
+    def _echo(self, message: ZaloMessage) -> Update:
+        """Return the update that tells the bot of its own message."""
+        content = {
+            name: getattr(message, name)
+            for name in ("text", "photo_url", "caption", "sticker", "voice_url")
+            if getattr(message, name) is not None
+        }
+        kind = next(kind for name, kind in ECHO_EVENTS.items() if name in content)
+        sender = {"id": self.id, "display_name": self.get_me()["account_name"], "is_bot": True}
+        echoed = {
+            "from": sender,
+            "chat": {"id": message.chat_id, "chat_type": self.chats.get(message.chat_id)},
+            **content,
+            "message_id": message.message_id,
+            "date": message.date,
+        }
+        return {"event_name": f"message.{kind}.received", "message": echoed}
 
     def sent_event(self, chat_id: str) -> asyncio.Event:
         """Return the event set whenever the bot sends to a chat."""

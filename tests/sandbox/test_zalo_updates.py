@@ -125,3 +125,21 @@ async def test_user_photo_data_must_be_base64(
     async with http.post(f"{zalo.base_url}/zalo/control/send_photo", json=body) as answer:
         assert answer.status == 400
         assert await answer.json() == {"ok": False, "error": "data must be base64"}
+
+
+async def test_self_echo_sends_the_bots_messages_back_from_the_bots_id(
+    zapi: ZaloApi, zalo: ZaloSandboxClient
+) -> None:
+    await zalo.send_text(ZALO_USER, "hi")
+    await zapi.result("getUpdates", timeout=1)
+    await zalo.set_options(self_echo=True)
+    await zalo.set_limits(chat_per_second=0)
+    sent = await zapi.result("sendMessage", chat_id=ZALO_USER, text="Chào")
+    echo = await zapi.result("getUpdates", timeout=1)
+    assert echo["event_name"] == "message.text.received"
+    assert echo["message"]["from"]["id"] == (await zapi.result("getMe"))["id"]
+    assert echo["message"]["from"]["is_bot"] is True
+    assert (echo["message"]["message_id"], echo["message"]["text"]) == (sent["message_id"], "Chào")
+    await zalo.set_options(self_echo=False)
+    await zapi.result("sendSticker", chat_id=ZALO_USER, sticker="abc")
+    assert await zalo.pending_updates() == []
