@@ -11,7 +11,7 @@ from sandbox.zalo.client import ZaloSandboxClient
 from tests.sandbox.conftest import ZALO_USER, ZaloApi
 
 MESSAGE_ID = re.compile(r"^[0-9a-f]{20}$")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200_000)  # more than one network chunk
 
 
 async def test_get_me_describes_the_bot_with_a_string_id(zapi: ZaloApi) -> None:

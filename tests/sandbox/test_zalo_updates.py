@@ -8,7 +8,7 @@ from aiohttp import ClientSession
 from sandbox.zalo.client import ZaloSandboxClient
 from tests.sandbox.conftest import ZALO_USER, ZaloApi
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+JPEG = b"\xff\xd8\xff\xe0" + bytes(200_000)  # more than one network chunk
 
 
 async def test_get_updates_answers_one_update_and_takes_it(
