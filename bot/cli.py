@@ -154,12 +154,15 @@ def sandbox(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8081, "--port", help="Port to listen on."),
     per_second: int = typer.Option(30, "--per-second", help="Messages per second per bot."),
+    zalo: bool = typer.Option(
+        False, "--zalo", help="Name the Zalo face's URL in the log too (it is always served)."
+    ),
 ) -> None:
-    """Run the local Telegram Bot API emulator (no Telegram needed)."""
+    """Run the local Telegram and Zalo Bot API emulator (no Telegram or Zalo needed)."""
     from sandbox.limits import Limits
     from sandbox.server import SandboxConfig, serve
 
     logging.getLogger("sandbox").setLevel(logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
         config = SandboxConfig(Limits(bot_per_second=per_second))
-        asyncio.run(serve(host, port, config, own_process=True))
+        asyncio.run(serve(host, port, config, own_process=True, zalo=zalo))

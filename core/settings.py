@@ -65,8 +65,8 @@ class Settings(BaseSettings):
     # review waiting longer than the SLA reminds the council, then its leaders.
     quiet_hours: str = "21:00-07:00"
     review_sla_days: int = 7
-    # Processes the leader draws digest charts in (started at the first chart); 0: a
-    # thread of its own process, which slows the replies meanwhile (bench/README.md).
+    # Processes the leader prepares digests in (read and drawn; started at the first
+    # digest); 0: a thread of its own process, which slows the replies (bench/README.md).
     digest_chart_processes: int = 1
     # Among processes sharing a database, one leads (scheduler, outbox); another takes
     # over within about 1.3 times this after the leader dies.

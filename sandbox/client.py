@@ -15,24 +15,17 @@ class SandboxError(Exception):
         self.status = status
 
 
-class SandboxClient:
-    """Act as users of one bot and read what the bot did, through the control API."""
+class ControlClient:
+    """What both faces' control clients share: the session, the common actions, the calls."""
 
-    def __init__(self, base_url: str, token: str, *, session: ClientSession | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, session: ClientSession | None = None, face: str = ""
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self._face = f"{self.base_url}{face}"
         self._session = session
         self._owns_session = session is None
-
-    @property
-    def api_base(self) -> str:
-        """Return the Bot API base for python-telegram-bot (`base_url=`); add the token after."""
-        return f"{self.base_url}/bot"
-
-    @property
-    def file_base(self) -> str:
-        """Return the file download base for python-telegram-bot (`base_file_url=`)."""
-        return f"{self.base_url}/file/bot"
 
     async def __aenter__(self) -> Self:
         return self
@@ -50,6 +43,84 @@ class SandboxClient:
         if self._session is not None and self._owns_session:
             await self._session.close()
         self._session = None
+
+    async def start_chats(self, first_user_id: int, count: int) -> None:
+        """Let `count` users from `first_user_id` on have started the bot (no updates)."""
+        await self._post("start_chats", {"first_user_id": first_user_id, "count": count})
+
+    async def deliveries(self, first_user_id: int, count: int) -> dict[str, Any]:
+        """Count the bot's messages to each of `count` users from `first_user_id` on, with
+        the sandbox's monotonic times of the first and the last of them."""
+        query = {"first_user_id": first_user_id, "count": count}
+        result: dict[str, Any] = await self._get("deliveries", query)
+        return result
+
+    async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        """List the bot's Bot API calls, optionally of one method."""
+        result: list[dict[str, Any]] = await self._get("calls", {"method": method or ""})
+        return result
+
+    async def pending_updates(self) -> list[dict[str, Any]]:
+        """List updates the bot has not confirmed or received yet."""
+        result: list[dict[str, Any]] = await self._get("updates", {})
+        return result
+
+    async def clear_errors(self) -> None:
+        """Remove the bot's injected errors."""
+        await self._post("clear_errors", {})
+
+    async def set_limits(self, **limits: int) -> dict[str, int]:
+        """Change some of this face's rate or size limits; return them all."""
+        result: dict[str, int] = await self._request("POST", "limits", json=limits)
+        return result
+
+    async def reset(self) -> None:
+        """Forget everything the sandbox knows."""
+        await self._request("POST", "reset", json={})
+
+    async def api(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call a Bot API method as the bot would; return the raw JSON answer, errors included."""
+        session = self._open()
+        url = f"{self._face}/bot{self.token}/{method}"
+        async with session.post(url, json=params) as response:
+            answer: dict[str, Any] = await response.json()
+            return answer
+
+    async def _post(self, name: str, body: dict[str, Any]) -> Any:
+        payload = {k: v for k, v in body.items() if v is not None}
+        return await self._request("POST", name, json={"token": self.token, **payload})
+
+    async def _get(self, name: str, query: dict[str, Any]) -> Any:
+        params = {k: str(v) for k, v in query.items()}
+        return await self._request("GET", name, params={"token": self.token, **params})
+
+    async def _request(self, verb: str, name: str, **kwargs: Any) -> Any:
+        session = self._open()
+        async with session.request(verb, f"{self._face}/control/{name}", **kwargs) as response:
+            answer = await response.json()
+        if not answer.get("ok"):
+            raise SandboxError(response.status, str(answer.get("error")))
+        return answer["result"]
+
+    def _open(self) -> ClientSession:
+        if self._session is None:
+            self._session = ClientSession()
+            self._owns_session = True
+        return self._session
+
+
+class SandboxClient(ControlClient):
+    """Act as Telegram users of one bot and read what the bot did, through the control API."""
+
+    @property
+    def api_base(self) -> str:
+        """Return the Bot API base for python-telegram-bot (`base_url=`); add the token after."""
+        return f"{self.base_url}/bot"
+
+    @property
+    def file_base(self) -> str:
+        """Return the file download base for python-telegram-bot (`base_file_url=`)."""
+        return f"{self.base_url}/file/bot"
 
     async def send_text(
         self, user_id: int, text: str, *, chat_id: int | None = None, **details: Any
@@ -132,27 +203,6 @@ class SandboxClient:
         result: list[dict[str, Any]] = await self._get("messages", query)
         return result
 
-    async def start_chats(self, first_user_id: int, count: int) -> None:
-        """Let `count` users from `first_user_id` on have started the bot (no updates)."""
-        await self._post("start_chats", {"first_user_id": first_user_id, "count": count})
-
-    async def deliveries(self, first_user_id: int, count: int) -> dict[str, Any]:
-        """Count the bot's messages to each of `count` users from `first_user_id` on, with
-        the sandbox's monotonic times of the first and the last of them."""
-        query = {"first_user_id": first_user_id, "count": count}
-        result: dict[str, Any] = await self._get("deliveries", query)
-        return result
-
-    async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
-        """List the bot's Bot API calls, optionally of one method."""
-        result: list[dict[str, Any]] = await self._get("calls", {"method": method or ""})
-        return result
-
-    async def pending_updates(self) -> list[dict[str, Any]]:
-        """List updates the bot has not confirmed or received yet."""
-        result: list[dict[str, Any]] = await self._get("updates", {})
-        return result
-
     async def callback_answer(self, callback_query_id: str) -> dict[str, Any] | None:
         """Return the bot's answerCallbackQuery for a press, or None if unanswered."""
         result: dict[str, Any] | None = await self._get(
@@ -190,46 +240,3 @@ class SandboxClient:
             "description": description,
         }
         await self._post("errors", body)
-
-    async def clear_errors(self) -> None:
-        """Remove the bot's injected errors."""
-        await self._post("clear_errors", {})
-
-    async def set_limits(self, **limits: int) -> dict[str, int]:
-        """Change rate or size limits (bot_per_second, private_per_second, ...)."""
-        result: dict[str, int] = await self._request("POST", "limits", json=limits)
-        return result
-
-    async def reset(self) -> None:
-        """Forget everything the sandbox knows."""
-        await self._request("POST", "reset", json={})
-
-    async def api(self, method: str, **params: Any) -> dict[str, Any]:
-        """Call a Bot API method as the bot would; return the raw JSON answer, errors included."""
-        session = self._open()
-        url = f"{self.base_url}/bot{self.token}/{method}"
-        async with session.post(url, json=params) as response:
-            answer: dict[str, Any] = await response.json()
-            return answer
-
-    async def _post(self, name: str, body: dict[str, Any]) -> Any:
-        payload = {k: v for k, v in body.items() if v is not None}
-        return await self._request("POST", name, json={"token": self.token, **payload})
-
-    async def _get(self, name: str, query: dict[str, Any]) -> Any:
-        params = {k: str(v) for k, v in query.items()}
-        return await self._request("GET", name, params={"token": self.token, **params})
-
-    async def _request(self, verb: str, name: str, **kwargs: Any) -> Any:
-        session = self._open()
-        async with session.request(verb, f"{self.base_url}/control/{name}", **kwargs) as response:
-            answer = await response.json()
-        if not answer.get("ok"):
-            raise SandboxError(response.status, str(answer.get("error")))
-        return answer["result"]
-
-    def _open(self) -> ClientSession:
-        if self._session is None:
-            self._session = ClientSession()
-            self._owns_session = True
-        return self._session

@@ -3,7 +3,6 @@
 import asyncio
 import base64
 import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,9 +10,17 @@ from aiohttp import web
 
 from sandbox import users
 from sandbox.botapi import WORLD
+from sandbox.control_wire import (
+    Body,
+    ControlError,
+    add_limits_routes,
+    integer,
+    ok,
+    read_body,
+    refuse,
+)
 from sandbox.records import ErrorRule
 from sandbox.state import BotState, World
-from sandbox.users import Body, ControlError, _int
 from sandbox.webhook import WebhookDeliverer
 
 WEBHOOKS = web.AppKey("webhooks", WebhookDeliverer)
@@ -25,9 +32,9 @@ async def messages(world: World, bot: BotState, body: Body) -> Any:
 
     With `skip`, the first `skip` of them are counted but left out of the answer.
     """
-    chat_id = _int(body, "chat_id")
-    wanted = _int(body, "min_count", 0)
-    skip = _int(body, "skip", 0)
+    chat_id = integer(body, "chat_id")
+    wanted = integer(body, "min_count", 0)
+    skip = integer(body, "skip", 0)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(float(body.get("timeout") or 0), 30.0)
     include_user = str(body.get("include_user", "")).lower() in ("1", "true")
@@ -48,7 +55,7 @@ async def start_chats(world: World, bot: BotState, body: Body) -> Any:
 
     Their private chats exist and the bot may write to them; no update is queued.
     """
-    first, count = _int(body, "first_user_id"), _int(body, "count")
+    first, count = integer(body, "first_user_id"), integer(body, "count")
     if first <= 0 or not 0 <= count <= 1_000_000:
         raise ControlError("first_user_id must be positive and count at most 1000000")
     for user_id in range(first, first + count):
@@ -60,7 +67,7 @@ async def start_chats(world: World, bot: BotState, body: Body) -> Any:
 async def deliveries(world: World, bot: BotState, body: Body) -> Any:
     """Count the bot's messages in the private chats of `count` users from `first_user_id`
     on, and say when the first and the last of them were accepted (monotonic seconds)."""
-    first, count = _int(body, "first_user_id"), _int(body, "count")
+    first, count = integer(body, "first_user_id"), integer(body, "count")
     last = first + count
     counts = [
         sum(m.from_bot for m in bot.messages.get(user_id, {}).values())
@@ -90,7 +97,7 @@ async def calls(world: World, bot: BotState, body: Body) -> Any:
 
 async def inject_error(world: World, bot: BotState, body: Body) -> Any:
     """Make the next count calls, a ratio of calls, or all calls of a method fail."""
-    code = _int(body, "code")
+    code = integer(body, "code")
     if not 400 <= code <= 599:
         raise ControlError("code must be an HTTP error status")
     ratio = body.get("ratio")
@@ -100,8 +107,8 @@ async def inject_error(world: World, bot: BotState, body: Body) -> Any:
         method=str(body.get("method") or "*").lower(),
         code=code,
         description=body.get("description"),
-        retry_after=_int(body, "retry_after", 1),
-        count=_int(body, "count", None),
+        retry_after=integer(body, "retry_after", 1),
+        count=integer(body, "count", None),
         ratio=float(ratio) if ratio is not None else None,
     )
     bot.error_rules.append(rule)
@@ -171,34 +178,18 @@ BOT_ACTIONS: dict[str, tuple[str, BotAction]] = {
 }
 
 
-async def get_limits(request: web.Request) -> web.Response:
-    """Return the current rate and size limits."""
-    return _ok(request.app[WORLD].limits.to_json())
-
-
-async def set_limits(request: web.Request) -> web.Response:
-    """Change some rate or size limits for every bot."""
-    world = request.app[WORLD]
-    try:
-        world.limits.update(await _body(request))
-    except (ControlError, ValueError) as exc:
-        return _refuse(ControlError(str(exc)))
-    return _ok(world.limits.to_json())
-
-
 async def reset(request: web.Request) -> web.Response:
     """Forget everything: bots, users, chats, files, calls; stop webhook deliveries."""
     await request.app[WEBHOOKS].stop_all()
     request.app[WORLD].reset()
-    return _ok(True)
+    return ok(True)
 
 
 def add_routes(app: web.Application) -> None:
     """Register the control routes."""
     for name, (method, action) in BOT_ACTIONS.items():
         app.router.add_route(method, f"/control/{name}", _bot_route(action))
-    app.router.add_get("/control/limits", get_limits)
-    app.router.add_post("/control/limits", set_limits)
+    add_limits_routes(app, lambda request: request.app[WORLD].limits)
     app.router.add_post("/control/reset", reset)
 
 
@@ -206,38 +197,13 @@ def _bot_route(action: BotAction) -> Callable[[web.Request], Awaitable[web.Respo
     async def handle(request: web.Request) -> web.Response:
         world = request.app[WORLD]
         try:
-            body = await _body(request)
+            body = await read_body(request)
             bot = world.bot_for_token(str(body.get("token", "")))
             if bot is None:
                 raise ControlError("token is missing or malformed", 401)
-            return _ok(await action(world, bot, body))
+            return ok(await action(world, bot, body))
         except ControlError as exc:
-            return _refuse(exc)
+            return refuse(exc)
 
     handle.__doc__ = action.__doc__
     return handle
-
-
-async def _body(request: web.Request) -> Body:
-    body: Body = dict(request.query)
-    if request.method == "POST" and request.can_read_body:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise ControlError("body must be JSON") from None
-        if not isinstance(data, dict):
-            raise ControlError("body must be a JSON object")
-        body.update(data)
-    return body
-
-
-def _ok(result: Any) -> web.Response:
-    return web.json_response({"ok": True, "result": result}, dumps=_dumps)
-
-
-def _refuse(error: ControlError) -> web.Response:
-    return web.json_response({"ok": False, "error": str(error)}, status=error.status)
-
-
-def _dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False)

@@ -2,7 +2,7 @@
 
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -12,15 +12,8 @@ GROUP_TYPES = frozenset({"group", "supergroup"})
 
 
 @dataclass
-class Limits:
-    """Rate and size limits; a rate of 0 switches that limit off."""
-
-    bot_per_second: int = 30
-    private_per_second: int = 1
-    group_per_minute: int = 20
-    text_max: int = 4096
-    caption_max: int = 1024
-    callback_data_max: int = 64
+class LimitSet:
+    """Named non-negative integer limits that tests may change at run time."""
 
     def update(self, values: Mapping[str, Any]) -> None:
         """Change the named limits, refusing unknown names and non-integers."""
@@ -38,12 +31,28 @@ class Limits:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@dataclass
+class Limits(LimitSet):
+    """Rate and size limits; a rate of 0 switches that limit off."""
+
+    bot_per_second: int = 30
+    private_per_second: int = 1
+    group_per_minute: int = 20
+    text_max: int = 4096
+    caption_max: int = 1024
+    callback_data_max: int = 64
+
+
+# One sliding window: what it counts, how many it allows (0: no limit), over how many seconds.
+Window = tuple[Hashable, int, float]
+
+
 class RateLimiter:
     """Sliding-window counters per bot and per chat, answering 429 when a window is full."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._windows: dict[tuple[int, int | None], deque[float]] = {}
+        self._windows: dict[Hashable, deque[float]] = {}
 
     def reset(self) -> None:
         """Forget every counted message."""
@@ -51,14 +60,19 @@ class RateLimiter:
 
     def acquire(self, limits: Limits, *, bot_id: int, chat_id: int, chat_type: str) -> None:
         """Count one outgoing message, or raise 429 with the seconds to wait."""
-        now = self._clock()
-        checks: list[tuple[tuple[int, int | None], int, float]] = [
-            ((bot_id, None), limits.bot_per_second, 1.0)
-        ]
+        checks: list[Window] = [((bot_id, None), limits.bot_per_second, 1.0)]
         if chat_type == "private":
             checks.append(((bot_id, chat_id), limits.private_per_second, 1.0))
         elif chat_type in GROUP_TYPES:
             checks.append(((bot_id, chat_id), limits.group_per_minute, 60.0))
+        wait = self.take(checks)
+        if wait > 0:
+            raise too_many_requests(max(1, math.ceil(wait)))
+
+    def take(self, checks: Sequence[Window]) -> float:
+        """Count one event in every window and return 0, or return the seconds until all
+        of them have room (counting nothing)."""
+        now = self._clock()
         wait = 0.0
         for key, count, window in checks:
             if count <= 0:
@@ -69,10 +83,11 @@ class RateLimiter:
             if len(stamps) >= count:
                 wait = max(wait, stamps[len(stamps) - count] + window - now)
         if wait > 0:
-            raise too_many_requests(max(1, math.ceil(wait)))
+            return wait
         for key, count, _ in checks:
             if count > 0:
                 self._windows[key].append(now)
+        return 0.0
 
 
 def check_text(plain: str, limits: Limits) -> None:

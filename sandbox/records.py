@@ -1,7 +1,8 @@
 """Records the sandbox keeps: users, chats, messages, files, calls, injected errors, webhooks."""
 
+import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -213,6 +214,24 @@ class ErrorRule:
     def to_json(self) -> dict[str, Any]:
         """Return the rule as a JSON object."""
         return dict(self.__dict__)
+
+
+Rule = TypeVar("Rule", bound=ErrorRule)
+
+
+def take_rule(rules: list[Rule], method: str, chance: random.Random) -> Rule | None:
+    """Return the injected rule that fails this call, consuming one use of a counted rule."""
+    for rule in list(rules):
+        if rule.method not in ("*", method.lower()):
+            continue
+        if rule.count is not None:
+            rule.count -= 1
+            if rule.count <= 0:
+                rules.remove(rule)
+        elif rule.ratio is not None and chance.random() >= rule.ratio:
+            continue
+        return rule
+    return None
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Build and run the sandbox: the Bot API emulator and its control API in one aiohttp app."""
+"""Build and run the sandbox: the Bot API emulator and its control API in one aiohttp app,
+with the Zalo face (sandbox.zalo) mounted under /zalo."""
 
 import asyncio
 import gc
@@ -15,6 +16,8 @@ from sandbox.limits import Limits
 from sandbox.params import Params
 from sandbox.state import BotState, World
 from sandbox.webhook import WebhookDeliverer
+from sandbox.zalo.app import build_face
+from sandbox.zalo.records import ZaloLimits
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ class SandboxConfig:
     """Limits and timings of the sandbox (a rate limit of 0 is switched off)."""
 
     limits: Limits = field(default_factory=Limits)
+    zalo_limits: ZaloLimits = field(default_factory=ZaloLimits)
     webhook_first_delay: float = 0.2
     webhook_max_delay: float = 5.0
     webhook_timeout: float = 10.0
@@ -44,7 +48,7 @@ def build_app(
     world = World(replace(settings.limits), clock=clock, wall_clock=wall_clock, seed=settings.seed)
     world.long_poll_max = settings.long_poll_max
     webhooks = WebhookDeliverer(
-        world,
+        world.now,
         first_delay=settings.webhook_first_delay,
         max_delay=settings.webhook_max_delay,
         timeout=settings.webhook_timeout,
@@ -66,6 +70,17 @@ def build_app(
     app.on_shutdown.append(shutdown)
     botapi.add_routes(app)
     control.add_routes(app)
+    zalo = build_face(
+        replace(settings.zalo_limits),
+        clock=clock,
+        wall_clock=wall_clock,
+        seed=settings.seed,
+        long_poll_max=settings.long_poll_max,
+        webhook_first_delay=settings.webhook_first_delay,
+        webhook_max_delay=settings.webhook_max_delay,
+        webhook_timeout=settings.webhook_timeout,
+    )
+    app.add_subapp("/zalo", zalo)
     return app
 
 
@@ -105,11 +120,17 @@ async def serve(
     config: SandboxConfig | None = None,
     *,
     own_process: bool = False,
+    zalo: bool = False,
 ) -> None:
-    """Serve the sandbox until cancelled (`own_process`: nothing else runs in it)."""
+    """Serve the sandbox until cancelled (`own_process`: nothing else runs in it; `zalo`:
+    the log line names the Zalo face's base URL too, which is served either way)."""
     async with running(config, host, port) as base_url:
+        zalo_part = f", Zalo Bot API at {base_url}/zalo/bot<token>/" if zalo else ""
         log.info(
-            "Telegram sandbox listening on %s (Bot API at %s/bot<token>/)", base_url, base_url
+            "Telegram sandbox listening on %s (Bot API at %s/bot<token>/%s)",
+            base_url,
+            base_url,
+            zalo_part,
         )
         if own_process:
             await keep_records_out_of_collections()

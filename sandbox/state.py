@@ -20,6 +20,7 @@ from sandbox.records import (
     StoredFile,
     UserRecord,
     WebhookState,
+    take_rule,
 )
 
 TOKEN_PATTERN = re.compile(r"^(\d+):[A-Za-z0-9_-]{30,}$")
@@ -94,6 +95,14 @@ class BotState:
             del self.updates[: max(0, len(self.updates) + offset)]
         else:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+
+    def webhook_body(self, update: dict[str, Any]) -> object:
+        """Return the body of a webhook request: the Update itself."""
+        return update
+
+    def delivered(self, update: dict[str, Any]) -> None:
+        """Confirm an update the webhook accepted."""
+        self.confirm(update["update_id"] + 1)
 
     def wake(self) -> None:
         """Wake every coroutine waiting for this bot's updates."""
@@ -229,17 +238,10 @@ class World:
 
     def injected_error(self, bot: BotState, method: str) -> ApiError | None:
         """Return the error a test injected for this call, consuming one use of its rule."""
-        for rule in list(bot.error_rules):
-            if rule.method not in ("*", method.lower()):
-                continue
-            if rule.count is not None:
-                rule.count -= 1
-                if rule.count <= 0:
-                    bot.error_rules.remove(rule)
-            elif rule.ratio is not None and self.random.random() >= rule.ratio:
-                continue
-            return injected(rule.code, description=rule.description, retry_after=rule.retry_after)
-        return None
+        rule = take_rule(bot.error_rules, method, self.random)
+        if rule is None:
+            return None
+        return injected(rule.code, description=rule.description, retry_after=rule.retry_after)
 
     def log_call(
         self, bot: BotState, method: str, chat_id: int | None, error: ApiError | None

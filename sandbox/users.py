@@ -6,21 +6,13 @@ import binascii
 import re
 from typing import Any
 
+from sandbox.control_wire import Body, ControlError, integer
 from sandbox.records import CallbackRecord, ChatRecord, MessageRecord, UserRecord
 from sandbox.state import BotState, World
 
 COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]+)?")
 CHAT_TYPES = ("private", "group", "supergroup")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
-Body = dict[str, Any]
-
-
-class ControlError(Exception):
-    """A refused control request, answered as {"ok": false, "error": ...}."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 async def send_text(world: World, bot: BotState, body: Body) -> Any:
@@ -43,8 +35,8 @@ def _command_entities(text: str) -> list[Body]:
 
 async def edit_text(world: World, bot: BotState, body: Body) -> Any:
     """Edit a text message the user sent; the bot gets edited_message. Return the update."""
-    user_id, message_id = _int(body, "user_id"), _int(body, "message_id")
-    chat_id = _int(body, "chat_id", user_id)
+    user_id, message_id = integer(body, "user_id"), integer(body, "message_id")
+    chat_id = integer(body, "chat_id", user_id)
     text = str(body.get("text") or "")
     if not text:
         raise ControlError("text is required")
@@ -73,7 +65,7 @@ async def remove_bot(world: World, bot: BotState, body: Body) -> Any:
     chat = _group(world, bot, body)
     if chat.id not in bot.out_of_groups:
         bot.out_of_groups[chat.id] = status
-        _bot_status_update(world, bot, chat, _int(body, "user_id"), old="member", new=status)
+        _bot_status_update(world, bot, chat, integer(body, "user_id"), old="member", new=status)
     return True
 
 
@@ -84,7 +76,7 @@ async def add_bot(world: World, bot: BotState, body: Body) -> Any:
     if old is None and chat.id in bot.known_chats:
         return True  # it is in the group already
     bot.known_chats.add(chat.id)
-    _bot_status_update(world, bot, chat, _int(body, "user_id"), old=old or "left", new="member")
+    _bot_status_update(world, bot, chat, integer(body, "user_id"), old=old or "left", new="member")
     return True
 
 
@@ -99,10 +91,10 @@ async def migrate_group(world: World, bot: BotState, body: Body) -> Any:
     if chat.type != "group" or chat.migrated_to is not None:
         raise ControlError("only a group that was not migrated yet can be", 409)
     _check_reachable(bot, chat)
-    new_id = _int(body, "new_chat_id", int(f"-100{abs(chat.id)}"))
+    new_id = integer(body, "new_chat_id", int(f"-100{abs(chat.id)}"))
     if new_id >= 0 or new_id in world.chats:
         raise ControlError("new_chat_id must be a new negative chat id")
-    user = world.remember_user(_int(body, "user_id"))
+    user = world.remember_user(integer(body, "user_id"))
     supergroup = world.chat_for(new_id, "supergroup", user)
     supergroup.title = chat.title
     chat.migrated_to = new_id
@@ -148,11 +140,11 @@ def _send_file(world: World, bot: BotState, body: Body, kind: str) -> Any:
 
 async def press(world: World, bot: BotState, body: Body) -> Any:
     """Press an inline button with whatever data the test gives (forgeries included)."""
-    chat_id, message_id = _int(body, "chat_id"), _int(body, "message_id")
+    chat_id, message_id = integer(body, "chat_id"), integer(body, "message_id")
     message = bot.find_message(chat_id, message_id)
     if message is None:
         raise ControlError("message not found", 404)
-    user = world.remember_user(_int(body, "user_id"), **_user_details(body))
+    user = world.remember_user(integer(body, "user_id"), **_user_details(body))
     query_id = str(world.random.getrandbits(63))
     data = str(body.get("data", ""))
     bot.callbacks[query_id] = CallbackRecord(query_id, user.id, chat_id, message_id, data)
@@ -172,7 +164,7 @@ async def block(world: World, bot: BotState, body: Body) -> Any:
     With "notify": false the bot never hears of it, as when it was away longer than
     Telegram keeps updates (a day): only its sends' 403s tell it.
     """
-    user_id = _int(body, "user_id")
+    user_id = integer(body, "user_id")
     if user_id not in bot.blocked:
         bot.blocked.add(user_id)
         if body.get("notify", True) is not False:
@@ -182,7 +174,7 @@ async def block(world: World, bot: BotState, body: Body) -> Any:
 
 async def unblock(world: World, bot: BotState, body: Body) -> Any:
     """Unblock the bot as the user."""
-    user_id = _int(body, "user_id")
+    user_id = integer(body, "user_id")
     if user_id in bot.blocked:
         bot.blocked.discard(user_id)
         _member_update(world, bot, user_id, old="kicked", new="member")
@@ -190,11 +182,11 @@ async def unblock(world: World, bot: BotState, body: Body) -> Any:
 
 
 def _user_message(world: World, bot: BotState, body: Body) -> MessageRecord:
-    user = world.remember_user(_int(body, "user_id"), **_user_details(body))
+    user = world.remember_user(integer(body, "user_id"), **_user_details(body))
     chat_type = str(body.get("chat_type") or "private")
     if chat_type not in CHAT_TYPES:
         raise ControlError(f"chat_type must be one of {', '.join(CHAT_TYPES)}")
-    chat_id = _int(body, "chat_id", user.id if chat_type == "private" else None)
+    chat_id = integer(body, "chat_id", user.id if chat_type == "private" else None)
     if (chat_type == "private") != (chat_id == user.id) or (
         chat_type != "private" and chat_id >= 0
     ):
@@ -233,8 +225,8 @@ def _check_reachable(bot: BotState, chat: ChatRecord) -> None:
 
 def _group(world: World, bot: BotState, body: Body) -> ChatRecord:
     """Return the group chat a control request names, creating it if it is new."""
-    user = world.remember_user(_int(body, "user_id"), **_user_details(body))
-    chat_id = _int(body, "chat_id")
+    user = world.remember_user(integer(body, "user_id"), **_user_details(body))
+    chat_id = integer(body, "chat_id")
     chat_type = str(body.get("chat_type") or "group")
     if chat_id >= 0 or chat_type not in ("group", "supergroup"):
         raise ControlError("a group chat has a negative id and type group or supergroup")
@@ -277,18 +269,6 @@ def _member_update(world: World, bot: BotState, user_id: int, *, old: str, new: 
 
 def _user_details(body: Body) -> dict[str, Any]:
     return {name: body[name] for name in USER_FIELDS if body.get(name) is not None}
-
-
-def _int(body: Body, name: str, default: Any = ...) -> Any:
-    value = body.get(name)
-    if value is None or value == "":
-        if default is ...:
-            raise ControlError(f"{name} is required")
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ControlError(f"{name} must be an integer") from None
 
 
 def _utf16(text: str) -> int:

@@ -1,20 +1,47 @@
-"""Push updates to a bot's webhook: in order, one at a time, retrying failures with backoff."""
+"""Push updates to a bot's webhook: in order, one at a time, retrying failures with backoff.
+
+Both faces use it: a bot of either is `Hooked` (its queue, its webhook, how an update is
+put in a request's body) and the deliverer is told the secret header's name.
+"""
 
 import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
 from sandbox.params import Params
-from sandbox.state import BotState, World
+from sandbox.records import WebhookState
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-Reply = Callable[[BotState, str, Params], Awaitable[object]]
+
+
+class Hooked(Protocol):
+    """A bot whose updates may be pushed to a webhook."""
+
+    webhook: WebhookState
+    updates: list[dict[str, Any]]
+    closed: bool
+
+    @property
+    def id(self) -> object:
+        """Identify the bot in task names and logs."""
+
+    async def wait_for_updates(self, timeout: float) -> None:
+        """Return when an update is queued, the bot closes or the timeout passes."""
+
+    def webhook_body(self, update: dict[str, Any]) -> object:
+        """Return the JSON body that carries one update."""
+
+    def delivered(self, update: dict[str, Any]) -> None:
+        """Take an update the webhook accepted off the queue."""
+
+
+Reply = Callable[[Any, str, Params], Awaitable[object]]
 
 
 class WebhookDeliverer:
@@ -22,22 +49,24 @@ class WebhookDeliverer:
 
     def __init__(
         self,
-        world: World,
+        now: Callable[[], int],
         *,
+        secret_header: str = SECRET_HEADER,
         first_delay: float = 0.2,
         max_delay: float = 5.0,
         timeout: float = 10.0,
         on_reply: Reply | None = None,
     ) -> None:
-        self.world = world
+        self.now = now
+        self.secret_header = secret_header
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.timeout = timeout
         self.on_reply = on_reply
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._tasks: dict[object, asyncio.Task[None]] = {}
         self._session: ClientSession | None = None
 
-    def sync(self, bot: BotState) -> None:
+    def sync(self, bot: Hooked) -> None:
         """Restart delivery after the bot's webhook was set, changed or removed."""
         task = self._tasks.pop(bot.id, None)
         if task is not None:
@@ -60,7 +89,7 @@ class WebhookDeliverer:
             await self._session.close()
             self._session = None
 
-    async def _run(self, bot: BotState) -> None:
+    async def _run(self, bot: Hooked) -> None:
         delay = self.first_delay
         while bot.webhook.url and not bot.closed:
             if not bot.updates:
@@ -68,20 +97,21 @@ class WebhookDeliverer:
                 continue
             update = bot.updates[0]
             if await self._deliver(bot, update):
-                bot.confirm(update["update_id"] + 1)
+                bot.delivered(update)
                 delay = self.first_delay
             else:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_delay)
 
-    async def _deliver(self, bot: BotState, update: dict[str, Any]) -> bool:
+    async def _deliver(self, bot: Hooked, update: dict[str, Any]) -> bool:
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=self.timeout))
         headers = {}
         if bot.webhook.secret_token:
-            headers[SECRET_HEADER] = bot.webhook.secret_token
+            headers[self.secret_header] = bot.webhook.secret_token
+        body = bot.webhook_body(update)
         try:
-            async with self._session.post(bot.webhook.url, json=update, headers=headers) as resp:
+            async with self._session.post(bot.webhook.url, json=body, headers=headers) as resp:
                 body = await resp.read()
                 if 200 <= resp.status < 300:
                     await self._run_reply(bot, body)
@@ -89,12 +119,12 @@ class WebhookDeliverer:
                 error = f"Wrong response from the webhook: {resp.status} {resp.reason}"
         except (ClientError, TimeoutError) as exc:
             error = f"Connection failed: {type(exc).__name__}"
-        bot.webhook.last_error_date = self.world.now()
+        bot.webhook.last_error_date = self.now()
         bot.webhook.last_error_message = error
-        log.info("bot %s: webhook delivery of update %s failed", bot.id, update["update_id"])
+        log.info("bot %s: webhook delivery failed: %s", bot.id, error)
         return False
 
-    async def _run_reply(self, bot: BotState, body: bytes) -> None:
+    async def _run_reply(self, bot: Hooked, body: bytes) -> None:
         """Execute a method the webhook answered with, as Telegram does."""
         try:
             reply = json.loads(body) if body.strip() else None

@@ -8,11 +8,12 @@ from sqlmodel import Session
 
 from core.errors import Refused
 from core.settings import LANGUAGES
+from services.links import subject_hash
 from services.roles import grant
 from services.units import path_ids
 from storage import initiatives as initiative_store
+from storage import links, outbox
 from storage import members as store
-from storage import outbox
 from storage.conversations import states_of_user
 from storage.models import ChannelIdentity, ConsentRefusal, Initiative, Member, Role, Unit
 from storage.units import unit_by_id
@@ -44,7 +45,11 @@ def join(
     assert member.id is not None
     session.add(
         ChannelIdentity(
-            member_id=member.id, channel=channel, external_user_id=user_id, chat_id=chat_id
+            member_id=member.id,
+            channel=channel,
+            external_user_id=user_id,
+            chat_id=chat_id,
+            last_used_at=now,
         )
     )
     session.add(Role(member_id=member.id, unit_id=member.unit_id, role="worker", granted_at=now))
@@ -130,9 +135,18 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
             session=session, channel=identity.channel, user_id=identity.external_user_id
         )
     ]
+    subjects = [subject_hash(i.channel, i.external_user_id) for i in identities]
     return {
         "member": member.model_dump(mode="json"),
         "identities": [i.model_dump(mode="json") for i in identities],
+        "link_codes": [  # the hash of a live code would give the code away
+            code.model_dump(mode="json", exclude={"code_hash"})
+            for code in links.codes_of(session=session, member_id=member_id)
+        ],
+        "failed_link_attempts": [
+            attempt.model_dump(mode="json", exclude={"subject_hash"})
+            for attempt in links.failures_of(session=session, subject_hashes=subjects)
+        ],
         "roles": [
             r.model_dump(mode="json") for r in store.roles_of(session=session, member_id=member_id)
         ],
@@ -172,6 +186,8 @@ def erase(*, session: Session, member: Member) -> None:
     identities = store.identities_of(session=session, member_id=member_id)
     chats = [(i.channel, i.chat_id) for i in identities]
     outbox.forget(session=session, member_id=member_id, chats=chats)
+    subjects = [subject_hash(i.channel, i.external_user_id) for i in identities]
+    links.forget_failures(session=session, subject_hashes=subjects)
     for identity in identities:
         for state in states_of_user(
             session=session, channel=identity.channel, user_id=identity.external_user_id

@@ -53,7 +53,8 @@ class State:
 
 
 Key = tuple[str, str, str]  # channel, chat id, user id
-Ahead = tuple[State, Member | None]  # a person's state and member, read before their step
+# A person's state, member, and when their identity was last used, read before their step.
+Ahead = tuple[State, Member | None, datetime | None]
 
 
 def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> list[State]:
@@ -81,7 +82,11 @@ def load_with_members(
     states = load_many(connection=connection, keys=keys, now=now)
     with Session(bind=connection, expire_on_commit=False) as session:
         members = members_for(session=session, users=[(s.channel, s.user_id) for s in states])
-    return [(state, members.get((state.channel, state.user_id))) for state in states]
+    result: list[Ahead] = []
+    for state in states:
+        member, used = members.get((state.channel, state.user_id), (None, None))
+        result.append((state, member, used))
+    return result
 
 
 Rows = list[dict[str, Any]]

@@ -1,9 +1,9 @@
 """Queries on members, their channel identities and roles."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, tuple_, update
+from sqlalchemy import Connection, bindparam, tuple_, update
 from sqlmodel import Session, col, select
 
 from storage.models import ChannelIdentity, Member, Role
@@ -20,7 +20,12 @@ _MEMBER = (
 
 
 _MEMBERS = (
-    select(Member, ChannelIdentity.channel, ChannelIdentity.external_user_id)
+    select(
+        Member,
+        ChannelIdentity.channel,
+        ChannelIdentity.external_user_id,
+        ChannelIdentity.last_used_at,
+    )
     .join(ChannelIdentity, ChannelIdentity.member_id == Member.id)  # type: ignore[arg-type]
     .where(
         tuple_(ChannelIdentity.channel, ChannelIdentity.external_user_id).in_(bindparam("keys"))
@@ -28,12 +33,44 @@ _MEMBERS = (
 )
 
 
+# The order of a member's identities for a message: the one used last first, never used
+# ones last (`IS NULL` sorts false before true on both databases), then the first one.
+_USED = col(ChannelIdentity.last_used_at)
+PREFERENCE = (_USED.is_(None), _USED.desc(), col(ChannelIdentity.id))
+
+# How stale an identity's `last_used_at` may be: it is written at most this often, so
+# that a person's every message does not cost a write.
+USED_WITHIN = timedelta(minutes=5)
+
+_MARK_USED = (
+    update(ChannelIdentity)
+    .where(
+        col(ChannelIdentity.channel) == bindparam("of_channel"),
+        col(ChannelIdentity.external_user_id) == bindparam("of_user"),
+    )
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def members_for(
     *, session: Session, users: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], Member]:
-    """Return the members behind several (channel, messenger user) pairs, in one query."""
+) -> dict[tuple[str, str], tuple[Member, datetime | None]]:
+    """Return the members behind several (channel, messenger user) pairs, each with when
+    that identity was last used, in one query."""
     rows = session.exec(_MEMBERS, params={"keys": list(users)}).all()
-    return {(channel, user_id): member for member, channel, user_id in rows}
+    return {(channel, user_id): (member, used) for member, channel, user_id, used in rows}
+
+
+def used_long_ago(used: datetime | None, now: datetime) -> bool:
+    """Return whether an identity's `last_used_at` is too old to stand for `now`."""
+    return used is None or used <= now - USED_WITHIN
+
+
+def mark_used(*, connection: Connection, users: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Record that these (channel, messenger user) pairs wrote to the bot `now`."""
+    if users:
+        rows = [{"of_channel": channel, "of_user": user, "now": now} for channel, user in users]
+        connection.execute(_MARK_USED, rows if len(rows) > 1 else rows[0])
 
 
 def identity_for(*, session: Session, channel: str, user_id: str) -> ChannelIdentity | None:
@@ -116,13 +153,17 @@ def members_by_id(*, session: Session, member_ids: Sequence[int]) -> list[Member
 def reachable_identities(
     *, session: Session, member_ids: Sequence[int]
 ) -> dict[int, ChannelIdentity]:
-    """Return each member's first identity they did not block the bot on, by member id."""
+    """Return, by member id, the identity each member used last among those they did not
+    block the bot on (never used ones last, then the first one)."""
     query = (
         select(ChannelIdentity)
         .where(
             col(ChannelIdentity.member_id).in_(member_ids),
             col(ChannelIdentity.unreachable_at).is_(None),
         )
-        .order_by(col(ChannelIdentity.id).desc())  # the first one is written last, and stays
+        .order_by(*PREFERENCE)
     )
-    return {identity.member_id: identity for identity in session.exec(query).all()}
+    found: dict[int, ChannelIdentity] = {}
+    for identity in session.exec(query).all():
+        found.setdefault(identity.member_id, identity)
+    return found

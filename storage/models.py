@@ -82,6 +82,29 @@ class ChannelIdentity(SQLModel, table=True):
     external_user_id: str = Field(max_length=64)
     chat_id: str = Field(max_length=64)
     unreachable_at: datetime | None = _utc(default=None)
+    # When the person last wrote from here, to within `members.USED_WITHIN`: notices go
+    # to the reachable identity used last.
+    last_used_at: datetime | None = _utc(default=None)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins another messenger's identity to the member of
+    `identity_id` (the one that asked for it); only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_id: int = _fk("channelidentity.id", ondelete="CASCADE", nullable=False)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
+
+
+class LinkAttempt(SQLModel, table=True):
+    """A /link CODE that failed, counted to stop guessing; the person is a one-way hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_hash: str = Field(max_length=64, index=True)
+    attempted_at: datetime = _utc()
 
 
 class Role(SQLModel, table=True):

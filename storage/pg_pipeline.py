@@ -68,7 +68,7 @@ FOR UPDATE
 _MEMBER_COLUMNS = list(table(Member).columns)
 _MEMBERS_FROM = f"""
 SELECT {", ".join(f"m.{column.name}" for column in _MEMBER_COLUMNS)},
-       c.channel, c.external_user_id
+       c.channel, c.external_user_id, c.last_used_at
 FROM member m JOIN channelidentity c ON c.member_id = m.id
 """
 _MEMBERS = f"""{_MEMBERS_FROM}
@@ -196,7 +196,7 @@ def _ahead(
     keys: Sequence[Key], states: list[Any], members: list[Any], now: datetime
 ) -> list[Ahead]:
     found = {(row[1], row[2], row[3]): row for row in states}  # id, channel, chat, user, ...
-    people = {}
+    people: dict[tuple[str, str], tuple[Member, datetime | None]] = {}
     for row in members:
         values: dict[str, Any] = {}
         for column, value in zip(_MEMBER_COLUMNS, row, strict=False):
@@ -204,7 +204,8 @@ def _ahead(
             values[column.name] = _aware(value) if aware else value
         member = Member(**values)
         make_transient_to_detached(member)  # as if loaded: a session merges it unread
-        people[(row[-2], row[-1])] = member
+        *_, channel, user, used = row
+        people[(channel, user)] = (member, used and _aware(used))
     result = []
     for key in keys:
         channel, chat, user = key
@@ -213,5 +214,5 @@ def _ahead(
         else:
             state_id, *_, step, data, updated_at = found_row
             state = State(channel, chat, user, state_id, step, dict(data), _aware(updated_at))
-        result.append((state, people.get((channel, user))))
+        result.append((state, *people.get((channel, user), (None, None))))
     return result

@@ -14,21 +14,30 @@ from storage.models import ChannelIdentity, GroupChat, Member, Role, Unit, table
 _M, _U, _I = table(Member), table(Unit), table(ChannelIdentity)
 _G, _R = table(GroupChat), table(Role)
 
+# Each member's identity a message goes to: as `members.PREFERENCE` orders them.
+_RANKED = (
+    select(
+        _I.c.id,
+        func.row_number()
+        .over(
+            partition_by=_I.c.member_id,
+            order_by=(_I.c.last_used_at.is_(None), _I.c.last_used_at.desc(), _I.c.id),
+        )
+        .label("rank"),
+    )
+    .where(_I.c.unreachable_at.is_(None))
+    .subquery()
+)
+_PREFERRED = select(_RANKED.c.id).where(_RANKED.c.rank == 1).correlate(None)
+
 
 def members(
     *, path: str, role: str | None = None, language: str | None = None, kind: str | None = None
 ) -> Select[Any]:
     """Select (channel, chat_id, member_id, language) of each member of the subtree at `path`, on
-    the first messenger that reaches them (not one they blocked the bot on), narrowed to
-    those holding `role`, speaking `language`, in units of `kind`."""
-    first = (
-        select(func.min(_I.c.id))
-        .where(_I.c.unreachable_at.is_(None))
-        .group_by(_I.c.member_id)
-        .correlate(None)  # a list of its own, not tied to the outer query's identity
-        .scalar_subquery()
-    )
-    conditions: list[ColumnElement[bool]] = [_U.c.path.startswith(path), _I.c.id.in_(first)]
+    the messenger they used last among those that reach them (not one they blocked the bot
+    on), narrowed to those holding `role`, speaking `language`, in units of `kind`."""
+    conditions: list[ColumnElement[bool]] = [_U.c.path.startswith(path), _I.c.id.in_(_PREFERRED)]
     if language:
         conditions.append(_M.c.language == language)
     if kind:

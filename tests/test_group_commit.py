@@ -178,10 +178,14 @@ def test_the_postgresql_pipeline_stores_and_reads_what_the_generic_path_does(
         expected = conversations.load_with_members(connection=connection, keys=keys, now=now)
     assert claimed == {("telegram", "7")} and received.new == {"7", "8"}
     assert ahead is not None
-    assert [state for state, _ in ahead] == [state for state, _ in expected]
-    assert [m and m.model_dump() for _, m in ahead] == [m and m.model_dump() for _, m in expected]
+    assert [state for state, _, _ in ahead] == [state for state, _, _ in expected]
+    assert [m and m.model_dump() for _, m, _ in ahead] == [
+        m and m.model_dump() for _, m, _ in expected
+    ]
+    assert [used for *_, used in ahead] == [used for *_, used in expected]
+    assert ahead[0][2] is not None  # at_title's people wrote to the bot
     assert ahead[0][0].step == "wizard.title" and ahead[0][1] is not None
-    assert ahead[2] == (State("telegram", "x", "x", None, None, {}, now), None)
+    assert ahead[2] == (State("telegram", "x", "x", None, None, {}, now), None, None)
     with Session(core.engine) as session:
         rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
         assert rows["7"].done_at == now and rows["7"].payload == {}
@@ -217,6 +221,7 @@ def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_p
         assert ahead is not None and ahead[0][0] == expected[0][0]
         assert ahead[0][1] is not None and expected[0][1] is not None
         assert ahead[0][1].model_dump() == expected[0][1].model_dump()
+        assert ahead[0][2] == expected[0][2]
     with Session(core.engine) as session:
         rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
         assert rows["7"].done_at == now and rows["7"].payload == {}

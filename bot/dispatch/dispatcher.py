@@ -24,10 +24,11 @@ from core.settings import Settings
 from handlers.conversation import Conversation
 from locales import Catalogs
 from storage import conversations, db, inbox, pg_pipeline
-from storage.conversations import Ahead, State
+from storage.conversations import State
 from storage.db import shared_transaction
 from storage.inbox import Received
-from storage.members import member_for
+from storage.members import mark_used, member_for, used_long_ago
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -140,6 +141,7 @@ class Dispatcher:
             ahead = dict(zip(keys, known, strict=True))
             responses: list[Response | None] = [None] * len(incomings)
             seen: set[tuple[str, str]] = set()  # users whose member was read ahead and used
+            used: list[tuple[str, str]] = []  # members' identities whose last use to record
             touched: dict[int, State] = {}  # the states to write back
             for index, incoming in enumerate(incomings):
                 pair = (incoming.channel, incoming.update_id)
@@ -148,7 +150,9 @@ class Dispatcher:
                         "skipped duplicate update %s on %s", incoming.update_id, incoming.channel
                     )
                     continue
-                state, member = ahead[(incoming.channel, incoming.chat_id, incoming.user_id)]
+                state, member, last_used = ahead[
+                    (incoming.channel, incoming.chat_id, incoming.user_id)
+                ]
                 user = (incoming.channel, incoming.user_id)
                 # A person's second update of the group sees what their first one wrote.
                 fresh = user not in seen
@@ -157,6 +161,10 @@ class Dispatcher:
                 responses[index] = self._in_group(
                     connection, incoming, now, refusals.get(index), (state, member), fresh, index
                 )
+                # A chat event is no sign of the person's activity.
+                if fresh and member and incoming.event is None and used_long_ago(last_used, now):
+                    used.append(user)
+            mark_used(connection=connection, users=used, now=now)
             states = list(touched.values())
             if connection.dialect.name == "postgresql":
                 pg_pipeline.save_many(connection, states)
@@ -189,7 +197,7 @@ class Dispatcher:
         incoming: Incoming,
         now: datetime,
         refused: Refused | None,
-        ahead: Ahead,
+        ahead: tuple[State, Member | None],
         fresh: bool,
         index: int,
     ) -> Response:

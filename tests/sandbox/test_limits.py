@@ -1,40 +1,10 @@
 """Flood control like Telegram's, and errors injected by tests."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer
 
 from sandbox.client import SandboxClient
-from sandbox.server import SandboxConfig, build_app
-from tests.sandbox.conftest import TOKEN, USER, BotApi
-
-
-class Ticks:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def ticks() -> Ticks:
-    return Ticks()
-
-
-@pytest.fixture
-async def clocked_url(ticks: Ticks) -> AsyncIterator[str]:
-    """Run a sandbox whose rate limits follow the hand-moved clock."""
-    server = TestServer(build_app(SandboxConfig(seed=3), clock=ticks))
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+from tests.sandbox.conftest import TOKEN, USER, BotApi, Ticks
 
 
 @pytest.fixture
