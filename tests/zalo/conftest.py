@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession
-from sandbox.zalo.client import ZaloSandboxClient
 
 from bot.app import Core
 from bot.channels.flood import FloodLimiter, Rates
@@ -19,6 +18,7 @@ from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from sandbox.limits import Limits
 from sandbox.server import SandboxConfig, running
+from sandbox.zalo.client import ZaloSandboxClient
 
 TOKEN = "1459232241454765289:zalo-test-secret"
 ROOT = Path(__file__).resolve().parents[2]

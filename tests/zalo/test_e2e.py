@@ -1,12 +1,12 @@
 """The bot through the emulator's Zalo face: joining, the wizard, redeliveries, long texts."""
 
-from sandbox.zalo.client import ZaloSandboxClient
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.channels.text import utf16_units
 from bot.channels.zalo.channel import ZaloChannel
 from core.messages import t
+from sandbox.zalo.client import ZaloSandboxClient
 from storage.models import InboxUpdate, Initiative
 from tests.conftest import DEMO_CODE
 from tests.zalo.conftest import ZaloUser, text_of

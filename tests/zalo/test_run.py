@@ -5,13 +5,13 @@ import signal
 from pathlib import Path
 
 from aiohttp import ClientSession
-from sandbox.zalo.client import ZaloSandboxClient
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.channels.zalo.webhook import SECRET_HEADER
 from sandbox.client import SandboxClient
+from sandbox.zalo.client import ZaloSandboxClient
 from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
-from sandbox.zalo.client import ZaloSandboxClient
 from sqlmodel import Session, select
 
 from bot.app import Core
@@ -22,6 +21,7 @@ from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
 from core.codec import reply_to_json
 from core.messages import KEPT, OutDocument, Reply, Response, SharedFile, t
+from sandbox.zalo.client import ZaloSandboxClient
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboxMessage
