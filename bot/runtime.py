@@ -8,11 +8,13 @@ import signal
 from collections.abc import Sequence
 
 from bot.app import Core
+from bot.channels import public_files
 from bot.channels.contract import Channel
 from bot.leader.broadcast_report import Reporter
 from bot.leader.lease import Leadership
 from bot.leader.outbox import OutboxSender
 from bot.leader.scheduler import run_scheduler
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
     tasks: list[asyncio.Task[object]] = [
         asyncio.create_task(channel.serve(stop)) for channel in channels
     ]
+    public = public_files.from_settings(core.settings, core.dispatcher.clock)
+    if public is not None:  # kept files for messengers that fetch pictures by URL
+        tasks.append(asyncio.create_task(_serve_files(public, core.settings, stop)))
     tasks.append(asyncio.create_task(stop.wait()))
     leading = asyncio.create_task(leadership.run())
     try:
@@ -67,3 +72,10 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
         await asyncio.gather(*tasks, leading, return_exceptions=True)
         for channel in channels:
             await channel.close()
+
+
+async def _serve_files(
+    public: public_files.PublicFiles, settings: Settings, stop: asyncio.Event
+) -> None:
+    async with public_files.serving(public, settings.public_files_listen):
+        await stop.wait()

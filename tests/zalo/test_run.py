@@ -2,16 +2,22 @@
 
 import asyncio
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import ClientSession
+from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.app import Core
+from bot.channels.public_files import PublicFiles, shared_secret
+from bot.channels.zalo.channel import from_settings
 from bot.channels.zalo.webhook import SECRET_HEADER
+from bot.dispatch.dispatcher import utc_now
 from sandbox.client import SandboxClient
 from sandbox.zalo.client import ZaloSandboxClient
+from storage.files import FileStore
 from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
@@ -120,3 +126,48 @@ async def test_sigkill_while_polling_loses_at_most_the_update_in_flight_and_doub
     done = processed(core)
     print(f"\nSIGKILL after {killed_at} of {total}; {total - done} lost in flight")
     assert done in (total - 1, total)  # at most the one update of the answer in flight
+
+
+async def test_run_serves_kept_files_at_signed_urls_when_a_public_address_is_set(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, tmp_path: Path
+) -> None:
+    port = free_port()
+    files = tmp_path / "files"
+    log = tmp_path / "bot.log"
+    base = f"http://127.0.0.1:{port}"
+    bot = start_bot(
+        core.settings.database_url,
+        zalo,
+        log,
+        PUBLIC_BASE_URL=base,
+        PUBLIC_FILES_LISTEN=f"127.0.0.1:{port}",
+        FILES_DIR=str(files),
+    )
+    try:
+        worker = ZaloUser(zalo, "z-7101")
+        assert "1. Tiếng Việt" in text_of(await worker.say(f"/start {DEMO_CODE}"))  # up
+        # Signed as the bot signs (the secret is kept beside the files, made by the bot).
+        public = PublicFiles(FileStore(files), base, shared_secret(files), utc_now)
+        key = FileStore(files).put(b"\x89PNG chart", ".png")
+        async with ClientSession() as http:
+            async with http.get(public.url(key)) as answer:
+                assert answer.status == 200 and await answer.read() == b"\x89PNG chart"
+            async with http.get(f"{base}/files/{key}/9999999999/{'0' * 32}") as answer:
+                assert answer.status == 404
+    finally:
+        bot.terminate()
+        bot.wait(timeout=60)
+    assert "Traceback" not in log.read_text("utf-8", errors="replace")
+
+
+def test_the_zalo_channel_sends_pictures_by_the_public_address_it_is_given(
+    core: Core,
+) -> None:
+    settings = core.settings.model_copy(
+        update={"zalo_bot_token": SecretStr("1:x"), "public_base_url": "https://bot.example"}
+    )
+    channel = from_settings(replace(core, settings=settings), None)
+    assert channel.sender.public_url is not None
+    assert channel.sender.public_url("a" * 64 + ".png").startswith("https://bot.example/files/")
+    bare = core.settings.model_copy(update={"zalo_bot_token": SecretStr("1:x")})
+    assert from_settings(replace(core, settings=bare), None).sender.public_url is None

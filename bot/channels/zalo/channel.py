@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Core
-from bot.channels import intake
+from bot.channels import intake, public_files
 from bot.channels.contract import Capabilities, Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
@@ -341,4 +341,8 @@ def from_settings(core: Core, webhook: Webhook | None) -> ZaloChannel:
     settings = core.settings
     assert settings.zalo_bot_token is not None
     api = ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
-    return ZaloChannel(core, api, concurrency=settings.zalo_concurrency, webhook=webhook)
+    channel = ZaloChannel(core, api, concurrency=settings.zalo_concurrency, webhook=webhook)
+    public = public_files.from_settings(settings, core.dispatcher.clock)
+    if public is not None:  # served by the runtime (bot.runtime)
+        channel.sender.public_url = public.url
+    return channel
