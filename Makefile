@@ -27,7 +27,7 @@ test: $(STAMP)
 
 ## Benchmarks (not part of the tests): see bench/README.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench.telegram_throughput
+	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest

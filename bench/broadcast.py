@@ -1,13 +1,16 @@
-"""A broadcast to many members through the sandbox at Telegram's paid-broadcast ceiling.
+"""A broadcast to many members through the emulator at the messenger's rate ceiling.
 
 Run from the project directory:
 
     .venv/bin/python -m bench.broadcast [--recipients 10000,100000] [--backends postgresql,sqlite]
+    .venv/bin/python -m bench.broadcast --messenger zalo [--recipients 1000]
 
 For each backend and recipient count: a fresh database with that many members, the
-sandbox limited to 1,000 messages/s and our bot (`initiative-bot run`) in child
-processes; an organizer's broadcast is created from here, and the table shows the rate
-the sandbox saw, the bot's peak memory, and how many messages were lost or repeated.
+emulator limited to the messenger's ceiling (Telegram: 1,000 messages/s, its paid
+broadcasts; Zalo: ZALO_RATE_PER_SECOND's default, the emulator's own limit too) and our
+bot (`initiative-bot run`) at that rate, in child processes; an organizer's broadcast is
+created from here, and the table shows the rate the emulator saw, the bot's peak memory,
+and how many messages were lost or repeated.
 """
 
 import argparse
@@ -27,15 +30,19 @@ from sqlalchemy import Engine, func, select
 from bench.crowd import add_members, add_organizer, announce
 from bench.databases import add_backends, chosen_backends, database
 from bench.processes import child, sandbox_process
-from bench.telegram_throughput import BOT_TOKEN
+from bench.throughput import BOT_TOKEN, ZALO_BOT_TOKEN, bot_settings
 from bot.dispatch.dispatcher import utc_now
-from sandbox.client import SandboxClient
+from core.settings import Settings
+from sandbox.client import ControlClient, SandboxClient
+from sandbox.zalo.client import ZaloSandboxClient
 from services import units
 from storage import outbox
 from storage.db import make_engine, reading, transaction, upgrade
 from storage.models import Lease, OutboxMessage, table
 
-LIMIT = 1000  # messages/s: Telegram's ceiling for paid broadcasts
+# messages/s: Telegram's ceiling for paid broadcasts; what the bot is set to on Zalo
+LIMITS = {"telegram": 1000, "zalo": Settings(_env_file=None).zalo_rate_per_second}
+RECIPIENTS = {"telegram": "10000,100000", "zalo": "1000"}
 TARGET = 0.95  # of the limit
 ORGANIZER_USER = 1_000_000
 FIRST_USER = ORGANIZER_USER + 1
@@ -47,6 +54,7 @@ class Row:
     """What one broadcast measured."""
 
     backend: str
+    messenger: str
     recipients: int
     seconds: float
     rate: float
@@ -57,10 +65,15 @@ class Row:
     @property
     def ok(self) -> bool:
         """Tell whether the rate, loss and duplicate targets are met."""
-        return self.rate >= TARGET * LIMIT and self.lost == 0 and self.duplicated == 0
+        return self.rate >= TARGET * self.limit and self.lost == 0 and self.duplicated == 0
+
+    @property
+    def limit(self) -> int:
+        """Return the messenger's ceiling, in messages/s."""
+        return LIMITS[self.messenger]
 
 
-def prepare(url: str, recipients: int) -> tuple[int, int]:
+def prepare(url: str, recipients: int, messenger: str = "telegram") -> tuple[int, int]:
     """Migrate the database and add a workshop of members; return it and the organizer."""
     upgrade(url)
     engine = make_engine(url)
@@ -73,8 +86,17 @@ def prepare(url: str, recipients: int) -> tuple[int, int]:
             session=session, name="Xưởng 1", kind="workshop", parent=top, now=now
         )
         shop_id = shop.id or 0
-    add_members(engine, unit_id=shop_id, first_user_id=FIRST_USER, count=recipients, now=now)
-    organizer = add_organizer(engine, unit_id=shop_id, user_id=ORGANIZER_USER, now=now)
+    add_members(
+        engine,
+        unit_id=shop_id,
+        first_user_id=FIRST_USER,
+        count=recipients,
+        now=now,
+        channel=messenger,
+    )
+    organizer = add_organizer(
+        engine, unit_id=shop_id, user_id=ORGANIZER_USER, now=now, channel=messenger
+    )
     engine.dispose()
     return shop_id, organizer
 
@@ -135,61 +157,72 @@ class Delivered:
 
 
 @asynccontextmanager
-async def sandbox_at_limit(recipients: int) -> AsyncIterator[tuple[str, SandboxClient]]:
-    """Run the sandbox limited to LIMIT messages/s, the organizer's and the recipients'
-    chats started; yield its URL and a client acting as our bot's users."""
+async def sandbox_at_limit(
+    recipients: int, messenger: str = "telegram"
+) -> AsyncIterator[tuple[str, ControlClient]]:
+    """Run the emulator limited to the messenger's ceiling, the organizer's and the
+    recipients' chats started; yield its URL and a client acting as our bot's users."""
     async with sandbox_process() as sandbox, ClientSession() as http:
-        users = SandboxClient(sandbox, BOT_TOKEN, session=http)
-        await users.set_limits(bot_per_second=LIMIT)
+        users: ControlClient
+        if messenger == "zalo":
+            users = ZaloSandboxClient(sandbox, ZALO_BOT_TOKEN, session=http)
+            await users.set_limits(bot_per_second=LIMITS[messenger])
+        else:
+            users = SandboxClient(sandbox, BOT_TOKEN, session=http)
+            await users.set_limits(bot_per_second=LIMITS[messenger])
         await users.start_chats(ORGANIZER_USER, recipients + 1)
         yield sandbox, users
 
 
 @asynccontextmanager
 async def leading_bot(
-    url: str, workdir: Path, sandbox: str, engine: Engine, **settings: str
+    url: str,
+    workdir: Path,
+    sandbox: str,
+    engine: Engine,
+    messenger: str = "telegram",
+    **settings: str,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Run `initiative-bot run` at LIMIT messages/s on the sandbox (and `settings`, as
-    environment variables); yield it once it leads."""
-    env = {
-        "DATABASE_URL": url,
-        "FILES_DIR": str(workdir / "files"),
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_RATE_PER_SECOND": str(LIMIT),
-        "TELEGRAM_API_BASE": sandbox,
-        **settings,
-    }
+    """Run `initiative-bot run` at the messenger's ceiling on the emulator (and
+    `settings`, as environment variables); yield it once it leads."""
+    limit = str(LIMITS[messenger])
+    env = {"DATABASE_URL": url, "FILES_DIR": str(workdir / "files")}
+    env |= bot_settings(messenger, sandbox)
+    env |= {f"{messenger.upper()}_RATE_PER_SECOND": limit, **settings}
     async with child("-m", "bot", "run", env=env, ready=False) as (bot, _):
         await wait_for(lambda: leader_pid(engine) == bot.pid, "the lease", 60)
         yield bot
 
 
-async def broadcast(engine: Engine, *, organizer: int, shop: int) -> None:
+async def broadcast(
+    engine: Engine, *, organizer: int, shop: int, messenger: str = "telegram"
+) -> None:
     """Broadcast the announcement to the workshop now; wait until none of it is queued."""
     broadcast_id = await asyncio.to_thread(
-        announce, engine, organizer_id=organizer, unit_id=shop, now=utc_now()
+        announce, engine, organizer_id=organizer, unit_id=shop, now=utc_now(), channel=messenger
     )
     await wait_for(lambda: queued(engine, broadcast_id) == 0, "the end", FINISH_TIMEOUT)
 
 
-async def measure(backend: str, recipients: int) -> Row:
+async def measure(backend: str, recipients: int, messenger: str) -> Row:
     """Broadcast to `recipients` members on a fresh database and sandbox; measure it."""
     with (
         tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp,
         database(backend, Path(tmp)) as url,
     ):
-        shop, organizer = await asyncio.to_thread(prepare, url, recipients)
+        shop, organizer = await asyncio.to_thread(prepare, url, recipients, messenger)
         engine = make_engine(url)
         try:
-            async with sandbox_at_limit(recipients) as (sandbox, users):
-                async with leading_bot(url, Path(tmp), sandbox, engine) as bot:
-                    await broadcast(engine, organizer=organizer, shop=shop)
+            async with sandbox_at_limit(recipients, messenger) as (sandbox, users):
+                async with leading_bot(url, Path(tmp), sandbox, engine, messenger) as bot:
+                    await broadcast(engine, organizer=organizer, shop=shop, messenger=messenger)
                     peak = peak_rss_mb(bot.pid)
                 found = Delivered.of(await users.deliveries(FIRST_USER, recipients))
         finally:
             engine.dispose()
     return Row(
         backend=backend,
+        messenger=messenger,
         recipients=recipients,
         seconds=found.seconds,
         rate=found.rate,
@@ -212,6 +245,7 @@ def table_of(rows: Sequence[Row]) -> str:
     """Format the results as a text table."""
     head = (
         "backend",
+        "messenger",
         "recipients",
         "seconds",
         "msgs/s",
@@ -226,10 +260,11 @@ def table_of(rows: Sequence[Row]) -> str:
         lines.append(
             (
                 row.backend,
+                row.messenger,
                 str(row.recipients),
                 f"{row.seconds:.1f}",
                 f"{row.rate:.1f}",
-                f"{100 * row.rate / LIMIT:.1f}",
+                f"{100 * row.rate / row.limit:.1f}",
                 f"{row.peak_mb:.1f}",
                 str(row.lost),
                 str(row.duplicated),
@@ -249,9 +284,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.broadcast", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--recipients", default="10000,100000", help="comma-separated counts")
+    parser.add_argument("--messenger", choices=tuple(LIMITS), default="telegram")
+    parser.add_argument(
+        "--recipients",
+        help=f"comma-separated counts (default: {RECIPIENTS['telegram']} on Telegram, "
+        f"{RECIPIENTS['zalo']} on Zalo)",
+    )
     add_backends(parser, default="postgresql,sqlite")
     args = parser.parse_args(argv)
+    args.recipients = args.recipients or RECIPIENTS[args.messenger]
     args.backends = chosen_backends(parser, args.backends)
     try:
         args.recipients = [int(n) for n in args.recipients.split(",") if n.strip()]
@@ -266,11 +307,12 @@ async def main(argv: Sequence[str] | None = None) -> None:
     """Run one broadcast per backend and recipient count; print a row as each ends."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    print(f"Sandbox and bot limited to {LIMIT} messages/s", flush=True)
+    limit = LIMITS[args.messenger]
+    print(f"{args.messenger}: emulator and bot limited to {limit} messages/s", flush=True)
     rows: list[Row] = []
     for backend in args.backends:
         for recipients in args.recipients:
-            rows.append(await measure(backend, recipients))
+            rows.append(await measure(backend, recipients, args.messenger))
             print(table_of(rows[-1:]), flush=True)
     print("\n" + table_of(rows), flush=True)
 

@@ -1,5 +1,6 @@
 """Many members at once, for broadcast benchmarks and tests: a workshop full of Telegram
-users whose chat ids are consecutive sandbox user ids, and an organizer above them."""
+(or Zalo) users whose chat ids are consecutive sandbox user ids, and an organizer above
+them."""
 
 from datetime import datetime
 
@@ -16,9 +17,15 @@ ANNOUNCEMENT = "Lễ tổng kết phong trào thi đua <b>thứ Sáu</b> lúc 15
 
 
 def add_members(
-    engine: Engine, *, unit_id: int, first_user_id: int, count: int, now: datetime
+    engine: Engine,
+    *,
+    unit_id: int,
+    first_user_id: int,
+    count: int,
+    now: datetime,
+    channel: str = "telegram",
 ) -> None:
-    """Add `count` Vietnamese-speaking members to a unit, reached on Telegram in the chats
+    """Add `count` Vietnamese-speaking members to a unit, reached on `channel` in the chats
     `first_user_id`, `first_user_id + 1`, ... (their sandbox user ids)."""
     members, identities = table(Member), table(ChannelIdentity)
     for start in range(first_user_id, first_user_id + count, CHUNK):
@@ -42,7 +49,7 @@ def add_members(
                 [
                     {
                         "member_id": member_id,
-                        "channel": "telegram",
+                        "channel": channel,
                         "external_user_id": str(user),
                         "chat_id": str(user),
                     }
@@ -51,7 +58,9 @@ def add_members(
             )
 
 
-def add_organizer(engine: Engine, *, unit_id: int, user_id: int, now: datetime) -> int:
+def add_organizer(
+    engine: Engine, *, unit_id: int, user_id: int, now: datetime, channel: str = "telegram"
+) -> int:
     """Add a member holding the organizer role over the unit's parent; return their id.
 
     The organizer sits above the audience, so a broadcast to the unit does not reach them
@@ -61,7 +70,9 @@ def add_organizer(engine: Engine, *, unit_id: int, user_id: int, now: datetime) 
         unit = session.get(Unit, unit_id)
         assert unit is not None and unit.parent_id is not None
         parent_id = unit.parent_id
-    add_members(engine, unit_id=parent_id, first_user_id=user_id, count=1, now=now)
+    add_members(
+        engine, unit_id=parent_id, first_user_id=user_id, count=1, now=now, channel=channel
+    )
     with transaction(engine) as session:
         parent = session.get(Unit, parent_id)
         assert parent is not None
@@ -72,7 +83,9 @@ def add_organizer(engine: Engine, *, unit_id: int, user_id: int, now: datetime) 
         return member.id or 0
 
 
-def announce(engine: Engine, *, organizer_id: int, unit_id: int, now: datetime) -> int:
+def announce(
+    engine: Engine, *, organizer_id: int, unit_id: int, now: datetime, channel: str = "telegram"
+) -> int:
     """Broadcast the announcement to the unit now; return the broadcast's id."""
     with transaction(engine) as session:
         member = session.get(Member, organizer_id)
@@ -85,7 +98,7 @@ def announce(engine: Engine, *, organizer_id: int, unit_id: int, now: datetime) 
             default_language="vi",
             attachment=None,
             send_at=now,
-            report_to=("telegram", _chat_of(session, organizer_id), "vi"),
+            report_to=(channel, _chat_of(session, organizer_id), "vi"),
             now=now,
         )
         return made.id or 0

@@ -38,7 +38,7 @@ from bench.load import Chat, Result
 from bench.processes import sandbox_process
 from bench.replies_during_broadcast import THINK, Step, converse, latencies, mark, result
 from bench.tables import render
-from bench.telegram_throughput import BOT_TOKEN, join
+from bench.throughput import BOT_TOKEN, join
 from bot.dispatch.dispatcher import utc_now
 from core.status import Status
 from sandbox.client import SandboxClient

@@ -27,7 +27,7 @@ from services.initiatives import (
     SUBMITTED,
     UNDER_REVIEW,
 )
-from services.review import LEVELS
+from services.levels import LEVELS
 from storage.types import UTCDateTime
 
 # Monday 08:00 in Vietnam (UTC+7, no daylight saving time): weekly digests go out.

@@ -5,9 +5,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import Any, Protocol
 
 from bench.processes import cpu_seconds
-from sandbox.client import SandboxClient
 
 NAME = "Nguyễn Văn An"
 REPLY_TIMEOUT = 30.0
@@ -20,19 +20,33 @@ class BenchError(Exception):
     """A bot did not answer as the benchmark expects."""
 
 
+class Users(Protocol):
+    """A face of the emulator acting as users: `SandboxClient` or `ZaloSandboxClient`."""
+
+    async def send_text(self, user_id: Any, text: str, **details: Any) -> dict[str, Any]:
+        """Write as the user."""
+
+    async def messages(
+        self, chat_id: Any, *, min_count: int = 0, timeout: float = 0.0, skip: int = 0
+    ) -> list[dict[str, Any]]:
+        """List what the bot sent to a chat."""
+
+
 @dataclass
 class Chat:
-    """One user in a private chat with one bot."""
+    """One user in a private chat with one bot (on Zalo the user's id is a string and
+    the name is a `display_name`)."""
 
-    users: SandboxClient
-    user_id: int
+    users: Users
+    user_id: int | str
     expected: dict[str, str]  # reply text per sent text, shared by the chats of one bot
     seen: int = 0
     turn: int = 0
+    name_field: str = "first_name"
 
     async def say(self, text: str, expect: int = 1) -> str:
         """Send text, wait for `expect` new bot messages and return the last one's text."""
-        await self.users.send_text(self.user_id, text, first_name=NAME)
+        await self.users.send_text(self.user_id, text, **{self.name_field: NAME})
         before, self.seen = self.seen, self.seen + expect
         sent = await self.users.messages(
             self.user_id, min_count=self.seen, timeout=REPLY_TIMEOUT, skip=before

@@ -25,17 +25,18 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bench import broadcast
-from bench.broadcast import FIRST_USER, LIMIT, Delivered
+from bench.broadcast import FIRST_USER, LIMITS, Delivered
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.load import Chat, Result
 from bench.tables import render
-from bench.telegram_throughput import join
+from bench.throughput import join
 from bot.dispatch.dispatcher import utc_now
 from sandbox.client import SandboxClient
 from services import units
 from storage.db import make_engine, transaction
 from storage.models import Unit
 
+LIMIT = LIMITS["telegram"]  # this benchmark runs on Telegram
 CHATS = 10
 FIRST_CHAT = 20_001  # the wizard users' ids: outside the recipients' and the organizer's
 # A person answers a wizard step a second or more after its question. 1.1 s keeps each
@@ -120,6 +121,7 @@ async def measure(backend: str, recipients: int) -> Run:
         engine = make_engine(url)
         try:
             async with broadcast.sandbox_at_limit(recipients) as (sandbox, users):
+                assert isinstance(users, SandboxClient)  # Telegram's face
                 async with broadcast.leading_bot(url, Path(tmp), sandbox, engine):
                     baseline, steps = await wizard_users(users, code, engine, organizer, shop)
                 sent = Delivered.of(await users.deliveries(FIRST_USER, recipients))
