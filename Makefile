@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.broadcast
+	$(BIN)/python -m bench.broadcast --messenger zalo
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.digest_contention
