@@ -118,7 +118,7 @@ def run(
     if webhook and secret is None:
         admin.fail(Text("cli.webhook_secret_missing", {}))
     if zalo_webhook and settings.zalo_webhook_secret is None:
-        raise typer.BadParameter("needs ZALO_WEBHOOK_SECRET (8 to 256 characters)")
+        admin.fail(Text("cli.zalo_webhook_secret_missing", {}))
     core = build(settings)
     # Start, leadership, backlog and recoveries at INFO (no personal data is logged).
     if not logging.getLogger().isEnabledFor(logging.INFO):

@@ -1,4 +1,5 @@
-"""The command line as an operator and a worker use it, in real processes."""
+"""The command line as an operator and a worker use it, in real processes (the quick
+refusals of `run`, before it starts anything, in this one)."""
 
 import csv
 import io
@@ -8,10 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from bot import admin
+from bot.cli import app
 from locales import Catalogs
 from storage.db import make_engine
 from storage.models import Attachment, ConversationState, Initiative, Member, Role
@@ -331,12 +337,36 @@ def test_export_filters_by_subtree_and_defuses_formulas(database_url: str, tmp_p
     assert len(list(csv.DictReader(io.StringIO(everything.removeprefix("\ufeff"))))) == 4
 
 
-def test_run_without_any_channel_says_how_to_configure_one(
-    database_url: str, tmp_path: Path
+@pytest.fixture
+def operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """Run the command line in this process, with no messenger configured and no .env."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "ZALO_")) or name == "DEFAULT_LANGUAGE":
+            monkeypatch.delenv(name)
+    admin._catalogs.cache_clear()  # the language is read once a process
+    yield CliRunner()
+    admin._catalogs.cache_clear()
+
+
+TOKENS = {"TELEGRAM_BOT_TOKEN": "123456:" + "a" * 35, "ZALO_BOT_TOKEN": "1459232:zalo-secret"}
+REFUSED_RUNS = [
+    ([], {}, "cli.no_channel"),
+    (["--webhook", "https://bot.example.org/tg"], TOKENS, "cli.webhook_secret_missing"),
+    (["--zalo-webhook", "https://bot.example.org/z"], TOKENS, "cli.zalo_webhook_secret_missing"),
+]
+
+
+@pytest.mark.parametrize("language", ["vi", "en", "id"])
+def test_run_without_a_messenger_or_a_webhook_secret_says_what_to_set(
+    operator: CliRunner, language: str
 ) -> None:
-    result = cli(database_url, tmp_path, "run", check=False)
-    assert result.returncode != 0
-    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "--console" in result.stderr
+    for args, env, key in REFUSED_RUNS:
+        result = operator.invoke(app, ["run", *args], env={"DEFAULT_LANGUAGE": language, **env})
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip() == VI.template(key, language)
+    no_channel = VI.template("cli.no_channel", language)
+    assert "TELEGRAM_BOT_TOKEN" in no_channel and "ZALO_BOT_TOKEN" in no_channel
 
 
 def test_chat_start_sends_the_code_first_and_welcomes_back_the_next_time(

@@ -21,8 +21,9 @@ class ZaloSandboxClient(ControlClient):
         return f"{self.base_url}/zalo"
 
     async def send_text(self, user_id: str, text: str, **details: Any) -> dict[str, Any]:
-        """Write as the user (details: chat_id, chat_type, display_name, mention); return
-        the update (in a group it is queued only with `mention=True`)."""
+        """Write as the user (details: chat_id, chat_type, display_name, mention, reply_to);
+        return the update (in a group it is queued only with `mention=True` or `reply_to`,
+        the id of a message the bot sent there)."""
         result: dict[str, Any] = await self._post(
             "send_text", {"user_id": user_id, "text": text, **details}
         )

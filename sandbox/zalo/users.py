@@ -1,5 +1,6 @@
 """What simulated Zalo users do: write, send a photo, a sticker, a voice note or something
-the bot cannot read, in a private chat or a group (where the bot hears only mentions)."""
+the bot cannot read, in a private chat or a group (where the bot hears only mentions of it
+and replies to its own messages)."""
 
 import base64
 import binascii
@@ -91,7 +92,8 @@ async def expire_file(ctl: Control) -> Any:
 
 
 def _deliver(ctl: Control, event_name: str, **content: Any) -> Update:
-    """Build a user's update and queue it, unless it is in a group and not a mention."""
+    """Build a user's update and queue it, unless it is in a group and neither mentions
+    the bot nor replies to (quotes) one of its messages there (`reply_to`)."""
     user_id = _text(ctl.body, "user_id")
     chat_id = str(ctl.body.get("chat_id") or user_id)
     chat_type = str(ctl.body.get("chat_type") or (PRIVATE if chat_id == user_id else GROUP))
@@ -99,6 +101,8 @@ def _deliver(ctl: Control, event_name: str, **content: Any) -> Update:
         raise ControlError("chat_type must be PRIVATE or GROUP")
     if (chat_type == PRIVATE) != (chat_id == user_id):
         raise ControlError("a private chat's id is the user's id; a group's is another")
+    quotes_the_bot = _replies(ctl, chat_id)
+    heard = chat_type == PRIVATE or flag(ctl.body, "mention") or quotes_the_bot
     display_name = ctl.body.get("display_name")
     message = {
         "from": ctl.world.user(user_id, str(display_name) if display_name else None),
@@ -109,9 +113,23 @@ def _deliver(ctl: Control, event_name: str, **content: Any) -> Update:
     }
     update: Update = {"event_name": event_name, "message": message}
     ctl.bot.chats[chat_id] = chat_type
-    if chat_type == PRIVATE or flag(ctl.body, "mention"):
+    if heard:
         ctl.bot.queue(update)
     return update
+
+
+def _replies(ctl: Control, chat_id: str) -> bool:
+    """Tell whether the message quotes one the bot sent in this chat (`reply_to`: its id).
+
+    Zalo documents no field for the quote, so the update carries none.
+    """
+    quoted = ctl.body.get("reply_to")
+    if quoted is None or quoted == "":
+        return False
+    sent = ctl.bot.sent_by_id.get(str(quoted))
+    if sent is None or sent.chat_id != chat_id:
+        raise ControlError("reply_to must be a message the bot sent in this chat")
+    return True
 
 
 def _text(body: Body, name: str) -> str:

@@ -98,8 +98,21 @@ def test_a_group_mention_is_taken_off_before_the_command() -> None:
     incoming = to_incoming(update(text="@Bot Sáng kiến /linkgroup Xưởng 1", **group), "k")
     assert incoming is not None and incoming.in_group and incoming.chat_id == "g1"
     assert incoming.text == "/linkgroup Xưởng 1" and incoming.user_id == "u1"
-    plain = to_incoming(update(text="@Bot hello", **group), "k")
-    assert plain is not None and plain.text == "hello"
+    assert to_incoming(update(text="@Bot hello", **group), "k") is None  # chatter
+
+
+def test_group_chatter_is_dropped_unread_and_commands_are_taken() -> None:
+    group = {"chat": {"id": "g1", "chat_type": "GROUP"}}
+    # Replies to the bot's message (a digest, say) reach it without a mention.
+    thanks = update(text="cảm ơn bot", **group)
+    sticker = update("message.sticker.received", sticker="x", **group)
+    photo = update("message.image.received", photo_url="https://f.example/1.jpg", **group)
+    assert [to_incoming(u, "k") for u in (thanks, sticker, photo)] == [None] * 3
+    assert photo_url(photo) is None  # not even downloaded
+    command = to_incoming(update(text="/help", **group), "k")
+    assert command is not None and command.command == "help"
+    in_private = to_incoming(update(text="cảm ơn bot"), "k")
+    assert in_private is not None and in_private.text == "cảm ơn bot"
 
 
 def test_utf16_units_count_characters_outside_the_basic_plane_twice() -> None:

@@ -81,8 +81,9 @@ def from_bot(update: Update, bot_id: str) -> bool:
 
 
 def photo_url(update: Update) -> str | None:
-    """Return the address of the picture an image update carries (`photo_url`, else `photo`)."""
-    if update.get("event_name") != IMAGE:
+    """Return the address of the picture an image update carries (`photo_url`, else `photo`);
+    None for group chatter, which is dropped unread."""
+    if update.get("event_name") != IMAGE or _chatter(update):
         return None
     message = _message(update)
     for field in ("photo_url", "photo"):
@@ -108,13 +109,35 @@ def _text(value: object, in_group: bool) -> str | None:
     return value
 
 
+def _in_group(update: Update) -> bool:
+    chat = _message(update).get("chat")
+    return isinstance(chat, dict) and str(chat.get("chat_type", "")).upper() == "GROUP"
+
+
+def _chatter(update: Update) -> bool:
+    """Tell whether an update is group chatter: not a command after the mention.
+
+    Zalo hands the bot a group's messages that mention it and the replies to its own (to
+    a digest, say: thanks, a sticker); as in a Telegram group, only commands are taken.
+    """
+    if not _in_group(update):
+        return False
+    message = _message(update)
+    field = "text" if update.get("event_name") == TEXT else "caption"
+    said = _text(message.get(field), in_group=True)
+    return not (said or "").startswith("/")
+
+
 def to_incoming(update: Update, key: str, photo: InAttachment | None = None) -> Incoming | None:
-    """Translate a stored update into an Incoming; None when there is nobody to answer.
+    """Translate a stored update into an Incoming; None when there is nobody to answer
+    (nobody named, or chatter in a group).
 
     `photo` is the picture of an image update, already kept by the bot; an image whose
     picture could not be had, stickers, voice and whatever else Zalo sends are
     unsupported (the core answers that politely).
     """
+    if _chatter(update):
+        return None
     message = _message(update)
     sender = message.get("from")
     sender = sender if isinstance(sender, dict) else {}
@@ -124,7 +147,7 @@ def to_incoming(update: Update, key: str, photo: InAttachment | None = None) -> 
     user_id = _id(sender.get("id")) or chat_id
     if chat_id is None or user_id is None:
         return None
-    in_group = str(chat.get("chat_type", "")).upper() == "GROUP"
+    in_group = _in_group(update)
     event = update.get("event_name")
     text = _text(message.get("text"), in_group) if event == TEXT else None
     caption = _text(message.get("caption"), in_group) if photo is not None else None
