@@ -47,6 +47,10 @@ async def test_run_serves_telegram_and_the_console_in_one_process(
     bot = serve_both(core, sandbox_url, out)
     assert bot.stdin is not None
     try:
+        deadline = time.monotonic() + 60  # starting takes seconds on a loaded machine
+        while not await users.calls("deleteWebhook"):  # sent right before the first poll
+            assert time.monotonic() < deadline, "the bot never polled"
+            await asyncio.sleep(0.05)
         worker = TelegramUser(users, 7002)
         # Telegram answers, so the channel is up; the console answers in the same process.
         assert "Tiếng Việt" in str((await worker.say(f"/start {DEMO_CODE}"))[0]["reply_markup"])
@@ -57,6 +61,7 @@ async def test_run_serves_telegram_and_the_console_in_one_process(
         if bot.poll() is None:
             bot.kill()
             bot.wait()
+        bot.stdin.close()
     printed = out.read_text(encoding="utf-8")
     assert "serving telegram, console" in printed
     assert "1. Tiếng Việt" in printed  # the language question, as numbered options
