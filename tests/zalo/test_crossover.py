@@ -15,7 +15,7 @@ from bot.channels.telegram.runner import build_channel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.runtime import fetcher
 from core.codec import reply_to_json
-from core.messages import Reply, SharedFile, t
+from core.messages import Reply, Response, SharedFile, t
 from sandbox.client import SandboxClient
 from sandbox.zalo.client import ZaloSandboxClient
 from storage.outbox import Due
@@ -116,6 +116,27 @@ async def test_a_fetch_that_fails_now_is_transient_and_the_retry_sends_only_the_
     assert (await crossing.deliver(again)).outcome == "sent"
     text, photo = await zalo.messages("z-804")
     assert "5" in text["text"] and await zalo.photo(photo["message_id"]) == PHOTO
+
+
+@pytest.mark.parametrize("driver", ["aiogram", "ptb"])
+async def test_a_reply_whose_photo_fails_to_fetch_now_tries_again_and_sends_it(
+    crossing: ZaloChannel, zalo: ZaloSandboxClient, users: SandboxClient
+) -> None:
+    file_id = await telegram_photo(users)
+    await zalo.send_text("z-805", "xin chào")
+    await users.inject_error("getFile", 500, count=2)
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    crossing.sender.sleep = pause
+    shared = SharedFile("photo", "telegram", file_id)
+    response = Response("vi", (Reply(t("review.files", count=1), files=(shared,)),))
+    assert await crossing.send_response("z-805", "private", response)
+    assert len(pauses) == 2 and len(await users.calls("getFile")) == 3
+    text, photo = await zalo.messages("z-805")  # each once
+    assert "1" in text["text"] and await zalo.photo(photo["message_id"]) == PHOTO
 
 
 @pytest.mark.parametrize("driver", ["aiogram", "ptb"])
