@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from bot.app import Core
 from bot.channels import public_files
-from bot.channels.contract import Channel
+from bot.channels.contract import Channel, Downloads, Fetch, Fetches, FileGone
 from bot.leader.broadcast_report import Reporter
 from bot.leader.lease import Leadership
 from bot.leader.outbox import OutboxSender
@@ -29,7 +29,10 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
     stop = asyncio.Event()
     with contextlib.suppress(NotImplementedError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    fetch = fetcher(channels)
     for channel in channels:
+        if isinstance(channel, Fetches):
+            channel.fetch_with(fetch)
         await channel.start()
     # What is loaded by now (the client libraries' types, the metadata, the catalogs)
     # lives as long as the process: spare it the full collections, which otherwise
@@ -79,3 +82,17 @@ async def _serve_files(
 ) -> None:
     async with public_files.serving(public, settings.public_files_listen):
         await stop.wait()
+
+
+def fetcher(channels: Sequence[Channel]) -> Fetch:
+    """Return how any channel fetches the bytes of a file another channel's person sent:
+    through the channel that stored it, if it `Downloads`; else the file is FileGone."""
+    downloads = {channel.name: channel for channel in channels if isinstance(channel, Downloads)}
+
+    async def fetch(channel: str, file_ref: str) -> bytes:
+        source = downloads.get(channel)
+        if source is None:
+            raise FileGone(f"files of {channel!r} cannot be fetched")
+        return await source.download(file_ref)
+
+    return fetch

@@ -15,12 +15,27 @@ from pathlib import Path
 
 KEPT = "kept"
 KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
+# A picture's format by its first bytes: a messenger's file id says nothing of it, and a
+# file served by URL needs a suffix for its Content-Type.
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF87a", ".gif"),
+    (b"GIF89a", ".gif"),
+)
 
 
 def suffix_of(name: str) -> str:
     """Return a file name's suffix as a key takes it (lowercase), or "" if it cannot."""
     suffix = Path(name).suffix.lower()
     return suffix if KEY.fullmatch("0" * 64 + suffix) else ""
+
+
+def picture_suffix(data: bytes) -> str:
+    """Return the suffix of a picture's format read from its first bytes ("" if unknown)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return next((suffix for magic, suffix in SIGNATURES if data.startswith(magic)), "")
 
 
 class UnknownFile(LookupError):

@@ -14,14 +14,19 @@ inbox, one outbox and one leader; a channel brings only what its messenger needs
   the longest text, the markup) — views stay neutral; the channel renders.
 - **Its flood profile**: `limiter`, built from the messenger's published (or configured)
   rates; replies, outbox messages and status messages of a channel share it.
+- **Files across messengers** (optional): a file a person sent is stored by its
+  messenger's id, which means nothing to another messenger. A channel that can fetch
+  its files' bytes by that id `Downloads`; a channel that sends such files from their
+  bytes `Fetches`, and the runtime hands it one `Fetch` over all the channels that
+  download (a file of a channel that does not is `FileGone`).
 
 Modelled on errbot's `Backend`: small and explicit.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.channels.flood import FloodLimiter
 from core.messages import Reply
@@ -86,3 +91,34 @@ class Channel(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+
+class FetchFailed(Exception):
+    """A file of another messenger could not be fetched now; a later try may work."""
+
+
+class FileGone(FetchFailed):
+    """The messenger no longer has the file (or refuses its id): no try will fetch it."""
+
+
+# The bytes of a file by its channel and that channel's file id; raises FetchFailed.
+Fetch = Callable[[str, str], Awaitable[bytes]]
+
+
+@runtime_checkable
+class Downloads(Protocol):
+    """A channel whose people's files can be fetched by the ids it stored them under."""
+
+    name: str
+
+    async def download(self, file_ref: str) -> bytes:
+        """Return a file's bytes; FileGone if the messenger refuses the id, FetchFailed
+        if it cannot be fetched now. Nothing secret (a token in a URL) is in the error."""
+
+
+@runtime_checkable
+class Fetches(Protocol):
+    """A channel that sends the files of other messengers from their bytes."""
+
+    def fetch_with(self, fetch: Fetch) -> None:
+        """Fetch other channels' files with `fetch` from now on."""

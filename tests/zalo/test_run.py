@@ -131,14 +131,19 @@ async def test_sigkill_while_polling_loses_at_most_the_update_in_flight_and_doub
 async def test_run_serves_kept_files_at_signed_urls_when_a_public_address_is_set(
     core: Core, unit_id: int, zalo: ZaloSandboxClient, tmp_path: Path
 ) -> None:
-    port = free_port()
+    port, hook_port = free_port(), free_port()
     files = tmp_path / "files"
     log = tmp_path / "bot.log"
     base = f"http://127.0.0.1:{port}"
-    bot = start_bot(
+    bot = start_bot(  # by webhook: stopping does not wait out a long poll
         core.settings.database_url,
         zalo,
         log,
+        "--zalo-webhook",
+        f"http://127.0.0.1:{hook_port}/zalo-hook",
+        "--zalo-listen",
+        f"127.0.0.1:{hook_port}",
+        ZALO_WEBHOOK_SECRET=SECRET,
         PUBLIC_BASE_URL=base,
         PUBLIC_FILES_LISTEN=f"127.0.0.1:{port}",
         FILES_DIR=str(files),

@@ -121,7 +121,7 @@ class AiogramChannel(TelegramChannel):
         else:
             await self.bot.send_document(chat_id=chat_id, document=file)
 
-    async def download(self, file_ref: str) -> bytes:
+    async def read_file(self, file_ref: str) -> bytes:
         """Return the bytes of a file a person sent (getFile, then the file's URL)."""
         content = await self.bot.download(file_ref)
         assert content is not None  # no destination given: aiogram returns a buffer

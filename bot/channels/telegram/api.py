@@ -108,8 +108,9 @@ class TelegramApi(ABC):
         await self.upload(chat_id, "photo" if photo else "document", file_name, content)
 
     @abstractmethod
-    async def download(self, file_ref: str) -> bytes:
-        """Return the bytes of a file a person sent, by its Telegram file id."""
+    async def read_file(self, file_ref: str) -> bytes:
+        """Return the bytes of a file a person sent, by its Telegram file id (the client's
+        errors raised as they come: see the channel's `download`)."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import ClientError, web
 
 from bot.app import Core
 from bot.channels import intake
-from bot.channels.contract import Capabilities, Delivery
+from bot.channels.contract import Capabilities, Delivery, FetchFailed, FileGone
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
@@ -275,6 +275,22 @@ class TelegramChannel(TelegramApi):
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
         return await outgoing.deliver(self, item)
+
+    async def download(self, file_ref: str) -> bytes:
+        """Return the bytes of a file a person sent here, for a messenger that cannot send
+        it by its id (a `contract.Downloads`).
+
+        A refused id (unknown, or a file too big for bots) is FileGone; any other failure
+        is FetchFailed. Neither carries the client's message: a file URL holds the token.
+        """
+        failures: tuple[type[Exception], ...] = (*self.errors, ClientError)
+        try:
+            return await self.read_file(file_ref)
+        except failures as error:
+            failed = self.failure(error)
+            if failed is not None and failed.outcome == "rejected":
+                raise FileGone(failed.detail or "refused") from None
+            raise FetchFailed((failed and failed.detail) or type(error).__name__) from None
 
     async def post_status(
         self,

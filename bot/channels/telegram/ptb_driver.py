@@ -104,7 +104,7 @@ class PtbChannel(TelegramChannel):
         else:
             await self.bot.send_document(chat_id=chat_id, document=content, filename=file_name)
 
-    async def download(self, file_ref: str) -> bytes:
+    async def read_file(self, file_ref: str) -> bytes:
         """Return the bytes of a file a person sent (getFile, then the file's URL)."""
         file = await self.bot.get_file(file_ref)
         return bytes(await file.download_as_bytearray())

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.app import Core
 from bot.channels import intake, public_files
-from bot.channels.contract import Capabilities, Delivery
+from bot.channels.contract import Capabilities, Delivery, Fetch
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
@@ -127,6 +127,11 @@ class ZaloChannel:
         self.polling: asyncio.Task[None] | None = None
         self.status_sent: dict[str, float] = {}  # a status message's id: when it was sent
         self.monotonic = time.monotonic  # the status messages' clock
+
+    def fetch_with(self, fetch: Fetch) -> None:
+        """Send photos people sent on other messengers from the bytes `fetch` returns
+        (a `contract.Fetches`): Zalo cannot take another messenger's file id."""
+        self.sender.fetch = fetch
 
     async def start(self) -> None:
         """Learn the bot's id (a wrong token fails here); switch off a webhook to poll."""

@@ -5,6 +5,11 @@ channel's flood limiter; a retry resumes at the send that failed. Zalo's answers
 onto outcomes as docs/zalo.md says: 429 is a quota (a configured pause: Zalo gives no
 hint), 400 and 404 are refusals, anything else is transient; nothing means "blocked",
 because Zalo says nothing when a person blocks the bot.
+
+Zalo takes a picture by URL only, so a photo a person sent on another messenger (a
+Telegram file id) is fetched from that messenger, kept in the file store and sent by
+its signed URL. A fetch that fails now is a transient failure of that send; a file the
+other messenger no longer has goes as a line saying the picture cannot be shown.
 """
 
 import asyncio
@@ -12,13 +17,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.channels.contract import Delivery
+from bot.channels.contract import Delivery, Fetch, FetchFailed, FileGone
 from bot.channels.flood import FloodLimiter
 from bot.channels.zalo.api import ZaloApi, ZaloError
 from bot.channels.zalo.convert import render
-from core.messages import KEPT, Reply, t
+from core.messages import KEPT, Reply, SharedFile, t
 from locales import Catalogs
-from storage.files import FileStore, suffix_of
+from storage.files import FileStore, picture_suffix, suffix_of
 
 logger = logging.getLogger(__name__)
 SEND_ATTEMPTS = 8  # network errors and 5xx in a row before a reply is given up for now
@@ -55,32 +60,79 @@ class Sender:
     # The public URL of a kept file (PUBLIC_BASE_URL), or None: pictures then cannot go
     # out, since Zalo takes them by URL only, and a line says so instead.
     public_url: Callable[[str], str] | None = None
+    # The bytes of another messenger's file (the runtime's, see `fetch_with`), or None:
+    # such photos then cannot go out either.
+    fetch: Fetch | None = None
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    # Other messengers' files by (channel, file id): their keys once fetched and kept
+    # (or FileGone), so that a photo is fetched once per process however often it is sent.
+    keeping: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
 
     def sends(self, chat_id: str, reply: Reply, language: str) -> list[Send]:
         """Return the sends of one reply: its text parts, then its pictures."""
-        pictures = [f.file_ref for f in reply.files if f.channel == KEPT and f.kind == "photo"]
+        photos = [f for f in reply.files if f.kind == "photo" and self._can_send(f)]
         documents = [d for d in reply.documents if suffix_of(d.file_name) in PICTURE_SUFFIXES]
-        shown = len(pictures) + len(documents)
+        shown = len(photos) + len(documents)
         if self.public_url is None:
             shown = 0
         missing = None
         if len(reply.files) + len(reply.documents) > shown:
-            missing = self.catalogs.render(t("channel.picture_unavailable"), language)
+            missing = self._unavailable(language)
         lines = render(reply, self.catalogs, language, missing)
         result: list[Send] = [self._text(chat_id, text) for text in lines]
         if self.public_url is not None:
-            result += [self._kept(chat_id, key) for key in pictures]
+            result += [self._photo(chat_id, photo, language) for photo in photos]
             result += [self._built(chat_id, d.file_name, d.content) for d in documents]
         return result
+
+    def _can_send(self, photo: SharedFile) -> bool:
+        return photo.channel == KEPT or self.fetch is not None
+
+    def _unavailable(self, language: str) -> str:
+        return self.catalogs.render(t("channel.picture_unavailable"), language)
 
     def _text(self, chat_id: str, text: str) -> Send:
         return lambda: self.api.send_message(chat_id, text)
 
-    def _kept(self, chat_id: str, key: str) -> Send:
+    def _photo(self, chat_id: str, photo: SharedFile, language: str) -> Send:
         assert self.public_url is not None
         url = self.public_url
-        return lambda: self.api.send_photo(chat_id, url(key))
+        if photo.channel == KEPT:
+            return lambda: self.api.send_photo(chat_id, url(photo.file_ref))
+
+        async def send() -> str:
+            try:
+                key = await self._keep(photo.channel, photo.file_ref)
+            except FileGone:
+                return await self.api.send_message(chat_id, self._unavailable(language))
+            return await self.api.send_photo(chat_id, url(key))
+
+        return send
+
+    async def _keep(self, channel: str, file_ref: str) -> str:
+        """Return the key of another messenger's file, fetched and kept once; a failure
+        that may pass is forgotten, so the next try fetches again."""
+        source = (channel, file_ref)
+        keeping = self.keeping.get(source)
+        if keeping is None:
+            keeping = self.keeping[source] = asyncio.ensure_future(self._fetch(channel, file_ref))
+        try:
+            return await asyncio.shield(keeping)
+        except FileGone:
+            raise
+        except BaseException:
+            if keeping.done() and self.keeping.get(source) is keeping:
+                del self.keeping[source]
+            raise
+
+    async def _fetch(self, channel: str, file_ref: str) -> str:
+        assert self.fetch is not None
+        try:
+            content = await self.fetch(channel, file_ref)
+        except FileGone as gone:
+            logger.warning("a picture sent on %s is no longer there: %s", channel, gone)
+            raise
+        return await asyncio.to_thread(self.files.put, content, picture_suffix(content))
 
     def _built(self, chat_id: str, name: str, content: bytes) -> Send:
         async def send() -> str:
@@ -104,6 +156,8 @@ class Sender:
                 return None
             except ZaloError as error:
                 failed = outcome(error, self.pause)
+            except FetchFailed as error:
+                failed = Delivery("transient", detail=f"fetching a picture: {error}")
             if failed.outcome == "rejected":
                 logger.warning("Zalo refused a reply: %s", failed.detail)
                 return failed
@@ -129,5 +183,8 @@ class Sender:
                 done += 1
         except ZaloError as error:
             failed = outcome(error, self.pause)
-            return Delivery(failed.outcome, failed.retry_after, failed.detail, parts_sent=done)
-        return Delivery("sent")
+        except FetchFailed as error:
+            failed = Delivery("transient", detail=f"fetching a picture: {error}")
+        else:
+            return Delivery("sent")
+        return Delivery(failed.outcome, failed.retry_after, failed.detail, parts_sent=done)
