@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("vi", "en", "id")
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     zalo_rate_per_chat: int = 1
     zalo_rate_per_group: int = 20  # a minute
     zalo_pause_on_429: float = 10.0
+    # Seconds a getUpdates long poll waits; stopping waits for the poll in flight (its
+    # update would be lost otherwise), so it bounds how long a stop takes.
+    zalo_poll_seconds: int = Field(default=20, ge=1, le=60)
     # Reminders and digests: none is sent in quiet hours (local time, hh:mm-hh:mm); a
     # review waiting longer than the SLA reminds the council, then its leaders.
     quiet_hours: str = "21:00-07:00"

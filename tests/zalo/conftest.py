@@ -43,6 +43,7 @@ def start_bot(
         "ZALO_RATE_PER_CHAT": "0",
         "ZALO_RATE_PER_GROUP": "0",
         "ZALO_PAUSE_ON_429": "0.2",
+        "ZALO_POLL_SECONDS": str(POLL),  # stopping waits for the poll in flight
         "DATABASE_URL": database_url,
         "ZALO_BOT_TOKEN": TOKEN,
         "ZALO_API_BASE": zalo.api_base,

@@ -176,3 +176,11 @@ def test_the_zalo_channel_sends_pictures_by_the_public_address_it_is_given(
     assert channel.sender.public_url("a" * 64 + ".png").startswith("https://bot.example/files/")
     bare = core.settings.model_copy(update={"zalo_bot_token": SecretStr("1:x")})
     assert from_settings(replace(core, settings=bare), None).sender.public_url is None
+
+
+def test_the_long_poll_lasts_zalo_poll_seconds(core: Core) -> None:
+    token = {"zalo_bot_token": SecretStr("1:x")}
+    default = from_settings(replace(core, settings=core.settings.model_copy(update=token)), None)
+    assert default.poll_timeout == 20
+    short = core.settings.model_copy(update={**token, "zalo_poll_seconds": 2})
+    assert from_settings(replace(core, settings=short), None).poll_timeout == 2

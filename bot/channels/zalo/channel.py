@@ -347,6 +347,7 @@ def from_settings(core: Core, webhook: Webhook | None) -> ZaloChannel:
     assert settings.zalo_bot_token is not None
     api = ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
     channel = ZaloChannel(core, api, concurrency=settings.zalo_concurrency, webhook=webhook)
+    channel.poll_timeout = settings.zalo_poll_seconds
     public = public_files.from_settings(settings, core.dispatcher.clock)
     if public is not None:  # served by the runtime (bot.runtime)
         channel.sender.public_url = public.url
