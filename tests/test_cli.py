@@ -1,6 +1,7 @@
-"""The command line as an operator and a worker use it, in real processes (the quick
-refusals of `run`, before it starts anything, in this one)."""
+"""The command line as an operator and a worker use it: most commands in this process
+(Typer's runner), a worker's conversation and a SIGKILL in real processes."""
 
+import contextlib
 import csv
 import io
 import json
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,19 +28,44 @@ ROOT = Path(__file__).resolve().parent.parent
 VI = Catalogs()
 
 
+@dataclass
+class Ran:
+    """What a command printed and how it ended."""
+
+    stdout: str
+    stderr: str
+    returncode: int
+
+
 def cli(
-    database_url: str, cwd: Path, *args: str, stdin: str = "", check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run `initiative-bot ARGS` in a fresh process against the test database."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-    )
+    database_url: str,
+    cwd: Path,
+    *args: str,
+    stdin: str = "",
+    check: bool = True,
+    process: bool = False,
+) -> Ran:
+    """Run `initiative-bot ARGS` against the test database: in this process (Typer's
+    runner, ~10x quicker than starting Python), or with `process` in a fresh one."""
+    if process:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=120,
+            env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
+        )
+        result = Ran(done.stdout, done.stderr, done.returncode)
+    else:
+        with contextlib.chdir(cwd):
+            ran = CliRunner().invoke(
+                app, list(args), input=stdin, env={"DATABASE_URL": database_url}
+            )
+        if ran.exception is not None and not isinstance(ran.exception, SystemExit):
+            raise ran.exception
+        result = Ran(ran.stdout, ran.stderr, ran.exit_code)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -86,7 +113,11 @@ def test_scripted_vietnamese_conversation_exports_one_complete_initiative(
         + "\n"
     )
     chat = cli(
-        database_url, tmp_path, "chat", "--user", "5001", "--name", "Nguyễn Văn An", stdin=script
+        database_url,
+        tmp_path,
+        *("chat", "--user", "5001", "--name", "Nguyễn Văn An"),
+        stdin=script,
+        process=True,  # as a worker runs it
     )
     assert VI.render(VI.template("wizard.submitted", "vi").split("{")[0], "vi") in chat.stdout
     assert "Traceback" not in chat.stderr

@@ -156,11 +156,13 @@ class ConsoleSession:
 def run(
     session: ConsoleSession,
     lines: Iterable[str],
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     first: Iterable[str] = (),
 ) -> None:
-    """Feed lines to the bot and print every answer; `first` are sent (and shown) first."""
-    interactive = sys.stdin.isatty() and out is sys.stdout
+    """Feed lines to the bot and print every answer (on stdout as it is when called,
+    unless `out`); `first` are sent (and shown) first."""
+    interactive = out is None and sys.stdin.isatty()
+    out = out or sys.stdout
     given = ((line, True) for line in first)
     typed = ((line, False) for line in lines)
     if interactive:
