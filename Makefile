@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist worksteal
 
 ## Benchmarks (not part of the tests): see bench/README.md.
 bench: $(STAMP)

@@ -1,6 +1,8 @@
 """`initiative-bot run` serving Telegram and Zalo: submit, approve, notice, with a photo that
 crosses over from Zalo to a Telegram reviewer and from Telegram to a Zalo reviewer."""
 
+import asyncio
+import time
 from pathlib import Path
 
 from aiohttp import ClientSession
@@ -59,6 +61,15 @@ def attachment_of(core: Core, initiative_id: int | None) -> Attachment:
 async def settled(core: Core) -> None:
     """Wait until every queued notice went out."""
     await wait_until(lambda: all_sent(core), timeout=20)
+
+
+async def up(zalo: ZaloSandboxClient, users: SandboxClient, timeout: float = 60) -> None:
+    """Wait until `run` serves both messengers (starting takes seconds on a loaded machine):
+    the Zalo webhook is set and Telegram's first poll is on its way."""
+    deadline = time.monotonic() + timeout
+    while not (await zalo.calls("setWebhook") and await users.calls("deleteWebhook")):
+        assert time.monotonic() < deadline, "the bot never started"
+        await asyncio.sleep(0.05)
 
 
 async def join_on_zalo(person: ZaloUser) -> None:
@@ -151,6 +162,7 @@ async def test_a_photo_crosses_over_between_zalo_and_telegram_through_review_bot
         async with ClientSession() as http:
             users = SandboxClient(sandbox_url, TELEGRAM_TOKEN, session=http)
             on_zalo, on_telegram = ZaloUser(zalo, "z-9001"), TelegramUser(users, 9002, "Bảo")
+            await up(zalo, users)
             await join_on_zalo(on_zalo)
             await join_on_telegram(on_telegram)
             make_reviewer(core, clock, unit_id, "telegram", "9002")
