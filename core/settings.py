@@ -2,10 +2,10 @@
 
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("vi", "en", "id")
@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     public_files_listen: str = "127.0.0.1:8090"
     public_file_ttl_hours: int = 24
+    # Kept files nothing in the database refers to are removed once they were not put for
+    # this long (a daily sweep of the leader): longer than a signed URL lives.
+    files_unreferenced_days: int = Field(default=7, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +131,15 @@ class Settings(BaseSettings):
     def _hours_range(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value
+
+    @model_validator(mode="after")
+    def _files_outlive_their_urls(self) -> Self:
+        if self.files_unreferenced_days * 24 <= self.public_file_ttl_hours:
+            raise ValueError(
+                "FILES_UNREFERENCED_DAYS must be longer than PUBLIC_FILE_TTL_HOURS: a file"
+                " is kept at least as long as a URL of it works"
+            )
+        return self
 
     @property
     def quiet(self) -> tuple[time, time]:

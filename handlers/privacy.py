@@ -6,6 +6,7 @@ from core.messages import OutDocument, Reply, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import question
 from services import membership
+from storage.files import FileStore
 
 
 def my_data(ctx: Context) -> Outcome:
@@ -30,7 +31,8 @@ def on_confirm(ctx: Context) -> Outcome:
     """Erase the member on a clear yes; anything else keeps the data."""
     if ctx.choice != "erase:yes" or ctx.member is None:
         return end(t("privacy.kept"))
-    membership.erase(session=ctx.session, member=ctx.member)
+    files = FileStore(ctx.settings.files_dir)
+    membership.erase(session=ctx.session, member=ctx.member, files=files)
     ctx.member = None
     ctx.data.clear()
     return end(t("privacy.erased"))

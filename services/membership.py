@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.errors import Refused
+from core.messages import KEPT
 from core.settings import LANGUAGES
 from services.links import subject_hash
 from services.roles import grant
@@ -15,6 +16,8 @@ from storage import initiatives as initiative_store
 from storage import links, outbox
 from storage import members as store
 from storage.conversations import states_of_user
+from storage.file_references import forget_when_committed
+from storage.files import FileStore, keys_in
 from storage.models import ChannelIdentity, ConsentRefusal, Initiative, Member, Role, Unit
 from storage.units import unit_by_id
 
@@ -167,11 +170,19 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
     }
 
 
-def erase(*, session: Session, member: Member) -> None:
-    """Erase a member: drafts go, authorship stays anonymous, identities and state go."""
+def erase(*, session: Session, member: Member, files: FileStore) -> None:
+    """Erase a member: drafts go, authorship stays anonymous, identities and state go.
+
+    Once the erasure commits, the kept files of what went (the draft's photos and
+    documents, a file held by an unfinished conversation) are removed, unless something
+    left still refers to them (the same bytes attached to another initiative).
+    """
     member_id = member.id or 0
+    kept: set[str] = set()
     draft = initiative_store.draft_of(session=session, member_id=member_id)
     if draft is not None:
+        attachments = initiative_store.attachments_of(session=session, initiative_id=draft.id or 0)
+        kept |= {a.file_ref for a in attachments if a.channel == KEPT}
         session.delete(draft)
     for author in initiative_store.authored_by(session=session, member_id=member_id):
         author.member_id = None
@@ -192,6 +203,7 @@ def erase(*, session: Session, member: Member) -> None:
         for state in states_of_user(
             session=session, channel=identity.channel, user_id=identity.external_user_id
         ):
+            kept |= keys_in(state.data) | keys_in(state.replies)
             session.delete(state)
         session.delete(identity)
     for role in store.roles_of(session=session, member_id=member_id):
@@ -199,3 +211,4 @@ def erase(*, session: Session, member: Member) -> None:
     session.flush()
     session.delete(member)
     session.flush()
+    forget_when_committed(session=session, files=files, keys=kept)

@@ -1,6 +1,7 @@
 """Engines, sessions and migrations."""
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -81,6 +83,30 @@ def writes(connection: Connection) -> int:
     return int(connection.info.get(_WRITES, 0))
 
 
+AFTER_COMMIT = "after_commit"
+Action = Callable[[], object]
+
+
+def after_commit(session: Session, action: Action) -> None:
+    """Run `action` once the transaction `session` works in has committed (never if it
+    rolls back), outside it: for what cannot be undone, such as removing a file.
+
+    The session must come from `transaction` or `shared_transaction`. An action that
+    fails is logged; what was committed stands.
+    """
+    bind = session.bind
+    holder = bind.info if isinstance(bind, Connection) else session.info
+    holder.setdefault(AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit(actions: list[Action]) -> None:
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            logger.exception("an action after a commit failed")
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """Open a session whose work commits together or not at all.
@@ -88,12 +114,12 @@ def transaction(engine: Engine) -> Iterator[Session]:
     On SQLite the threads of one process take turns here instead of in SQLite's busy
     handler, which sleeps for up to 100 ms at a time while it waits for the lock.
     """
-    with (
-        _WRITE_LOCKS.get(engine) or nullcontext(),
-        Session(engine, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
+    lock = _WRITE_LOCKS.get(engine) or nullcontext()
+    with lock, Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+        actions = session.info.pop(AFTER_COMMIT, [])
+    _run_after_commit(actions)
 
 
 @contextmanager
@@ -104,7 +130,14 @@ def shared_transaction(engine: Engine) -> Iterator[Connection]:
     one BEGIN and one COMMIT (see `Dispatcher.handle_group`).
     """
     with _WRITE_LOCKS.get(engine) or nullcontext(), engine.begin() as connection:
-        yield connection
+        # `info` lives with the database connection: start with no actions, and take
+        # this transaction's along (on a rollback they go with the exception).
+        connection.info.pop(AFTER_COMMIT, None)
+        try:
+            yield connection
+        finally:
+            actions = connection.info.pop(AFTER_COMMIT, [])
+    _run_after_commit(actions)
 
 
 @contextmanager

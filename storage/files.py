@@ -5,13 +5,23 @@ last, so a file that must cross over (a Zalo worker's photo opened by a reviewer
 Telegram, a digest chart sent to Zalo, which takes pictures by URL only) is kept here.
 A file's key is the SHA-256 of its bytes and its suffix: the same bytes are kept once,
 and a key names nothing outside the store (see `KEY`).
+
+A file's modification time is when it was last put (or touched): the retention sweep
+(`sweep`) removes only files that nothing refers to and that were not put for a while,
+so a file put just now, whose reference is not committed yet, stays.
 """
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
+from collections.abc import Container, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 KEPT = "kept"
 KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
@@ -55,7 +65,7 @@ class FileStore:
         if not KEY.fullmatch(key):
             raise ValueError(f"a file suffix is a dot and 1-8 letters or digits: {suffix!r}")
         target = self.folder / key
-        if not target.exists():
+        if not self.touch(key):
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".part-")
             try:
@@ -82,7 +92,72 @@ class FileStore:
         """Return a kept file's bytes."""
         return self.path(key).read_bytes()
 
+    def touch(self, key: str) -> bool:
+        """Make a kept file young again (the sweep leaves it for a while); False if it is
+        not kept. Call it before handing out a URL of a file nothing in the database names."""
+        if not KEY.fullmatch(key):
+            return False
+        target = self.folder / key
+        try:
+            os.utime(target)
+        except FileNotFoundError:
+            return False
+        except OSError:  # kept, but its time cannot change (a read-only disk)
+            return target.is_file()
+        return True
+
     def remove(self, key: str) -> None:
         """Forget a kept file (nothing if it is not kept)."""
         if KEY.fullmatch(key):
             (self.folder / key).unlink(missing_ok=True)
+
+    def idle_since(self, before: datetime) -> Iterator[str]:
+        """Yield the keys of the kept files not put (or touched) since `before`.
+
+        Only names that are keys count: a file being written (`.part-…`) and anything
+        else in the folder are never yielded.
+        """
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return
+        limit = before.timestamp()
+        for entry in entries:
+            if not KEY.fullmatch(entry.name):
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                    yield entry.name
+            except FileNotFoundError:
+                continue  # removed meanwhile
+
+    def sweep(self, referenced: Container[str], before: datetime) -> int:
+        """Remove the kept files not put since `before` that `referenced` does not name;
+        return how many went. One that cannot be removed is logged and left for next time."""
+        removed = 0
+        for key in self.idle_since(before):
+            if key in referenced:
+                continue
+            try:
+                self.remove(key)
+            except OSError as error:
+                logger.warning("could not remove kept file %s: %s", key, error.strerror)
+            else:
+                removed += 1
+        return removed
+
+
+def keys_in(value: Any) -> set[str]:
+    """Return the kept files' keys named anywhere in a JSON value (a reply, a state)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if KEY.fullmatch(item):
+                found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found

@@ -1,17 +1,21 @@
 """The scheduler's jobs as plain functions: each reads what is due from the database."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.settings import Settings
 from services import broadcasts, reminders
+from storage import reminders as done
 from storage.db import reading, transaction
+from storage.file_references import referenced_keys
+from storage.files import FileStore
 from storage.models import Broadcast
 
 logger = logging.getLogger(__name__)
+SWEPT = "files_swept"  # a Reminder row per UTC day: the kept files were swept that day
 
 
 def run_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -54,3 +58,26 @@ def run_broadcasts(engine: Engine, now: datetime) -> int:
         except Exception:
             logger.exception("starting broadcast %s failed; next run tries again", broadcast_id)
     return queued
+
+
+def sweep_files(engine: Engine, settings: Settings, files: FileStore, now: datetime) -> int | None:
+    """Once a UTC day, remove the kept files nothing refers to that were not put for
+    FILES_UNREFERENCED_DAYS; return how many went (None: swept today already).
+
+    The references are read in one short read; the files are walked after it, outside
+    any transaction. A file put after that read is young, so it stays. The day is
+    recorded after the sweep: a sweep cut short is done again, which removes nothing twice.
+    """
+    day = now.date().toordinal()
+    with reading(engine) as session:
+        if done.sent_among(session=session, kinds=[SWEPT], subject_ids=[day]):
+            return None
+        referenced = referenced_keys(session=session)
+    removed = files.sweep(referenced, now - timedelta(days=settings.files_unreferenced_days))
+    try:
+        with transaction(engine) as session:
+            done.record(session=session, kind=SWEPT, subject_id=day, now=now)
+    except IntegrityError:
+        logger.info("the kept files were swept twice today")
+    logger.info("swept the kept files: %s removed, %s referenced", removed, len(referenced))
+    return removed

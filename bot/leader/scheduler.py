@@ -52,6 +52,14 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
         replace_existing=True,
         next_run_time=core.dispatcher.clock(),
     )
+    scheduler.add_job(
+        files_job,
+        "interval",
+        seconds=EVERY_SECONDS,
+        id="kept_files",
+        replace_existing=True,
+        next_run_time=core.dispatcher.clock(),
+    )
     try:
         await asyncio.Event().wait()
     finally:
@@ -80,3 +88,15 @@ async def _queue_due() -> None:
     if queued:
         logger.info("queued %s reminders", queued)
         _RUNNING["notify"]()
+
+
+async def files_job() -> None:
+    """Sweep the kept files when today's sweep is due (see `jobs.sweep_files`)."""
+    core: Core = _RUNNING["core"]
+    try:
+        # A walk of the files folder: off the event loop, whatever the database.
+        await asyncio.to_thread(
+            jobs.sweep_files, core.engine, core.settings, core.files, core.dispatcher.clock()
+        )
+    except asyncio.CancelledError:
+        logger.info("kept files' sweep stopped by shutdown; the next run picks it up")
