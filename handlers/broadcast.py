@@ -123,7 +123,7 @@ def on_text(ctx: Context) -> Outcome:
     for attachment in ctx.incoming.attachments[:1]:
         data["attachment"] = {
             "kind": attachment.kind,
-            "channel": ctx.incoming.channel,
+            "channel": attachment.channel or ctx.incoming.channel,  # a kept file's: KEPT
             "ref": attachment.file_ref,
         }
     caption = (ctx.incoming.caption or "").strip()

@@ -105,14 +105,6 @@ def attachments_of(*, session: Session, initiative_id: int) -> Sequence[Attachme
     return session.exec(query.order_by(col(Attachment.id))).all()
 
 
-def file_kept(*, session: Session, channel: str, file_ref: str) -> bool:
-    """Whether an attachment refers to this channel's file."""
-    query = select(Attachment.id).where(
-        Attachment.channel == channel, Attachment.file_ref == file_ref
-    )
-    return session.exec(query.limit(1)).first() is not None
-
-
 def history_of(*, session: Session, initiative_id: int) -> Sequence[StatusChange]:
     """Return an initiative's status changes, oldest first."""
     query = select(StatusChange).where(StatusChange.initiative_id == initiative_id)

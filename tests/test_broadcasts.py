@@ -12,7 +12,7 @@ from bot.leader.broadcast_report import Reporter
 from bot.leader.jobs import run_broadcasts
 from core.codec import reply_from_json
 from core.errors import Refused
-from core.messages import InAttachment, Incoming, Number
+from core.messages import KEPT, InAttachment, Incoming, Number
 from services import broadcasts
 from services.broadcasts import Audience
 from storage import outbox
@@ -231,6 +231,24 @@ def test_forged_buttons_and_bad_times_get_clear_answers(
     assert run_broadcasts(core.engine, clock()) == 1
     assert run_broadcasts(core.engine, clock()) == 0
     assert set(texts(core)) == {"worker"}
+
+
+def test_a_photo_the_bot_kept_goes_out_as_kept_whoever_receives_it(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    """A photo the bot kept (Zalo's and the console's are) stays the bot's in the
+    announcement, so every messenger sends it, not only the one it came from."""
+    organizer(core, clock, tree.a1)
+    boss = Person(core.dispatcher, "organizer", channel="telegram")
+    boss.say("/broadcast")
+    kept = InAttachment("photo", "a" * 64 + ".jpg", channel=KEPT)
+    assert boss.say(attachments=(kept,)) == ["broadcast.got_file"]
+    boss.say("Lễ tổng kết thứ Sáu lúc 8h")
+    preview = next(o for o in boss.options if o.startswith("aud:go"))
+    assert boss.say(choice=preview)[1] == "broadcast.message"
+    assert boss.last is not None
+    (shared,) = boss.last.replies[1].files
+    assert (shared.channel, shared.file_ref) == (KEPT, "a" * 64 + ".jpg")
 
 
 def test_a_caption_is_cleaned_like_typed_text(core: Core, clock: Clock, tree: Tree) -> None:

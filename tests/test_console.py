@@ -6,7 +6,11 @@ from pathlib import Path
 from bot.app import Core
 from bot.channels.text import render_reply
 from core.messages import Reply, t
-from tests.conftest import Chat, join
+from services import roles
+from storage.db import transaction
+from storage.members import member_for
+from storage.models import Unit
+from tests.conftest import Chat, Clock, join
 
 
 def test_a_photo_where_text_is_asked_leaves_no_file_behind(
@@ -35,6 +39,24 @@ def test_a_photo_where_text_is_asked_leaves_no_file_behind(
         me.send(line)
     me.send(f"/photo {photo}")
     assert len(list(store.iterdir())) == 1  # kept: an attachment refers to it
+
+
+def test_an_announcements_photo_stays_while_the_organizer_writes_it(
+    core: Core, unit_id: int, chat: Chat, clock: Clock, tmp_path: Path
+) -> None:
+    photo = tmp_path / "hoi-truong.jpg"
+    photo.write_bytes(b"\xff\xd8\xff fake jpeg")
+    me = chat("c2")
+    join(me)
+    with transaction(core.engine) as session:
+        member = member_for(session=session, channel="console", user_id="c2")
+        unit = session.get(Unit, unit_id)
+        assert member is not None and unit is not None
+        roles.grant(session=session, member=member, unit=unit, role="organizer", now=clock())
+    me.send("/broadcast")  # one unit: straight to the text
+    me.send(f"/photo {photo}")  # no answer keeps it yet: the wizard's state holds it
+    store = core.settings.files_dir / "kept"
+    assert len(list(store.iterdir())) == 1
 
 
 def test_the_console_drops_markup_but_keeps_what_a_person_wrote(core: Core) -> None:

@@ -32,8 +32,8 @@ from core.messages import (
 from locales import Catalogs
 from storage import outbox
 from storage.db import reading, transaction
+from storage.file_references import referenced_keys
 from storage.files import FileStore, UnknownFile, suffix_of
-from storage.initiatives import file_kept
 from storage.outbox import Due
 
 CHANNEL = "console"
@@ -109,11 +109,13 @@ class ConsoleSession:
         return replace(base, attachments=(self._keep(path, kind),))
 
     def _forget_unkept(self, attachments: tuple[InAttachment, ...]) -> None:
-        """Remove the files of a message no answer kept (a photo where text was asked)."""
+        """Remove the files of a message no answer kept (a photo where text was asked); a
+        file a conversation holds (an announcement's photo) or a message names is kept."""
         with reading(self.dispatcher.engine) as session:
-            for item in attachments:
-                if not file_kept(session=session, channel=KEPT, file_ref=item.file_ref):
-                    self.store.remove(item.file_ref)
+            referenced = referenced_keys(session=session)
+        for item in attachments:
+            if item.file_ref not in referenced:
+                self.store.remove(item.file_ref)
 
     def _keep(self, path: Path, kind: str) -> InAttachment:
         """Copy the file into the bot's file store (any messenger can then send it on).

@@ -88,7 +88,13 @@ async def test_a_telegram_photo_reaches_zalo_by_url_fetched_and_kept_once(
         assert "5" in text["text"] and "\n(" not in text["text"]  # no "cannot be shown"
         assert await zalo.photo(photo["message_id"]) == PHOTO
     assert len(await users.calls("getFile")) == 1  # fetched once for both
-    assert [path.suffix for path in core.files.folder.iterdir()] == [".png"]  # kept once
+    (kept,) = core.files.folder.iterdir()
+    assert kept.suffix == ".png"  # kept once
+    core.files.remove(kept.name)  # as the retention sweep does after a week
+    item = Due(2, "zalo", "z-802", "private", "vi", photo_notice(file_id), attempts=0)
+    assert (await crossing.deliver(item)).outcome == "sent"
+    assert await zalo.photo((await zalo.messages("z-802"))[-1]["message_id"]) == PHOTO
+    assert len(await users.calls("getFile")) == 2  # fetched again, not a dead URL
 
 
 async def test_a_file_telegram_no_longer_has_goes_as_the_unavailable_line(

@@ -114,6 +114,16 @@ class Sender:
         that may pass is forgotten, so the next try fetches again."""
         source = (channel, file_ref)
         keeping = self.keeping.get(source)
+        # Nothing in the database names a fetched file, so the retention sweep may have
+        # removed it since: make it young again for its new URL, or fetch it anew.
+        done = keeping if keeping is not None and keeping.done() else None
+        if (
+            done
+            and not done.exception()
+            and not await asyncio.to_thread(self.files.touch, done.result())
+        ):
+            del self.keeping[source]
+            keeping = None
         if keeping is None:
             keeping = self.keeping[source] = asyncio.ensure_future(self._fetch(channel, file_ref))
         try:
