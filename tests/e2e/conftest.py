@@ -38,7 +38,7 @@ from sandbox.zalo.records import ZaloLimits
 from services import roles
 from storage.db import reading, transaction
 from storage.members import member_for
-from storage.models import Member, OutboxMessage, Unit
+from storage.models import ChannelIdentity, Member, OutboxMessage, Unit
 from storage.outbox import QUEUED
 from tests.e2e.people import Person, TelegramPerson, ZaloPerson
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
@@ -62,11 +62,10 @@ class Messenger:
     channel: Channel
 
     def person(self, number: int, name: str = "Nguyễn Văn An", language: str = "vi") -> Person:
-        """Return person `number` of this messenger (a Telegram user id, or a Zalo one
-        made from it)."""
+        """Return the person with user id `number` on this messenger (Zalo's are strings)."""
         catalogs = self.core.catalogs
         if isinstance(self.client, ZaloSandboxClient):
-            return ZaloPerson(self.client, f"z{number}", name, language, catalogs)
+            return ZaloPerson(self.client, str(number), name, language, catalogs)
         return TelegramPerson(self.client, number, name, language, catalogs)
 
     def member(self, person: Person) -> Member:
@@ -75,6 +74,31 @@ class Messenger:
             found = member_for(session=session, channel=self.name, user_id=person.user_id)
         assert found is not None, f"{person.name} is no member"
         return found
+
+    async def enrol(self, person: Person, unit_id: int, language: str = "vi") -> Member:
+        """Make a person a member of a unit who joined earlier (and started the bot)."""
+        await self.client.start_chats(int(person.user_id), 1)  # a chat the bot may write to
+        now = self.core.dispatcher.clock()
+        with transaction(self.core.engine) as session:
+            member = Member(
+                unit_id=unit_id,
+                display_name=person.name,
+                language=language,
+                consent_at=now,
+                created_at=now,
+            )
+            session.add(member)
+            session.flush()
+            session.add(
+                ChannelIdentity(
+                    member_id=member.id or 0,
+                    channel=self.name,
+                    external_user_id=person.user_id,
+                    chat_id=person.user_id,
+                )
+            )
+        person.language = language
+        return member
 
     def grant(self, person: Person, role: str, unit_id: int) -> None:
         """Grant a person a role over a unit (as `initiative-bot member grant` does)."""
