@@ -42,13 +42,13 @@ from storage.models import ChannelIdentity, Member, OutboxMessage, Unit
 from storage.outbox import QUEUED
 from tests.e2e.people import Person, TelegramPerson, ZaloPerson
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
+from tests.zalo.conftest import POLL
 from tests.zalo.conftest import TOKEN as ZALO_TOKEN
 from views.labels import FIELD_LABELS
 
 MESSENGERS = ("telegram", "zalo")
 # For what each Telegram client library must do alike: Telegram on both, and Zalo.
 EVERY_CLIENT = ("telegram", "telegram-ptb", "zalo")
-POLL = 0.25  # seconds a Zalo long poll waits: a test's teardown waits out the last one
 WAIT = 20.0  # seconds the outbox gets to deliver what was queued
 
 
@@ -159,7 +159,7 @@ async def messenger(
             zalo = ZaloChannel(core, ZaloApi(ZALO_TOKEN, f"{emulator}/zalo"), concurrency=4)
             zalo.limiter = zalo.sender.limiter = FloodLimiter(Rates(0, 0, 0))
             zalo.sender.pause = 0.2  # Zalo's 429 says nothing of how long: a short pause
-            zalo.poll_timeout = POLL  # type: ignore[assignment]
+            zalo.poll_timeout = POLL
             signer = public_files.PublicFiles(
                 core.files, "http://127.0.0.1", secrets.token_bytes(32), core.dispatcher.clock
             )

@@ -80,6 +80,7 @@ async def test_an_announcement_reaches_the_workshop_with_its_progress_and_one_is
     report = await organizer.shown(f"Đã gửi: {sent} / 4")
     assert "đã gửi xong" in report.text and f"Đã chặn bot: {4 - sent}" in report.text
     await bot.settle(organizer)
+    assert await organizer.silence(0.4) == []  # two more rounds of the reporter: nothing
     reports = [m.text for m in await organizer.messages() if "đã gửi xong" in m.text]
     # Telegram edits the progress message into the report; a copy comes so it is noticed.
     assert len(reports) == (2 if organizer.edits else 1) and len(set(reports)) == 1

@@ -19,6 +19,7 @@ from bot.channels.telegram.runner import build_channel
 from sandbox.client import SandboxClient
 from sandbox.limits import Limits
 from sandbox.server import SandboxConfig, running
+from tests.conftest import DEMO_CODE
 
 TOKEN = "424242:AAH" + "t" * 32
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,6 +155,18 @@ class TelegramUser:
         assert len(sent) >= self.seen + expect, f"bot sent {sent[self.seen :]}"
         new, self.seen = sent[self.seen :], len(sent)
         return new
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    """Return the texts (and captions) of the bot's messages, one after the other."""
+    return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
+
+
+async def join(user: TelegramUser, language: str = "vi") -> None:
+    """Join the test unit by pressing the language and the consent buttons."""
+    assert "Tiếng Việt" in str((await user.say(f"/start {DEMO_CODE}"))[0]["reply_markup"])
+    await user.tap(f"lang:{language}", expect=2)
+    await user.tap("consent:yes", expect=2)
 
 
 async def typed(

@@ -8,8 +8,7 @@ from bot.app import Core
 from bot.channels.telegram.channel import TelegramChannel
 from sandbox.client import SandboxClient
 from storage.models import Initiative
-from tests.telegram.conftest import TelegramUser, each_driver
-from tests.telegram.test_e2e import join, texts
+from tests.telegram.conftest import TelegramUser, each_driver, join, texts
 
 pytestmark = each_driver
 

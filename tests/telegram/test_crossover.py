@@ -14,7 +14,7 @@ from storage.models import Attachment, Initiative
 from storage.units import unit_by_id
 from tests.conftest import Chat, Clock, join
 from tests.telegram.conftest import TelegramUser, each_driver
-from tests.telegram.test_review_e2e import join as join_on_telegram
+from tests.telegram.conftest import join as join_on_telegram
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8  # the line, before
 

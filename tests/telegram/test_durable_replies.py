@@ -16,8 +16,7 @@ from storage.members import member_for
 from storage.models import ConversationState, Initiative
 from storage.units import unit_by_id
 from tests.conftest import Clock
-from tests.telegram.conftest import TelegramUser, each_driver, start_bot, wait_until
-from tests.telegram.test_e2e import join, texts
+from tests.telegram.conftest import TelegramUser, each_driver, join, start_bot, texts, wait_until
 
 TITLE = "Đồ gá thay khuôn nhanh"
 PROBLEM = "Thay khuôn máy ép mất 45 phút mỗi lần"

@@ -19,8 +19,7 @@ from storage.members import member_for
 from storage.models import ChannelIdentity, GroupChat, InboxUpdate, Initiative
 from storage.units import unit_by_id
 from tests.conftest import Clock
-from tests.telegram.conftest import TelegramUser, each_driver, typed, wait_until
-from tests.telegram.test_e2e import join, texts
+from tests.telegram.conftest import TelegramUser, each_driver, join, texts, typed, wait_until
 
 pytestmark = each_driver
 GROUP = -200600

@@ -22,7 +22,7 @@ from sandbox.zalo.client import ZaloSandboxClient
 
 TOKEN = "1459232241454765289:zalo-test-secret"
 ROOT = Path(__file__).resolve().parents[2]
-POLL = 1  # seconds a test's long poll waits: stopping takes at most this much longer
+POLL = 0.25  # seconds a test's long poll waits: stopping takes at most this much longer
 
 
 def free_port() -> int:

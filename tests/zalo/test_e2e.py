@@ -1,4 +1,5 @@
-"""The bot through the emulator's Zalo face: joining, the wizard, redeliveries, long texts."""
+"""What only Zalo does, through the emulator's Zalo face: long texts split, redeliveries,
+stickers, groups. The scenarios a person goes through are in tests/e2e, on both messengers."""
 
 from sqlmodel import Session, col, select
 
@@ -7,7 +8,7 @@ from bot.channels.text import utf16_units
 from bot.channels.zalo.channel import ZaloChannel
 from core.messages import t
 from sandbox.zalo.client import ZaloSandboxClient
-from storage.models import InboxUpdate, Initiative
+from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
 from tests.zalo.conftest import ZaloUser, text_of
 
@@ -20,31 +21,6 @@ async def join(user: ZaloUser) -> None:
     assert "1. Tôi đồng ý" in consent
     welcome = text_of(await user.say("Tôi đồng ý", expect=2))
     assert "Xưởng 1" in welcome
-
-
-async def test_a_worker_joins_and_submits_answering_options_by_number_and_by_label(
-    core: Core, unit_id: int, polling: ZaloChannel, zalo: ZaloSandboxClient
-) -> None:
-    user = ZaloUser(zalo, "6ede9afa66b88fe6d6a9")
-    await join(user)
-    await user.say("/new", expect=2)
-    await user.say("Đồ gá thay khuôn nhanh <b>mới</b>")
-    await user.say("Thay khuôn máy ép mất 45 phút mỗi lần, dây chuyền phải dừng")
-    fields = text_of(await user.say("Chế tạo đồ gá định vị để thay khuôn trong 10 phút"))
-    assert "1. Cải tiến kỹ thuật" in fields
-    await user.say("Cải tiến kỹ thuật")
-    saved = text_of(await user.say("khoảng 1,5 tỷ/năm", expect=2))
-    assert "1.500.000.000 đ" in saved and "1. " in saved
-    done = text_of(await user.say("1"))
-    assert "#1" in done
-    with Session(core.engine) as session:
-        initiative = session.exec(select(Initiative)).one()
-        assert initiative.status == "submitted" and initiative.field == "technical"
-        assert initiative.title == "Đồ gá thay khuôn nhanh <b>mới</b>"
-        assert initiative.estimated_benefit_vnd == 1_500_000_000
-    sent = await zalo.messages(user.user_id)
-    assert all(m.get("text") and "<b>" not in m["text"] for m in sent if "Đồ gá" not in m["text"])
-    assert not await zalo.calls("editMessageText")  # a Telegram method: never called
 
 
 async def test_a_long_reply_is_split_at_line_breaks_into_parts_zalo_takes(
