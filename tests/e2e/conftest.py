@@ -42,7 +42,7 @@ from storage.models import ChannelIdentity, Member, OutboxMessage, Unit
 from storage.outbox import QUEUED
 from tests.e2e.people import Person, TelegramPerson, ZaloPerson
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
-from tests.zalo.conftest import POLL
+from tests.zalo.conftest import IN_PROCESS_POLL
 from tests.zalo.conftest import TOKEN as ZALO_TOKEN
 from views.labels import FIELD_LABELS
 
@@ -159,7 +159,7 @@ async def messenger(
             zalo = ZaloChannel(core, ZaloApi(ZALO_TOKEN, f"{emulator}/zalo"), concurrency=4)
             zalo.limiter = zalo.sender.limiter = FloodLimiter(Rates(0, 0, 0))
             zalo.sender.pause = 0.2  # Zalo's 429 says nothing of how long: a short pause
-            zalo.poll_timeout = POLL
+            zalo.poll_timeout = IN_PROCESS_POLL
             signer = public_files.PublicFiles(
                 core.files, "http://127.0.0.1", secrets.token_bytes(32), core.dispatcher.clock
             )
@@ -192,8 +192,9 @@ class Leading:
         self.prepare = Preparing(core.engine, core.settings, core.catalogs)
 
     async def tick(self) -> int:
-        """Run the scheduler's job once (reminders, digests, scheduled broadcasts) and
-        wake the sender, as `bot.leader.scheduler` does; return the messages queued."""
+        """Run the scheduler's reminders job once (reminders, digests, scheduled
+        broadcasts) and wake the sender, as `bot.leader.scheduler` does; return the
+        messages queued."""
         core, now = self.core, self.core.dispatcher.clock()
         queued = jobs.run_reminders(core.engine, core.settings, now)
         queued += await digests.run_digests(core.engine, core.settings, now, self.prepare)

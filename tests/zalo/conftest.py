@@ -22,7 +22,9 @@ from sandbox.zalo.client import ZaloSandboxClient
 
 TOKEN = "1459232241454765289:zalo-test-secret"
 ROOT = Path(__file__).resolve().parents[2]
-POLL = 0.25  # seconds a test's long poll waits: stopping takes at most this much longer
+POLL = 1  # seconds `run`'s long poll waits (ZALO_POLL_SECONDS): stopping waits that long
+# The in-process channel's long poll (it takes fractions): a teardown waits out the last one.
+IN_PROCESS_POLL = 0.25
 
 
 def free_port() -> int:
@@ -83,7 +85,7 @@ async def channel(core: Core, zalo: ZaloSandboxClient) -> AsyncIterator[ZaloChan
     built = ZaloChannel(core, ZaloApi(TOKEN, zalo.api_base), concurrency=4)
     built.limiter = built.sender.limiter = FloodLimiter(Rates(0, 0, 0))
     built.sender.pause = 0.2  # Zalo's 429 says nothing of how long: the test's pause is short
-    built.poll_timeout = POLL
+    built.poll_timeout = IN_PROCESS_POLL
     await built.start()
     yield built
     await built.close()
