@@ -4,8 +4,8 @@ PostgreSQL, against one emulator (both faces) per test.
 `messenger` is parametrized over the messengers (and `database_url` over the databases);
 a test that must hold on each Telegram client library takes `EVERY_CLIENT`. `bot` serves
 the messenger's channel in this process with what the leader process runs next to it
-(the outbox sender, the broadcast reporter); `tick` runs the scheduler's job once at the
-test clock's time.
+(the outbox sender, the broadcast reporter); its `tick` runs the scheduler's reminders
+job once at the test clock's time.
 """
 
 import asyncio
@@ -68,13 +68,6 @@ class Messenger:
             return ZaloPerson(self.client, str(number), name, language, catalogs)
         return TelegramPerson(self.client, number, name, language, catalogs)
 
-    def member(self, person: Person) -> Member:
-        """Return the member a person joined as."""
-        with reading(self.core.engine) as session:
-            found = member_for(session=session, channel=self.name, user_id=person.user_id)
-        assert found is not None, f"{person.name} is no member"
-        return found
-
     async def enrol(self, person: Person, unit_id: int, language: str = "vi") -> Member:
         """Make a person a member of a unit who joined earlier (and started the bot)."""
         await self.client.start_chats(int(person.user_id), 1)  # a chat the bot may write to
@@ -116,6 +109,16 @@ class Messenger:
             unit = session.get(Unit, unit_id)
             assert member is not None and unit is not None
             roles.revoke(session=session, member=member, unit=unit, role=role)
+
+
+@pytest.fixture
+def enterprise(core: Core, unit_id: int) -> int:
+    """Return the enterprise above the workshop people join with DEMO_CODE: its council
+    reviews their initiatives."""
+    with reading(core.engine) as session:
+        workshop = session.get(Unit, unit_id)
+        assert workshop is not None and workshop.parent_id is not None
+        return workshop.parent_id
 
 
 @pytest.fixture

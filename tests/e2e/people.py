@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from core.messages import Text
+from core.messages import Text, t
 from locales import Catalogs
 from sandbox.client import SandboxClient
 from sandbox.zalo.client import ZaloSandboxClient
@@ -168,7 +168,7 @@ class Person(ABC):
         await self.say(f"/start {code}")
         self.language = language
         await self.choose(LANGUAGE_LABELS[language], expect=2)
-        await self.choose(Text("onboarding.opt_agree"), expect=2)
+        await self.choose(t("onboarding.opt_agree"), expect=2)
 
     def label(self, text: str | Text) -> str:
         """Return a text as this person reads it."""

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from bot.app import Core
 from core.messages import t
-from storage.models import Initiative, Unit
+from storage.models import Initiative
 from tests.conftest import DEMO_CODE, Clock
 from tests.e2e.conftest import Leading, Messenger, submit
 
@@ -17,12 +17,8 @@ RESULTS = f"Đợt thi đua «{NAME}» đã kết thúc"
 
 
 async def test_campaign_reminders_reach_the_workers_in_their_messenger_each_once(
-    core: Core, clock: Clock, unit_id: int, messenger: Messenger, bot: Leading
+    core: Core, clock: Clock, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
-    with Session(core.engine) as session:
-        workshop = session.get(Unit, unit_id)
-        assert workshop is not None and workshop.parent_id is not None
-        enterprise = workshop.parent_id
     organizer = messenger.person(7001, "Phạm Tổ Chức")
     await messenger.enrol(organizer, enterprise)
     messenger.grant(organizer, "organizer", enterprise)

@@ -5,13 +5,11 @@ without PUBLIC_BASE_URL the digest comes as text that says its chart cannot be s
 from datetime import UTC, datetime
 
 import pytest
-from sqlmodel import Session
 
 from bot.app import Core
 from bot.channels.zalo.channel import ZaloChannel
 from core.messages import t
 from sandbox.client import SandboxClient
-from storage.models import Unit
 from tests.conftest import DEMO_CODE, Clock
 from tests.e2e.conftest import Leading, Messenger, submit
 from tests.e2e.people import Person, Sent
@@ -20,12 +18,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 HEADING = "Bản tin tổng hợp — Công ty A"
 
 
-async def leader_and_worker(core: Core, unit_id: int, messenger: Messenger) -> Person:
+async def leader_and_worker(messenger: Messenger, enterprise: int) -> Person:
     """Seat a leader over the enterprise; a worker of its workshop submits an initiative."""
-    with Session(core.engine) as session:
-        workshop = session.get(Unit, unit_id)
-        assert workshop is not None and workshop.parent_id is not None
-        enterprise = workshop.parent_id
     leader = messenger.person(7501, "Đỗ Lãnh Đạo")
     await messenger.enrol(leader, enterprise)
     messenger.grant(leader, "leader", enterprise)
@@ -44,9 +38,9 @@ async def chart_of(messenger: Messenger, sent: Sent) -> bytes:
 
 
 async def test_the_leaders_digest_arrives_with_its_chart_on_the_morning_and_on_demand(
-    core: Core, clock: Clock, unit_id: int, messenger: Messenger, bot: Leading
+    core: Core, clock: Clock, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
-    leader = await leader_and_worker(core, unit_id, messenger)
+    leader = await leader_and_worker(messenger, enterprise)
     await bot.settle(leader)
     clock.now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)  # Monday 10:00: weekly, at 08:00
     assert await bot.tick() == 1
@@ -65,11 +59,11 @@ async def test_the_leaders_digest_arrives_with_its_chart_on_the_morning_and_on_d
 
 @pytest.mark.parametrize("messenger", ["zalo"], indirect=True)
 async def test_without_a_public_address_a_zalo_digest_says_its_chart_cannot_be_shown(
-    core: Core, clock: Clock, unit_id: int, messenger: Messenger, bot: Leading
+    core: Core, clock: Clock, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
     assert isinstance(messenger.channel, ZaloChannel)
     messenger.channel.sender.public_url = None  # no PUBLIC_BASE_URL
-    leader = await leader_and_worker(core, unit_id, messenger)
+    leader = await leader_and_worker(messenger, enterprise)
     await bot.settle(leader)
     clock.now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
     assert await bot.tick() == 1

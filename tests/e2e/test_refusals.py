@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from bot.app import Core
 from core.messages import t
-from storage.models import ConversationState, Initiative, Member, OutboxMessage, Unit
+from storage.models import ConversationState, Initiative, Member, OutboxMessage
 from tests.conftest import DEMO_CODE
 from tests.e2e.conftest import EVERY_CLIENT, Leading, Messenger, submit
 from tests.e2e.people import TelegramPerson, text_of
@@ -46,21 +46,17 @@ async def test_answers_that_were_not_offered_are_refused_and_change_nothing(
 
 
 async def test_a_council_decision_without_the_role_is_refused_and_changes_nothing(
-    core: Core, unit_id: int, messenger: Messenger, bot: Leading
+    core: Core, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
     worker, reviewer = messenger.person(6101), messenger.person(6102, "Trần Bảo")
     await worker.join(DEMO_CODE)
     await reviewer.join(DEMO_CODE)
-    with Session(core.engine) as session:
-        workshop = session.get(Unit, unit_id)
-        assert workshop is not None and workshop.parent_id is not None
-        council = workshop.parent_id  # the enterprise above the workshop
     await submit(worker, "Máy dán nhãn tự động")
     await bot.settle(worker, reviewer)
     nothing = core.catalogs.render(t("review.queue_empty"), "vi")
     assert text_of(await worker.say("/review")) == nothing  # a worker sits on no council
 
-    messenger.grant(reviewer, "reviewer", council)
+    messenger.grant(reviewer, "reviewer", enterprise)
     await reviewer.say("/review")
     card = await reviewer.choose(t("review.opt_open", id=1))
     assert "Máy dán nhãn tự động" in card[0].text
@@ -68,7 +64,7 @@ async def test_a_council_decision_without_the_role_is_refused_and_changes_nothin
         refusal, again = await reviewer.say(typed, expect=2)
         assert refusal.text == core.catalogs.render(t("common.pick_option"), "vi")
         assert "Máy dán nhãn tự động" in again.text and again.options
-    messenger.revoke(reviewer, "reviewer", council)  # while the card is open
+    messenger.revoke(reviewer, "reviewer", enterprise)  # while the card is open
     not_allowed = core.catalogs.render(t("review.not_allowed"), "vi")
     assert await reviewer.refused(t("review.opt_approve")) == not_allowed
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from bot.app import Core
 from core.messages import t
 from services.levels import LEVEL_LABELS
-from storage.models import Initiative, Unit
+from storage.models import Initiative
 from tests.conftest import DEMO_CODE
 from tests.e2e.conftest import Leading, Messenger
 from tests.e2e.people import Person
@@ -30,15 +30,12 @@ async def open_card(reviewer: Person, initiative_id: int) -> str:
 
 
 async def test_a_round_of_review_notifies_each_person_once_per_step_in_their_language(
-    core: Core, unit_id: int, messenger: Messenger, bot: Leading
+    core: Core, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
     worker, reviewer = messenger.person(8101, "Ann"), messenger.person(8102, "Bảo")
     await worker.join(DEMO_CODE, "en")
     await reviewer.join(DEMO_CODE, "vi")
-    with Session(core.engine) as session:
-        workshop = session.get(Unit, unit_id)
-        assert workshop is not None and workshop.parent_id is not None
-    messenger.grant(reviewer, "reviewer", workshop.parent_id)
+    messenger.grant(reviewer, "reviewer", enterprise)
 
     await worker.say("/new", expect=2)
     await worker.say("Automatic labelling machine")
