@@ -48,9 +48,9 @@ async def test_answers_that_were_not_offered_are_refused_and_change_nothing(
 async def test_a_council_decision_without_the_role_is_refused_and_changes_nothing(
     core: Core, enterprise: int, messenger: Messenger, bot: Leading
 ) -> None:
-    worker, reviewer = messenger.person(6101), messenger.person(6102, "Trần Bảo")
+    worker, reviewer = messenger.person(6101), messenger.person(6102, "Bao Tran")
     await worker.join(DEMO_CODE)
-    await reviewer.join(DEMO_CODE)
+    await reviewer.join(DEMO_CODE, "en")  # refusals come in the person's language
     await submit(worker, "Máy dán nhãn tự động")
     await bot.settle(worker, reviewer)
     nothing = core.catalogs.render(t("review.queue_empty"), "vi")
@@ -60,12 +60,15 @@ async def test_a_council_decision_without_the_role_is_refused_and_changes_nothin
     await reviewer.say("/review")
     card = await reviewer.choose(t("review.opt_open", id=1))
     assert "Máy dán nhãn tự động" in card[0].text
-    for typed in ("7", "Phê duyệt tất cả"):  # no such option: asked again
+    for typed in ("7", "Approve all"):  # no such option: asked again
         refusal, again = await reviewer.say(typed, expect=2)
-        assert refusal.text == core.catalogs.render(t("common.pick_option"), "vi")
+        assert (
+            refusal.text
+            == "Please choose one of the options (the button, its number or its text)."
+        )
         assert "Máy dán nhãn tự động" in again.text and again.options
     messenger.revoke(reviewer, "reviewer", enterprise)  # while the card is open
-    not_allowed = core.catalogs.render(t("review.not_allowed"), "vi")
+    not_allowed = core.catalogs.render(t("review.not_allowed"), "en")
     assert await reviewer.refused(t("review.opt_approve")) == not_allowed
 
     assert step_of(core, reviewer.user_id) is None  # the card is closed, nothing decided
