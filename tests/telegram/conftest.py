@@ -21,6 +21,10 @@ from sandbox.limits import Limits
 from sandbox.server import SandboxConfig, running
 from tests.conftest import DEMO_CODE
 
+# Seconds to wait for the bot's answer: a restarted `run` on a loaded CI machine takes
+# over ten to answer; a passing test waits only as long as the answer takes.
+REPLY_WAIT = 30
+
 TOKEN = "424242:AAH" + "t" * 32
 ROOT = Path(__file__).resolve().parents[2]
 # Tests that must hold on every Telegram client library run under each of them.
@@ -151,7 +155,9 @@ class TelegramUser:
 
     async def replies(self, expect: int) -> list[dict[str, Any]]:
         """Wait for `expect` new messages from the bot and return them."""
-        sent = await self.users.messages(self.user_id, min_count=self.seen + expect, timeout=10)
+        sent = await self.users.messages(
+            self.user_id, min_count=self.seen + expect, timeout=REPLY_WAIT
+        )
         assert len(sent) >= self.seen + expect, f"bot sent {sent[self.seen :]}"
         new, self.seen = sent[self.seen :], len(sent)
         return new
