@@ -44,22 +44,15 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
     _RUNNING.update(core=core, notify=notify, prepare=preparing)
     scheduler = build_scheduler(core)
     scheduler.start()
-    scheduler.add_job(
-        reminders_job,
-        "interval",
-        seconds=EVERY_SECONDS,
-        id="reminders",
-        replace_existing=True,
-        next_run_time=core.dispatcher.clock(),
-    )
-    scheduler.add_job(
-        files_job,
-        "interval",
-        seconds=EVERY_SECONDS,
-        id="kept_files",
-        replace_existing=True,
-        next_run_time=core.dispatcher.clock(),
-    )
+    for job_id, job in (("reminders", reminders_job), ("kept_files", files_job)):
+        scheduler.add_job(
+            job,
+            "interval",
+            seconds=EVERY_SECONDS,
+            id=job_id,
+            replace_existing=True,
+            next_run_time=core.dispatcher.clock(),
+        )
     try:
         await asyncio.Event().wait()
     finally:
