@@ -150,15 +150,19 @@ class Person(ABC):
             assert time.monotonic() < deadline, f"{phrase!r} never shown: {await self.messages()}"
             await asyncio.sleep(0.05)
 
-    async def answered(self, phrase: str, timeout: float = 30.0) -> None:
+    async def answered(self, phrase: str, timeout: float = 120.0) -> None:
         """Wait for a new message showing `phrase` (a repeat of an earlier one, after a
         crash, passes by); count everything so far as seen."""
+        deadline = time.monotonic() + timeout
+        wanted = self.seen + 1
         while True:
-            raw = await self._messages(self.seen + 1, timeout)
+            raw = await self._messages(wanted, max(0.0, deadline - time.monotonic()))
             if any(phrase in self._sent(message).text for message in raw[self.seen :]):
                 self.seen = len(raw)
                 return
-            self.seen = max(self.seen, len(raw) - 1)  # wait for one more
+            last = [self._sent(message).text[:60] for message in raw[-6:]]
+            assert time.monotonic() < deadline, f"{self.user_id}: no {phrase!r} after {last}"
+            wanted = len(raw) + 1  # wait for one more
 
     async def catch_up(self) -> None:
         """Count every message the bot sent so far as seen."""

@@ -154,8 +154,9 @@ async def test_ten_sigkills_lose_no_answer_on_either_messenger_and_nothing_typed
                 bot = start()
                 await serving(before)
             done, pending = await asyncio.wait(typing, timeout=180)
-            stalled = [p.user_id for p, t in zip(people, typing, strict=True) if not t.done()]
-            assert not pending, f"stalled chats: {stalled}"
+            stalled = [p for p, t in zip(people, typing, strict=True) if not t.done()]
+            seen = {p.user_id: [m.text[:60] for m in await p.messages()][-6:] for p in stalled}
+            assert not pending, f"stalled chats, with the bot's last messages to each: {seen}"
             for task in done:
                 task.result()
         finally:
