@@ -147,6 +147,7 @@ def export(exported: Exported, *args: str) -> openpyxl.Workbook:
     path = exported.folder / "export.xlsx"
     path.unlink(missing_ok=True)
     cli(exported.url, exported.folder, "export", "--format", "xlsx", "--output", str(path), *args)
+    assert list(exported.folder.glob(".*.part")) == []  # written beside, then renamed
     return openpyxl.load_workbook(path)
 
 
@@ -321,6 +322,18 @@ def test_a_bad_option_is_refused_in_the_operators_language(
     assert ran.stderr.strip() == CATALOGS.render(Text(key, params), "vi")
     assert ran.stdout == ""
     assert sorted(path.name for path in tmp_path.iterdir() if "xlsx" in path.name) == []
+
+
+def test_an_unwritable_output_is_refused_and_leaves_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "missing" / "export.xlsx"
+    args = ("export", "--format", "xlsx", "--output", str(target))
+    ran = cli(database_url, tmp_path, *args, check=False)
+    assert ran.returncode == 1
+    error = {"path": str(target), "error": "No such file or directory"}
+    assert ran.stderr.strip() == CATALOGS.render(Text("cli.export_unwritable", error), "vi")
+    assert not (tmp_path / "missing").exists()
 
 
 def test_rows_past_a_sheets_limit_go_on_in_a_numbered_sheet(
