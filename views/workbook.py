@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import IO, Any, Literal
 
-import xlsxwriter
-
 from core.messages import Text, t
 from locales import Catalogs
 from services.export import STATUSES, Row, Summary, Totals
@@ -67,6 +65,8 @@ class _Sheets:
     """The open workbook, its formats and how it says things in the reader's language."""
 
     def __init__(self, target: IO[bytes], catalogs: Catalogs, language: str) -> None:
+        import xlsxwriter  # imported here: every command line start would pay for it
+
         self.book = xlsxwriter.Workbook(target, OPTIONS)
         self.say: Callable[[Text], str] = lambda text: catalogs.render(text, language)
         self.heading = self.book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
