@@ -2,7 +2,7 @@
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -17,10 +17,12 @@ from core.messages import Money, Text
 from core.settings import Settings
 from locales import Catalogs
 from services import export, invites, reward, roles, seed, units
+from services.export import STATUSES
 from storage.db import make_engine, transaction, upgrade
 from storage.members import member_for
 from storage.models import Member, Unit
 from storage.units import all_units, newest_invite_codes
+from views import workbook
 
 unit_app = typer.Typer(no_args_is_help=True, help="Units of the union tree.")
 member_app = typer.Typer(no_args_is_help=True, help="Members and their roles.")
@@ -279,17 +281,45 @@ def seed_command(
     emit(as_json, rows, table)
 
 
+FORMATS = ("csv", "xlsx")
+STATUS_HELP = "Only this status (repeat for several): " + ", ".join(STATUSES)
+
+
 def export_command(
-    fmt: str = typer.Option("csv", "--format", help="Only csv for now."),
+    fmt: str = typer.Option("csv", "--format", help="csv or xlsx (xlsx needs --output)."),
     unit_ref: str | None = typer.Option(None, "--unit", help="Only this unit's subtree."),
     output: Path | None = typer.Option(None, "--output", help="File to write (default stdout)."),
+    since: str | None = typer.Option(
+        None, "--from", metavar="DAY", help="Submitted on or after this local day (dd/mm/yyyy)."
+    ),
+    until: str | None = typer.Option(
+        None, "--to", metavar="DAY", help="Submitted on or before this local day (dd/mm/yyyy)."
+    ),
+    campaign: str | None = typer.Option(
+        None, "--campaign", metavar="ID", help="Only what counts toward this campaign."
+    ),
+    statuses: list[str] | None = typer.Option(None, "--status", help=STATUS_HELP),
 ) -> None:
-    """Export initiatives, one row each, as CSV (UTF-8 with BOM for Excel)."""
-    if fmt != "csv":
+    """Export initiatives, one row each: CSV (UTF-8 with BOM for Excel) or an XLSX workbook."""
+    if fmt not in FORMATS:
         fail(Text("cli.format_unknown", {"format": fmt}))
+    if fmt == "xlsx" and output is None:
+        fail(Text("cli.export_needs_output"))
+    settings = Settings()
     with database() as session:
         unit = units.find_unit(session=session, ref=unit_ref) if unit_ref else None
-        lines = export.csv_lines(session=session, unit=unit)
+        only = export.filters(
+            session=session,
+            since=since,
+            until=until,
+            campaign=campaign,
+            statuses=statuses or (),
+            zone=settings.tz,
+        )
+        if fmt == "xlsx" and output is not None:
+            write_workbook(export.rows(session=session, unit=unit, only=only), output, settings)
+            return
+        lines = export.csv_lines(session=session, unit=unit, only=only)
         if output is None:
             sys.stdout.reconfigure(encoding="utf-8", newline="")  # type: ignore[union-attr]
             sys.stdout.writelines(lines)
@@ -297,6 +327,21 @@ def export_command(
         else:
             with output.open("w", encoding="utf-8", newline="") as handle:
                 handle.writelines(lines)
+
+
+def write_workbook(rows: Iterable[export.Row], output: Path, settings: Settings) -> None:
+    """Write the rows as a workbook next to `output`, then put it in its place whole."""
+    catalogs, language = _catalogs()
+    partial = output.with_name(f".{output.name}.part")
+    try:
+        with partial.open("wb") as handle:
+            workbook.write(handle, rows, catalogs=catalogs, language=language, zone=settings.tz)
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        fail(
+            Text("cli.export_unwritable", {"path": str(output), "error": error.strerror or error})
+        )
 
 
 def register(app: typer.Typer) -> None:
