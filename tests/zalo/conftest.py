@@ -1,11 +1,13 @@
 """Fixtures: the emulator's Zalo face on loopback, and the bot's Zalo channel talking to it."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ from bot.app import Core
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import OutboxSender
 from sandbox.limits import Limits
 from sandbox.server import SandboxConfig, running
 from sandbox.zalo.client import ZaloSandboxClient
@@ -137,3 +141,18 @@ class ZaloUser:
 def text_of(messages: list[dict[str, Any]]) -> str:
     """Return the texts (and captions) of messages, one after the other."""
     return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
+
+
+@contextlib.asynccontextmanager
+async def sending(
+    core: Core, channel: ZaloChannel, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[None]:
+    """Run the leader's outbox sender through the Zalo channel while the block runs."""
+    sender = OutboxSender(engine=core.engine, channels={"zalo": channel}, clock=clock)
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,16 +1,11 @@
 """Zalo groups: a unit admin links one with /linkgroup, anyone else is refused, chatter is
 dropped, and a leader's digest is posted there (docs/zalo.md, "Group chats")."""
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-
 from sqlmodel import Session, select
 
 from bot.app import Core
 from bot.channels.zalo.channel import ZaloChannel
 from bot.leader.digests import run_digests
-from bot.leader.outbox import OutboxSender
 from bot.leader.preparing import Preparing
 from core.messages import t
 from sandbox.zalo.client import ZaloSandboxClient
@@ -20,7 +15,7 @@ from storage.members import member_for
 from storage.models import GroupChat, InboxUpdate
 from tests.conftest import DEMO_CODE, Clock
 from tests.telegram.conftest import wait_until
-from tests.zalo.conftest import ZaloUser, text_of
+from tests.zalo.conftest import ZaloUser, sending, text_of
 
 GROUP = "7c1f0e5d2b9a48e6a3d4"  # Zalo's ids are opaque strings
 MENTION = "@Bot Sáng kiến "  # as the Zalo app writes a mention of the bot (its name)
@@ -31,19 +26,6 @@ async def join(user: ZaloUser) -> None:
     await user.say(f"/start {DEMO_CODE}")
     await user.say("1", expect=2)
     await user.say("1", expect=2)
-
-
-@contextlib.asynccontextmanager
-async def sending(core: Core, channel: ZaloChannel, clock: Clock) -> AsyncIterator[None]:
-    """Run the leader's outbox sender through the Zalo channel."""
-    sender = OutboxSender(engine=core.engine, channels={"zalo": channel}, clock=clock)
-    task = asyncio.create_task(sender.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_leader_links_a_zalo_group_where_chatter_is_dropped_and_digests_arrive(

@@ -1,9 +1,6 @@
 """What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
 
-import asyncio
-import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,8 +14,6 @@ from bot.channels.inbox import Queued
 from bot.channels.public_files import PublicFiles, serving
 from bot.channels.zalo.channel import ZaloChannel, from_settings
 from bot.channels.zalo.convert import key_of
-from bot.dispatch.dispatcher import utc_now
-from bot.leader.outbox import OutboxSender
 from core.codec import reply_to_json
 from core.messages import KEPT, OutDocument, Reply, Response, SharedFile, t
 from sandbox.zalo.client import ZaloSandboxClient
@@ -28,7 +23,7 @@ from storage.models import OutboxMessage
 from storage.outbox import Due
 from tests.conftest import DEMO_CODE, Clock
 from tests.telegram.conftest import wait_until
-from tests.zalo.conftest import TOKEN, ZaloUser, text_of
+from tests.zalo.conftest import TOKEN, ZaloUser, sending, text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 
@@ -87,18 +82,6 @@ async def test_deliver_tells_the_outbox_what_each_zalo_error_means(
 def statuses(core: Core) -> Counter[str]:
     with Session(core.engine) as session:
         return Counter(m.status for m in session.exec(select(OutboxMessage)).all())
-
-
-@contextlib.asynccontextmanager
-async def sending(core: Core, channel: ZaloChannel) -> AsyncIterator[None]:
-    sender = OutboxSender(engine=core.engine, channels={"zalo": channel}, clock=utc_now)
-    task = asyncio.create_task(sender.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_notices_with_429_and_500_on_a_third_arrive_once_each_in_order(
