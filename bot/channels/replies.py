@@ -10,6 +10,7 @@ never confirmed (`unsent`) before it processes anything else.
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,22 @@ class Confirmations:
         """Return the kept replies of this channel that were never confirmed."""
         with reading(self.engine) as session:
             return conversations.unsent(connection=session.connection(), channel=self.channel)
+
+    async def resend(
+        self, send: Callable[[Key, dict[str, Any]], Awaitable[bool]], pause: float
+    ) -> int:
+        """Send the replies that were kept but never confirmed (a crash after the commit),
+        in order, each until `send` says it went out (waiting `pause` between tries), and
+        confirm them; return how many updates' replies were sent. Run before any update
+        is processed, so each chat's replies keep their order."""
+        unsent = await db.run(self.engine, self.unsent)
+        if unsent:
+            logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
+        for key, update_id, kept in unsent:
+            while not await send(key, kept):
+                await asyncio.sleep(pause)
+            self.confirm(key, update_id)
+        return len(unsent)
 
     async def run(self) -> None:
         """Write confirmations until cancelled; what waits then is written on the way out."""

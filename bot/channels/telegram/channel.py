@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError, web
@@ -35,7 +36,7 @@ from bot.channels.telegram.convert import (
 from bot.channels.telegram.webhook import webhook_app
 from core.codec import response_from_json
 from core.messages import Incoming, Reply, Response
-from storage import db
+from storage.conversations import Key
 from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
@@ -256,21 +257,14 @@ class TelegramChannel(TelegramApi):
                 await outgoing.call(self, chat_id, self.remove_buttons, chat_id, message_id)
 
     async def recover(self) -> int:
-        """Send the replies that were kept but never confirmed (a crash after the commit).
+        """Send the replies that were kept but never confirmed (a crash after the commit)."""
 
-        Run before any update is processed, so each chat's replies keep their order.
-        """
-        unsent = await db.run(self.core.engine, self.replies.unsent)
-        if unsent:
-            logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
-        for key, update_id, kept in unsent:
+        async def send(key: Key, kept: dict[str, Any]) -> bool:
             response = response_from_json(kept)
-            while not await outgoing.send_response(
-                self, int(key[1]), response, edit=kept.get("edit")
-            ):
-                await asyncio.sleep(outgoing.MAX_BACKOFF)
-            self.replies.confirm(key, update_id)
-        return len(unsent)
+            edit = kept.get("edit")
+            return await outgoing.send_response(self, int(key[1]), response, edit=edit)
+
+        return await self.replies.resend(send, outgoing.MAX_BACKOFF)
 
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -39,7 +40,7 @@ from bot.channels.zalo.outgoing import GaveUp, Sender
 from bot.channels.zalo.webhook import webhook_app
 from core.codec import reply_from_json, response_from_json
 from core.messages import KEPT, InAttachment, Incoming, Reply, Response
-from storage import db
+from storage.conversations import Key
 from storage.files import suffix_of
 from storage.outbox import Due
 
@@ -282,15 +283,11 @@ class ZaloChannel:
 
     async def recover(self) -> int:
         """Send the replies that were kept but never confirmed (a crash after the commit)."""
-        unsent = await db.run(self.core.engine, self.replies.unsent)
-        if unsent:
-            logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
-        for key, update_id, kept in unsent:
-            response = response_from_json(kept)
-            while not await self.send_response(key[1], chat_kind(key), response):
-                await asyncio.sleep(ERROR_PAUSE)
-            self.replies.confirm(key, update_id)
-        return len(unsent)
+
+        async def send(key: Key, kept: dict[str, Any]) -> bool:
+            return await self.send_response(key[1], chat_kind(key), response_from_json(kept))
+
+        return await self.replies.resend(send, ERROR_PAUSE)
 
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
