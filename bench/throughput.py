@@ -4,13 +4,14 @@ echo bot.
 Run from the project directory:
 
     .venv/bin/python -m bench.throughput [--messages 600] [--backends sqlite,postgresql]
-        [--messengers telegram,zalo]
+        [--messengers telegram,zalo] [--zalo-pollers 1,4]
 
 For each database backend and messenger one emulator serves a bare echo bot (aiogram on
 Telegram, `bench.zalo_echo` on Zalo) and our bot (`initiative-bot run`) side by side,
 each in its own process; for 1, 10 and 100 concurrent chats each bot answers the same
 texts, one message at a time per chat, and the table shows updates/s, p50/p99 latency
-and CPU time per update of both.
+and CPU time per update of both. On Zalo our bot runs once per `--zalo-pollers` value
+(ZALO_POLLERS: long polls at a time; a crash can cost one update per poll).
 """
 
 import argparse
@@ -63,7 +64,7 @@ def prepare(url: str, workdir: Path) -> str:
     return code
 
 
-def bot_settings(messenger: str, sandbox: str) -> dict[str, str]:
+def bot_settings(messenger: str, sandbox: str, pollers: int = 1) -> dict[str, str]:
     """Return the environment that points our bot at the emulator's face for `messenger`,
     with its flood limiter off (the emulator runs without limits: both bots answer as
     fast as they can)."""
@@ -74,6 +75,7 @@ def bot_settings(messenger: str, sandbox: str) -> dict[str, str]:
             "ZALO_RATE_PER_SECOND": "0",
             "ZALO_RATE_PER_CHAT": "0",
             "ZALO_RATE_PER_GROUP": "0",
+            "ZALO_POLLERS": str(pollers),
         }
     return {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
@@ -85,11 +87,11 @@ def bot_settings(messenger: str, sandbox: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def bots(
-    sandbox: str, url: str, workdir: Path, messenger: str
+    sandbox: str, url: str, workdir: Path, messenger: str, pollers: int
 ) -> AsyncIterator[tuple[int, int]]:
     """Run the echo bot and `initiative-bot run` in child processes; yield their pids."""
     env = {"DATABASE_URL": url, "FILES_DIR": str(workdir / "files")}
-    env |= bot_settings(messenger, sandbox)
+    env |= bot_settings(messenger, sandbox, pollers)
     echo = ("bench.zalo_echo", f"{sandbox}/zalo", ZALO_ECHO_TOKEN)
     if messenger == "telegram":
         echo = ("bench.echo", sandbox, ECHO_TOKEN)
@@ -108,7 +110,7 @@ async def join(chat: Chat, code: str) -> None:
     await chat.say("/new", expect=2)
 
 
-async def run_backend(backend: str, messenger: str, messages: int) -> list[Row]:
+async def run_backend(backend: str, messenger: str, messages: int, pollers: int) -> list[Row]:
     """Measure both bots on a fresh database of the backend, with a fresh emulator."""
     with (
         tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp,
@@ -120,7 +122,7 @@ async def run_backend(backend: str, messenger: str, messages: int) -> list[Row]:
             ClientSession(connector=TCPConnector(limit=0)) as http,
         ):
             echo_chats, bot_chats = await chats(sandbox, messenger, http)
-            async with bots(sandbox, url, Path(tmp), messenger) as pids:
+            async with bots(sandbox, url, Path(tmp), messenger, pollers) as pids:
                 await asyncio.gather(*(join(chat, code) for chat in bot_chats))
                 return await compare(echo_chats, bot_chats, pids, messages)
 
@@ -211,12 +213,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--messengers", default=",".join(MESSENGERS), help="comma-separated: telegram,zalo"
     )
+    parser.add_argument(
+        "--zalo-pollers",
+        default="1,4",
+        help="comma-separated ZALO_POLLERS values to run the Zalo bot with",
+    )
     add_backends(parser)
     args = parser.parse_args(argv)
     args.backends = chosen_backends(parser, args.backends)
     args.messengers = [m.strip() for m in args.messengers.split(",") if m.strip()]
     if not args.messengers or set(args.messengers) - set(MESSENGERS):
         parser.error(f"--messengers takes {', '.join(MESSENGERS)}")
+    try:
+        args.zalo_pollers = [int(n) for n in args.zalo_pollers.split(",") if n.strip()]
+    except ValueError:
+        args.zalo_pollers = []
+    if not args.zalo_pollers or min(args.zalo_pollers) < 1:
+        parser.error("--zalo-pollers takes numbers of at least 1, e.g. 1,4")
     if args.messages < 1:
         parser.error("--messages must be at least 1")
     return args
@@ -230,13 +243,15 @@ async def main(argv: Sequence[str] | None = None) -> None:
     concurrency = {"telegram": settings.telegram_concurrency, "zalo": settings.zalo_concurrency}
     for backend in args.backends:
         for messenger in args.messengers:
-            rows = await run_backend(backend, messenger, args.messages)
-            title = (
-                f"\n{BACKENDS[backend]}, {messenger}: {args.messages} timed messages per row, "
-                f"our bot handles {concurrency[messenger]} chats at a time "
-                f"({messenger.upper()}_CONCURRENCY)"
-            )
-            print(table(title, rows), flush=True)
+            for pollers in args.zalo_pollers if messenger == "zalo" else [1]:
+                rows = await run_backend(backend, messenger, args.messages, pollers)
+                polls = f", ZALO_POLLERS={pollers}" if messenger == "zalo" else ""
+                title = (
+                    f"\n{BACKENDS[backend]}, {messenger}{polls}: {args.messages} timed "
+                    f"messages per row, our bot handles {concurrency[messenger]} chats at a "
+                    f"time ({messenger.upper()}_CONCURRENCY)"
+                )
+                print(table(title, rows), flush=True)
 
 
 if __name__ == "__main__":

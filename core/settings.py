@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Seconds a getUpdates long poll waits; stopping waits for the poll in flight (its
     # update would be lost otherwise), so it bounds how long a stop takes.
     zalo_poll_seconds: int = Field(default=20, ge=1, le=60)
+    # Long polls in flight at a time: a crash can cost one update per poll (README).
+    zalo_pollers: int = Field(default=1, ge=1, le=16)
     # Reminders and digests: none is sent in quiet hours (local time, hh:mm-hh:mm); a
     # review waiting longer than the SLA reminds the council, then its leaders.
     quiet_hours: str = "21:00-07:00"

@@ -26,6 +26,7 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.replies import Confirmations, Progress
+from bot.channels.zalo import polling
 from bot.channels.zalo.api import POLL_MARGIN, POLL_TIMEOUT, Update, ZaloApi, ZaloError
 from bot.channels.zalo.convert import (
     CHANNEL,
@@ -45,8 +46,6 @@ from storage.files import suffix_of
 from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
-UNAUTHORIZED = 401
-ERROR_PAUSE = 5.0  # seconds after a failed poll (30 after a 429)
 STATUS_EVERY = 60.0  # seconds between two status messages (Zalo cannot edit one)
 # A picture's URL that answers these has expired (or the picture is too large to keep).
 LOST = (403, 404, 410, 413)
@@ -101,6 +100,7 @@ class ZaloChannel:
         self.webhook = webhook  # None: long polling
         self.bot_id = ""
         self.poll_timeout = POLL_TIMEOUT
+        self.pollers = 1
         self.after_update: Callable[[], None] = lambda: None
         settings = core.settings
         self.limiter = FloodLimiter(
@@ -167,20 +167,13 @@ class ZaloChannel:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long-poll Zalo until `stop`; each update is committed before the next poll."""
-        while not stop.is_set():
-            try:
-                updates = await self.api.get_updates(self.poll_timeout)
-            except ZaloError as error:
-                if error.error_code == UNAUTHORIZED:
-                    raise  # the token is wrong or was reset: nothing will work
-                pause = 30.0 if error.error_code == 429 else ERROR_PAUSE
-                logger.warning("getUpdates failed (%s); retrying in %s s", error, pause)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), pause)
-                continue
-            if updates:
-                await self.receive(updates, process=not stop.is_set())
+        """Long-poll Zalo until `stop`; each update is committed before its poller polls
+        again (`polling`)."""
+
+        async def store(updates: list[Update]) -> None:
+            await self.receive(updates, process=not stop.is_set())
+
+        await polling.poll(self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout)
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")
@@ -287,7 +280,7 @@ class ZaloChannel:
         async def send(key: Key, kept: dict[str, Any]) -> bool:
             return await self.send_response(key[1], chat_kind(key), response_from_json(kept))
 
-        return await self.replies.resend(send, ERROR_PAUSE)
+        return await self.replies.resend(send, polling.ERROR_PAUSE)
 
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
@@ -345,6 +338,7 @@ def from_settings(core: Core, webhook: Webhook | None) -> ZaloChannel:
     api = ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)
     channel = ZaloChannel(core, api, concurrency=settings.zalo_concurrency, webhook=webhook)
     channel.poll_timeout = settings.zalo_poll_seconds
+    channel.pollers = settings.zalo_pollers
     public = public_files.from_settings(settings, core.dispatcher.clock)
     if public is not None:  # served by the runtime (bot.runtime)
         channel.sender.public_url = public.url

@@ -46,6 +46,12 @@ def _id(value: object) -> str | None:
     return str(value)
 
 
+def sent_at(update: Update) -> int:
+    """Return when Zalo says a message was sent (ms since the epoch); 0 when it does not."""
+    date = _message(update).get("date")
+    return date if isinstance(date, int) and not isinstance(date, bool) else 0
+
+
 def key_of(update: Update) -> str:
     """Return the inbox key of an update: `event_name:message_id`.
 

@@ -1,0 +1,60 @@
+"""Several long polls at a time (ZALO_POLLERS): what they bring is stored together, one
+chat's messages are still handled in the order they were sent, and none twice."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import Session, func, select
+
+from bot.app import Core
+from bot.channels.zalo.api import Update
+from bot.channels.zalo.channel import ZaloChannel
+from sandbox.zalo.client import ZaloSandboxClient
+from storage.models import InboxUpdate
+from tests.conftest import DEMO_CODE
+from tests.zalo.conftest import ZaloUser, text_of
+
+USERS = 12
+
+
+@pytest.fixture
+async def three_pollers(channel: ZaloChannel) -> AsyncIterator[list[int]]:
+    """Serve the channel with three polls at a time; yield the sizes of the stored batches."""
+    sizes: list[int] = []
+    receive = channel.receive
+
+    async def counted(updates: list[Update], *, process: bool = True) -> None:
+        sizes.append(len(updates))
+        await receive(updates, process=process)
+
+    channel.receive = counted  # type: ignore[method-assign]
+    channel.pollers = 3
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    yield sizes
+    stop.set()
+    await asyncio.wait_for(serving, timeout=10)
+
+
+async def test_three_pollers_store_together_and_keep_each_chats_order(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, three_pollers: list[int]
+) -> None:
+    users = [ZaloUser(zalo, f"u-burst-{n:02d}") for n in range(USERS)]
+
+    async def type_fast(user: ZaloUser) -> None:
+        # Join without waiting for an answer: the language, then consent, by number.
+        for text in (f"/start {DEMO_CODE}", "1", "1"):
+            await zalo.send_text(user.user_id, text, display_name=user.name)
+            await asyncio.sleep(0.002)  # a person's messages are milliseconds apart at least
+
+    await asyncio.gather(*(type_fast(user) for user in users))
+    for user in users:
+        sent = await user.replies(5)
+        assert "Xưởng 1" in text_of(sent[3:4]), f"{user.user_id} got {sent}"
+    assert await zalo.pending_updates() == []
+    with Session(core.engine) as session:
+        stored = session.exec(select(func.count()).select_from(InboxUpdate)).one()
+    assert stored == 3 * USERS  # each once
+    assert max(three_pollers) > 1  # some updates shared a transaction
+    assert sum(three_pollers) == 3 * USERS
