@@ -1,10 +1,12 @@
 """What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
 
+import re
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from aiohttp import ClientSession
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
@@ -141,6 +143,26 @@ async def test_a_picture_goes_by_its_signed_public_url_when_there_is_one(
     assert "4" in text["text"] and "\n(" not in text["text"]
     assert await zalo.photo(first["message_id"]) == PNG
     assert await zalo.photo(second["message_id"]) == PNG[::-1]
+
+
+async def test_a_workbook_goes_as_a_link_that_serves_its_bytes(
+    core: Core, clock: Clock, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    await started(zalo, ["u803"])
+    public = PublicFiles(core.files, "http://placeholder", b"k" * 32, clock, timedelta(hours=1))
+    workbook = OutDocument("sáng-kiến.xlsx", b"PK\x03\x04 a workbook")
+    async with serving(public, "127.0.0.1:0") as address, ClientSession() as http:
+        public.base_url = f"http://{address}"
+        channel.sender.public_url = public.url
+        item = Due(1, "zalo", "u803", "private", "vi", notice(5, documents=(workbook,)), 0)
+        assert (await channel.deliver(item)).outcome == "sent"
+        text, link = await zalo.messages("u803")
+        assert "5" in text["text"] and "\n(" not in text["text"]  # nothing said missing
+        assert link["text"].startswith("📎 sáng-kiến.xlsx")
+        (url,) = re.findall(r"http://\S+", link["text"])
+        async with http.get(url) as answer:
+            assert answer.status == 200 and await answer.read() == workbook.content
+    assert not await zalo.calls("sendPhoto")
 
 
 async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost(

@@ -21,7 +21,7 @@ from bot.channels.contract import Delivery, Fetch, FetchFailed, FileGone
 from bot.channels.flood import FloodLimiter
 from bot.channels.zalo.api import ZaloApi, ZaloError
 from bot.channels.zalo.convert import render
-from core.messages import KEPT, Reply, SharedFile, t
+from core.messages import KEPT, OutDocument, Reply, SharedFile, t
 from locales import Catalogs
 from storage.files import FileStore, picture_suffix, suffix_of
 
@@ -69,10 +69,12 @@ class Sender:
     keeping: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
 
     def sends(self, chat_id: str, reply: Reply, language: str) -> list[Send]:
-        """Return the sends of one reply: its text parts, then its pictures."""
+        """Return the sends of one reply: its text parts, then its pictures, then a link
+        to each other document (a workbook, a form): Zalo's bot API sends no files."""
         photos = [f for f in reply.files if f.kind == "photo" and self._can_send(f)]
-        documents = [d for d in reply.documents if suffix_of(d.file_name) in PICTURE_SUFFIXES]
-        shown = len(photos) + len(documents)
+        pictures = [d for d in reply.documents if suffix_of(d.file_name) in PICTURE_SUFFIXES]
+        others = [d for d in reply.documents if d not in pictures]
+        shown = len(photos) + len(reply.documents)
         if self.public_url is None:
             shown = 0
         missing = None
@@ -82,7 +84,8 @@ class Sender:
         result: list[Send] = [self._text(chat_id, text) for text in lines]
         if self.public_url is not None:
             result += [self._photo(chat_id, photo, language) for photo in photos]
-            result += [self._built(chat_id, d.file_name, d.content) for d in documents]
+            result += [self._built(chat_id, d.file_name, d.content) for d in pictures]
+            result += [self._linked(chat_id, d, language) for d in others]
         return result
 
     def _can_send(self, photo: SharedFile) -> bool:
@@ -149,6 +152,16 @@ class Sender:
             assert self.public_url is not None
             key = await asyncio.to_thread(self.files.put, content, suffix_of(name))
             return await self.api.send_photo(chat_id, self.public_url(key))
+
+        return send
+
+    def _linked(self, chat_id: str, document: OutDocument, language: str) -> Send:
+        async def send() -> str:
+            assert self.public_url is not None
+            suffix = suffix_of(document.file_name)
+            key = await asyncio.to_thread(self.files.put, document.content, suffix)
+            text = t("channel.document_link", name=document.file_name, url=self.public_url(key))
+            return await self.api.send_message(chat_id, self.catalogs.render(text, language))
 
         return send
 
