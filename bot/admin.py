@@ -296,7 +296,10 @@ def export_command(
         None, "--to", metavar="DAY", help="Submitted on or before this local day (dd/mm/yyyy)."
     ),
     campaign: str | None = typer.Option(
-        None, "--campaign", metavar="ID", help="Only what counts toward this campaign."
+        None,
+        "--campaign",
+        metavar="ID|NAME",
+        help="Only what counts toward this campaign (its id, or its whole name).",
     ),
     statuses: list[str] | None = typer.Option(None, "--status", help=STATUS_HELP),
 ) -> None:

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
+from core.folding import fold
 from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
-from locales import fold
 from services import digest_schedule, digests, roles
 from services.digest_schedule import LEADER
 from storage import digest_settings

@@ -1,7 +1,6 @@
 """Gettext catalogs (read with Babel) and rendering of texts in a language."""
 
 import html
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -9,6 +8,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from core.folding import fold
 from core.messages import Lines, Money, Number, Option, Text
 from core.money import format_number, format_vnd
 
@@ -24,13 +24,6 @@ def plain(text: str) -> str:
 def escape_html(text: str) -> str:
     """Escape text for an HTML message."""
     return html.escape(text, quote=False)
-
-
-def fold(text: str) -> str:
-    """Fold text for lenient matching: no case, no diacritics, single spaces."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.strip(" .!?)\t").split())
 
 
 class Catalogs:

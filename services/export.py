@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlmodel import Session
 
 from core.errors import Refused
+from core.folding import fold
 from core.status import Status
 from services.dates import local_midnight
+from storage import campaigns
 from storage import initiatives as store
 from storage.models import Author, Campaign, Initiative, Unit
 
@@ -47,17 +49,6 @@ class Filters:
     campaign_id: int | None = None
     statuses: frozenset[str] = frozenset()
 
-    def keep(self, initiative: Initiative) -> bool:
-        """Whether an initiative passes every filter."""
-        submitted = initiative.submitted_at
-        if self.since is not None and (submitted is None or submitted < self.since):
-            return False
-        if self.until is not None and (submitted is None or submitted >= self.until):
-            return False
-        if self.campaign_id is not None and initiative.campaign_id != self.campaign_id:
-            return False
-        return not self.statuses or initiative.status in self.statuses
-
 
 def read_day(option: str, text: str) -> date:
     """Read an operator's local calendar day: dd/mm/yyyy or yyyy-mm-dd."""
@@ -88,14 +79,7 @@ def filters(
     last = read_day("--to", until) if until is not None else None
     if first is not None and last is not None and first > last:
         raise Refused("cli.export_period_reversed", since=since, until=until)
-    campaign_id = None
-    if campaign is not None:
-        ref = campaign.strip()
-        is_id = ref.isascii() and ref.isdigit() and int(ref) < 2**31  # an INTEGER column
-        found = session.get(Campaign, int(ref)) if is_id else None
-        if found is None:
-            raise Refused("cli.campaign_unknown", ref=campaign)
-        campaign_id = found.id
+    campaign_id = None if campaign is None else find_campaign(session, campaign).id
     wanted = frozenset(status.strip() for status in statuses)
     unknown = sorted(wanted - set(STATUSES))
     if unknown:
@@ -106,6 +90,24 @@ def filters(
         campaign_id=campaign_id,
         statuses=wanted,
     )
+
+
+def find_campaign(session: Session, ref: str) -> Campaign:
+    """Return the campaign an operator named by its id or its whole name (any case, any
+    accents typed or not), or refuse: unknown, or a name several campaigns share."""
+    typed = ref.strip()
+    if typed.isascii() and typed.isdigit() and int(typed) < 2**31:  # an INTEGER column
+        found = session.get(Campaign, int(typed))
+        if found is not None:
+            return found
+    wanted = fold(typed)
+    named = [found for found in campaigns.every(session=session) if fold(found.name) == wanted]
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        raise Refused("cli.campaign_unknown", ref=ref)
+    ids = ", ".join(str(campaign.id) for campaign in named)
+    raise Refused("cli.campaign_ambiguous", ref=ref, ids=ids)
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,13 @@ def rows(*, session: Session, unit: Unit | None, only: Filters) -> Iterator[Row]
     """Yield the initiatives an export holds, oldest first, read in batches (flat memory)."""
     names: dict[int, str] = {}  # a campaign's name, looked up once
     for initiative, owner, authors in store.export_rows(
-        session=session, unit_path=unit.path if unit else None
+        session=session,
+        unit_path=unit.path if unit else None,
+        since=only.since,
+        until=only.until,
+        campaign_id=only.campaign_id,
+        statuses=only.statuses,
     ):
-        if not only.keep(initiative):
-            continue
         name = None
         if initiative.campaign_id is not None:
             name = names.get(initiative.campaign_id)

@@ -17,6 +17,11 @@ COUNTED = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.CHANGES_REQUESTED, *REC
 Sums = tuple[int, int, int, int]
 
 
+def every(*, session: Session) -> Sequence[Campaign]:
+    """Return every campaign (there are tens, not thousands), oldest first."""
+    return session.exec(select(Campaign).order_by(col(Campaign.id))).all()
+
+
 def newest_under(*, session: Session, paths: Sequence[str], limit: int) -> list[Campaign]:
     """Return the newest campaigns over units under any of the unit `paths`."""
     if not paths:

@@ -1,12 +1,12 @@
 """Queries on initiatives, their authors, attachments and history."""
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, update
+from sqlalchemy import ColumnElement, Update, bindparam, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, or_, select
 
@@ -112,23 +112,40 @@ def history_of(*, session: Session, initiative_id: int) -> Sequence[StatusChange
 
 
 def export_rows(
-    *, session: Session, unit_path: str | None, batch: int = 1000
+    *,
+    session: Session,
+    unit_path: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    campaign_id: int | None = None,
+    statuses: Collection[str] = (),
+    batch: int = 1000,
 ) -> Iterator[tuple[Initiative, Unit, list[Author]]]:
-    """Yield every non-draft initiative (optionally in a subtree) with unit and authors.
+    """Yield the non-draft initiatives (optionally in a subtree, submitted in [since,
+    until), counted toward a campaign, in one of `statuses`) with unit and authors.
 
     Reads in batches by id, two queries a batch, so memory stays flat.
     """
+    conditions: list[ColumnElement[bool]] = [col(Initiative.status) != Status.DRAFT]
+    if unit_path is not None:
+        conditions.append(col(Unit.path).startswith(unit_path))
+    if since is not None:
+        conditions.append(col(Initiative.submitted_at) >= since)
+    if until is not None:
+        conditions.append(col(Initiative.submitted_at) < until)
+    if campaign_id is not None:
+        conditions.append(col(Initiative.campaign_id) == campaign_id)
+    if statuses:
+        conditions.append(col(Initiative.status).in_(sorted(statuses)))
     last_id = 0
     while True:
         query = (
             select(Initiative, Unit)
             .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
-            .where(Initiative.status != Status.DRAFT, col(Initiative.id) > last_id)
+            .where(*conditions, col(Initiative.id) > last_id)
             .order_by(col(Initiative.id))
             .limit(batch)
         )
-        if unit_path is not None:
-            query = query.where(col(Unit.path).startswith(unit_path))
         pairs = session.exec(query).all()
         if not pairs:
             return

@@ -21,8 +21,8 @@ from core.messages import Text
 from locales import Catalogs
 from services import campaigns, initiatives, review, roles
 from services.export import Filters, rows
-from storage.db import transaction
-from storage.models import Author, Member, Unit
+from storage.db import make_engine, transaction
+from storage.models import Author, Campaign, Member, Unit
 from tests.conftest import Clock
 from tests.test_cli import cli
 from tests.tree import Tree
@@ -275,6 +275,8 @@ def test_filters_narrow_the_workbook_and_the_csv_by_local_day_campaign_and_statu
     campaign = export(exported, "--campaign", str(exported.campaign))
     assert column(campaign["Initiatives"], "A") == [first, second]
     assert campaign["Summary"]["H3"].value == 2  # the summary sums what was exported
+    by_name = export(exported, "--campaign", " dot cao diem QUY iv ")  # typed without accents
+    assert column(by_name["Initiatives"], "A") == [first, second]
     approved = export(exported, "--status", "approved")["Initiatives"]
     assert column(approved, "A") == [first] and column(approved, "J") == ["recognized"]
 
@@ -311,6 +313,27 @@ BAD = [
         {"status": "draft", "statuses": ", ".join(STATUSES_SHOWN)},
     ),
 ]
+
+
+def test_a_campaign_name_two_campaigns_share_is_refused_with_their_ids(
+    exported: Exported,
+) -> None:
+    engine = make_engine(exported.url)
+    with transaction(engine) as session:
+        first = session.get(Campaign, exported.campaign)
+        assert first is not None
+        twin = Campaign(**first.model_dump(exclude={"id"}))
+        session.add(twin)
+        session.flush()
+        twin_id = twin.id
+    engine.dispose()
+    ran = cli(
+        exported.url, exported.folder, "export", "--campaign", "Đợt cao điểm quý IV", check=False
+    )
+    assert ran.returncode == 1
+    ids = f"{exported.campaign}, {twin_id}"
+    params = {"ref": "Đợt cao điểm quý IV", "ids": ids}
+    assert ran.stderr.strip() == CATALOGS.render(Text("cli.campaign_ambiguous", params), "vi")
 
 
 @pytest.mark.parametrize(("args", "key", "params"), BAD)
