@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # review waiting longer than the SLA reminds the council, then its leaders.
     quiet_hours: str = "21:00-07:00"
     review_sla_days: int = 7
+    # /export in chat builds the workbook while the member waits: past this many
+    # initiatives it asks for a campaign, or the CLI export (README).
+    chat_export_max_rows: int = Field(default=20_000, ge=1)
     # Processes the leader prepares digests in (read and drawn; started at the first
     # digest); 0: a thread of its own process, which slows the replies (bench/README.md).
     digest_chart_processes: int = 1

@@ -13,10 +13,11 @@ from sqlmodel import Session
 from core.errors import Refused
 from core.folding import fold
 from core.status import Status
+from services import roles
 from services.dates import local_midnight
 from storage import campaigns
 from storage import initiatives as store
-from storage.models import Author, Campaign, Initiative, Unit
+from storage.models import Author, Campaign, Initiative, Member, Unit
 
 COLUMNS = (
     "id",
@@ -138,6 +139,38 @@ def rows(*, session: Session, unit: Unit | None, only: Filters) -> Iterator[Row]
                 found = session.get(Campaign, initiative.campaign_id)
                 name = names[initiative.campaign_id] = found.name if found else ""
         yield Row(initiative, owner, authors, name)
+
+
+# Who may export in chat: each over the subtrees they hold the role for.
+EXPORTERS = ("reviewer", "leader", "organizer", "admin")
+
+
+def chat_scopes(*, session: Session, member: Member) -> list[Unit]:
+    """Return the subtrees a member may export in chat, none inside another, in the
+    tree's order; an empty list means the member may not export at all."""
+    held = {
+        unit.id: unit
+        for role in EXPORTERS
+        for unit in roles.scopes(session=session, member=member, role=role)
+    }
+    paths = sorted(held.values(), key=lambda unit: unit.path)
+    return [
+        unit
+        for unit in paths
+        if not any(unit.path.startswith(other.path) and other is not unit for other in paths)
+    ]
+
+
+def count(*, session: Session, unit: Unit | None, only: Filters) -> int:
+    """Count the initiatives `rows` yields."""
+    return store.count_export_rows(
+        session=session,
+        unit_path=unit.path if unit else None,
+        since=only.since,
+        until=only.until,
+        campaign_id=only.campaign_id,
+        statuses=only.statuses,
+    )
 
 
 def cell(text: str) -> str:

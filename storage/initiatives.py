@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Update, bindparam, update
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from core.status import Status
 from storage.models import Attachment, Author, Initiative, StatusChange, Unit, table
@@ -111,6 +111,47 @@ def history_of(*, session: Session, initiative_id: int) -> Sequence[StatusChange
     return session.exec(query.order_by(col(StatusChange.at), col(StatusChange.id))).all()
 
 
+def _export_conditions(
+    unit_path: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    campaign_id: int | None,
+    statuses: Collection[str],
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [col(Initiative.status) != Status.DRAFT]
+    if unit_path is not None:
+        conditions.append(col(Unit.path).startswith(unit_path))
+    if since is not None:
+        conditions.append(col(Initiative.submitted_at) >= since)
+    if until is not None:
+        conditions.append(col(Initiative.submitted_at) < until)
+    if campaign_id is not None:
+        conditions.append(col(Initiative.campaign_id) == campaign_id)
+    if statuses:
+        conditions.append(col(Initiative.status).in_(sorted(statuses)))
+    return conditions
+
+
+def count_export_rows(
+    *,
+    session: Session,
+    unit_path: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    campaign_id: int | None = None,
+    statuses: Collection[str] = (),
+) -> int:
+    """Count what `export_rows` would yield with the same filters."""
+    conditions = _export_conditions(unit_path, since, until, campaign_id, statuses)
+    query = (
+        select(func.count())
+        .select_from(Initiative)
+        .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
+        .where(*conditions)
+    )
+    return session.exec(query).one()
+
+
 def export_rows(
     *,
     session: Session,
@@ -126,17 +167,7 @@ def export_rows(
 
     Reads in batches by id, two queries a batch, so memory stays flat.
     """
-    conditions: list[ColumnElement[bool]] = [col(Initiative.status) != Status.DRAFT]
-    if unit_path is not None:
-        conditions.append(col(Unit.path).startswith(unit_path))
-    if since is not None:
-        conditions.append(col(Initiative.submitted_at) >= since)
-    if until is not None:
-        conditions.append(col(Initiative.submitted_at) < until)
-    if campaign_id is not None:
-        conditions.append(col(Initiative.campaign_id) == campaign_id)
-    if statuses:
-        conditions.append(col(Initiative.status).in_(sorted(statuses)))
+    conditions = _export_conditions(unit_path, since, until, campaign_id, statuses)
     last_id = 0
     while True:
         query = (

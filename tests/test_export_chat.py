@@ -1,0 +1,78 @@
+"""/export in chat: a workbook of the subtrees a member reviews, leads or organizes, in
+their language; nobody else gets one, and a subtree too large for chat is refused."""
+
+import io
+
+import openpyxl
+import pytest
+
+from bot.app import Core
+from tests.person import Person
+from tests.test_export_xlsx import Exported, column, exported
+
+__all__ = ["exported"]  # the fixture, shared with the CLI export's tests
+
+
+def workbooks(person: Person, text: str = "/export") -> list[openpyxl.Workbook]:
+    """Send /export and open every workbook the answer carries."""
+    person.say(text)
+    assert person.last is not None
+    return [
+        openpyxl.load_workbook(io.BytesIO(document.content))
+        for reply in person.last.replies
+        for document in reply.documents
+    ]
+
+
+def test_a_council_member_gets_their_subtree_in_their_language(
+    core: Core, exported: Exported
+) -> None:
+    first, second, third = exported.ids
+    reviewer = Person(core.dispatcher, "reviewer", channel="telegram")  # Công ty A, vi
+    (book,) = workbooks(reviewer)
+    assert book.sheetnames == ["Sáng kiến", "Tổng hợp"]
+    assert column(book["Sáng kiến"], "A") == [first, second]  # not Công ty B's
+    assert reviewer.last is not None
+    (reply,) = reviewer.last.replies
+    assert reply.text.key == "export.sent" and reply.text.params["count"] == 2
+    assert reply.documents[0].file_name.startswith("sang-kien-cong-ty-a-")
+    assert reply.documents[0].file_name.endswith(".xlsx")
+
+
+def test_nested_roles_give_one_workbook_and_a_campaign_narrows_it(
+    core: Core, exported: Exported
+) -> None:
+    first, second, third = exported.ids
+    superior = Person(core.dispatcher, "superior", channel="telegram")  # the zone, id
+    (book,) = workbooks(superior)  # reviewer and organizer of the zone: one subtree
+    assert book.sheetnames == ["Inisiatif", "Ringkasan"]
+    assert column(book["Inisiatif"], "A") == [first, second, third]
+    (campaign,) = workbooks(superior, "/export dot cao diem quy IV")
+    assert column(campaign["Inisiatif"], "A") == [first, second]
+    assert superior.say("/export Tết") == ["cli.campaign_unknown"]
+
+
+@pytest.mark.parametrize("who", ["worker", "coauthor", "revoked"])
+def test_members_without_a_role_over_a_unit_get_no_workbook(
+    core: Core, exported: Exported, who: str
+) -> None:
+    person = Person(core.dispatcher, who, channel="telegram")
+    assert person.say("/export") == ["export.not_allowed"]
+    assert person.last is not None and not person.last.replies[0].documents
+
+
+def test_a_subtree_larger_than_chat_takes_is_refused_with_what_to_do(
+    core: Core, exported: Exported
+) -> None:
+    core.settings.chat_export_max_rows = 1
+    reviewer = Person(core.dispatcher, "reviewer", channel="telegram")
+    assert reviewer.say("/export") == ["export.too_many"]
+    assert reviewer.last is not None
+    assert reviewer.last.replies[0].text.params == {"unit": "Công ty A", "count": 2, "limit": 1}
+    assert not reviewer.last.replies[0].documents
+
+
+def test_a_subtree_with_nothing_in_it_says_so(core: Core, exported: Exported) -> None:
+    sibling = Person(core.dispatcher, "sibling", channel="telegram")  # Công ty B: one
+    assert [len(column(book["Sáng kiến"], "A")) for book in workbooks(sibling)] == [1]
+    assert sibling.say("/export dot cao diem quy iv") == ["export.nothing"]
