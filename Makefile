@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.digest_contention
+	$(BIN)/python -m bench.export
 
 clean:
 	rm -rf $(VENV) data
