@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from bot import admin
 from bot.app import Core, build
@@ -13,10 +15,17 @@ from bot.channels import console
 from bot.channels.contract import Channel
 from core.messages import Text
 from core.settings import Settings
+from locales import Catalogs
 from storage.db import upgrade
 
 logger = logging.getLogger(__name__)
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# A traceback's local variables could hold a token: never print them.
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 admin.register(app)
@@ -36,6 +45,25 @@ def main(
     # both contain the bot token.
     for name in ("httpx", "telegram"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    _check_settings()
+
+
+def _check_settings() -> None:
+    """Stop with a localized message naming each bad setting, never its value (it may
+    be a secret)."""
+    try:
+        Settings()
+    except ValidationError as error:
+        language = os.environ.get("DEFAULT_LANGUAGE", "vi")
+        catalogs = Catalogs()
+        if language not in catalogs.languages:
+            language = "vi"
+        for problem in error.errors(include_url=False, include_input=False):
+            name = "_".join(str(part) for part in problem["loc"]).upper() or "?"
+            reason = str(problem["msg"]).removeprefix("Value error, ")
+            text = Text("cli.setting_invalid", {"name": name, "reason": reason})
+            typer.echo(catalogs.render(text, language), err=True)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -11,6 +11,7 @@ A file's modification time is when it was last put (or touched): the retention s
 so a file put just now, whose reference is not committed yet, stays.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -24,6 +25,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 KEPT = "kept"
+PART = ".part-"  # the prefix of a file being written
 KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
 # A picture's format by its first bytes: a messenger's file id says nothing of it, and a
 # file served by URL needs a suffix for its Content-Type.
@@ -67,7 +69,7 @@ class FileStore:
         target = self.folder / key
         if not self.touch(key):
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".part-")
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=PART)
             try:
                 with os.fdopen(handle, "wb") as file:
                     file.write(data)
@@ -132,19 +134,34 @@ class FileStore:
                 continue  # removed meanwhile
 
     def sweep(self, referenced: Container[str], before: datetime) -> int:
-        """Remove the kept files not put since `before` that `referenced` does not name;
-        return how many went. One that cannot be removed is logged and left for next time."""
+        """Remove the kept files not put since `before` that `referenced` does not name,
+        and what writes a crash interrupted before then left (`.part-…`); return how many
+        went. One that cannot be removed is logged and left for next time."""
         removed = 0
-        for key in self.idle_since(before):
-            if key in referenced:
-                continue
+        idle = [key for key in self.idle_since(before) if key not in referenced]
+        for path in [self.folder / key for key in idle] + self._interrupted(before):
             try:
-                self.remove(key)
+                path.unlink(missing_ok=True)
             except OSError as error:
-                logger.warning("could not remove kept file %s: %s", key, error.strerror)
+                logger.warning("could not remove kept file %s: %s", path.name, error.strerror)
             else:
                 removed += 1
         return removed
+
+    def _interrupted(self, before: datetime) -> list[Path]:
+        """Return the half-written files (`put` was killed) last changed before `before`."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return []
+        found = []
+        for entry in entries:
+            if not entry.name.startswith(PART):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < before.timestamp():
+                    found.append(Path(entry.path))
+        return found
 
 
 def keys_in(value: Any) -> set[str]:

@@ -411,3 +411,22 @@ def test_chat_start_sends_the_code_first_and_welcomes_back_the_next_time(
     assert "Xưởng SMT 1" in first  # joined: the welcome names the unit
     again = cli(database_url, tmp_path, *start, stdin="").stdout
     assert VI.template("onboarding.welcome_back", "vi").split("{")[0] in again
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ZALO_WEBHOOK_SECRET", "short-1"), ("TELEGRAM_RATE_PER_SECOND", "ten-a-second")],
+)
+def test_a_bad_setting_is_named_in_the_operators_language_and_its_value_never_shown(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    ran = cli(database_url, tmp_path, "unit", "list", check=False, process=True)
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.startswith(f"A setting is not valid: {variable} — ")
+    assert value not in ran.stderr and "Traceback" not in ran.stderr

@@ -194,16 +194,19 @@ def test_the_sweep_removes_old_files_nothing_refers_to_and_keeps_the_rest(
     writing.say(choice=f"unit:{tree.a}")
     assert writing.say(attachments=(photo(wizard),)) == ["broadcast.got_file"]
     secret = shared_secret(core.settings.files_dir)
-    part = store.folder / ".part-abc123"
-    part.write_bytes(b"being written")
+    part = store.folder / ".part-abc123"  # a write a crash cut short a month ago
+    part.write_bytes(b"half written")
+    writing_now = store.folder / ".part-def456"
+    writing_now.write_bytes(b"being written")
     past = (clock() - timedelta(days=30)).timestamp()
     for path in (core.settings.files_dir / SECRET_FILE, part):
         os.utime(path, (past, past))
 
-    assert sweep_files(core.engine, core.settings, store, clock()) == 2
+    assert sweep_files(core.engine, core.settings, store, clock()) == 3
     assert not kept(store, unreferenced) and not kept(store, sent_once)
     assert all(kept(store, key) for key in (young, attached, queued, wizard, scheduled))
-    assert shared_secret(core.settings.files_dir) == secret and part.exists()
+    assert shared_secret(core.settings.files_dir) == secret
+    assert not part.exists() and writing_now.exists()
     assert sweep_files(core.engine, core.settings, store, clock()) is None  # once a day
     clock.advance(days=1)
     writing.say("/cancel")  # the wizard lets its photo go
