@@ -99,6 +99,8 @@ def test_a_group_mention_is_taken_off_before_the_command() -> None:
     assert incoming is not None and incoming.in_group and incoming.chat_id == "g1"
     assert incoming.text == "/linkgroup Xưởng 1" and incoming.user_id == "u1"
     assert to_incoming(update(text="@Bot hello", **group), "k") is None  # chatter
+    after = to_incoming(update(text="/linkgroup @Bot Sáng kiến", **group), "k")
+    assert after is not None and after.text == "/linkgroup" and after.argument == ""
 
 
 def test_group_chatter_is_dropped_unread_and_commands_are_taken() -> None:

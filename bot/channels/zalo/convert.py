@@ -23,6 +23,8 @@ TEXT = "message.text.received"
 IMAGE = "message.image.received"
 Update = dict[str, Any]
 _MENTION = re.compile(r"^@.*?(?=/)|^@\S*\s*", re.DOTALL)
+# A command typed before the mention ("/linkgroup @Bot"): the mention is no argument.
+_TRAILING_MENTION = re.compile(r"^(/\S+)\s+@.*$", re.DOTALL)
 
 
 def unwrap(body: object) -> Update | None:
@@ -112,6 +114,7 @@ def _text(value: object, in_group: bool) -> str | None:
         return None
     if in_group:  # Zalo delivers only mentions of the bot there: the command follows
         value = _MENTION.sub("", value, count=1)
+        value = _TRAILING_MENTION.sub(r"\1", value)
     return value
 
 
