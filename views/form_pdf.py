@@ -1,0 +1,88 @@
+"""The application form as a PDF: the filled DOCX laid out again with fpdf2.
+
+The PDF follows the DOCX it is made from, whichever template that was: its paragraphs
+(alignment, bold and italic runs, line breaks) and tables, in order. What a PDF made
+this way leaves out (pictures, headers, footers, exact fonts) stays in the DOCX. Every
+text goes through `html.escape` before fpdf2 reads the HTML: user text is never markup.
+"""
+
+import html
+import io
+from collections.abc import Iterator
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from views.pdf_fonts import FAMILY, new_pdf
+
+ALIGN = {
+    WD_ALIGN_PARAGRAPH.CENTER: "center",
+    WD_ALIGN_PARAGRAPH.RIGHT: "right",
+    WD_ALIGN_PARAGRAPH.JUSTIFY: "justify",
+}
+BODY_SIZE = 11  # points: the DOCX's 13 pt Times is wider than DejaVu Sans
+
+
+def to_pdf(docx: bytes, *, title: str) -> bytes:
+    """Return the PDF of a filled DOCX form."""
+    document = Document(io.BytesIO(docx))
+    pdf = new_pdf()
+    pdf.set_title(title)
+    pdf.set_margins(20, 15, 15)
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_page()
+    pdf.set_font(FAMILY, size=BODY_SIZE)
+    pdf.write_html(
+        "".join(_blocks(document)),
+        font_family=FAMILY,
+        table_line_separators=True,
+        warn_on_tags_not_matching=False,
+    )
+    return bytes(pdf.output())
+
+
+def _blocks(document: DocumentType) -> Iterator[str]:
+    """Yield the HTML of the body's paragraphs and tables, in document order."""
+    for element in document.element.body.iterchildren():
+        if element.tag.endswith("}p"):
+            yield _paragraph(Paragraph(element, document))
+        elif element.tag.endswith("}tbl"):
+            yield _table(Table(element, document))
+
+
+def _paragraph(paragraph: Paragraph) -> str:
+    align = ALIGN.get(paragraph.alignment) if paragraph.alignment is not None else None
+    opening = f'<p align="{align}">' if align else "<p>"
+    return f"{opening}{_runs(paragraph) or '&nbsp;'}</p>"
+
+
+def _runs(paragraph: Paragraph) -> str:
+    parts = []
+    for run in paragraph.runs:
+        text = html.escape(run.text, quote=False).replace("\n", "<br>").replace("\t", " ")
+        if not text:
+            continue
+        if run.font.size is not None and run.font.size.pt > 13:  # the form's heading
+            text = f'<font size="{BODY_SIZE + 2}">{text}</font>'
+        if run.bold:
+            text = f"<b>{text}</b>"
+        if run.italic:
+            text = f"<i>{text}</i>"
+        parts.append(text)
+    return "".join(parts)
+
+
+def _table(table: Table) -> str:
+    rows = []
+    for row in table.rows:
+        cells = "".join(
+            f"<td>{'<br>'.join(_runs(p) for p in cell.paragraphs) or '&nbsp;'}</td>"
+            for cell in row.cells
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    heading, *body = rows or [""]
+    heading = heading.replace("<td>", "<th>").replace("</td>", "</th>")
+    return f'<table border="1"><thead>{heading}</thead><tbody>{"".join(body)}</tbody></table>'
