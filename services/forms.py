@@ -70,6 +70,12 @@ def readable(*, session: Session, member: Member, initiative_id: int) -> Initiat
     raise _refused(member, initiative_id)
 
 
+def for_member(*, session: Session, member: Member, initiative_id: int) -> Form:
+    """Return what an initiative's form is filled from, if the member may have it."""
+    initiative = readable(session=session, member=member, initiative_id=initiative_id)
+    return form_of(session=session, initiative=initiative)
+
+
 def _refused(member: Member, initiative_id: int) -> Refused:
     logger.warning("refused the form of initiative %s to member %s", initiative_id, member.id)
     return Refused("form.not_allowed")
@@ -124,12 +130,15 @@ def _workplace(session: Session, unit_id: int, owner: Unit) -> tuple[str, ...]:
 
 def template_for(*, session: Session, unit: Unit) -> bytes | None:
     """Return the template of the nearest unit up the tree that has its own, if any."""
+    nearest = nearest_template(session=session, unit=unit)
+    return None if nearest is None else nearest.content
+
+
+def nearest_template(*, session: Session, unit: Unit) -> FormTemplate | None:
+    """Return the own template of the unit, or else of the nearest unit above with one."""
     path = path_ids(unit)
     kept = {t.unit_id: t for t in form_templates.templates_of(session=session, unit_ids=path)}
-    for unit_id in reversed(path):
-        if unit_id in kept:
-            return kept[unit_id].content
-    return None
+    return next((kept[unit_id] for unit_id in reversed(path) if unit_id in kept), None)
 
 
 def set_template(

@@ -9,6 +9,7 @@ text goes through `html.escape` before fpdf2 reads the HTML: user text is never 
 import html
 import io
 from collections.abc import Iterator
+from datetime import tzinfo
 
 from docx import Document
 from docx.document import Document as DocumentType
@@ -16,6 +17,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from core.messages import OutDocument, Reply, t
+from locales import Catalogs
+from services.forms import Form
+from views import form_docx
 from views.pdf_fonts import FAMILY, new_pdf
 
 ALIGN = {
@@ -23,6 +28,7 @@ ALIGN = {
     WD_ALIGN_PARAGRAPH.RIGHT: "right",
     WD_ALIGN_PARAGRAPH.JUSTIFY: "justify",
 }
+TITLE = "Đơn yêu cầu công nhận sáng kiến"  # the PDF's title: the form's name, as filed
 BODY_SIZE = 11  # points: the DOCX's 13 pt Times is wider than DejaVu Sans
 
 
@@ -86,3 +92,22 @@ def _table(table: Table) -> str:
     heading, *body = rows or [""]
     heading = heading.replace("<td>", "<th>").replace("</td>", "</th>")
     return f'<table border="1"><thead>{heading}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def form_documents(form: Form, *, catalogs: Catalogs, zone: tzinfo) -> tuple[OutDocument, ...]:
+    """Return an initiative's form as a DOCX to edit and a PDF to print."""
+    docx = form_docx.render(form, catalogs=catalogs, zone=zone)
+    initiative_id = form.initiative.id or 0
+    pdf = to_pdf(docx, title=f"{TITLE} #{initiative_id}")
+    return (
+        OutDocument(form_docx.file_name(initiative_id, ".docx"), docx),
+        OutDocument(form_docx.file_name(initiative_id, ".pdf"), pdf),
+    )
+
+
+def form_reply(form: Form, *, catalogs: Catalogs, zone: tzinfo) -> Reply:
+    """The reply that brings an initiative's form, as DOCX and PDF."""
+    documents = form_documents(form, catalogs=catalogs, zone=zone)
+    initiative = form.initiative
+    text = t("form.sent", id=initiative.id or 0, title=initiative.title or "")
+    return Reply(text, documents=documents)
