@@ -23,6 +23,8 @@ from tests.test_confidential import opened
 from tests.test_review import act
 from tests.tree import Tree, submitted
 from views import form_docx, form_pdf
+from views.form_docx import TEMPLATE
+from views.templates.build_application_form import build, reproducible
 
 TITLE = "Cải tiến khuôn ép <nhựa> & «giảm phế phẩm» {{ 7*7 }}"
 PROBLEM = "Dán nhãn bằng tay mất nhiều thời gian.\nTỷ lệ lỗi cao ở ca đêm."
@@ -106,6 +108,10 @@ def test_the_docx_has_every_field_in_its_place(core: Core, tree: Tree, clock: Cl
     ]
     assert [row.cells[6].text for row in helpers.rows][0] == "Nội dung công việc hỗ trợ"
     assert len(helpers.rows) == 1 + form_docx.BLANK_ROWS
+
+
+def test_the_template_in_the_repository_is_what_its_script_builds() -> None:
+    assert TEMPLATE.read_bytes() == reproducible(build())
 
 
 def test_a_form_says_what_is_not_known(core: Core, tree: Tree, clock: Clock) -> None:

@@ -11,6 +11,9 @@ The names a template may use are those `views.form_docx.context` fills (see READ
 `authors` (each `number`, `name`, `workplace`, `share`), `day`, `month`, `year`.
 """
 
+import io
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document as new_document
@@ -22,6 +25,9 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 TARGET = Path(__file__).with_name("application_form.docx")
+# Fixed dates, so that building again gives the same bytes: git shows a change only when
+# the form changed.
+WRITTEN = datetime(2026, 12, 6, tzinfo=UTC)
 DOTS = "…" * 40
 AUTHOR_HEADINGS = (
     "Số TT",
@@ -183,5 +189,23 @@ def build() -> Document:
     return doc
 
 
+def reproducible(doc: Document) -> bytes:
+    """Return the document's bytes with fixed dates in its properties and its zip."""
+    doc.core_properties.created = doc.core_properties.modified = WRITTEN
+    doc.core_properties.last_printed = WRITTEN
+    doc.core_properties.revision = 1
+    doc.core_properties.author = ""
+    doc.core_properties.title = "Đơn yêu cầu công nhận sáng kiến"
+    saved = io.BytesIO()
+    doc.save(saved)
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(fixed, "w") as target:
+        for entry in source.infolist():
+            stamped = zipfile.ZipInfo(entry.filename, date_time=WRITTEN.timetuple()[:6])
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(stamped, source.read(entry))
+    return fixed.getvalue()
+
+
 if __name__ == "__main__":
-    build().save(str(TARGET))
+    TARGET.write_bytes(reproducible(build()))
