@@ -119,3 +119,16 @@ def test_a_template_that_does_not_fill_is_refused_with_the_reason(
     assert refused.returncode == 1 and "Không dùng được mẫu đơn này" in refused.stderr
     shown = cli(database_url, tmp_path, "unit", "form", "Công ty A", "--json").stdout
     assert json.loads(shown)["template_unit_id"] is None  # nothing was kept
+
+
+def test_a_template_that_fails_on_one_initiative_gives_way_to_ours(
+    database_url: str, tmp_path: Path, core: Core, tree: Tree, clock: Clock
+) -> None:
+    # Fine on the one-author sample it is checked against; not with two authors.
+    fragile = own_template(tmp_path, "{% if authors|length > 1 %}{{ authors[5].name }}{% endif %}")
+    cli(database_url, tmp_path, "unit", "form", "Công ty A", "--template", str(fragile))
+    alone = submitted(core, tree, clock)
+    assert "sáng kiến: Máy dán nhãn tự động" in written(database_url, tmp_path, alone, "docx")
+    two = submitted(core, tree, clock, coauthor_share=20)
+    text = written(database_url, tmp_path, two, "docx")
+    assert "ĐƠN YÊU CẦU CÔNG NHẬN SÁNG KIẾN" in text and "authors" not in text

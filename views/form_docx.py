@@ -8,13 +8,17 @@ organization's template is checked before it is kept (`check`).
 """
 
 import io
+import logging
 import zipfile
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from docx import Document
+from docx.opc.exceptions import PackageNotFoundError
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from lxml.etree import XMLSyntaxError
 
 from core.errors import Refused
 from core.messages import Text, clean_text, t
@@ -24,11 +28,21 @@ from services.forms import Form, FormAuthor
 from storage.models import Initiative, Unit
 from views.labels import FIELD_LABELS
 
+logger = logging.getLogger(__name__)
 TEMPLATE = Path(__file__).parent / "templates" / "application_form.docx"
 LANGUAGE = "vi"
 DOTS = "…" * 12
 BLANK_ROWS = 3  # rows left to fill by hand where the bot knows nobody
-MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# What a template that does not fill raises: not a DOCX, a tag left open or a name
+# misspelt, XML broken by what was filled in.
+FILL_ERRORS = (
+    TemplateError,
+    zipfile.BadZipFile,
+    PackageNotFoundError,
+    XMLSyntaxError,
+    KeyError,
+    ValueError,
+)
 
 
 def file_name(initiative_id: int, suffix: str) -> str:
@@ -109,28 +123,27 @@ def fill(template: bytes, values: dict[str, Any]) -> bytes:
 
 
 def render(form: Form, *, catalogs: Catalogs, zone: tzinfo) -> bytes:
-    """Return the filled form of an initiative, in the nearest organization's template."""
-    template = form.template if form.template is not None else TEMPLATE.read_bytes()
-    return fill(template, context(form, catalogs=catalogs, zone=zone))
+    """Return the filled form of an initiative, in the nearest organization's template;
+    in ours if that one fails on this initiative (it was checked on a sample only)."""
+    values = context(form, catalogs=catalogs, zone=zone)
+    if form.template is not None:
+        try:
+            return fill(form.template, values)
+        except FILL_ERRORS as error:
+            logger.warning(
+                "an organization's form template failed on initiative %s (%s): ours is used",
+                form.initiative.id,
+                type(error).__name__,
+            )
+    return fill(TEMPLATE.read_bytes(), values)
 
 
 def check(template: bytes, *, catalogs: Catalogs, zone: tzinfo) -> None:
     """Refuse a template that does not fill with our context into a document that opens."""
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-    from lxml.etree import XMLSyntaxError
-
     try:
         filled = fill(template, context(sample(), catalogs=catalogs, zone=zone))
         Document(io.BytesIO(filled))
-    except (
-        TemplateError,
-        zipfile.BadZipFile,
-        PackageNotFoundError,
-        XMLSyntaxError,
-        KeyError,
-        ValueError,
-    ) as error:
+    except FILL_ERRORS as error:
         reason = " ".join(str(error).split())[:200] or type(error).__name__
         raise Refused("form.template_invalid", reason=reason) from None
 

@@ -40,13 +40,13 @@ def to_pdf(docx: bytes, *, title: str) -> bytes:
     pdf.set_margins(20, 15, 15)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    pdf.set_font(FAMILY, size=BODY_SIZE)
-    pdf.write_html(
-        "".join(_blocks(document)),
-        font_family=FAMILY,
-        table_line_separators=True,
-        warn_on_tags_not_matching=False,
-    )
+    for block in _blocks(document):
+        # A table's cells take the document's current font, which fpdf2 leaves as the
+        # last text's (bold after a bold paragraph): each block starts from the body's.
+        pdf.set_font(FAMILY, size=BODY_SIZE)
+        pdf.write_html(
+            block, font_family=FAMILY, table_line_separators=True, warn_on_tags_not_matching=False
+        )
     return bytes(pdf.output())
 
 
@@ -65,11 +65,14 @@ def _paragraph(paragraph: Paragraph) -> str:
     return f"{opening}{_runs(paragraph) or '&nbsp;'}</p>"
 
 
-def _runs(paragraph: Paragraph) -> str:
+def _runs(paragraph: Paragraph, *, styled: bool = True) -> str:
+    """A paragraph's runs, escaped; with their bold, italic and size where `styled`
+    (fpdf2 takes a table cell's text only: its heading row is bold, the rest plain)."""
     parts = []
     for run in paragraph.runs:
         text = html.escape(run.text, quote=False).replace("\n", "<br>").replace("\t", " ")
-        if not text:
+        if not text or not styled:
+            parts.append(text)
             continue
         if run.font.size is not None and run.font.size.pt > 13:  # the form's heading
             text = f'<font size="{BODY_SIZE + 2}">{text}</font>'
@@ -82,15 +85,24 @@ def _runs(paragraph: Paragraph) -> str:
 
 
 def _table(table: Table) -> str:
+    """A table: its first row as headings, its columns as wide as in the DOCX."""
+    widths = [column.width or 0 for column in table.columns]
+    total = sum(widths)
     rows = []
-    for row in table.rows:
-        cells = "".join(
-            f"<td>{'<br>'.join(_runs(p) for p in cell.paragraphs) or '&nbsp;'}</td>"
-            for cell in row.cells
-        )
-        rows.append(f"<tr>{cells}</tr>")
+    for number, row in enumerate(table.rows):
+        tag = "th" if number == 0 else "td"
+        cells = []
+        for place, cell in enumerate(row.cells):
+            runs = (_runs(p, styled=False) for p in cell.paragraphs)
+            text = "<br>".join(runs) or "&nbsp;"
+            width = ""
+            if number == 0 and total and place < len(widths):
+                width = f' width="{100 * widths[place] / total:.1f}%"'
+            cells.append(
+                f'<{tag}{width} align="{"center" if number == 0 else "left"}">{text}</{tag}>'
+            )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     heading, *body = rows or [""]
-    heading = heading.replace("<td>", "<th>").replace("</td>", "</th>")
     return f'<table border="1"><thead>{heading}</thead><tbody>{"".join(body)}</tbody></table>'
 
 

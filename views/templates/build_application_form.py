@@ -38,6 +38,7 @@ AUTHOR_HEADINGS = (
     "Trình độ chuyên môn",
     "Tỷ lệ (%) đóng góp vào việc tạo ra sáng kiến",
 )
+AUTHOR_WIDTHS = (1.1, 3.4, 2.0, 3.7, 1.9, 1.9, 2.0)  # cm: the page's 16 cm between margins
 AUTHOR_CELLS = ("{{ a.number }}", "{{ a.name }}", "", "{{ a.workplace }}", "", "", "{{ a.share }}")
 HELPER_HEADINGS = (
     "Số TT",
@@ -48,6 +49,7 @@ HELPER_HEADINGS = (
     "Trình độ chuyên môn",
     "Nội dung công việc hỗ trợ",
 )
+HELPER_WIDTHS = (1.1, 3.4, 2.0, 3.2, 1.9, 1.9, 2.5)
 HELPER_CELLS = (
     "{{ p.number }}",
     "{{ p.name }}",
@@ -87,11 +89,22 @@ def item(doc: Document, label: str, value: str) -> Paragraph:
     return paragraph
 
 
-def table(doc: Document, headings: tuple[str, ...], cells: tuple[str, ...], loop: str) -> Table:
+def table(
+    doc: Document,
+    headings: tuple[str, ...],
+    widths: tuple[float, ...],
+    cells: tuple[str, ...],
+    loop: str,
+) -> Table:
     """Add a table with a heading row and one row repeated for each item of `loop`."""
     grid: Table = doc.add_table(rows=4, cols=len(headings))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
     for cell, heading in zip(grid.rows[0].cells, headings, strict=True):
         cell.paragraphs[0].add_run(heading).bold = True
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -120,7 +133,7 @@ def build() -> Document:
     line(doc, "(Mã sáng kiến trên hệ thống: {{ id }})", italic=True, align=center, size=11)
     line(doc, "Kính gửi: Hội đồng sáng kiến {{ council }}", align=center)
     line(doc, "Tôi (chúng tôi):")
-    table(doc, AUTHOR_HEADINGS, AUTHOR_CELLS, "a in authors")
+    table(doc, AUTHOR_HEADINGS, AUTHOR_WIDTHS, AUTHOR_CELLS, "a in authors")
     title = line(doc, "Là tác giả (nhóm tác giả) đề nghị xét công nhận sáng kiến: ")
     title.add_run("{{ title }}").bold = True
     item(doc, "Chủ đầu tư tạo ra sáng kiến", "{{ owner }}")
@@ -171,7 +184,7 @@ def build() -> Document:
         "Danh sách những người đã tham gia áp dụng thử hoặc áp dụng sáng kiến lần đầu (nếu có)",
         "",
     )
-    table(doc, HELPER_HEADINGS, HELPER_CELLS, "p in participants")
+    table(doc, HELPER_HEADINGS, HELPER_WIDTHS, HELPER_CELLS, "p in participants")
     line(
         doc,
         "Tôi (chúng tôi) xin cam đoan mọi thông tin nêu trong đơn là trung thực, đúng sự thật "
