@@ -159,11 +159,11 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     )
     if files:
         options.insert(0, ("act:files", t("review.opt_files", count=len(files))))
-    if review.in_full(initiative):
-        options.insert(0, ("act:form", t("review.opt_form")))
     if allows(initiative.status, Status.CHANGES_REQUESTED):
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
+    if review.in_full(initiative):
+        options.append(("act:form", t("review.opt_form")))
     options.append(("act:back", t("review.opt_back")))
     return question(card(ctx, initiative), *buttons.naming(initiative.id or 0, *options))
 
