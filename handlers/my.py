@@ -4,10 +4,11 @@ from core.messages import Lines, Reply, Text, t
 from core.status import Status
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
-from services import initiatives
+from services import forms, initiatives
 from storage import initiatives as store
 from storage.models import Initiative
 from views.cards import history, initiative_card
+from views.form_pdf import form_reply
 from views.labels import STATUS_LABELS
 
 
@@ -30,14 +31,19 @@ def ask_pick(ctx: Context) -> tuple[Reply, ...]:
         )
         for i in mine
     )
+    submitted = [i for i in mine if i.status != Status.DRAFT]
     return question(
         t("my.list", lines=Lines(lines)),
         *((f"open:{i.id}", t("my.opt_open", id=i.id or 0)) for i in mine),
+        *((f"form:{i.id}", t("my.opt_form", id=i.id or 0)) for i in submitted),
     )
 
 
 def on_pick(ctx: Context) -> Outcome:
-    """Open one initiative: continue a draft, complete a submitted one, or just show it."""
+    """Open one initiative: continue a draft, complete a submitted one, or just show it;
+    or send a submitted one's application form."""
+    if (ctx.choice or "").startswith("form:"):
+        return _form(ctx, ctx.choice or "")
     wanted = (ctx.choice or "").removeprefix("open:")
     initiative_id = int(wanted) if wanted.isdigit() else 0
     mine = {
@@ -59,6 +65,17 @@ def on_pick(ctx: Context) -> Outcome:
         begin(ctx, initiative, AMEND_MODE, back_to="wizard.amend")
         return goto("wizard.amend")
     return end(_card(ctx, initiative))
+
+
+def _form(ctx: Context, choice: str) -> Outcome:
+    """Send the application form (DOCX and PDF); the services check who asks."""
+    wanted = choice.removeprefix("form:")
+    form = forms.for_member(
+        session=ctx.session,
+        member=member(ctx),
+        initiative_id=int(wanted) if wanted.isdigit() else 0,
+    )
+    return Outcome(None, (form_reply(form, catalogs=ctx.catalogs, zone=ctx.settings.tz),))
 
 
 def _card(ctx: Context, initiative: Initiative) -> Text:

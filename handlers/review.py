@@ -7,17 +7,19 @@ the options here only offer what makes sense, they prove nothing.
 from typing import Any
 
 from core.errors import Refused
-from core.messages import Lines, Money, Reply, SharedFile, Text, t
+from core.messages import Lines, Money, OutDocument, Reply, SharedFile, Text, t
 from core.status import Status
 from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
-from services import review, reward
+from services import forms, review, reward
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
-from storage.models import Initiative
+from storage.models import Author, Initiative, Member, Unit
 from storage.units import unit_by_id, units_named
+from views import certificate
 from views.cards import history, initiative_card
+from views.form_pdf import form_reply
 from views.labels import FIELD_LABELS, STATUS_LABELS
 
 KEY = "review"
@@ -160,6 +162,8 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     if allows(initiative.status, Status.CHANGES_REQUESTED):
         options.append(("act:changes", t("review.opt_changes")))
     options.append(("act:reject", t("review.opt_reject")))
+    if review.in_full(initiative):
+        options.append(("act:form", t("review.opt_form")))
     options.append(("act:back", t("review.opt_back")))
     return question(card(ctx, initiative), *buttons.naming(initiative.id or 0, *options))
 
@@ -186,11 +190,21 @@ def _files(ctx: Context, initiative: Initiative) -> Reply:
     return Reply(t("review.files", count=len(shared)), files=shared)
 
 
+def _form(ctx: Context, initiative: Initiative) -> Reply:
+    """The application form (DOCX and PDF), if this reviewer may have it."""
+    form = forms.for_member(
+        session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
+    )
+    return form_reply(form, catalogs=ctx.catalogs, zone=ctx.settings.tz)
+
+
 def on_card(ctx: Context) -> Outcome:
     """Go to the chosen decision's question; the card keeps the choice, without buttons."""
     action, initiative = _pressed(ctx, "open")
     if action == "act:files":
         return goto("review.card", _files(ctx, initiative), ask=False)
+    if action == "act:form":
+        return goto("review.card", _form(ctx, initiative), ask=False)
     step, label = ACTIONS.get(action, ACTIONS["act:back"])
     chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
     return goto(step, chosen)
@@ -224,10 +238,31 @@ def on_level(ctx: Context) -> Outcome:
     level = _pressed(ctx, "approve")[0].removeprefix("level:")
     benefit = _data(ctx).get("benefit")
     suggestion = review.approve(
-        **_decision(ctx), benefit_vnd=benefit if isinstance(benefit, int) else None, level=level
+        **_decision(ctx),
+        benefit_vnd=benefit if isinstance(benefit, int) else None,
+        level=level,
+        certificate=_certifier(ctx),
     )
     done = Reply(t("review.approved", reward=_suggestion(suggestion)), edit=True)
     return goto("review.after", done)
+
+
+def _certifier(ctx: Context) -> review.Certifier:
+    """Draw each author's certificate in their language, dated in the bot's time zone."""
+
+    def draw(
+        *, initiative: Initiative, council: Unit, author: Author, member: Member
+    ) -> OutDocument:
+        return certificate.for_author(
+            initiative=initiative,
+            council=council,
+            author=author,
+            member=member,
+            catalogs=ctx.catalogs,
+            zone=ctx.settings.tz,
+        )
+
+    return draw
 
 
 def _suggestion(suggestion: reward.Suggestion) -> Text:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Table,
     Text,
     UniqueConstraint,
@@ -44,6 +45,18 @@ class Unit(SQLModel, table=True):
     created_at: datetime = _utc()
     # Days a council has for a review before reminders (None: the parent's, else 7).
     review_sla_days: int | None = None
+
+
+class FormTemplate(SQLModel, table=True):
+    """An organization's own application form (a DOCX template), for its whole subtree
+    unless a lower unit has its own; kept in the database, backed up with it."""
+
+    unit_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+    )
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    file_name: str = Field(max_length=255)
+    uploaded_at: datetime = _utc()
 
 
 class InviteCode(SQLModel, table=True):
