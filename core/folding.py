@@ -1,0 +1,57 @@
+"""Vietnamese text folded for matching: "Khuôn ÉP đế" and "khuon ep de" read the same.
+
+Folding is NFC, then accents and case removed (đ → d), then split into syllables (a
+Vietnamese word is one to four of them, written apart); common factory abbreviations are
+spelled out and a short list of function words is dropped. The search index stores
+these syllables, so both databases answer from the same words.
+"""
+
+import re
+import unicodedata
+
+_SYLLABLE = re.compile(r"[a-z0-9]+")
+# What typists abbreviate on the shop floor, spelled out the way it is written in full.
+ABBREVIATIONS: dict[str, str] = {
+    "ctkt": "cai tien ky thuat",
+    "sk": "sang kien",
+    "nsld": "nang suat lao dong",
+    "atld": "an toan lao dong",
+    "atvsld": "an toan ve sinh lao dong",
+    "bhld": "bao ho lao dong",
+    "pccc": "phong chay chua chay",
+    "kcs": "kiem tra chat luong",
+    "qc": "kiem tra chat luong",
+    "sx": "san xuat",
+    "cn": "cong nhan",
+    "tb": "thiet bi",
+    "nvl": "nguyen vat lieu",
+    "dc": "dong co",
+    "bt": "bao tri",
+    "vs": "ve sinh",
+    "kt": "ky thuat",
+}
+# Both spellings are correct Vietnamese ("kĩ"/"kỹ", "lí"/"lý"): one is kept.
+_SPELLING = {"ki": "ky", "li": "ly", "mi": "my"}
+# Function words that carry no subject. Syllables that fold into a content word are kept:
+# "bang" (bằng, băng tải), "do" (đo), "tu" (tủ điện), "co" (cơ cấu), "da" (đá), "ra".
+_STOP = """va cua cho cac nhung mot la trong tren voi khi thi tai ve nay duoc khong nhu ma
+theo vao cung dang se viec su moi nhieu hon rat lam de nham giup sau truoc"""
+STOP_WORDS = frozenset(_STOP.split())
+
+
+def fold(text: str) -> str:
+    """Return the text in lower case without accents ("Đồ gá" → "do ga")."""
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return bare.replace("đ", "d").replace("Đ", "D").lower()
+
+
+def syllables(text: str) -> list[str]:
+    """Return the folded syllables that carry meaning, abbreviations spelled out."""
+    found: list[str] = []
+    for syllable in _SYLLABLE.findall(fold(text)):
+        for part in ABBREVIATIONS.get(syllable, syllable).split():
+            part = _SPELLING.get(part, part)
+            if part not in STOP_WORDS:
+                found.append(part)
+    return found
