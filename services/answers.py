@@ -18,6 +18,7 @@ from core.money import MAX_VND
 from services.dates import parse_day
 from services.initiatives import EDITABLE, FIELDS, editable, touch
 from storage import initiatives as store
+from storage import search
 from storage.models import Member
 
 TITLE_LIMITS = (5, 200)
@@ -37,6 +38,9 @@ COLUMNS = frozenset(
         "confidential",
     }
 )
+
+# What the search index holds (storage/search.py): an answer to one of these refreshes it.
+SEARCHED = frozenset({"title", "problem", "solution", "confidential"})
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def _save(edit: Edit, **values: object) -> None:
         raise ValueError(f"not answers: {sorted(set(values) - COLUMNS)}")
     session, member = edit.session, edit.member
     assert member.id is not None
-    if store.write_if(
+    if not store.write_if(
         session=session,
         initiative_id=edit.initiative_id,
         submitter_id=member.id,
@@ -137,8 +141,9 @@ def _save(edit: Edit, **values: object) -> None:
         values=values,
         now=edit.now,
     ):
-        return
-    initiative = editable(session=session, member=member, initiative_id=edit.initiative_id)
-    for name, value in values.items():  # it became editable since the statement
-        setattr(initiative, name, value)
-    touch(session=session, initiative=initiative, now=edit.now)
+        initiative = editable(session=session, member=member, initiative_id=edit.initiative_id)
+        for name, value in values.items():  # it became editable since the statement
+            setattr(initiative, name, value)
+        touch(session=session, initiative=initiative, now=edit.now)
+    if SEARCHED.intersection(values):
+        search.refresh(session=session, initiative_ids=[edit.initiative_id])
