@@ -32,10 +32,12 @@ ABBREVIATIONS: dict[str, str] = {
 }
 # Both spellings are correct Vietnamese ("kĩ"/"kỹ", "lí"/"lý"): one is kept.
 _SPELLING = {"ki": "ky", "li": "ly", "mi": "my"}
-# Function words that carry no subject. Syllables that fold into a content word are kept:
-# "bang" (bằng, băng tải), "do" (đo), "tu" (tủ điện), "co" (cơ cấu), "da" (đá), "ra".
-_STOP = """va cua cho cac nhung mot la trong tren voi khi thi tai ve nay duoc khong nhu ma
-theo vao cung dang se viec su moi nhieu hon rat lam de nham giup sau truoc"""
+# Function words that carry no subject. A function word that folds into a content word
+# is kept: "tai" (tại, băng tải), "khi" (khi, khí nén), "cua" (của, cửa), "voi" (với, vòi),
+# "ve" (về, bản vẽ), "de" (để, đế), "ma" (mà, xi mạ), "cung" (cũng, cung cấp), "nham"
+# (nhằm, lắp nhầm), "bang" (bằng, băng tải), "do" (đo), "tu" (tủ), "co" (cơ cấu).
+_STOP = """va cho cac nhung mot la trong tren thi nay duoc khong nhu theo vao dang se viec
+su moi nhieu hon rat lam giup sau truoc"""
 STOP_WORDS = frozenset(_STOP.split())
 
 

@@ -176,3 +176,10 @@ def waiting_under(
     if field is not None:
         query = query.where(col(Initiative.field) == field)
     return session.exec(query).all()
+
+
+def initiatives_by_ids(*, session: Session, initiative_ids: Sequence[int]) -> Sequence[Initiative]:
+    """Return the initiatives with these ids, in one query."""
+    if not initiative_ids:
+        return []
+    return session.exec(select(Initiative).where(col(Initiative.id).in_(initiative_ids))).all()

@@ -24,6 +24,11 @@ def test_abbreviations_are_spelled_out_and_function_words_dropped() -> None:
     assert syllables("kĩ thuật") == syllables("kỹ thuật")
 
 
+def test_a_function_word_that_folds_into_a_content_word_is_kept() -> None:
+    assert syllables("băng tải của máy khí nén") == ["bang", "tai", "cua", "may", "khi", "nen"]
+    assert syllables("và là của") == ["cua"]
+
+
 def test_typing_without_accents_reads_as_the_accented_title() -> None:
     assert similar(profile("Đồ gá thay khuôn nhanh"), profile("do ga thay khuon nhanh"))
     assert score(profile("Đồ gá"), profile("Đồ gá")) == 1.0
