@@ -36,6 +36,7 @@ COLUMNS = frozenset(
         "applied",
         "first_applied_on",
         "confidential",
+        "difference",
     }
 )
 
@@ -116,6 +117,11 @@ def set_applied_since(edit: Edit, text: str, today: date) -> date:
     since = parse_day(text, today=today)
     _save(edit, applied=True, first_applied_on=since)
     return since
+
+
+def set_difference(edit: Edit, text: str) -> None:
+    """Save how the initiative differs from the similar ones the submitter was shown."""
+    _save(edit, difference=clean_text(text, TEXT_LIMITS))
 
 
 def set_confidential(edit: Edit, secret: bool) -> None:

@@ -1,4 +1,5 @@
-"""search: an index of initiatives' folded words (SQLite FTS5, PostgreSQL tsvector + GIN)
+"""search: an index of initiatives' folded words (SQLite FTS5, PostgreSQL tsvector + GIN),
+and how an initiative differs from the similar ones its submitter was shown
 
 Revision ID: 0016
 Revises: 0015
@@ -7,6 +8,7 @@ Create Date: 2026-12-06 06:10:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 from sqlmodel import Session
 
@@ -19,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('initiative', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('difference', sa.Text(), nullable=True))
     bind = op.get_bind()
     if bind.dialect.name == 'sqlite':
         op.execute(
@@ -48,3 +52,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == 'sqlite':
         op.execute(f"DROP TRIGGER IF EXISTS {search.TABLE}_deleted")
     op.execute(f"DROP TABLE {search.TABLE}")
+    with op.batch_alter_table('initiative', schema=None) as batch_op:
+        batch_op.drop_column('difference')
