@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.digest_contention
+	$(BIN)/python -m bench.similar_quality
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) data
