@@ -19,6 +19,9 @@ from storage.models import Initiative, Unit, table
 
 TABLE = "initiativesearch"
 SQLITE_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '#'"
+# A longer "word" (a pasted serial number...) is left out: PostgreSQL takes lexemes of
+# up to 2 KB, and nobody searches for one.
+MAX_WORD = 60
 
 
 def unit_tag(unit_id: int) -> str:
@@ -33,7 +36,8 @@ def status_tag(status: str) -> str:
 
 def words_of(title: str | None, *more: str | None) -> list[str]:
     """Return the distinct folded syllables of some texts, in order."""
-    return list(dict.fromkeys(w for part in (title, *more) if part for w in syllables(part)))
+    found = (w for part in (title, *more) if part for w in syllables(part))
+    return list(dict.fromkeys(w for w in found if len(w) <= MAX_WORD))
 
 
 def refresh(*, session: Session, initiative_ids: Sequence[int]) -> None:
@@ -101,7 +105,7 @@ def matching(
 ) -> list[int]:
     """Return the ids, newest first, of entries under `unit_id` in one of `statuses` that
     hold every one (or, without `every_word`, any one) of the folded `words`."""
-    words = [w for w in words if w.isascii() and w.isalnum()]  # folded syllables only
+    words = [w for w in words if w.isascii() and w.isalnum() and len(w) <= MAX_WORD]
     if not words or not statuses:
         return []
     connection = session.connection()
