@@ -24,6 +24,20 @@ SQLITE_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '#'"
 MAX_WORD = 60
 
 
+# How each database's query language quotes a word and says "and" and "or".
+_SYNTAX = {"sqlite": ('"%s"', " AND ", " OR "), "postgresql": ("'%s'", " & ", " | ")}
+_SQLITE_MATCHING = text(
+    f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :query ORDER BY rowid DESC LIMIT :limit"
+)
+# Materialized: the planner must not walk the primary key backwards hoping to meet
+# `limit` matches early, which for a rare word reads the whole table.
+_MATCHING = text(
+    f"WITH found AS MATERIALIZED (SELECT initiative_id FROM {TABLE}"
+    " WHERE document @@ CAST(:query AS tsquery))"
+    " SELECT initiative_id FROM found ORDER BY initiative_id DESC LIMIT :limit"
+)
+
+
 def unit_tag(unit_id: int) -> str:
     """Return the tag an entry carries for a unit on its path."""
     return f"#u{unit_id}"
@@ -109,27 +123,10 @@ def matching(
     if not words or not statuses:
         return []
     connection = session.connection()
-    tags = [unit_tag(unit_id)]
-    if connection.dialect.name == "sqlite":
-        quoted = [f'"{w}"' for w in dict.fromkeys(words)]
-        status = " OR ".join(f'"{status_tag(s)}"' for s in statuses)
-        words_part = (" AND " if every_word else " OR ").join(quoted)
-        query = f'({words_part}) AND "{tags[0]}" AND ({status})'
-        statement = text(
-            f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :query"
-            " ORDER BY rowid DESC LIMIT :limit"
-        )
-    else:
-        quoted = [f"'{w}'" for w in dict.fromkeys(words)]
-        status = " | ".join(f"'{status_tag(s)}'" for s in statuses)
-        words_part = (" & " if every_word else " | ").join(quoted)
-        query = f"({words_part}) & '{tags[0]}' & ({status})"
-        # Materialized: the planner must not walk the primary key backwards hoping to
-        # meet `limit` matches early, which for a rare word reads the whole table.
-        statement = text(
-            f"WITH found AS MATERIALIZED (SELECT initiative_id FROM {TABLE}"
-            " WHERE document @@ CAST(:query AS tsquery))"
-            " SELECT initiative_id FROM found ORDER BY initiative_id DESC LIMIT :limit"
-        )
+    quote, both, either = _SYNTAX[connection.dialect.name]
+    wanted = (both if every_word else either).join(quote % w for w in dict.fromkeys(words))
+    status = either.join(quote % status_tag(s) for s in statuses)
+    query = f"({wanted}){both}{quote % unit_tag(unit_id)}{both}({status})"
+    statement = _SQLITE_MATCHING if connection.dialect.name == "sqlite" else _MATCHING
     rows = connection.execute(statement, {"query": query, "limit": limit})
     return [int(row[0]) for row in rows]
