@@ -8,6 +8,7 @@ queries typed without accents by members of random workshops:
 
 - our search: `services.search.find`, what /search runs (the index, then loading and
   ranking up to 200 candidates in Python);
+- its index part alone: `storage.search.matching`, the ids of the newest 200 matches;
 - a plain LIKE scan: the recognized initiatives of the same enterprise whose title or
   solution contains the accented phrase (`LIKE '%khuôn ép%'`), newest 200 first. It
   cannot fold accents, so it finds less; it is the speed baseline.
@@ -30,8 +31,8 @@ from sqlmodel import Session
 from bench import digest_data
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.tables import render
-from core.folding import fold
-from services.search import RECOGNIZED, find, organization_of
+from core.folding import fold, syllables
+from services.search import CANDIDATES, RECOGNIZED, find, organization_of
 from storage import search
 from storage.db import make_engine, reading, upgrade
 from storage.models import Member
@@ -165,6 +166,22 @@ def ours(session: Session, member: Member, typed: str) -> int:
     return len(find(session=session, member=member, query=typed))
 
 
+def index_only(session: Session, member: Member, typed: str) -> int:
+    """The index's part of it: the ids of the newest 200 matches, unranked."""
+    unit = unit_by_id(session=session, unit_id=member.unit_id)
+    assert unit is not None
+    organization = organization_of(session=session, unit=unit)
+    found = search.matching(
+        session=session,
+        words=syllables(typed),
+        every_word=True,
+        unit_id=organization.id or 0,
+        statuses=RECOGNIZED,
+        limit=CANDIDATES,
+    )
+    return len(found)
+
+
 def timed(
     engine: Engine,
     members: list[int],
@@ -219,12 +236,12 @@ def main() -> None:
             print(f"{BACKENDS[backend]}: loaded in {loaded:.0f} s, indexed in {indexed:.0f} s")
             rng = random.Random(6)
             asked = queries(args.queries, rng)
-            members = [
-                rng.choice(workers) for workers in [workshop_members(engine)] for _ in asked
-            ]
+            workers = workshop_members(engine)
+            members = [rng.choice(workers) for _ in asked]
             timed(engine, members[:20], asked[:20], ours, False)  # warm the caches
             for name, run, accented in (
                 ("our search", ours, False),
+                ("  its index part", index_only, False),
                 ("LIKE scan", like_scan, True),
             ):
                 times, hits = timed(engine, members, asked, run, accented)
@@ -236,7 +253,7 @@ def main() -> None:
                         f"{p(times, 50):.1f}",
                         f"{p(times, 99):.1f}",
                         f"{hits}/{len(asked)}",
-                        "ok" if name == "LIKE scan" or p(times, 99) < 100 else "MISSED",
+                        "ok" if run is not ours or p(times, 99) < 100 else "MISSED",
                     )
                 )
             engine.dispose()
