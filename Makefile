@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.digest_contention
 	$(BIN)/python -m bench.export
+	$(BIN)/python -m bench.similar_quality
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) data

@@ -7,7 +7,7 @@ with one big executemany on SQLite, bypassing the ORM.
 """
 
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -292,15 +292,20 @@ def _campaign(
     return rng.choice(running) if running else None
 
 
-def load(engine: Engine, initiative_count: int, unit_count: int) -> None:
-    """Load the federation and its initiatives into a migrated, empty database."""
+Rows = Callable[[int, Federation, random.Random], Iterable[tuple[Any, ...]]]
+
+
+def load(engine: Engine, initiative_count: int, unit_count: int, rows: Rows | None = None) -> None:
+    """Load the federation and its initiatives (`rows`: other ones, in the same columns)
+    into a migrated, empty database."""
     rng = random.Random(SEED)
     tree = federation(unit_count, rng)
     write = _copy if engine.dialect.name == "postgresql" else _executemany
     write(engine, "unit", UNIT_COLUMNS, tree.units)
     write(engine, "member", MEMBER_COLUMNS, tree.members)
     write(engine, "campaign", CAMPAIGN_COLUMNS, tree.campaigns)
-    write(engine, "initiative", INITIATIVE_COLUMNS, initiatives(initiative_count, tree, rng))
+    made = (rows or initiatives)(initiative_count, tree, rng)
+    write(engine, "initiative", INITIATIVE_COLUMNS, made)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             for name in ("unit", "member", "campaign", "initiative"):

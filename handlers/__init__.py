@@ -12,6 +12,7 @@ from handlers import (
     onboarding,
     privacy,
     review,
+    search,
     settings,
     stats,
     wizard,
@@ -24,6 +25,7 @@ def get_conversations() -> list[Conversation]:
     return [  # in the order of the messengers' command menus
         wizard.CONVERSATION,
         my.CONVERSATION,
+        search.CONVERSATION,
         review.CONVERSATION,
         stats.CONVERSATION,
         digest.CONVERSATION,

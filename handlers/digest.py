@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from core.folding import fold
+from core.folding import loose
 from core.messages import t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import member, question
@@ -49,8 +49,8 @@ def send_now(ctx: Context) -> Outcome:
 def _asks_settings(ctx: Context) -> bool:
     """Tell whether /digest came with the word for its settings, in any language."""
     word = t("digest.arg_settings")
-    words = {fold(ctx.catalogs.render(word, language)) for language in ctx.catalogs.languages}
-    return fold(ctx.incoming.argument) in words
+    words = {loose(ctx.catalogs.render(word, language)) for language in ctx.catalogs.languages}
+    return loose(ctx.incoming.argument) in words
 
 
 def open_settings(ctx: Context) -> Outcome:

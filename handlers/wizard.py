@@ -2,7 +2,14 @@
 
 from core.messages import Reply, t
 from core.status import Status
-from handlers import buttons, wizard_campaign, wizard_core, wizard_details, wizard_edit
+from handlers import (
+    buttons,
+    wizard_campaign,
+    wizard_core,
+    wizard_details,
+    wizard_edit,
+    wizard_similar,
+)
 from handlers.conversation import Context, Conversation, Outcome, end, goto
 from handlers.draft import (
     DRAFT_MODE,
@@ -108,7 +115,7 @@ def on_summary(ctx: Context) -> Outcome:
     if action == "summary:discard":
         wizard_data(ctx)["discard"] = "wizard.summary"
         return goto("wizard.discard")
-    return wizard_campaign.submit(ctx, initiative, "track")
+    return wizard_similar.submit(ctx, initiative, "track")
 
 
 def ask_discard(ctx: Context) -> tuple[Reply, ...]:
@@ -203,6 +210,7 @@ CONVERSATION = Conversation(
         for step in (
             *wizard_core.STEPS,
             *wizard_details.STEPS,
+            *wizard_similar.STEPS,
             buttons.button_step("wizard.draft_exists", ask_draft_exists, on_draft_exists),
             buttons.button_step("wizard.summary", ask_summary, on_summary, "wizard.confidential"),
             buttons.button_step("wizard.edit", ask_edit, on_edit, "wizard.summary"),

@@ -2,7 +2,7 @@
 
 from core.errors import Refused
 from core.messages import Money, Reply, t
-from handlers import amounts, buttons, wizard_campaign
+from handlers import amounts, buttons, wizard_similar
 from handlers.conversation import Context, Outcome, goto, text_step
 from handlers.draft import advance, back, choose, current, keeping, picked, save, shortened
 from services import answers
@@ -62,7 +62,7 @@ def on_next(ctx: Context) -> Outcome:
     initiative = current(ctx)
     if action == "next:details":
         return goto("wizard.effects")
-    return wizard_campaign.submit(ctx, initiative, "later")
+    return wizard_similar.submit(ctx, initiative, "later")
 
 
 def ask_field(ctx: Context) -> tuple[Reply, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from core.folding import fold
+from core.folding import loose
 from core.messages import Lines, Money, Number, Option, Text
 from core.money import format_number, format_vnd
 
@@ -87,11 +87,11 @@ class Catalogs:
             return choice if choice in values else None
         if not text:
             return None
-        wanted = fold(text)
+        wanted = loose(text)
         if wanted.isdigit() and 1 <= int(wanted) <= len(options):
             return values[int(wanted) - 1]
         for option in options:
-            if fold(self.render(option.label, language)) == wanted:
+            if loose(self.render(option.label, language)) == wanted:
                 return option.value
         for option in options:
             if option.words is not None and wanted in self.words(option.words):
@@ -100,7 +100,7 @@ class Catalogs:
 
     def is_word(self, text: Text, typed: str) -> bool:
         """Whether `typed` is one of a text's comma-separated words, in any language."""
-        return bool(typed) and fold(typed) in self.words(text)
+        return bool(typed) and loose(typed) in self.words(text)
 
     def words(self, text: Text) -> tuple[str, ...]:
         """A word list's comma-separated words in every language, folded. A word list is a
@@ -109,16 +109,16 @@ class Catalogs:
         found = self._words.get(text.key)
         if found is None:
             rendered = (self.render(text, language) for language in self.languages)
-            found = tuple(fold(word) for words in rendered for word in words.split(","))
+            found = tuple(loose(word) for words in rendered for word in words.split(","))
             self._words[text.key] = found
         return found
 
     def after_word(self, text: Text, typed: str) -> str | None:
         """Return what follows one of a text's comma-separated words, in any language, at
-        the start of `typed` (compared folded: no case, no diacritics); None if none does."""
+        the start of `typed` (compared loosely: no case, no diacritics); None if none does."""
         tokens = typed.split()
         for word in self.words(text):
             size = len(word.split())
-            if size and fold(" ".join(tokens[:size])) == word:
+            if size and loose(" ".join(tokens[:size])) == word:
                 return " ".join(tokens[size:])
         return None

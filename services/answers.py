@@ -18,6 +18,7 @@ from core.money import MAX_VND
 from services.dates import parse_day
 from services.initiatives import EDITABLE, FIELDS, editable, touch
 from storage import initiatives as store
+from storage import search
 from storage.models import Member
 
 TITLE_LIMITS = (5, 200)
@@ -35,8 +36,12 @@ COLUMNS = frozenset(
         "applied",
         "first_applied_on",
         "confidential",
+        "difference",
     }
 )
+
+# What the search index holds (storage/search.py): an answer to one of these refreshes it.
+SEARCHED = frozenset({"title", "problem", "solution", "confidential"})
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,11 @@ def set_applied_since(edit: Edit, text: str, today: date) -> date:
     return since
 
 
+def set_difference(edit: Edit, text: str) -> None:
+    """Save how the initiative differs from the similar ones the submitter was shown."""
+    _save(edit, difference=clean_text(text, TEXT_LIMITS))
+
+
 def set_confidential(edit: Edit, secret: bool) -> None:
     """Save whether the initiative is a technology secret."""
     _save(edit, confidential=secret)
@@ -129,7 +139,7 @@ def _save(edit: Edit, **values: object) -> None:
         raise ValueError(f"not answers: {sorted(set(values) - COLUMNS)}")
     session, member = edit.session, edit.member
     assert member.id is not None
-    if store.write_if(
+    if not store.write_if(
         session=session,
         initiative_id=edit.initiative_id,
         submitter_id=member.id,
@@ -137,8 +147,9 @@ def _save(edit: Edit, **values: object) -> None:
         values=values,
         now=edit.now,
     ):
-        return
-    initiative = editable(session=session, member=member, initiative_id=edit.initiative_id)
-    for name, value in values.items():  # it became editable since the statement
-        setattr(initiative, name, value)
-    touch(session=session, initiative=initiative, now=edit.now)
+        initiative = editable(session=session, member=member, initiative_id=edit.initiative_id)
+        for name, value in values.items():  # it became editable since the statement
+            setattr(initiative, name, value)
+        touch(session=session, initiative=initiative, now=edit.now)
+    if SEARCHED.intersection(values):
+        search.refresh(session=session, initiative_ids=[edit.initiative_id])

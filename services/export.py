@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlmodel import Session
 
 from core.errors import Refused
-from core.folding import fold
+from core.folding import loose
 from core.status import Status
 from services import roles
 from services.dates import local_midnight
@@ -101,8 +101,8 @@ def find_campaign(session: Session, ref: str) -> Campaign:
         found = session.get(Campaign, int(typed))
         if found is not None:
             return found
-    wanted = fold(typed)
-    named = [found for found in campaigns.every(session=session) if fold(found.name) == wanted]
+    wanted = loose(typed)
+    named = [found for found in campaigns.every(session=session) if loose(found.name) == wanted]
     if len(named) == 1:
         return named[0]
     if not named:

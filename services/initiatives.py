@@ -12,6 +12,7 @@ from core.messages import InAttachment, Reply, t
 from core.status import Status
 from services import campaigns, notices, roles
 from storage import initiatives as store
+from storage import search
 from storage.models import Attachment, Author, Initiative, Member, StatusChange
 from storage.units import unit_by_id
 
@@ -312,3 +313,4 @@ def change_status(
     if to in DECIDED:
         initiative.decided_at = now
     touch(session=session, initiative=initiative, now=now)
+    search.refresh(session=session, initiative_ids=[initiative.id or 0])

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from storage import search
+
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -26,7 +28,13 @@ FOREIGN_TABLES = frozenset({"scheduler_job"})
 
 
 def ours(name: str | None, type_: str, parent_names: object) -> bool:
-    """Tell Alembic whether a database object is the project's (for autogenerate)."""
+    """Tell Alembic whether a database object is a model's (for autogenerate).
+
+    The search index (with FTS5's own tables) differs between the databases, so no
+    model describes it.
+    """
+    if type_ == "table" and (name or "").startswith(search.TABLE):
+        return False
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, update
+from sqlalchemy import ColumnElement, Update, bindparam, union, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, func, or_, select
 
@@ -73,11 +73,16 @@ def _write_statement(columns: tuple[str, ...], statuses: tuple[str, ...]) -> Upd
 def initiatives_of_member(
     *, session: Session, member_id: int, limit: int = 20
 ) -> Sequence[Initiative]:
-    """Return the initiatives a member submitted or co-authored, newest first."""
+    """Return the initiatives a member submitted or co-authored, newest first.
+
+    Two index lookups in a UNION: with an OR of the two, PostgreSQL walks the whole
+    table backwards for a member with few initiatives (300 ms over a million).
+    """
+    submitted = select(Initiative.id).where(Initiative.submitter_id == member_id)
     authored = select(Author.initiative_id).where(Author.member_id == member_id)
     query = (
         select(Initiative)
-        .where(or_(Initiative.submitter_id == member_id, col(Initiative.id).in_(authored)))
+        .where(col(Initiative.id).in_(union(submitted, authored)))
         .order_by(col(Initiative.id).desc())
         .limit(limit)
     )
@@ -224,3 +229,10 @@ def waiting_under(
     if field is not None:
         query = query.where(col(Initiative.field) == field)
     return session.exec(query).all()
+
+
+def initiatives_by_ids(*, session: Session, initiative_ids: Sequence[int]) -> Sequence[Initiative]:
+    """Return the initiatives with these ids, in one query."""
+    if not initiative_ids:
+        return []
+    return session.exec(select(Initiative).where(col(Initiative.id).in_(initiative_ids))).all()

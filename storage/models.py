@@ -194,6 +194,9 @@ class Initiative(SQLModel, table=True):
     decided_at: datetime | None = _utc(default=None)
     # The campaign it counts toward, chosen when it was first submitted.
     campaign_id: int | None = _fk("campaign.id", ondelete="SET NULL", nullable=True)
+    # How the submitter says it differs from the similar initiatives shown before it was
+    # submitted (None: none was shown, or they submitted without saying).
+    difference: str | None = Field(default=None, sa_type=Text)
 
 
 class Campaign(SQLModel, table=True):

@@ -59,3 +59,10 @@ def child_named(*, session: Session, name: str, parent_id: int | None) -> Unit |
     """The unit called `name` directly under `parent_id` (a root where that is None)."""
     query = select(Unit).where(col(Unit.name) == name, col(Unit.parent_id) == parent_id)
     return session.exec(query).first()
+
+
+def units_by_ids(*, session: Session, unit_ids: Sequence[int]) -> Sequence[Unit]:
+    """Return the units with these ids, in one query."""
+    if not unit_ids:
+        return []
+    return session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()

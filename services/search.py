@@ -1,0 +1,155 @@
+"""Finding initiatives by their words: /search over what the organization recognized.
+
+The organization is the member's enterprise (the nearest enterprise on the path up from
+their unit; a member above every enterprise, their own unit). Anyone finds what it
+recognized (approved, or recommended up) and their own initiatives, best matches first.
+A confidential initiative is found by its title only, and only by its own unit's
+members and its authors; the others never learn it exists.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from core.errors import Refused
+from core.folding import syllables
+from core.similar import Profile, profile, score
+from core.status import Status
+from storage import initiatives as store
+from storage import search as index
+from storage.models import Initiative, Member, Unit
+from storage.units import unit_by_id, units_by_ids
+
+RECOGNIZED = (Status.APPROVED, Status.RECOMMENDED)
+CANDIDATES = 200  # the newest matches ranked; a query that matches more is too vague
+SHOWN = 10
+OWN_LOOKED_AT = 100
+MAX_QUERY = 200  # characters
+
+
+@dataclass(frozen=True)
+class Found:
+    """An initiative a search found, with its unit and whether only its title may show."""
+
+    initiative: Initiative
+    unit: Unit
+    title_only: bool
+
+
+def organization_of(*, session: Session, unit: Unit) -> Unit:
+    """Return the nearest enterprise on the path up from `unit`, else `unit` itself."""
+    path = [int(part) for part in unit.path.strip("/").split("/") if part]
+    above = units_by_ids(session=session, unit_ids=path)
+    enterprises = [u for u in above if u.kind == "enterprise"]
+    return max(enterprises, key=lambda u: len(u.path), default=unit)
+
+
+def query_words(query: str) -> list[str]:
+    """Return the folded syllables of a query, or refuse one with nothing to look for."""
+    words = syllables(query[:MAX_QUERY])
+    if not words:
+        raise Refused("search.no_words")
+    return words
+
+
+def find(*, session: Session, member: Member, query: str, limit: int = SHOWN) -> list[Found]:
+    """Return what the member may see that holds every word of the query, best first."""
+    words = query_words(query)
+    organization = _organization_of(session, member)
+    ids = index.matching(
+        session=session,
+        words=words,
+        every_word=True,
+        unit_id=organization.id or 0,
+        statuses=RECOGNIZED,
+        limit=CANDIDATES,
+    )
+    mine = _own(session, member)
+    candidates = {i.id: i for i in store.initiatives_by_ids(session=session, initiative_ids=ids)}
+    candidates.update(
+        (i.id, i) for i in mine.values() if set(words) <= set(index.words_of(i.title, *_body(i)))
+    )
+    wanted = profile(query)
+    ranked = sorted(
+        candidates.values(), key=lambda i: (_relevance(wanted, i), i.id or 0), reverse=True
+    )
+    return _seen(session, member, organization, mine, ranked)[:limit]
+
+
+def shown_again(
+    *, session: Session, member: Member, shown: Sequence[tuple[int, bool]]
+) -> list[Found]:
+    """Return the initiatives a list showed, in its order, as the member may see them now."""
+    ids = [initiative_id for initiative_id, _ in shown]
+    by_id = {i.id: i for i in store.initiatives_by_ids(session=session, initiative_ids=ids)}
+    listed = [by_id[i] for i in ids if i in by_id]
+    organization = _organization_of(session, member)
+    return _seen(session, member, organization, _own(session, member), listed)
+
+
+def readable(*, session: Session, member: Member, initiative_id: int) -> Found:
+    """Return an initiative a search may open for the member in full, or refuse."""
+    initiative = session.get(Initiative, initiative_id)
+    organization = _organization_of(session, member)
+    listed = [initiative] if initiative is not None else []
+    seen = _seen(session, member, organization, _own(session, member), listed)
+    if not seen or seen[0].title_only:
+        raise Refused("search.not_found")
+    return seen[0]
+
+
+def _organization_of(session: Session, member: Member) -> Unit:
+    own_unit = unit_by_id(session=session, unit_id=member.unit_id)
+    if own_unit is None:
+        raise Refused("common.join_first")
+    return organization_of(session=session, unit=own_unit)
+
+
+def _own(session: Session, member: Member) -> dict[int | None, Initiative]:
+    """The member's initiatives past their draft (submitted or co-authored), newest first."""
+    mine = store.initiatives_of_member(
+        session=session, member_id=member.id or 0, limit=OWN_LOOKED_AT
+    )
+    return {i.id: i for i in mine if i.status != Status.DRAFT}
+
+
+def _seen(
+    session: Session,
+    member: Member,
+    organization: Unit,
+    mine: dict[int | None, Initiative],
+    initiatives: Sequence[Initiative],
+) -> list[Found]:
+    """Keep, in order, what the member may see of these, and how much of each.
+
+    Their own in full; otherwise what the organization recognized, a confidential one
+    by its title and to its own unit's members only.
+    """
+    unit_ids = list({i.unit_id for i in initiatives})
+    units = {u.id: u for u in units_by_ids(session=session, unit_ids=unit_ids)}
+    seen = []
+    for initiative in initiatives:
+        unit = units.get(initiative.unit_id)
+        if unit is None:
+            continue
+        if initiative.id in mine:
+            seen.append(Found(initiative, unit, False))
+        elif initiative.status not in RECOGNIZED or not unit.path.startswith(organization.path):
+            continue
+        elif not initiative.confidential:
+            seen.append(Found(initiative, unit, False))
+        elif initiative.unit_id == member.unit_id:
+            seen.append(Found(initiative, unit, True))
+    return seen
+
+
+def _body(initiative: Initiative) -> Sequence[str | None]:
+    """The texts besides the title that matching may read (none of a confidential one)."""
+    return () if initiative.confidential else (initiative.problem, initiative.solution)
+
+
+def _relevance(wanted: Profile, initiative: Initiative) -> float:
+    """How well an initiative answers a query: its title counts double."""
+    title = score(wanted, profile(initiative.title))
+    return 2 * title + score(wanted, profile(initiative.title, *_body(initiative)))

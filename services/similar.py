@@ -1,0 +1,65 @@
+"""Initiatives that read like a draft, shown to its submitter before it goes in.
+
+The ones looked at are those of the submitter's organization (services.search) past
+their draft, whatever became of them. A confidential one is compared by its title only
+and shown only to a submitter of its own unit; showing them never blocks a submission.
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from core.similar import profile, score, similar
+from core.status import Status
+from services.search import organization_of
+from storage import initiatives as store
+from storage import search as index
+from storage.models import Initiative, Member, Unit
+from storage.units import unit_by_id, units_by_ids
+
+SHOWN = 3
+CANDIDATES = 1000  # the newest initiatives sharing a word with the draft are compared
+LOOKED_AT = tuple(status for status in Status if status != Status.DRAFT)
+
+
+@dataclass(frozen=True)
+class Alike:
+    """An initiative like the draft, its unit, and how alike (0 to 1)."""
+
+    initiative: Initiative
+    unit: Unit
+    score: float
+
+
+def like(*, session: Session, member: Member, initiative: Initiative) -> list[Alike]:
+    """Return up to three initiatives of the organization like this one, closest first."""
+    unit = unit_by_id(session=session, unit_id=initiative.unit_id)
+    if unit is None or not initiative.title:
+        return []
+    organization = organization_of(session=session, unit=unit)
+    ids = index.matching(
+        session=session,
+        words=index.words_of(initiative.title, initiative.solution),
+        every_word=False,
+        unit_id=organization.id or 0,
+        statuses=LOOKED_AT,
+        limit=CANDIDATES,
+    )
+    wanted = profile(initiative.title, initiative.solution)
+    found = []
+    for other in store.initiatives_by_ids(session=session, initiative_ids=ids):
+        if other.id == initiative.id:
+            continue
+        if other.confidential and other.unit_id != member.unit_id:
+            continue
+        theirs = (
+            profile(other.title) if other.confidential else profile(other.title, other.solution)
+        )
+        if similar(wanted, theirs):
+            found.append((score(wanted, theirs), other))
+    found.sort(key=lambda pair: (pair[0], pair[1].id or 0), reverse=True)
+    closest = found[:SHOWN]
+    units = {
+        u.id: u for u in units_by_ids(session=session, unit_ids=[i.unit_id for _, i in closest])
+    }
+    return [Alike(i, units[i.unit_id], s) for s, i in closest if i.unit_id in units]
