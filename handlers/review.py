@@ -12,15 +12,17 @@ from core.status import Status
 from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
-from services import forms, review, reward
+from services import forms, review, reward, similar
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
+from services.similar import Alike
 from storage.models import Author, Initiative, Member, Unit
 from storage.units import unit_by_id, units_named
 from views import certificate
 from views.cards import history, initiative_card
 from views.form_pdf import form_reply
 from views.labels import FIELD_LABELS, STATUS_LABELS
+from views.similar import similar_card, similar_lines
 
 KEY = "review"
 
@@ -150,9 +152,16 @@ def card(ctx: Context, initiative: Initiative) -> Text:
     )
 
 
+def _similar(ctx: Context, initiative: Initiative) -> list[Alike]:
+    return similar.for_review(
+        session=ctx.session, reviewer=member(ctx), initiative_id=initiative.id or 0
+    )
+
+
 def ask_card(ctx: Context) -> tuple[Reply, ...]:
-    """Show the card with the decisions."""
+    """Show the card with the decisions, and the initiatives like it to open."""
     initiative = _opened(ctx, "open")
+    alike = _similar(ctx, initiative)
     options = [("act:approve", t("review.opt_approve"))]
     files = review.attachments_for(
         session=ctx.session, member=member(ctx), initiative_id=initiative.id or 0
@@ -164,8 +173,14 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
     options.append(("act:reject", t("review.opt_reject")))
     if review.in_full(initiative):
         options.append(("act:form", t("review.opt_form")))
+    options += [
+        (f"sim:{a.initiative.id}", t("review.opt_similar", id=a.initiative.id)) for a in alike
+    ]
     options.append(("act:back", t("review.opt_back")))
-    return question(card(ctx, initiative), *buttons.naming(initiative.id or 0, *options))
+    shown = card(ctx, initiative)
+    block = similar_lines(alike, initiative.difference if review.in_full(initiative) else None)
+    text = shown if block is None else t("review.card_similar", card=shown, similar=block)
+    return question(text, *buttons.naming(initiative.id or 0, *options))
 
 
 ACTIONS = {
@@ -205,9 +220,45 @@ def on_card(ctx: Context) -> Outcome:
         return goto("review.card", _files(ctx, initiative), ask=False)
     if action == "act:form":
         return goto("review.card", _form(ctx, initiative), ask=False)
+    if action.startswith("sim:"):
+        return goto("review.card", _open_similar(ctx, initiative, action), ask=False)
     step, label = ACTIONS.get(action, ACTIONS["act:back"])
+    if action == "act:approve" and _similar(ctx, initiative):
+        step = "review.duplicate"  # one more confirmation before approving a look-alike
     chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
     return goto(step, chosen)
+
+
+def _open_similar(ctx: Context, initiative: Initiative, action: str) -> Reply:
+    wanted = action.removeprefix("sim:")
+    opened = similar.opened_for_review(
+        session=ctx.session,
+        reviewer=member(ctx),
+        initiative_id=initiative.id or 0,
+        similar_id=int(wanted) if wanted.isdigit() else 0,
+    )
+    return Reply(similar_card(opened))
+
+
+def ask_duplicate(ctx: Context) -> tuple[Reply, ...]:
+    """Ask once more before approving an initiative like others of the organization."""
+    initiative = _opened(ctx, "approve")
+    block = similar_lines(_similar(ctx, initiative), None)
+    options = (
+        ("dup:approve", t("review.opt_approve_anyway")),
+        ("dup:back", t("review.opt_back")),
+    )
+    return question(
+        t("review.ask_duplicate", similar=block or ""),
+        *buttons.naming(initiative.id or 0, *options),
+    )
+
+
+def on_duplicate(ctx: Context) -> Outcome:
+    """Go on to the verified benefit, or back to the card."""
+    if _pressed(ctx, "approve")[0] == "dup:approve":
+        return goto("review.benefit")
+    return goto("review.card")
 
 
 def on_benefit(ctx: Context) -> Outcome:
@@ -345,6 +396,7 @@ CONVERSATION = Conversation(
             Step("review.pick", ask_pick, on_pick),
             Step("review.filter", ask_filter, on_filter, lambda ctx: "review.pick"),
             buttons.button_step("review.card", ask_card, on_card, "review.pick"),
+            buttons.button_step("review.duplicate", ask_duplicate, on_duplicate, "review.card"),
             amounts.amount_step(
                 "review.benefit", t("review.ask_benefit"), on_benefit, "review.card"
             ),

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core.errors import Refused
 from core.similar import profile, score, similar
 from core.status import Status
+from services.review import reviewable
 from services.search import organization_of
 from storage import initiatives as store
 from storage import search as index
@@ -63,3 +65,23 @@ def like(*, session: Session, member: Member, initiative: Initiative) -> list[Al
         u.id: u for u in units_by_ids(session=session, unit_ids=[i.unit_id for _, i in closest])
     }
     return [Alike(i, units[i.unit_id], s) for s, i in closest if i.unit_id in units]
+
+
+def for_review(*, session: Session, reviewer: Member, initiative_id: int) -> list[Alike]:
+    """Return the initiatives like one a reviewer may decide on (the review card's list),
+    as that reviewer may see them; refuse one they may not review."""
+    initiative, _ = reviewable(
+        session=session, member=reviewer, initiative_id=initiative_id, action="similar"
+    )
+    return like(session=session, member=reviewer, initiative=initiative)
+
+
+def opened_for_review(
+    *, session: Session, reviewer: Member, initiative_id: int, similar_id: int
+) -> Alike:
+    """Return one of the review card's similar initiatives to open; any other is refused
+    (a button's payload proves nothing)."""
+    for alike in for_review(session=session, reviewer=reviewer, initiative_id=initiative_id):
+        if alike.initiative.id == similar_id:
+            return alike
+    raise Refused("review.not_found")
