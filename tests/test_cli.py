@@ -335,15 +335,17 @@ def test_export_filters_by_subtree_and_defuses_formulas(database_url: str, tmp_p
     other = add_unit(database_url, tmp_path, "Công ty C")
     formulas = ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)"]
     people = [(str(n), shop, f) for n, f in enumerate(formulas)] + [("9", other, "Công ty C")]
-    for user, unit, title in people:
+    # Unlike one another, so that no submission stops to show the others as similar.
+    subjects = ["khuôn ép", "băng tải", "máy nén khí", "lò sấy"]
+    for (user, unit, title), subject in zip(people, subjects, strict=True):
         script = [
             f"/start {unit['invite_code']}",
             "1",
             "1",
             "/new",
             title + " dài hơn",
-            "Vấn đề hiện tại của xưởng",
-            "Giải pháp đề xuất cụ thể",
+            f"Sự cố {subject} hiện tại",
+            f"Thay thế {subject} cũ",
             "7",
             "/skip",
             "1",

@@ -150,18 +150,20 @@ class Person(ABC):
             assert time.monotonic() < deadline, f"{phrase!r} never shown: {await self.messages()}"
             await asyncio.sleep(0.05)
 
-    async def answered(self, phrase: str, timeout: float = 120.0) -> None:
-        """Wait for a new message showing `phrase` (a repeat of an earlier one, after a
-        crash, passes by); count everything so far as seen."""
+    async def answered(self, *phrases: str, timeout: float = 120.0) -> str:
+        """Wait for a new message showing one of `phrases` (a repeat of an earlier one,
+        after a crash, passes by); count everything so far as seen; return the phrase."""
         deadline = time.monotonic() + timeout
         wanted = self.seen + 1
         while True:
             raw = await self._messages(wanted, max(0.0, deadline - time.monotonic()))
-            if any(phrase in self._sent(message).text for message in raw[self.seen :]):
+            shown = [self._sent(message).text for message in raw[self.seen :]]
+            found = [phrase for phrase in phrases if any(phrase in text for text in shown)]
+            if found:
                 self.seen = len(raw)
-                return
+                return found[0]
             last = [self._sent(message).text[:60] for message in raw[-6:]]
-            assert time.monotonic() < deadline, f"{self.user_id}: no {phrase!r} after {last}"
+            assert time.monotonic() < deadline, f"{self.user_id}: no {phrases!r} after {last}"
             wanted = len(raw) + 1  # wait for one more
 
     async def catch_up(self) -> None:

@@ -55,8 +55,11 @@ SCRIPT = [
     ("choose", "Chưa", "(9/10)"),
     ("say", "/done", "(10/10)"),
     ("choose", "Không", "kiểm tra lại"),
-    ("choose", "Gửi", "đã được gửi đến Hội đồng"),
+    ("submit", "Gửi", "đã được gửi đến Hội đồng"),
 ]
+# Fifty "Đồ gá số N" in one unit are alike: from the second on, the wizard may show the
+# others first; the person submits anyway.
+SIMILAR = "giống sáng kiến của bạn"
 
 
 @pytest.fixture
@@ -77,7 +80,11 @@ async def type_script(person: Person, n: int) -> None:
             await person.say(value.format(n=n, m=n + 1), expect=0)
         else:
             await person.pick(value)
-        await person.answered(expected)
+        if kind != "submit":
+            await person.answered(expected)
+        elif await person.answered(expected, SIMILAR) == SIMILAR:
+            await person.pick("Vẫn gửi")
+            await person.answered(expected)
 
 
 def texts(messages: list[dict[str, object]]) -> list[str]:

@@ -183,6 +183,8 @@ async def test_a_photo_crosses_over_between_zalo_and_telegram_through_review_bot
             await settled(core)
             to_worker = text_of(await zalo.messages(on_zalo.user_id))
             assert f"«{first.title}» {APPROVED}" in to_worker
+            # The certificate PDF goes to Zalo as a link to the bot's signed copy.
+            assert f"📎 chung-nhan-sang-kien-{first.id}.pdf" in to_worker
 
             # A worker on Telegram, a reviewer on Zalo: the photo is fetched from Telegram.
             worker, reviewer = TelegramUser(users, 9004, "Cường"), ZaloUser(zalo, "z-9003")
@@ -205,7 +207,9 @@ async def test_a_photo_crosses_over_between_zalo_and_telegram_through_review_bot
                 async with http.get(photo["photo_url"]) as served:
                     assert await served.read() == FROM_TELEGRAM
             assert len(await users.calls("getFile")) == 1
-            assert len(list((files / "kept").iterdir())) == 2  # one copy of each photo
+            kept = {path.suffix for path in (files / "kept").iterdir()}
+            photos = [path for path in (files / "kept").iterdir() if path.suffix != ".pdf"]
+            assert len(photos) == 2 and kept <= {".jpg", ".png", ".pdf"}  # a copy of each
             await reviewer.say(approve)
             await reviewer.say("200 triệu")
             await reviewer.say("1", expect=2)  # the first level: grassroots
