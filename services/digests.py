@@ -44,12 +44,14 @@ class Counts:
 
 @dataclass(frozen=True)
 class TopInitiative:
-    """One of the period's most valuable recognized initiatives."""
+    """One of the period's most valuable recognized initiatives, and the unit that made
+    it: what the digest offers its leader to spread (nhân rộng) to other units."""
 
     id: int
     title: str | None
     verified_vnd: int
     confidential: bool
+    unit: str
 
 
 @dataclass

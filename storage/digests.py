@@ -32,7 +32,7 @@ from storage.models import Campaign, Initiative, Unit, table
 NUMBERS = ("new", "approved", "rejected", "pending", "overdue", "estimated_vnd", "verified_vnd")
 _I, _U, _C = table(Initiative), table(Unit), table(Campaign)
 
-TopRow = tuple[int, str | None, int, bool]  # id, title, verified VND, confidential
+TopRow = tuple[int, str | None, int, bool, str]  # id, title, verified VND, confidential, unit
 
 
 def _subtree(path: str | BindParameter[str]) -> Select[Any]:
@@ -168,12 +168,14 @@ def best_decided(
         .limit(limit)
     )
     query = (
-        select(_I.c.id, _I.c.title, _I.c.verified_benefit_vnd, _I.c.confidential)
+        select(_I.c.id, _I.c.title, _I.c.verified_benefit_vnd, _I.c.confidential, _U.c.name)
+        .join(_U, _U.c.id == _I.c.unit_id)
         .where(_I.c.id.in_(best.scalar_subquery()))
         .order_by(*order)
     )
     return [
-        (int(i), title, int(vnd), bool(secret)) for i, title, vnd, secret in session.execute(query)
+        (int(i), title, int(vnd), bool(secret), str(unit))
+        for i, title, vnd, secret, unit in session.execute(query)
     ]
 
 

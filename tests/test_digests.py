@@ -16,6 +16,7 @@ from tests.conftest import Clock
 from tests.person import Person
 from tests.test_campaigns import create, organizer
 from tests.tree import Tree, submitted
+from views.digest import digest_text
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -86,7 +87,10 @@ def test_a_digest_counts_new_decided_pending_and_overdue_in_the_subtree(
     assert (totals.pending, totals.overdue) == (2, 1)  # `old` waits since November
     assert (totals.estimated_vnd, totals.verified_vnd) == (360_000_000, 90_000_000)
     assert [(u.name, c.new) for u, c in digest.units] == [("Công ty A", 3), ("Công ty B", 0)]
-    assert [item.id for item in digest.top] == [approved]
+    assert [(item.id, item.unit) for item in digest.top] == [(approved, "Xưởng A1")]
+    spread = core.catalogs.render(digest_text(digest, core.settings.tz), "vi")
+    assert "Đã công nhận ở đây, đáng nhân rộng ra các đơn vị" in spread
+    assert f"#{approved} " in spread and "(Xưởng A1) — 90.000.000 đ/năm" in spread
     assert [c.name for c, _ in digest.campaigns] == ["Đợt thi đua 95 ngày"]
     assert digest.daily[0] == (date(2026, 12, 1), 3) and len(digest.daily) == 7
     with reading(core.engine) as session:

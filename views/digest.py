@@ -26,6 +26,7 @@ def digest_text(digest: Digest, zone: tzinfo) -> Text:
             "digest.top_line",
             id=item.id,
             title=t("digest.confidential") if item.confidential else item.title or "",
+            unit=item.unit,
             vnd=Money(item.verified_vnd),
         )
         for item in digest.top
