@@ -22,7 +22,7 @@ from views import certificate
 from views.cards import history, initiative_card
 from views.form_pdf import form_reply
 from views.labels import FIELD_LABELS, STATUS_LABELS
-from views.similar import similar_card, similar_lines
+from views.similar import similar_card, similar_items, with_similar
 
 KEY = "review"
 
@@ -177,10 +177,13 @@ def ask_card(ctx: Context) -> tuple[Reply, ...]:
         (f"sim:{a.initiative.id}", t("review.opt_similar", id=a.initiative.id)) for a in alike
     ]
     options.append(("act:back", t("review.opt_back")))
-    shown = card(ctx, initiative)
-    block = similar_lines(alike, initiative.difference if review.in_full(initiative) else None)
-    text = shown if block is None else t("review.card_similar", card=shown, similar=block)
-    return question(text, *buttons.naming(initiative.id or 0, *options))
+    return question(_card(ctx, initiative, alike), *buttons.naming(initiative.id or 0, *options))
+
+
+def _card(ctx: Context, initiative: Initiative, alike: list[Alike]) -> Text:
+    """The card with the initiatives like it (and how the authors say theirs differs)."""
+    difference = initiative.difference if review.in_full(initiative) else None
+    return with_similar(card(ctx, initiative), alike, difference)
 
 
 ACTIONS = {
@@ -223,9 +226,11 @@ def on_card(ctx: Context) -> Outcome:
     if action.startswith("sim:"):
         return goto("review.card", _open_similar(ctx, initiative, action), ask=False)
     step, label = ACTIONS.get(action, ACTIONS["act:back"])
-    if action == "act:approve" and _similar(ctx, initiative):
+    alike = _similar(ctx, initiative)
+    if action == "act:approve" and alike:
         step = "review.duplicate"  # one more confirmation before approving a look-alike
-    chosen = Reply(t("review.chosen", card=card(ctx, initiative), action=label), edit=True)
+    shown = _card(ctx, initiative, alike)
+    chosen = Reply(t("review.chosen", card=shown, action=label), edit=True)
     return goto(step, chosen)
 
 
@@ -243,13 +248,12 @@ def _open_similar(ctx: Context, initiative: Initiative, action: str) -> Reply:
 def ask_duplicate(ctx: Context) -> tuple[Reply, ...]:
     """Ask once more before approving an initiative like others of the organization."""
     initiative = _opened(ctx, "approve")
-    block = similar_lines(_similar(ctx, initiative), None)
     options = (
         ("dup:approve", t("review.opt_approve_anyway")),
-        ("dup:back", t("review.opt_back")),
+        ("dup:back", t("review.opt_back_to_card")),
     )
     return question(
-        t("review.ask_duplicate", similar=block or ""),
+        t("review.ask_duplicate", similar=similar_items(_similar(ctx, initiative))),
         *buttons.naming(initiative.id or 0, *options),
     )
 

@@ -11,23 +11,30 @@ def _status(alike: Alike) -> Text:
     return STATUS_LABELS.get(alike.initiative.status, t("card.not_given"))
 
 
-def similar_lines(alikes: Sequence[Alike], difference: str | None) -> Text | None:
-    """The card's block: each similar initiative with its status and unit, then how the
-    authors say theirs differs; None when nothing is alike."""
-    if not alikes:
-        return None
-    lines = tuple(
-        t(
-            "review.similar_line",
-            id=a.initiative.id or 0,
-            title=a.initiative.title or "",
-            status=_status(a),
-            unit=a.unit.name,
+def similar_items(alikes: Sequence[Alike]) -> Lines:
+    """Each similar initiative on a line, with its status and unit."""
+    return Lines(
+        tuple(
+            t(
+                "review.similar_line",
+                id=a.initiative.id or 0,
+                title=a.initiative.title or "",
+                status=_status(a),
+                unit=a.unit.name,
+            )
+            for a in alikes
         )
-        for a in alikes
     )
-    said = t("review.similar_difference", text=difference) if difference else None
-    return t("review.similar", lines=Lines(lines), difference=said or "")
+
+
+def with_similar(card: Text, alikes: Sequence[Alike], difference: str | None) -> Text:
+    """The card, followed by the similar initiatives and how the authors say theirs
+    differs (nothing added when nothing is alike)."""
+    if not alikes:
+        return card
+    said = t("review.similar_difference", text=difference) if difference else ""
+    block = t("review.similar", lines=similar_items(alikes), difference=said)
+    return t("review.card_similar", card=card, similar=block)
 
 
 def similar_card(alike: Alike) -> Text:

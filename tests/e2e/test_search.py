@@ -5,6 +5,7 @@ from sqlmodel import select
 from bot.app import Core
 from core.messages import t
 from services import initiatives, review, roles
+from services.levels import LEVEL_LABELS
 from storage.db import transaction
 from storage.models import Initiative, Member, Unit
 from tests.conftest import DEMO_CODE, Clock
@@ -78,3 +79,43 @@ async def test_a_worker_finds_it_without_accents_sees_the_warning_and_submits_an
     with transaction(core.engine) as session:
         mine = session.exec(select(Initiative).where(Initiative.id == first + 1)).one()
         assert mine.status == "submitted"
+
+
+async def test_a_reviewer_sees_the_look_alike_opens_it_and_confirms_before_approving(
+    core: Core, unit_id: int, enterprise: int, clock: Clock, messenger: Messenger, bot: Leading
+) -> None:
+    first = recognized_in_the_workshop(core, unit_id, clock)
+    worker, reviewer = messenger.person(5201), messenger.person(5202, "Bảo")
+    await worker.join(DEMO_CODE)
+    await reviewer.join(DEMO_CODE)
+    messenger.grant(reviewer, "reviewer", enterprise)
+    await worker.say("/new", expect=2)
+    await worker.say("Đồ gá thay khuôn nhanh cho máy ép nhựa")
+    await worker.say("Thay khuôn máy ép mất gần một tiếng")
+    await worker.say("Đồ gá định vị để thay khuôn nhanh")
+    await worker.choose("Cải tiến kỹ thuật", typed=True)
+    await worker.say("100 triệu", expect=2)
+    await worker.choose(t("wizard.opt_submit_now"))
+    await worker.choose(t("wizard.opt_similar_differs"))
+    await worker.say("Dùng cho máy ép 250 tấn", expect=2)
+    await bot.settle(worker, reviewer)
+    second = first + 1
+
+    await reviewer.say("/review")
+    (card,) = await reviewer.choose(t("review.opt_open", id=second))
+    assert f"#{first} {TITLE}" in card.text  # the look-alike, with its status and unit
+    assert "được công nhận, Xưởng 1" in card.text and "Dùng cho máy ép 250 tấn" in card.text
+    (opened,) = await reviewer.choose(t("review.opt_similar", id=first))
+    assert "thay khuôn trong 10 phút" in opened.text  # its solution
+    await reviewer.choose(t("review.opt_approve"), edited=1)
+    asked = await reviewer.question()
+    assert f"#{first} {TITLE}" in asked.text and "Sáng kiến tương tự" not in asked.text
+    await reviewer.choose(t("review.opt_approve_anyway"))
+    await reviewer.say("100 triệu")
+    await reviewer.choose(LEVEL_LABELS["grassroots"], edited=1)
+    await reviewer.choose(t("review.opt_done"), expect=0, edited=1)
+    await bot.settle(worker, reviewer)
+    with transaction(core.engine) as session:
+        decided = session.get(Initiative, second)
+        assert decided is not None and decided.status == "approved"
+        assert decided.difference == "Dùng cho máy ép 250 tấn"
