@@ -12,6 +12,7 @@ the smallest size's peak).
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench import digest_data
+from bench.broadcast import peak_rss_mb
 from bench.databases import add_backends, chosen_backends, database
 from bench.tables import render
 from storage.db import make_engine, upgrade
@@ -65,12 +67,17 @@ def export(url: str, fmt: str, output: Path) -> tuple[float, float]:
     command = [sys.executable, "-m", "bot", "export", "--format", fmt, "--output", str(output)]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    # The child's own high-water mark (VmHWM), read until it ends: ru_maxrss would keep
+    # this process's peak across fork and exec.
+    peak = 0.0
+    while process.poll() is None:
+        with contextlib.suppress(FileNotFoundError, RuntimeError, ProcessLookupError):
+            peak = max(peak, peak_rss_mb(process.pid))
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"export --format {fmt} failed with status {process.returncode}")
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    return seconds, peak
 
 
 def measure(backend: str, size: int) -> list[Run]:
