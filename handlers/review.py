@@ -12,30 +12,29 @@ from core.status import Status
 from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
+from handlers.review_queue import (
+    KEY,
+    ask_filter,
+    ask_pick,
+    on_filter,
+    on_pick,
+    open_queue,
+    review_data,
+)
 from services import forms, review, reward, similar
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
 from services.similar import Alike
 from storage.models import Author, Initiative, Member, Unit
-from storage.units import unit_by_id, units_named
 from views import certificate
 from views.cards import history, initiative_card
 from views.form_pdf import form_reply
-from views.labels import FIELD_LABELS, STATUS_LABELS
 from views.similar import similar_card, similar_items, with_similar
-
-KEY = "review"
-
-
-def _data(ctx: Context) -> dict[str, Any]:
-    data = ctx.data.setdefault(KEY, {})
-    assert isinstance(data, dict)
-    return data
 
 
 def _opened(ctx: Context, action: str) -> Initiative:
     """Return the initiative the reviewer opened, checked again by the services."""
-    initiative_id = _data(ctx).get("id")
+    initiative_id = review_data(ctx).get("id")
     if not isinstance(initiative_id, int):
         raise Refused("review.not_found")
     initiative, _ = review.reviewable(
@@ -51,84 +50,10 @@ def _pressed(ctx: Context, action: str) -> tuple[str, Initiative]:
         session=ctx.session,
         member=member(ctx),
         initiative_id=named or 0,
-        opened=_data(ctx).get("id"),
+        opened=review_data(ctx).get("id"),
         action=action,
     )
     return chosen, initiative
-
-
-def open_queue(ctx: Context) -> Outcome:
-    """List what waits for the reviewer, filtered by `/review <field or unit>`."""
-    ctx.data[KEY] = {}
-    wanted = ctx.incoming.argument
-    if wanted:
-        if wanted.lower() in FIELD_LABELS:
-            _data(ctx)["field"] = wanted.lower()
-        else:
-            found = units_named(session=ctx.session, name=wanted)
-            if not found:
-                return end(t("review.filter_unknown", text=wanted))
-            _data(ctx)["unit"] = found[0].id
-    if not _queue(ctx):
-        ctx.data.pop(KEY, None)
-        return end(t("review.queue_empty"))
-    return goto("review.pick")
-
-
-def _queue(ctx: Context) -> list[Initiative]:
-    unit_id = _data(ctx).get("unit")
-    unit = unit_by_id(session=ctx.session, unit_id=unit_id) if isinstance(unit_id, int) else None
-    field = _data(ctx).get("field")
-    return review.queue(
-        session=ctx.session,
-        member=member(ctx),
-        unit=unit,
-        field=field if isinstance(field, str) else None,
-    )
-
-
-def ask_pick(ctx: Context) -> tuple[Reply, ...]:
-    """Show the queue, oldest first, one option per initiative."""
-    waiting = _queue(ctx)
-    lines = tuple(
-        t("review.line", id=i.id or 0, title=i.title or "", status=STATUS_LABELS[i.status])
-        for i in waiting
-    )
-    return question(
-        t("review.queue", lines=Lines(lines) if lines else t("review.queue_empty")),
-        *((f"review:{i.id}", t("review.opt_open", id=i.id or 0)) for i in waiting),
-        ("review:filter", t("review.opt_filter")),
-    )
-
-
-def on_pick(ctx: Context) -> Outcome:
-    """Open a card (the first opening puts it under review); the services decide whether
-    this reviewer may."""
-    wanted = (ctx.choice or "").removeprefix("review:")
-    if wanted == "filter":
-        return goto("review.filter")
-    initiative_id = int(wanted) if wanted.isdigit() else 0
-    _data(ctx)["id"] = initiative_id
-    review.open_card(
-        session=ctx.session, member=member(ctx), initiative_id=initiative_id, now=ctx.now
-    )
-    return goto("review.card")
-
-
-def ask_filter(ctx: Context) -> tuple[Reply, ...]:
-    """Offer every field, or all of them."""
-    return question(
-        t("review.ask_filter"),
-        *((f"field:{code}", label) for code, label in FIELD_LABELS.items()),
-        ("field:all", t("review.opt_all_fields")),
-    )
-
-
-def on_filter(ctx: Context) -> Outcome:
-    """Show only the chosen field's initiatives."""
-    field = (ctx.choice or "").removeprefix("field:")
-    _data(ctx)["field"] = field if field in FIELD_LABELS else None
-    return goto("review.pick")
 
 
 def card(ctx: Context, initiative: Initiative) -> Text:
@@ -269,18 +194,18 @@ def on_benefit(ctx: Context) -> Outcome:
     """Take the verified annual benefit in VND (/skip: none can be computed)."""
     _opened(ctx, "approve")
     if ctx.incoming.command == "skip":
-        _data(ctx)["benefit"] = None
+        review_data(ctx)["benefit"] = None
         return goto("review.level")
     amount = amounts.read(ctx, lambda why: Refused("review.benefit_retry", why=why))
     if isinstance(amount, Reply):
         return goto("review.benefit", amount)
-    _data(ctx)["benefit"] = amount
+    review_data(ctx)["benefit"] = amount
     return goto("review.level")
 
 
 def ask_level(ctx: Context) -> tuple[Reply, ...]:
     """Offer the levels above the one already reached that this council may award."""
-    initiative_id = int(_data(ctx).get("id") or 0)
+    initiative_id = int(review_data(ctx).get("id") or 0)
     allowed = review.levels_for(
         session=ctx.session, member=member(ctx), initiative_id=initiative_id
     )
@@ -291,7 +216,7 @@ def ask_level(ctx: Context) -> tuple[Reply, ...]:
 def on_level(ctx: Context) -> Outcome:
     """Approve with the level and benefit; show the reward suggestion."""
     level = _pressed(ctx, "approve")[0].removeprefix("level:")
-    benefit = _data(ctx).get("benefit")
+    benefit = review_data(ctx).get("benefit")
     suggestion = review.approve(
         **_decision(ctx),
         benefit_vnd=benefit if isinstance(benefit, int) else None,
@@ -367,7 +292,7 @@ def _decision(ctx: Context) -> dict[str, Any]:
     return {
         "session": ctx.session,
         "reviewer": member(ctx),
-        "initiative_id": int(_data(ctx).get("id") or 0),
+        "initiative_id": int(review_data(ctx).get("id") or 0),
         "now": ctx.now,
     }
 
@@ -379,7 +304,7 @@ def ask_after(ctx: Context) -> tuple[Reply, ...]:
         ("after:done", t("review.opt_done")),
     )
     return question(
-        t("review.ask_after"), *buttons.naming(int(_data(ctx).get("id") or 0), *options)
+        t("review.ask_after"), *buttons.naming(int(review_data(ctx).get("id") or 0), *options)
     )
 
 

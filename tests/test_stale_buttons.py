@@ -10,7 +10,7 @@ from storage.models import Broadcast, Campaign, Initiative, OutboxMessage, Statu
 from tests.conftest import Clock
 from tests.person import Person
 from tests.test_campaigns import create, organizer
-from tests.tree import Tree, person, submitted
+from tests.tree import UNLIKE, Tree, person, submitted
 
 REASON = "Chưa chứng minh được hiệu quả"
 
@@ -45,7 +45,7 @@ def opened(reviewer: Person, initiative_id: int) -> None:
 def test_reject_under_an_older_card_is_refused_and_rejects_nothing(
     core: Core, tree: Tree, clock: Clock
 ) -> None:
-    first, second = submitted(core, tree, clock), submitted(core, tree, clock)
+    first, second = submitted(core, tree, clock), submitted(core, tree, clock, **UNLIKE)
     reviewer = Person(core.dispatcher, "reviewer", channel="telegram")
     opened(reviewer, first)
     assert f"act:reject:{first}" in reviewer.options
@@ -68,7 +68,7 @@ def test_reject_under_an_older_card_is_refused_and_rejects_nothing(
 def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
     core: Core, tree: Tree, clock: Clock
 ) -> None:
-    first, second = submitted(core, tree, clock), submitted(core, tree, clock)
+    first, second = submitted(core, tree, clock), submitted(core, tree, clock, **UNLIKE)
     reviewer = Person(core.dispatcher, "reviewer", channel="telegram")
     opened(reviewer, first)
     reviewer.say(choice=f"act:approve:{first}")
@@ -95,7 +95,7 @@ def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
 def test_an_amend_button_of_an_initiative_opened_before_is_refused(
     core: Core, tree: Tree, clock: Clock
 ) -> None:
-    first, second = submitted(core, tree, clock), submitted(core, tree, clock)
+    first, second = submitted(core, tree, clock), submitted(core, tree, clock, **UNLIKE)
     worker = Person(core.dispatcher, "worker", channel="telegram")
     worker.say("/my")
     assert worker.say(choice=f"open:{first}") == ["wizard.amend"]

@@ -80,15 +80,30 @@ def build_tree(core: Core, clock: Clock) -> Tree:
         )
 
 
-def submitted(core: Core, tree: Tree, clock: Clock, coauthor_share: int = 0) -> int:
+# Another initiative, nothing like the default one (no similar-initiatives step).
+UNLIKE = {
+    "title": "Băng tải tiết kiệm điện",
+    "problem": "Băng tải chạy không tải ngoài ca",
+    "solution": "Hẹn giờ ngắt điện băng tải",
+}
+
+
+def submitted(
+    core: Core,
+    tree: Tree,
+    clock: Clock,
+    coauthor_share: int = 0,
+    *,
+    title: str = "Máy dán nhãn tự động",
+    problem: str = "Dán nhãn bằng tay mất nhiều thời gian",
+    solution: str = "Lắp cảm biến và cơ cấu dán tự động",
+) -> int:
     """Submit a complete initiative by the worker (with the co-author's share, if any)."""
     with transaction(core.engine) as session:
         worker = session.get(Member, tree.people["worker"])
         assert worker is not None
         draft = initiatives.start_draft(session=session, member=worker, now=clock())
-        draft.title = "Máy dán nhãn tự động"
-        draft.problem = "Dán nhãn bằng tay mất nhiều thời gian"
-        draft.solution = "Lắp cảm biến và cơ cấu dán tự động"
+        draft.title, draft.problem, draft.solution = title, problem, solution
         draft.field = "technical"
         draft.estimated_benefit_vnd = 120_000_000
         if coauthor_share:
