@@ -1,0 +1,60 @@
+"""Queries on imported member lists (roster entries) and their personal join codes."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session, col, or_, select
+
+from storage.models import RosterEntry, table
+
+# Columns an import may change on an existing entry; its code and member never change.
+CHANGEABLE = ("unit_id", "name", "employee_id", "phone", "language", "roles", "updated_at")
+
+_UPDATE = (
+    update(table(RosterEntry))
+    .where(table(RosterEntry).c.id == bindparam("entry_id"))
+    .values({name: bindparam(name) for name in CHANGEABLE})
+)
+
+
+def entries_matching(
+    *,
+    session: Session,
+    organization_id: int,
+    employee_ids: Sequence[str],
+    phones: Sequence[str],
+) -> Sequence[RosterEntry]:
+    """Return the organization's entries with any of these employee ids or phones."""
+    query = select(RosterEntry).where(
+        RosterEntry.organization_id == organization_id,
+        or_(col(RosterEntry.employee_id).in_(employee_ids), col(RosterEntry.phone).in_(phones)),
+    )
+    return session.exec(query).all()
+
+
+def insert_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new entries in one statement (each row a dict of RosterEntry columns)."""
+    if rows:
+        session.connection().execute(insert(table(RosterEntry)), list(rows))
+
+
+def update_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Update entries in one statement: each row is `entry_id` and every CHANGEABLE column."""
+    if rows:
+        session.connection().execute(_UPDATE, list(rows))
+
+
+def entry_by_code(*, session: Session, code: str) -> RosterEntry | None:
+    """Return the entry whose personal join code this is."""
+    return session.exec(select(RosterEntry).where(RosterEntry.code == code)).first()
+
+
+def entries_of_units(*, session: Session, unit_ids: Sequence[int]) -> Sequence[RosterEntry]:
+    """Return the entries of these units, by unit then name."""
+    query = (
+        select(RosterEntry)
+        .where(col(RosterEntry.unit_id).in_(unit_ids))
+        .order_by(col(RosterEntry.unit_id), col(RosterEntry.name), col(RosterEntry.id))
+    )
+    return session.exec(query).all()
