@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from bot import admin
+from bot import admin, admin_import
 from bot.app import Core, build
 from bot.channels import console
 from bot.channels.contract import Channel
@@ -20,6 +20,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 admin.register(app)
+admin_import.register(app)
 
 
 @app.callback()

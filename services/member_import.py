@@ -15,6 +15,7 @@ from core.errors import Refused
 from core.settings import LANGUAGES
 from services import membership, roles, units
 from services.imports import (
+    BATCH,
     OnError,
     OnProgress,
     Outcome,
@@ -124,10 +125,13 @@ def units_of(*, session: Session, organization: Unit) -> Units:
     below: dict[tuple[str, ...], int] = {}
     for unit in sorted(units_under(session=session, path=organization.path), key=units.path_ids):
         uid = unit.id or 0
-        above = () if uid == organization.id else names.get(unit.parent_id or 0)
-        if above is None:
+        above = names.get(unit.parent_id or 0)
+        if uid == organization.id:
+            names[uid] = ()
+        elif above is not None:
+            names[uid] = (*above, unit_key(unit.name))
+        else:
             continue
-        names[uid] = (*above, unit_key(unit.name))
         below.setdefault(names[uid], uid)
     ancestors = [unit_by_id(session=session, unit_id=i) for i in units.path_ids(organization)]
     return Units(below, tuple(unit_key(a.name) for a in ancestors if a is not None))
@@ -319,6 +323,7 @@ def import_members(
     dry_run: bool,
     on_error: OnError,
     on_progress: OnProgress | None = None,
+    batch_size: int = BATCH,
 ) -> Summary:
     """Import a member list into `organization`'s subtree, a batch per transaction."""
     where = columns(sheet.header, NAMES, REQUIRED)
@@ -326,7 +331,7 @@ def import_members(
         tree = units_of(session=session, organization=organization)
     summary = Summary(sheet.encoding)
     seen: dict[int, int] = {}
-    for batch in batches(sheet.rows):
+    for batch in batches(sheet.rows, batch_size):
         people: list[Person] = []
         for number, cells in batch:
             try:
