@@ -58,3 +58,13 @@ def entries_of_units(*, session: Session, unit_ids: Sequence[int]) -> Sequence[R
         .order_by(col(RosterEntry.unit_id), col(RosterEntry.name), col(RosterEntry.id))
     )
     return session.exec(query).all()
+
+
+def claim_entry(*, session: Session, entry_id: int, member_id: int) -> bool:
+    """Make `member_id` the person of an entry nobody claimed; return whether it was free."""
+    result = session.connection().execute(
+        update(table(RosterEntry))
+        .where(table(RosterEntry).c.id == entry_id, table(RosterEntry).c.member_id.is_(None))
+        .values(member_id=member_id)
+    )
+    return bool(result.rowcount)
