@@ -33,6 +33,7 @@ from storage import roster
 from storage.db import reading, transaction
 from storage.digests import units_under
 from storage.models import Member, RosterEntry, Unit
+from storage.seen_keys import SeenKeys
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
@@ -189,19 +190,26 @@ def read_person(number: int, cells: tuple[str, ...], where: dict[str, int], tree
     )
 
 
-def first_seen(person: Person, seen: dict[int, int]) -> None:
-    """Refuse a row whose employee id or phone an earlier row of the file had."""
-    keys = []
-    if person.employee_id:
-        keys.append(hash(("employee_id", person.employee_id)))
-    if person.phone:
-        keys.append(hash(("phone", person.phone)))
-    for key in keys:
-        earlier = seen.get(key)
-        if earlier is not None:
-            raise Refused("import.duplicate_in_file", row=earlier)
-    for key in keys:
-        seen[key] = person.row
+def keys_of(person: Person) -> list[str]:
+    """Return the keys a person is known by: their employee id and their phone."""
+    keys = [f"id:{person.employee_id}"] if person.employee_id else []
+    return keys + [f"phone:{person.phone}"] if person.phone else keys
+
+
+def first_seen(people: list[Person], seen: SeenKeys) -> list[Person | Refused]:
+    """Refuse each row whose employee id or phone an earlier row of the file had."""
+    earlier = seen.rows_of([key for person in people for key in keys_of(person)])
+    checked: list[Person | Refused] = []
+    for person in people:
+        keys = keys_of(person)
+        first = next((earlier[key] for key in keys if key in earlier), None)
+        if first is not None:
+            checked.append(Refused("import.duplicate_in_file", row=first))
+            continue
+        earlier.update(dict.fromkeys(keys, person.row))
+        checked.append(person)
+    seen.add({key: row for key, row in earlier.items()})
+    return checked
 
 
 @dataclass
@@ -330,26 +338,36 @@ def import_members(
     with reading(engine) as session:
         tree = units_of(session=session, organization=organization)
     summary = Summary(sheet.encoding)
-    seen: dict[int, int] = {}
-    for batch in batches(sheet.rows, batch_size):
-        people: list[Person] = []
-        for number, cells in batch:
-            try:
-                person = read_person(number, cells, where, tree)
-                first_seen(person, seen)
-            except Refused as refusal:
-                on_error(RowError(number, refusal.text, cells))
-                summary.add(Outcome.ERROR)
-                continue
-            people.append(person)
-        outcomes = _apply(engine, people, organization, default_language, now, dry_run)
-        for person, outcome in outcomes:
-            if isinstance(outcome, Refused):
-                on_error(RowError(person.row, outcome.text, person.cells))
-                outcome = Outcome.ERROR
-            summary.add(outcome)
-        if on_progress is not None:
-            on_progress(len(batch))
+    seen = SeenKeys()
+    try:
+        for batch in batches(sheet.rows, batch_size):
+            errors: list[RowError] = []
+            readable: list[Person] = []
+            for number, cells in batch:
+                try:
+                    readable.append(read_person(number, cells, where, tree))
+                except Refused as refusal:
+                    errors.append(RowError(number, refusal.text, cells))
+            people: list[Person] = []
+            for person, checked in zip(readable, first_seen(readable, seen), strict=True):
+                if isinstance(checked, Refused):
+                    errors.append(RowError(person.row, checked.text, person.cells))
+                else:
+                    people.append(person)
+            for person, outcome in _apply(
+                engine, people, organization, default_language, now, dry_run
+            ):
+                if isinstance(outcome, Refused):
+                    errors.append(RowError(person.row, outcome.text, person.cells))
+                else:
+                    summary.add(outcome)
+            summary.add(Outcome.ERROR, len(errors))
+            for error in sorted(errors, key=lambda e: e.row):
+                on_error(error)
+            if on_progress is not None:
+                on_progress(len(batch))
+    finally:
+        seen.close()
     return summary
 
 

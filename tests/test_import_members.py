@@ -14,9 +14,10 @@ from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from services import member_import, units
+from services.imports import Outcome, RowError
 from services.sheets import open_sheet
 from storage import roster
-from storage.db import make_engine, reading
+from storage.db import make_engine, reading, transaction
 from storage.models import RosterEntry
 from tests.test_import_files import cp1258
 
@@ -25,6 +26,7 @@ Tỉnh Bắc Ninh / KCN Yên Phong / Công ty Điện tử A / Xưởng SMT 1,
 Tỉnh Bắc Ninh / KCN Yên Phong / Công ty Điện tử A / Xưởng lắp ráp 2,
 Tỉnh Bắc Ninh / KCN Yên Phong / Công ty Cơ khí B / Xưởng SMT 1,
 """
+NOW = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
 HEADER = "Họ và tên,Mã nhân viên,Số điện thoại,Đơn vị,Ngôn ngữ,Vai trò"
 GOOD = [
     "Nguyễn Thị Ngọc Ánh,NV001,0912 345 678,Xưởng SMT 1,,",
@@ -281,7 +283,7 @@ def test_a_batch_is_saved_whole_or_not_at_all_and_a_rerun_finishes_the_import(
             sheet=sheet,
             organization=unit,
             default_language="vi",
-            now=datetime.now(UTC),
+            now=NOW,
             dry_run=False,
             on_error=lambda error: None,
             batch_size=3,
@@ -309,4 +311,32 @@ def test_a_batch_the_database_refuses_is_written_row_by_row(
         "SAMECODE2345",
         "OTHERCODE234",
         "LASTCODE2345",
+    ]
+
+
+def test_a_duplicate_batches_apart_names_the_first_row(database_url: str, tmp_path: Path) -> None:
+    engine = make_engine(database_url)
+    (tmp_path / "units.csv").write_text(TREE, encoding="utf-8")
+    lines = [f"Công nhân {n},NV{n:03},,,," for n in range(1, 7)] + ["Người Trùng,NV002,,,,"]
+    write(tmp_path / "members.csv", lines)
+    with transaction(engine) as session:
+        organization = units.add_unit(
+            session=session, name="Công ty", kind="enterprise", parent=None, now=NOW
+        )
+    errors: list[RowError] = []
+    with open_sheet(tmp_path / "members.csv") as sheet:
+        summary = member_import.import_members(
+            engine=engine,
+            sheet=sheet,
+            organization=organization,
+            default_language="vi",
+            now=NOW,
+            dry_run=True,
+            on_error=errors.append,
+            batch_size=2,
+        )
+    engine.dispose()
+    assert (summary.counts[Outcome.CREATED], summary.counts[Outcome.ERROR]) == (6, 1)
+    assert [(e.row, e.reason.key, dict(e.reason.params)) for e in errors] == [
+        (8, "import.duplicate_in_file", {"row": 3})
     ]
