@@ -12,16 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.admin import JSON, emit, fail, render, say
+from bot.admin import JSON, database, emit, fail, render, say
 from bot.dispatch.dispatcher import utc_now
 from core.errors import Refused
 from core.messages import Number, Text
 from core.settings import Settings
-from services import member_import, units
+from locales import Catalogs
+from services import member_import, roster, units
 from services.imports import Outcome, RowError, Summary
+from services.invites import deep_link
 from services.sheets import ENCODINGS, Sheet, open_sheet
 from services.unit_import import import_units
 from storage.db import make_engine, reading, upgrade
+from views import join_sheet
 
 import_app = typer.Typer(no_args_is_help=True, help="Units and members from spreadsheets.")
 
@@ -197,6 +200,61 @@ def members_command(
                 on_progress=advance,
             )
     show(file, summary, report, dry_run, as_json)
+
+
+@import_app.command("cards")
+def cards_command(
+    unit_ref: str = typer.Argument(..., metavar="UNIT"),
+    output: Path = typer.Option(..., "--output", metavar="FILE.pdf", dir_okay=False),
+    bot_username: str | None = typer.Option(
+        None,
+        "--bot-username",
+        metavar="NAME",
+        help="The Telegram bot's username (default: TELEGRAM_BOT_USERNAME).",
+    ),
+    joined_too: bool = typer.Option(
+        False, "--all", help="Also print the cards of people who joined already."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Print imported people's personal join cards (QR code and code) as a PDF, a page
+    run per workshop, for handing out or the notice board."""
+    settings = Settings()
+    username = bot_username or settings.telegram_bot_username
+    if not username:
+        fail(Text("cli.bot_username_missing"))
+    with database() as session:
+        unit = units.find_unit(session=session, ref=unit_ref)
+        groups = roster.cards(session=session, unit=unit, joined_too=joined_too)
+    try:
+        for _, entries in groups:
+            for entry in entries:
+                deep_link(username, entry.code)
+    except ValueError:
+        fail(Text("cli.invite_link_invalid", {"username": username, "code": "-"}))
+    catalogs, language = Catalogs(zone=settings.tz), settings.default_language
+    partial = output.with_name(f".{output.name}.part")
+    try:
+        with partial.open("wb") as handle:
+            pages = join_sheet.write(
+                handle, groups, catalogs=catalogs, language=language, bot_username=username
+            )
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        fail(Text("cli.qr_unwritable", {"path": str(output), "error": error.strerror or error}))
+    people = sum(len(entries) for _, entries in groups)
+    data = {"output": str(output), "units": len(groups), "people": people, "pages": pages}
+    emit(
+        as_json,
+        data,
+        lambda: say(
+            Text(
+                "import.cards_written",
+                {"path": str(output), "people": Number(people), "pages": Number(pages)},
+            )
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

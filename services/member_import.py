@@ -28,6 +28,7 @@ from services.imports import (
     unit_key,
 )
 from services.phones import normalize_phone
+from services.roster import new_codes
 from services.sheets import UNREADABLE, Sheet
 from storage import roster
 from storage.db import reading, transaction
@@ -292,11 +293,12 @@ def plan(
 
 def write(*, session: Session, plan: Plan, now: datetime) -> None:
     """Write a batch's plan: new entries with fresh personal codes, then the changes."""
+    codes = new_codes(len(plan.inserts))
     roster.insert_entries(
         session=session,
         rows=[
-            {**row, "code": units.new_code(), "created_at": now, "updated_at": now}
-            for row in plan.inserts
+            {**row, "code": code, "created_at": now, "updated_at": now}
+            for row, code in zip(plan.inserts, codes, strict=True)
         ],
     )
     roster.update_entries(

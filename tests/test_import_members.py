@@ -302,7 +302,7 @@ def test_a_batch_the_database_refuses_is_written_row_by_row(
     write(tmp_path / "members.csv", GOOD)
     batch = ["SAMECODE2345", "SAMECODE2345", "SAMECODE2345", "OTHERCODE234"]
     codes = iter([*batch, "SAMECODE2345", "SAMECODE2345", "OTHERCODE234", "LASTCODE2345"])
-    monkeypatch.setattr(units, "new_code", lambda: next(codes))
+    monkeypatch.setattr(member_import, "new_codes", lambda n: [next(codes) for _ in range(n)])
     summary = imported(cli, "members.csv")
     # The batch of four failed on the repeated code; alone, the first row took it, the
     # second was refused, the third and fourth got codes of their own.
