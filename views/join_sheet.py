@@ -5,7 +5,6 @@ employee id, a QR code of their Telegram join link and the code to type. The fon
 DejaVu Sans matplotlib ships, so Vietnamese prints without any system font.
 """
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -13,6 +12,7 @@ from typing import BinaryIO
 import matplotlib
 import segno
 from fpdf import FPDF
+from PIL import Image
 
 from core.messages import Text
 from locales import Catalogs
@@ -26,6 +26,7 @@ PAGE_W, MARGIN, TOP = 210.0, 10.0, 26.0
 COLUMNS, ROWS = 3, 4
 CARD_W, CARD_H = (PAGE_W - 2 * MARGIN) / COLUMNS, 64.0
 QR_MM = 34.0
+QR_SCALE = 8
 PER_PAGE = COLUMNS * ROWS
 
 
@@ -34,12 +35,17 @@ def spaced(code: str) -> str:
     return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def qr_png(link: str) -> io.BytesIO:
-    """Return the link as a QR code PNG (error correction at least M, no border)."""
-    buffer = io.BytesIO()
-    segno.make_qr(link, error="m").save(buffer, kind="png", scale=8, border=0)
-    buffer.seek(0)
-    return buffer
+def qr_image(link: str) -> Image.Image:
+    """Return the link as a QR code (error correction at least M), 8 pixels a module.
+
+    Greyscale rather than 1-bit, so the PDF keeps it as plain compressed pixels (which a
+    test can read back) instead of a fax encoding.
+    """
+    matrix = segno.make_qr(link, error="m").matrix
+    size = len(matrix)
+    modules = Image.new("L", (size, size))
+    modules.putdata([0 if dark else 255 for row in matrix for dark in row])
+    return modules.resize((size * QR_SCALE, size * QR_SCALE), Image.Resampling.NEAREST)
 
 
 class JoinSheet:
@@ -88,7 +94,7 @@ class JoinSheet:
         pdf.rect(x, y, CARD_W, CARD_H - 2)
         pdf.set_dash_pattern()
         link = deep_link(self.bot_username, entry.code)
-        pdf.image(qr_png(link), x=x + (CARD_W - QR_MM) / 2, y=y + 3, w=QR_MM, h=QR_MM)
+        pdf.image(qr_image(link), x=x + (CARD_W - QR_MM) / 2, y=y + 3, w=QR_MM, h=QR_MM)
         pdf.set_xy(x + 2, y + QR_MM + 4)
         pdf.set_font(FONT, "B", 9)
         pdf.multi_cell(CARD_W - 4, 4, entry.name, align="C", max_line_height=4)
