@@ -3,7 +3,7 @@ phone within the organization, written a batch per transaction."""
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -87,6 +87,7 @@ _ROLE = {fold(word): code for code, words in ROLE_WORDS.items() for word in word
 ROLE_SEPARATORS = str.maketrans({";": ",", "/": ",", "+": ",", "\n": ","})
 NAME_LIMIT = 100
 EMPLOYEE_ID_LIMIT = 64
+KNOWN_LIMIT = 100_000  # unit cells remembered, at most
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,20 @@ class Units:
 
     below: dict[tuple[str, ...], int]
     above: tuple[str, ...]  # the organization's own path of names, root first
+    # What each cell text found: a list names few units many times over.
+    known: dict[str, int | None] = field(default_factory=dict)
 
     def find(self, typed: str) -> int | None:
         """Return the unit a cell names ("Tỉnh / KCN / Công ty / Xưởng", or a path
         below the organization, or part of its own path and then below)."""
+        if typed in self.known:
+            return self.known[typed]
+        found = self._find(typed)
+        if len(self.known) < KNOWN_LIMIT:
+            self.known[typed] = found
+        return found
+
+    def _find(self, typed: str) -> int | None:
         parts = tuple(unit_key(part) for part in typed.split("/") if part.strip())
         for k in range(min(len(self.above), len(parts)), 0, -1):
             if parts[:k] == self.above[-k:]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,8 +88,9 @@ def _csv_rows(handle: IO[str]) -> tuple[tuple[str, ...], Iterator[tuple[int, tup
     reader = csv.reader(handle, delimiter=_delimiter(first))
 
     def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
+        nfc = partial(unicodedata.normalize, "NFC")  # inlined: this runs for every cell
         for number, cells in enumerate(reader, start=2):
-            yield number, tuple(cell_text(cell) for cell in cells)
+            yield number, tuple(" ".join(nfc(cell).split()) for cell in cells)
 
     return tuple(cell_text(cell) for cell in header), rows()
 

@@ -1,6 +1,7 @@
 """Queries on imported member lists (roster entries) and their personal join codes."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -41,9 +42,28 @@ def entries_matching(
 
 
 def insert_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert new entries in one statement (each row a dict of RosterEntry columns)."""
-    if rows:
-        session.connection().execute(insert(table(RosterEntry)), list(rows))
+    """Insert new entries (each row a dict of RosterEntry columns, all with the same keys):
+    PostgreSQL's COPY where there is one, else one executemany."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table(RosterEntry)), list(rows))
+        return
+    columns = list(rows[0])
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY rosterentry ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([_stored(row[column]) for column in columns])
+
+
+def _stored(value: Any) -> Any:
+    """Return a value as the columns store it: times as naive UTC (see UTCDateTime)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def update_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
