@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import RosterEntry, table
@@ -54,9 +55,13 @@ def insert_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = f"COPY rosterentry ({', '.join(columns)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([_stored(row[column]) for column in columns])
+    refused = connection.dialect.loaded_dbapi.IntegrityError
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([_stored(row[column]) for column in columns])
+    except refused as error:  # as SQLAlchemy would have said it
+        raise IntegrityError(statement, None, error) from error
 
 
 def _stored(value: Any) -> Any:
