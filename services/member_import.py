@@ -352,6 +352,7 @@ def import_members(
         tree = units_of(session=session, organization=organization)
     summary = Summary(sheet.encoding)
     seen = SeenKeys()
+    batches_done = 0
     try:
         for batch in batches(sheet.rows, batch_size):
             errors: list[RowError] = []
@@ -379,6 +380,10 @@ def import_members(
                 on_error(error)
             if on_progress is not None:
                 on_progress(len(batch))
+            batches_done += 1
+            if not dry_run and batches_done & (batches_done - 1) == 0:  # 1, 2, 4, 8…
+                with transaction(engine) as session:
+                    roster.refresh_statistics(session=session)
     finally:
         seen.close()
     return summary

@@ -444,7 +444,9 @@ class RosterEntry(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(foreign_key="unit.id", index=True)
+    # No index of its own: both unique keys below start with it (one of its own would
+    # tempt PostgreSQL, before statistics, to read every entry of an organization).
+    organization_id: int = Field(foreign_key="unit.id")
     unit_id: int = Field(foreign_key="unit.id", index=True)
     name: str = Field(max_length=200)
     employee_id: str | None = Field(default=None, max_length=64)

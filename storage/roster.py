@@ -100,3 +100,13 @@ def claim_entry(*, session: Session, entry_id: int, member_id: int) -> bool:
         .values(member_id=member_id)
     )
     return bool(result.rowcount)
+
+
+def refresh_statistics(*, session: Session) -> None:
+    """Let PostgreSQL's planner see how many entries there are now.
+
+    A table that grew from nothing in one import has no statistics yet, and the planner
+    then reads every entry of the organization to match a batch: quadratic in the list.
+    """
+    if session.connection().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("ANALYZE rosterentry")

@@ -43,14 +43,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rosterentry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rosterentry_member_id'), ['member_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_rosterentry_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rosterentry_unit_id'), ['unit_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('rosterentry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rosterentry_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_rosterentry_organization_id'))
         batch_op.drop_index(batch_op.f('ix_rosterentry_member_id'))
 
     op.drop_table('rosterentry')
