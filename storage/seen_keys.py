@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 
 # SQLite's own limit on the parameters of one statement, with room to spare.
 CHUNK = 900
+CACHE_KIB = 16 * 1024
 
 
 class SeenKeys:
@@ -13,6 +14,10 @@ class SeenKeys:
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a temporary file of this connection's own
+        # Throwaway data: no journal, no syncs; a bounded cache (memory stays flat).
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
 
     def rows_of(self, keys: Sequence[str]) -> dict[str, int]:

@@ -4,6 +4,7 @@ person's own join link, twelve cards a page, each workshop on pages of its own."
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import zxingcpp
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
+from bot import admin
 from bot.cli import app
 from storage.db import make_engine
 from storage.models import Member, RosterEntry
@@ -75,10 +77,11 @@ def qr_links(pdf: bytes) -> list[str]:
 
 
 @pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     """The command line on the test database, with 14 people in Xưởng 1 and 2 in Xưởng 2."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    admin._catalogs.cache_clear()  # the language is read once a process
     monkeypatch.setenv("DEFAULT_LANGUAGE", "vi")
     monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
@@ -89,7 +92,8 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     runner = CliRunner()
     assert run(runner, "import", "units", "units.csv").exit_code == 0
     assert run(runner, "import", "members", "members.csv", "--unit", "Công ty A").exit_code == 0
-    return runner
+    yield runner
+    admin._catalogs.cache_clear()
 
 
 def run(cli: CliRunner, *args: str) -> Result:

@@ -3,6 +3,7 @@ that could not be read; the same file again changes nothing. SQLite and PostgreS
 
 import csv
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from typer.testing import CliRunner, Result
 
+from bot import admin
 from bot.cli import app
-from services import member_import, units
+from services import member_import, member_rows, units
 from services.imports import Outcome, RowError
 from services.sheets import open_sheet
 from storage import roster
@@ -46,16 +48,18 @@ BAD = [
 
 
 @pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     """Return a runner of the real command line on the test database, in Vietnamese,
     with the unit tree imported."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    admin._catalogs.cache_clear()  # the language is read once a process
     monkeypatch.setenv("DEFAULT_LANGUAGE", "vi")
     (tmp_path / "units.csv").write_text(TREE, encoding="utf-8")
     runner = CliRunner()
     assert run(runner, "import", "units", "units.csv").exit_code == 0
-    return runner
+    yield runner
+    admin._catalogs.cache_clear()
 
 
 def run(cli: CliRunner, *args: str) -> Result:
@@ -82,7 +86,7 @@ def unit_id(database_url: str, path: str) -> int:
     engine = make_engine(database_url)
     with reading(engine) as session:
         organization = units.find_unit(session=session, ref="Công ty Điện tử A")
-        found = member_import.units_of(session=session, organization=organization).find(path)
+        found = member_rows.units_of(session=session, organization=organization).find(path)
     engine.dispose()
     assert found is not None
     return found

@@ -1,12 +1,14 @@
 """`import units`: a unit tree from paths of names, created once, kinds given or guessed."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from bot import admin
 from bot.cli import app
 from storage.db import make_engine, reading
 from storage.units import all_units, newest_invite_codes
@@ -24,13 +26,15 @@ Liên đoàn Lao động tỉnh Bắc Ninh / KCN Yên Phong / Nhà máy C;giám 
 
 
 @pytest.fixture
-def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     """Return a runner of the real command line on the test database, in English."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", database_url)
+    admin._catalogs.cache_clear()  # the language is read once a process
     monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
     (tmp_path / "units.csv").write_text(TREE, encoding="utf-8")
-    return CliRunner()
+    yield CliRunner()
+    admin._catalogs.cache_clear()
 
 
 def imported(cli: CliRunner, *extra: str) -> dict[str, Any]:
