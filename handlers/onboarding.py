@@ -32,17 +32,11 @@ def start(ctx: Context) -> Outcome:
 
 def start_personal(ctx: Context, entry: RosterEntry) -> Outcome:
     """Join with a personal code from an imported list: its unit, name and roles."""
-    if entry.member_id is not None and ctx.member is not None and ctx.member.id == entry.member_id:
-        return end(t("onboarding.welcome_back", name=ctx.member.display_name))
-    if entry.member_id is not None:
-        raise Refused("onboarding.personal_code_used")
-    if ctx.member is not None and ctx.member.unit_id == entry.unit_id:
-        roster.claim(session=ctx.session, entry_id=entry.id or 0, member=ctx.member, now=ctx.now)
+    opened = roster.opening(session=ctx.session, entry=entry, member=ctx.member, now=ctx.now)
+    if opened == "welcome" and ctx.member is not None:
         return end(t("onboarding.welcome_back", name=ctx.member.display_name))
     ctx.data[JOIN] = {"unit_id": entry.unit_id, "entry_id": entry.id, "name": entry.name}
-    if ctx.member is not None:
-        return goto("onboarding.move")
-    return goto("onboarding.language")
+    return goto("onboarding.move" if opened == "move" else "onboarding.language")
 
 
 def claim_personal(ctx: Context, joining: dict[str, object]) -> None:

@@ -61,3 +61,20 @@ def new_codes(count: int) -> list[str]:
         letters += [alphabet[b % len(alphabet)] for b in chunk if b < _EVEN]
     length = units.CODE_LENGTH
     return ["".join(letters[i * length : (i + 1) * length]) for i in range(count)]
+
+
+def opening(*, session: Session, entry: RosterEntry, member: Member | None, now: datetime) -> str:
+    """Decide what opening a personal code does, refusing one someone else claimed.
+
+    "welcome": it is the member's already, or the member is in its unit (claimed now);
+    "move": a member of another unit, to be asked; "join": a new person, to be asked
+    their language and consent.
+    """
+    if entry.member_id is not None and (member is None or member.id != entry.member_id):
+        raise Refused("onboarding.personal_code_used")
+    if member is not None and entry.member_id == member.id:
+        return "welcome"
+    if member is not None and member.unit_id == entry.unit_id:
+        claim(session=session, entry_id=entry.id or 0, member=member, now=now)
+        return "welcome"
+    return "join" if member is None else "move"

@@ -1,10 +1,9 @@
 """Queries on imported member lists (roster entries) and their personal join codes."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -51,24 +50,39 @@ def insert_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table(RosterEntry)), list(rows))
         return
-    columns = list(rows[0])
     driver = connection.connection.driver_connection
     assert driver is not None
-    statement = f"COPY rosterentry ({', '.join(columns)}) FROM STDIN"
+    columns = list(rows[0])
+    values = _driver_rows(connection, columns, rows)
     refused = connection.dialect.loaded_dbapi.IntegrityError
+    statement = f"COPY rosterentry ({', '.join(columns)}) FROM STDIN"
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([_stored(row[column]) for column in columns])
+            for row in values:
+                copy.write_row(row)
     except refused as error:  # as SQLAlchemy would have said it
         raise IntegrityError(statement, None, error) from error
 
 
-def _stored(value: Any) -> Any:
-    """Return a value as the columns store it: times as naive UTC (see UTCDateTime)."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
+def _driver_rows(
+    connection: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """Return the rows as the driver takes them, each value converted by its column's type
+    (times to naive UTC), each distinct time once."""
+    entries = table(RosterEntry)
+    convert = [entries.c[c].type.bind_processor(connection.dialect) for c in columns]
+    done: dict[tuple[int, Any], Any] = {}  # the few distinct times, converted once
+
+    def value(position: int, raw: Any) -> Any:
+        processor = convert[position]
+        if processor is None or raw is None:
+            return raw
+        key = (position, raw)
+        if key not in done:
+            done[key] = processor(raw)
+        return done[key]
+
+    return [tuple(value(i, row[c]) for i, c in enumerate(columns)) for row in rows]
 
 
 def update_entries(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:

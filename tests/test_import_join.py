@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bot.app import Core
 from bot.cli import app
-from storage.models import Member, Role, RosterEntry, Unit
+from storage.models import InviteCode, Member, Role, RosterEntry, Unit
 from tests.conftest import Clock
 from tests.person import Person
 
@@ -98,3 +98,24 @@ def test_a_reimport_moves_a_joined_person_and_gives_their_new_roles(
         }
     assert member.unit_id == shop2
     assert held == {("worker", shop2), ("leader", shop2)}
+
+
+def test_a_member_of_another_unit_is_asked_to_move_and_then_holds_the_code(
+    core: Core, code: str
+) -> None:
+    with Session(core.engine) as session:
+        shop2 = unit_named(core, "Xưởng 2")
+        invite = session.exec(select(InviteCode.code).where(InviteCode.unit_id == shop2)).first()
+    person = Person(core.dispatcher)
+    person.say(f"/start {invite}")
+    person.say(choice="lang:vi")
+    assert person.say(choice="consent:yes") == ["onboarding.joined", "help.text"]
+    assert person.say(f"/start {code}") == ["onboarding.ask_move"]
+    assert person.say(choice="move:yes") == ["onboarding.moved"]
+    with Session(core.engine) as session:
+        member = session.exec(select(Member)).one()
+        entry = session.exec(select(RosterEntry)).one()
+        held = {r.role for r in session.exec(select(Role).where(Role.member_id == member.id))}
+    assert (member.unit_id, entry.member_id) == (unit_named(core, "Xưởng 1"), member.id)
+    assert held == {"worker", "reviewer"}
+    assert person.say(f"/start {code}") == ["onboarding.welcome_back"]
