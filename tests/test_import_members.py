@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from typer.testing import CliRunner, Result
@@ -16,11 +17,11 @@ from typer.testing import CliRunner, Result
 from bot import admin
 from bot.cli import app
 from services import member_import, member_rows, units
-from services.imports import Outcome, RowError
+from services.imports import Outcome, RowError, Summary
 from services.sheets import open_sheet
 from storage import roster
 from storage.db import make_engine, reading, transaction
-from storage.models import RosterEntry
+from storage.models import RosterEntry, Unit
 from tests.test_import_files import cp1258
 
 TREE = """Đơn vị,Loại
@@ -90,6 +91,29 @@ def unit_id(database_url: str, path: str) -> int:
     engine.dispose()
     assert found is not None
     return found
+
+
+def import_directly(
+    engine: Engine,
+    path: Path,
+    organization: Unit,
+    *,
+    batch_size: int,
+    errors: list[RowError] | None = None,
+) -> Summary:
+    """Import a file with the service itself, in batches of `batch_size` (a dry run when
+    the errors are collected)."""
+    with open_sheet(path) as sheet:
+        return member_import.import_members(
+            engine=engine,
+            sheet=sheet,
+            organization=organization,
+            default_language="vi",
+            now=NOW,
+            dry_run=errors is not None,
+            on_error=(errors if errors is not None else []).append,
+            batch_size=batch_size,
+        )
 
 
 def write(path: Path, lines: list[str], encoding: str = "utf-8") -> None:
@@ -281,17 +305,8 @@ def test_a_batch_is_saved_whole_or_not_at_all_and_a_rerun_finishes_the_import(
             raise OperationalError("INSERT", {}, Exception("the server went away"))
 
     monkeypatch.setattr(roster, "insert_entries", failing_second_time)
-    with pytest.raises(OperationalError), open_sheet(tmp_path / "members.csv") as sheet:
-        member_import.import_members(
-            engine=engine,
-            sheet=sheet,
-            organization=unit,
-            default_language="vi",
-            now=NOW,
-            dry_run=False,
-            on_error=lambda error: None,
-            batch_size=3,
-        )
+    with pytest.raises(OperationalError):
+        import_directly(engine, tmp_path / "members.csv", unit, batch_size=3)
     engine.dispose()
     assert [e["employee_id"] for e in entries(database_url)] == ["NV001", "NV002", "NV003"]
     monkeypatch.setattr(roster, "insert_entries", insert)
@@ -328,17 +343,9 @@ def test_a_duplicate_batches_apart_names_the_first_row(database_url: str, tmp_pa
             session=session, name="Công ty", kind="enterprise", parent=None, now=NOW
         )
     errors: list[RowError] = []
-    with open_sheet(tmp_path / "members.csv") as sheet:
-        summary = member_import.import_members(
-            engine=engine,
-            sheet=sheet,
-            organization=organization,
-            default_language="vi",
-            now=NOW,
-            dry_run=True,
-            on_error=errors.append,
-            batch_size=2,
-        )
+    summary = import_directly(
+        engine, tmp_path / "members.csv", organization, batch_size=2, errors=errors
+    )
     engine.dispose()
     assert (summary.counts[Outcome.CREATED], summary.counts[Outcome.ERROR]) == (6, 1)
     assert [(e.row, e.reason.key, dict(e.reason.params)) for e in errors] == [
