@@ -9,7 +9,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from bot import admin, admin_forms
+from bot import admin, admin_forms, admin_import
 from bot.app import Core, build
 from bot.channels import console
 from bot.channels.contract import Channel
@@ -30,6 +30,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 admin.register(app)
 admin_forms.register(app)
+admin_import.register(app)
 
 
 @app.callback()

@@ -4,7 +4,8 @@ from core.errors import Refused
 from core.messages import Option, Reply, t
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import question
-from services import membership, units
+from services import membership, roster, units
+from storage.models import RosterEntry
 from storage.units import unit_by_id
 from views.labels import LANGUAGE_LABELS
 
@@ -17,6 +18,9 @@ def start(ctx: Context) -> Outcome:
         return end(t("onboarding.welcome_back", name=ctx.member.display_name))
     if not ctx.incoming.argument:
         return end(t("onboarding.need_code"))
+    entry = roster.entry_for_code(session=ctx.session, code=ctx.incoming.argument)
+    if entry is not None:
+        return start_personal(ctx, entry)
     unit = units.unit_for_code(session=ctx.session, code=ctx.incoming.argument)
     if ctx.member is not None and ctx.member.unit_id == unit.id:
         return end(t("onboarding.welcome_back", name=ctx.member.display_name))
@@ -24,6 +28,22 @@ def start(ctx: Context) -> Outcome:
     if ctx.member is not None:
         return goto("onboarding.move")
     return goto("onboarding.language")
+
+
+def start_personal(ctx: Context, entry: RosterEntry) -> Outcome:
+    """Join with a personal code from an imported list: its unit, name and roles."""
+    opened = roster.opening(session=ctx.session, entry=entry, member=ctx.member, now=ctx.now)
+    if opened == "welcome" and ctx.member is not None:
+        return end(t("onboarding.welcome_back", name=ctx.member.display_name))
+    ctx.data[JOIN] = {"unit_id": entry.unit_id, "entry_id": entry.id, "name": entry.name}
+    return goto("onboarding.move" if opened == "move" else "onboarding.language")
+
+
+def claim_personal(ctx: Context, joining: dict[str, object]) -> None:
+    """Make the member the person of the personal code they joined with, if any."""
+    entry_id = joining.get("entry_id")
+    if isinstance(entry_id, int) and ctx.member is not None:
+        roster.claim(session=ctx.session, entry_id=entry_id, member=ctx.member, now=ctx.now)
 
 
 def ask_move(ctx: Context) -> tuple[Reply, ...]:
@@ -50,6 +70,7 @@ def on_move(ctx: Context) -> Outcome:
     if ctx.choice != "move:yes" or unit is None:
         return end(t("onboarding.move_declined"))
     membership.move(session=ctx.session, member=ctx.member, unit=unit, now=ctx.now)
+    claim_personal(ctx, joining)
     return end(t("onboarding.moved", unit=unit.name))
 
 
@@ -57,6 +78,8 @@ def on_language(ctx: Context) -> Outcome:
     """Save the chosen language and ask for consent (or the name first)."""
     ctx.data["lang"] = membership.checked_language((ctx.choice or "").removeprefix("lang:"))
     ctx.language = ctx.data["lang"]
+    if ctx.data[JOIN].get("name"):  # a personal code: the name on the union's list
+        return goto("onboarding.consent")
     if ctx.incoming.display_name and ctx.incoming.display_name.strip():
         ctx.data[JOIN]["name"] = membership.clean_name(ctx.incoming.display_name)
         return goto("onboarding.consent")
@@ -97,6 +120,7 @@ def on_consent(ctx: Context) -> Outcome:
         language=language,
         now=ctx.now,
     )
+    claim_personal(ctx, joining)
     return end(
         t("onboarding.joined", unit=unit.name, name=ctx.member.display_name), t("help.text")
     )

@@ -443,3 +443,33 @@ class Broadcast(SQLModel, table=True):
     report_language: str = Field(max_length=8)
     report_message_id: str | None = Field(default=None, max_length=64)
     reported_final: bool = False
+
+
+class RosterEntry(SQLModel, table=True):
+    """A person on a union's member list, imported from its spreadsheet.
+
+    Not yet a `Member`: a member is someone who consented. The entry carries a personal
+    join code; whoever first joins with it (and consents) becomes `member_id`, in the
+    entry's unit with its roles. `organization_id` is the unit the list was imported
+    for; an employee id and a phone number are each unique within it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "employee_id"),
+        UniqueConstraint("organization_id", "phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No index of its own: both unique keys below start with it (one of its own would
+    # tempt PostgreSQL, before statistics, to read every entry of an organization).
+    organization_id: int = Field(foreign_key="unit.id")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    name: str = Field(max_length=200)
+    employee_id: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)  # +84 and the national number
+    language: str = Field(max_length=8)
+    roles: str = Field(default="worker", max_length=200)  # comma-separated, sorted
+    code: str = Field(max_length=64, unique=True)
+    member_id: int | None = _fk("member.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
