@@ -8,6 +8,7 @@ these syllables, so both databases answer from the same words.
 
 import re
 import unicodedata
+from functools import cache, lru_cache
 
 _SYLLABLE = re.compile(r"[a-z0-9]+")
 # What typists abbreviate on the shop floor, spelled out the way it is written in full.
@@ -43,20 +44,34 @@ STOP_WORDS = frozenset(_STOP.split())
 
 def fold(text: str) -> str:
     """Return the text in lower case without accents ("Đồ gá" → "do ga")."""
-    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
-    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return bare.replace("đ", "d").replace("Đ", "D").lower()
+    return unicodedata.normalize("NFC", text).lower().translate(_bare())
+
+
+@cache
+def _bare() -> dict[int, str | None]:
+    """A translation of every accented letter (Latin, Greek, Cyrillic...) to its bare
+    letters, and of combining marks to nothing: one C-level pass instead of a Python
+    loop over each character (the search ranks hundreds of texts per query)."""
+    table: dict[int, str | None] = {code: None for code in range(0x0300, 0x0370)}
+    for code in range(0x00C0, 0x2000):
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        if bare != chr(code) and unicodedata.category(chr(code)) != "Mn":
+            table[code] = bare
+    table[ord("đ")], table[ord("Đ")] = "d", "D"
+    return table
 
 
 def syllables(text: str) -> list[str]:
     """Return the folded syllables that carry meaning, abbreviations spelled out."""
-    found: list[str] = []
-    for syllable in _SYLLABLE.findall(fold(text)):
-        for part in ABBREVIATIONS.get(syllable, syllable).split():
-            part = _SPELLING.get(part, part)
-            if part not in STOP_WORDS:
-                found.append(part)
-    return found
+    return [part for syllable in _SYLLABLE.findall(fold(text)) for part in _meaning(syllable)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _meaning(syllable: str) -> tuple[str, ...]:
+    """What one folded syllable stands for: itself, its spelling out, or nothing."""
+    parts = (_SPELLING.get(p, p) for p in ABBREVIATIONS.get(syllable, syllable).split())
+    return tuple(p for p in parts if p not in STOP_WORDS)
 
 
 def loose(text: str) -> str:

@@ -43,6 +43,16 @@ def profile(*texts: str | None) -> Profile:
     return Profile(flat, pairs, machines)
 
 
+def joined(*profiles: Profile) -> Profile:
+    """Return the profile of several texts from theirs (`profile(a, b)` is
+    `joined(profile(a), profile(b))`: nothing is paired across two texts)."""
+    return Profile(
+        frozenset().union(*(p.syllables for p in profiles)),
+        frozenset().union(*(p.pairs for p in profiles)),
+        frozenset().union(*(p.machines for p in profiles)),
+    )
+
+
 def _dice(a: Iterable[str], b: Iterable[str]) -> tuple[int, int]:
     left, right = set(a), set(b)
     return 2 * len(left & right), len(left) + len(right)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from core.errors import Refused
 from core.folding import syllables
-from core.similar import Profile, profile, score
+from core.similar import Profile, joined, profile, score
 from core.status import Status
 from storage import initiatives as store
 from storage import search as index
@@ -151,5 +151,6 @@ def _body(initiative: Initiative) -> Sequence[str | None]:
 
 def _relevance(wanted: Profile, initiative: Initiative) -> float:
     """How well an initiative answers a query: its title counts double."""
-    title = score(wanted, profile(initiative.title))
-    return 2 * title + score(wanted, profile(initiative.title, *_body(initiative)))
+    title = profile(initiative.title)
+    whole = joined(title, profile(*_body(initiative)))
+    return 2 * score(wanted, title) + score(wanted, whole)

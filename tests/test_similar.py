@@ -11,12 +11,21 @@ from bench.similar_quality import (
     sweep,
 )
 from core.folding import fold, syllables
-from core.similar import THRESHOLD, profile, score, similar
+from core.similar import THRESHOLD, joined, profile, score, similar
 
 
 def test_accents_case_and_d_fold_away_whatever_the_unicode_form() -> None:
     decomposed = unicodedata.normalize("NFD", "Đồ gá KHUÔN ép")
     assert fold(decomposed) == fold("Đồ gá KHUÔN ép") == "do ga khuon ep"
+
+
+def test_every_vietnamese_letter_folds_to_its_bare_letter() -> None:
+    letters = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵđ"
+    for letter in letters + letters.upper():
+        decomposed = unicodedata.normalize("NFD", letter)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+        assert fold(letter) == ("d" if letter in "đĐ" else bare.lower()), letter
+        assert fold(decomposed) == fold(letter)
 
 
 def test_abbreviations_are_spelled_out_and_function_words_dropped() -> None:
@@ -33,6 +42,11 @@ def test_typing_without_accents_reads_as_the_accented_title() -> None:
     assert similar(profile("Đồ gá thay khuôn nhanh"), profile("do ga thay khuon nhanh"))
     assert score(profile("Đồ gá"), profile("Đồ gá")) == 1.0
     assert score(profile("Đồ gá"), profile("Bơm nước")) == 0.0
+
+
+def test_a_profile_of_two_texts_is_theirs_joined() -> None:
+    title, solution = "Máy dán nhãn tự động", "Lắp cảm biến cho máy dán nhãn"
+    assert joined(profile(title), profile(solution)) == profile(title, solution)
 
 
 def test_the_same_words_about_another_machine_score_lower() -> None:
