@@ -7,8 +7,9 @@ A confidential initiative is found by its title only, and only by its own unit's
 members and its authors; the others never learn it exists.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -24,7 +25,6 @@ from storage.units import unit_by_id, units_by_ids
 RECOGNIZED = (Status.APPROVED, Status.RECOMMENDED)
 CANDIDATES = 200  # the newest matches ranked; a query that matches more is too vague
 SHOWN = 10
-OWN_LOOKED_AT = 100
 MAX_QUERY = 200  # characters
 
 
@@ -54,7 +54,10 @@ def query_words(query: str) -> list[str]:
 
 
 def find(*, session: Session, member: Member, query: str, limit: int = SHOWN) -> list[Found]:
-    """Return what the member may see that holds every word of the query, best first."""
+    """Return what the member may see that holds every word of the query, best first.
+
+    The candidates are ranked from their texts alone; only those shown are loaded.
+    """
     words = query_words(query)
     organization = _organization_of(session, member)
     ids = index.matching(
@@ -65,16 +68,24 @@ def find(*, session: Session, member: Member, query: str, limit: int = SHOWN) ->
         statuses=RECOGNIZED,
         limit=CANDIDATES,
     )
-    mine = _own(session, member)
-    candidates = {i.id: i for i in store.initiatives_by_ids(session=session, initiative_ids=ids)}
+    own = index.texts(session=session, member_id=member.id or 0)
+    mine = {row.id for row in own}
+    candidates = {row.id: row for row in index.texts(session=session, initiative_ids=ids)}
     candidates.update(
-        (i.id, i) for i in mine.values() if set(words) <= set(index.words_of(i.title, *_body(i)))
+        (row.id, row) for row in own if set(words) <= set(index.words_of(row.title, *_body(row)))
     )
+    # What `_seen` would drop, dropped before ranking: a confidential one of another unit.
+    visible = [
+        row
+        for row in candidates.values()
+        if row.id in mine or not row.confidential or row.unit_id == member.unit_id
+    ]
     wanted = profile(query)
-    ranked = sorted(
-        candidates.values(), key=lambda i: (_relevance(wanted, i), i.id or 0), reverse=True
-    )
-    return _seen(session, member, organization, mine, ranked)[:limit]
+    ranked = sorted(visible, key=lambda row: (_relevance(wanted, row), row.id), reverse=True)
+    best = [row.id for row in ranked[:limit]]
+    loaded = {i.id: i for i in store.initiatives_by_ids(session=session, initiative_ids=best)}
+    shown = [loaded[i] for i in best if i in loaded]
+    return _seen(session, member, organization, mine, shown)
 
 
 def shown_again(
@@ -106,19 +117,16 @@ def _organization_of(session: Session, member: Member) -> Unit:
     return organization_of(session=session, unit=own_unit)
 
 
-def _own(session: Session, member: Member) -> dict[int | None, Initiative]:
-    """The member's initiatives past their draft (submitted or co-authored), newest first."""
-    mine = store.initiatives_of_member(
-        session=session, member_id=member.id or 0, limit=OWN_LOOKED_AT
-    )
-    return {i.id: i for i in mine if i.status != Status.DRAFT}
+def _own(session: Session, member: Member) -> set[int]:
+    """The ids of the member's initiatives past their draft (submitted or co-authored)."""
+    return {row.id for row in index.texts(session=session, member_id=member.id or 0)}
 
 
 def _seen(
     session: Session,
     member: Member,
     organization: Unit,
-    mine: dict[int | None, Initiative],
+    mine: Collection[int | None],
     initiatives: Sequence[Initiative],
 ) -> list[Found]:
     """Keep, in order, what the member may see of these, and how much of each.
@@ -144,12 +152,21 @@ def _seen(
     return seen
 
 
-def _body(initiative: Initiative) -> Sequence[str | None]:
+class Texts(Protocol):
+    """What ranking reads of an initiative: a loaded one, or a row of its texts."""
+
+    title: str | None
+    problem: str | None
+    solution: str | None
+    confidential: bool
+
+
+def _body(initiative: Texts) -> Sequence[str | None]:
     """The texts besides the title that matching may read (none of a confidential one)."""
     return () if initiative.confidential else (initiative.problem, initiative.solution)
 
 
-def _relevance(wanted: Profile, initiative: Initiative) -> float:
+def _relevance(wanted: Profile, initiative: Texts) -> float:
     """How well an initiative answers a query: its title counts double."""
     title = profile(initiative.title)
     whole = joined(title, profile(*_body(initiative)))

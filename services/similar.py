@@ -49,22 +49,22 @@ def like(*, session: Session, member: Member, initiative: Initiative) -> list[Al
     )
     wanted = profile(initiative.title, initiative.solution)
     found = []
-    for other in store.initiatives_by_ids(session=session, initiative_ids=ids):
+    for other in index.texts(session=session, initiative_ids=ids):
         if other.id == initiative.id:
             continue
         if other.confidential and other.unit_id != member.unit_id:
             continue
-        theirs = (
-            profile(other.title) if other.confidential else profile(other.title, other.solution)
-        )
+        # A confidential one's solution stays out of it, so that no draft can probe it.
+        theirs = profile(other.title, None if other.confidential else other.solution)
         if similar(wanted, theirs):
-            found.append((score(wanted, theirs), other))
-    found.sort(key=lambda pair: (pair[0], pair[1].id or 0), reverse=True)
-    closest = found[:SHOWN]
-    units = {
-        u.id: u for u in units_by_ids(session=session, unit_ids=[i.unit_id for _, i in closest])
-    }
-    return [Alike(i, units[i.unit_id], s) for s, i in closest if i.unit_id in units]
+            found.append((score(wanted, theirs), int(other.id)))
+    found.sort(reverse=True)
+    scores = {initiative_id: value for value, initiative_id in found[:SHOWN]}
+    loaded = store.initiatives_by_ids(session=session, initiative_ids=list(scores))
+    unit_ids = [i.unit_id for i in loaded]
+    units = {u.id: u for u in units_by_ids(session=session, unit_ids=unit_ids)}
+    alike = [Alike(i, units[i.unit_id], scores[i.id or 0]) for i in loaded if i.unit_id in units]
+    return sorted(alike, key=lambda a: (a.score, a.initiative.id or 0), reverse=True)
 
 
 def for_review(*, session: Session, reviewer: Member, initiative_id: int) -> list[Alike]:

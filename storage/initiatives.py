@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, bindparam, union, update
+from sqlalchemy import ColumnElement, CompoundSelect, Update, bindparam, union, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, func, or_, select
 
@@ -73,20 +73,25 @@ def _write_statement(columns: tuple[str, ...], statuses: tuple[str, ...]) -> Upd
 def initiatives_of_member(
     *, session: Session, member_id: int, limit: int = 20
 ) -> Sequence[Initiative]:
-    """Return the initiatives a member submitted or co-authored, newest first.
+    """Return the initiatives a member submitted or co-authored, newest first."""
+    query = (
+        select(Initiative)
+        .where(col(Initiative.id).in_(ids_of_member(member_id)))
+        .order_by(col(Initiative.id).desc())
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def ids_of_member(member_id: int) -> CompoundSelect[Any]:
+    """The ids of the initiatives a member submitted or co-authored, as a subquery.
 
     Two index lookups in a UNION: with an OR of the two, PostgreSQL walks the whole
     table backwards for a member with few initiatives (300 ms over a million).
     """
     submitted = select(Initiative.id).where(Initiative.submitter_id == member_id)
     authored = select(Author.initiative_id).where(Author.member_id == member_id)
-    query = (
-        select(Initiative)
-        .where(col(Initiative.id).in_(union(submitted, authored)))
-        .order_by(col(Initiative.id).desc())
-        .limit(limit)
-    )
-    return session.exec(query).all()
+    return union(submitted, authored)
 
 
 def authors_of(*, session: Session, initiative_id: int) -> Sequence[Author]:

@@ -9,12 +9,14 @@ return the same ids; ranking is left to the caller, in Python, on both.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, Row, bindparam, select, text
 from sqlmodel import Session
 
 from core.folding import syllables
 from core.status import Status
+from storage.initiatives import ids_of_member
 from storage.models import Initiative, Unit, table
 
 TABLE = "initiativesearch"
@@ -22,6 +24,7 @@ SQLITE_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '#'"
 # A longer "word" (a pasted serial number...) is left out: PostgreSQL takes lexemes of
 # up to 2 KB, and nobody searches for one.
 MAX_WORD = 60
+OWN = 100  # a member's own initiatives a search reads
 
 
 # How each database's query language quotes a word and says "and" and "or".
@@ -106,6 +109,25 @@ def write(connection: Connection, entries: Iterable[tuple[int, list[str]]]) -> N
         rows = [{"id": i, "document": sorted(set(words))} for i, words in entries]
     if rows:
         connection.execute(statement, rows)
+
+
+def texts(
+    *, session: Session, initiative_ids: Sequence[int] = (), member_id: int | None = None
+) -> list[Row[Any]]:
+    """Return what ranking and permissions read of some initiatives, without loading them:
+    id, unit_id, status, confidential, title, problem, solution. Those of `initiative_ids`,
+    or (with `member_id`) the member's own past their draft, newest first, 100 at most."""
+    c = table(Initiative).c
+    query = select(c.id, c.unit_id, c.status, c.confidential, c.title, c.problem, c.solution)
+    if member_id is not None:
+        query = (
+            query.where(c.id.in_(ids_of_member(member_id)), c.status != Status.DRAFT)
+            .order_by(c.id.desc())
+            .limit(OWN)
+        )
+    else:
+        query = query.where(c.id.in_(initiative_ids))
+    return list(session.connection().execute(query))
 
 
 def matching(
