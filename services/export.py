@@ -50,6 +50,11 @@ class Filters:
     campaign_id: int | None = None
     statuses: frozenset[str] = frozenset()
 
+    def query(self, unit: Unit | None) -> store.ExportQuery:
+        """The storage query of these filters over a unit's subtree (None: everything)."""
+        path = unit.path if unit else None
+        return store.ExportQuery(path, self.since, self.until, self.campaign_id, self.statuses)
+
 
 def read_day(option: str, text: str) -> date:
     """Read an operator's local calendar day: dd/mm/yyyy or yyyy-mm-dd."""
@@ -124,14 +129,7 @@ class Row:
 def rows(*, session: Session, unit: Unit | None, only: Filters) -> Iterator[Row]:
     """Yield the initiatives an export holds, oldest first, read in batches (flat memory)."""
     names: dict[int, str] = {}  # a campaign's name, looked up once
-    for initiative, owner, authors in store.export_rows(
-        session=session,
-        unit_path=unit.path if unit else None,
-        since=only.since,
-        until=only.until,
-        campaign_id=only.campaign_id,
-        statuses=only.statuses,
-    ):
+    for initiative, owner, authors in store.export_rows(session=session, query=only.query(unit)):
         name = None
         if initiative.campaign_id is not None:
             name = names.get(initiative.campaign_id)
@@ -163,14 +161,7 @@ def chat_scopes(*, session: Session, member: Member) -> list[Unit]:
 
 def count(*, session: Session, unit: Unit | None, only: Filters) -> int:
     """Count the initiatives `rows` yields."""
-    return store.count_export_rows(
-        session=session,
-        unit_path=unit.path if unit else None,
-        since=only.since,
-        until=only.until,
-        campaign_id=only.campaign_id,
-        statuses=only.statuses,
-    )
+    return store.count_export_rows(session=session, query=only.query(unit))
 
 
 def cell(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -121,73 +122,62 @@ def history_of(*, session: Session, initiative_id: int) -> Sequence[StatusChange
     return session.exec(query.order_by(col(StatusChange.at), col(StatusChange.id))).all()
 
 
-def _export_conditions(
-    unit_path: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    campaign_id: int | None,
-    statuses: Collection[str],
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [col(Initiative.status) != Status.DRAFT]
-    if unit_path is not None:
-        conditions.append(col(Unit.path).startswith(unit_path))
-    if since is not None:
-        conditions.append(col(Initiative.submitted_at) >= since)
-    if until is not None:
-        conditions.append(col(Initiative.submitted_at) < until)
-    if campaign_id is not None:
-        conditions.append(col(Initiative.campaign_id) == campaign_id)
-    if statuses:
-        conditions.append(col(Initiative.status).in_(sorted(statuses)))
-    return conditions
+@dataclass(frozen=True)
+class ExportQuery:
+    """Which initiatives an export holds: never drafts; optionally a subtree, submitted
+    in [since, until), counted toward a campaign, in one of `statuses`."""
+
+    unit_path: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    campaign_id: int | None = None
+    statuses: Collection[str] = ()
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The query's conditions, on the initiative joined with its unit."""
+        conditions: list[ColumnElement[bool]] = [col(Initiative.status) != Status.DRAFT]
+        if self.unit_path is not None:
+            conditions.append(col(Unit.path).startswith(self.unit_path))
+        if self.since is not None:
+            conditions.append(col(Initiative.submitted_at) >= self.since)
+        if self.until is not None:
+            conditions.append(col(Initiative.submitted_at) < self.until)
+        if self.campaign_id is not None:
+            conditions.append(col(Initiative.campaign_id) == self.campaign_id)
+        if self.statuses:
+            conditions.append(col(Initiative.status).in_(sorted(self.statuses)))
+        return conditions
 
 
-def count_export_rows(
-    *,
-    session: Session,
-    unit_path: str | None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    campaign_id: int | None = None,
-    statuses: Collection[str] = (),
-) -> int:
-    """Count what `export_rows` would yield with the same filters."""
-    conditions = _export_conditions(unit_path, since, until, campaign_id, statuses)
-    query = (
+def count_export_rows(*, session: Session, query: ExportQuery) -> int:
+    """Count what `export_rows` yields for the same query."""
+    counted = (
         select(func.count())
         .select_from(Initiative)
         .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
-        .where(*conditions)
+        .where(*query.conditions())
     )
-    return session.exec(query).one()
+    return session.exec(counted).one()
 
 
 def export_rows(
-    *,
-    session: Session,
-    unit_path: str | None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    campaign_id: int | None = None,
-    statuses: Collection[str] = (),
-    batch: int = 1000,
+    *, session: Session, query: ExportQuery, batch: int = 1000
 ) -> Iterator[tuple[Initiative, Unit, list[Author]]]:
-    """Yield the non-draft initiatives (optionally in a subtree, submitted in [since,
-    until), counted toward a campaign, in one of `statuses`) with unit and authors.
+    """Yield the initiatives the query holds with unit and authors, oldest first.
 
     Reads in batches by id, two queries a batch, so memory stays flat.
     """
-    conditions = _export_conditions(unit_path, since, until, campaign_id, statuses)
+    conditions = query.conditions()
     last_id = 0
     while True:
-        query = (
+        page = (
             select(Initiative, Unit)
             .join(Unit, Unit.id == Initiative.unit_id)  # type: ignore[arg-type]
             .where(*conditions, col(Initiative.id) > last_id)
             .order_by(col(Initiative.id))
             .limit(batch)
         )
-        pairs = session.exec(query).all()
+        pairs = session.exec(page).all()
         if not pairs:
             return
         ids = [initiative.id for initiative, _ in pairs]
