@@ -79,6 +79,11 @@ class Person(ABC):
     def edits(self) -> bool:
         """Whether the bot edits a message in place here (else it sends a new one)."""
 
+    async def write(self, text: str) -> None:
+        """Write text and count nothing as seen: `answered` then waits for the answer
+        (`say(text, expect=0)` would count an answer already there as seen)."""
+        await self._write(text)
+
     async def say(self, text: str, expect: int = 1) -> list[Sent]:
         """Write text; return the `expect` messages the bot answers with."""
         await self._write(text)
