@@ -90,9 +90,23 @@ def on_applied(ctx: Context) -> Outcome:
 
 
 def on_applied_since(ctx: Context) -> Outcome:
-    """Save the date the initiative was first applied."""
+    """Save the date the initiative was first applied; ask what applying it needs."""
     today = local_today(ctx.now, ctx.settings.tz)
     save(ctx, answers.set_applied_since, need_text(ctx), today)
+    return goto("wizard.conditions")
+
+
+def on_conditions(ctx: Context) -> Outcome:
+    """Save the conditions for applying it (or none); ask who took part in applying it."""
+    text = None if ctx.incoming.command == "skip" else need_text(ctx)
+    save(ctx, answers.set_conditions, text)
+    return goto("wizard.participants")
+
+
+def on_participants(ctx: Context) -> Outcome:
+    """Save who took part in applying it (or nobody), for the application form."""
+    text = None if ctx.incoming.command == "skip" else need_text(ctx)
+    save(ctx, answers.set_participants, text)
     return goto(advance(ctx, "wizard.attachments"))
 
 
@@ -169,6 +183,18 @@ STEPS = (
     ),
     text_step(
         "wizard.applied_since", t("wizard.ask_applied_since"), on_applied_since, "wizard.applied"
+    ),
+    text_step(
+        "wizard.conditions",
+        t("wizard.ask_conditions", skip=SKIP_HINT),
+        on_conditions,
+        "wizard.applied_since",
+    ),
+    text_step(
+        "wizard.participants",
+        t("wizard.ask_participants", skip=SKIP_HINT),
+        on_participants,
+        "wizard.conditions",
     ),
     text_step(
         "wizard.attachments", t("wizard.ask_attachments"), on_attachment, back("wizard.applied")

@@ -37,6 +37,8 @@ COLUMNS = frozenset(
         "first_applied_on",
         "confidential",
         "difference",
+        "apply_conditions",
+        "apply_participants",
     }
 )
 
@@ -108,8 +110,18 @@ def set_effects(edit: Edit, text: str | None) -> None:
 
 
 def set_not_applied(edit: Edit) -> None:
-    """Save that the initiative is not applied yet."""
-    _save(edit, applied=False, first_applied_on=None)
+    """Save that the initiative is not applied yet (so nobody took part in applying it)."""
+    _save(edit, applied=False, first_applied_on=None, apply_participants=None)
+
+
+def set_conditions(edit: Edit, text: str | None) -> None:
+    """Save the conditions needed to apply the initiative, or that none are given."""
+    _save(edit, apply_conditions=None if text is None else clean_text(text, EFFECTS_LIMITS))
+
+
+def set_participants(edit: Edit, text: str | None) -> None:
+    """Save who took part in applying it (one per line or separated by ;), or nobody."""
+    _save(edit, apply_participants=None if text is None else clean_text(text, EFFECTS_LIMITS))
 
 
 def set_applied_since(edit: Edit, text: str, today: date) -> date:

@@ -197,6 +197,10 @@ class Initiative(SQLModel, table=True):
     # How the submitter says it differs from the similar initiatives shown before it was
     # submitted (None: none was shown, or they submitted without saying).
     difference: str | None = Field(default=None, sa_type=Text)
+    # The application form's "conditions for applying it" and "people who took part in
+    # applying it" (one per line), asked after the day it was first applied.
+    apply_conditions: str | None = Field(default=None, sa_type=Text)
+    apply_participants: str | None = Field(default=None, sa_type=Text)
 
 
 class Campaign(SQLModel, table=True):

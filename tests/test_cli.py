@@ -103,6 +103,8 @@ def test_scripted_vietnamese_conversation_exports_one_complete_initiative(
                 "/done",
                 "2",  # đã áp dụng
                 "15/03/2026",
+                "/skip",  # what applying it needs
+                "/skip",  # who took part in applying it
                 f"/photo {tmp_path / 'jig.jpg'}",
                 f"/file {tmp_path / 'tinh-toan.pdf'}",
                 "/done",

@@ -39,6 +39,8 @@ def detailed(core: Core, tree: Tree, clock: Clock, *, confidential: bool = False
         initiative.title, initiative.problem = TITLE, PROBLEM
         initiative.other_effects = "Giảm tai nạn lao động"
         initiative.applied, initiative.first_applied_on = True, date(2026, 10, 1)
+        initiative.apply_conditions = "Máy dán nhãn có cảm biến quang"
+        initiative.apply_participants = "Phạm Văn Đức - tổ trưởng\nLê Thị Hoa;  "
         initiative.confidential = confidential
         session.add(
             Author(initiative_id=initiative_id, name="Trần Thị Ngọc Ánh", share_percent=10)
@@ -87,7 +89,8 @@ def test_the_docx_has_every_field_in_its_place(core: Core, tree: Tree, clock: Cl
     assert "bí mật công nghệ của Công ty A" in after("- Những thông tin cần được bảo mật")
     assert after("+ Giá trị làm lợi dự kiến (một năm): ") == "120.000.000 đ"
     assert after("+ Lợi ích khác: ") == "Giảm tai nạn lao động"
-    assert after("- Các điều kiện cần thiết để áp dụng sáng kiến: ").startswith("……")
+    conditions = "- Các điều kiện cần thiết để áp dụng sáng kiến: "
+    assert after(conditions) == "Máy dán nhãn có cảm biến quang"
     assert any(p.startswith("Tôi (chúng tôi) xin cam đoan") for p in paragraphs)
     signed = clock().astimezone(core.settings.tz)
     assert f"ngày {signed.day:02d} tháng {signed.month:02d} năm {signed.year}" in after("……")
@@ -108,6 +111,8 @@ def test_the_docx_has_every_field_in_its_place(core: Core, tree: Tree, clock: Cl
     ]
     assert [row.cells[6].text for row in helpers.rows][0] == "Nội dung công việc hỗ trợ"
     assert len(helpers.rows) == 1 + form_docx.BLANK_ROWS
+    named = [(row.cells[0].text, row.cells[1].text) for row in helpers.rows[1:]]
+    assert named[:3] == [("1", "Phạm Văn Đức - tổ trưởng"), ("2", "Lê Thị Hoa"), ("3", "")]
 
 
 def test_the_template_in_the_repository_is_what_its_script_builds() -> None:
@@ -126,6 +131,8 @@ def test_a_form_says_what_is_not_known(core: Core, tree: Tree, clock: Clock) -> 
     assert "- Ngày sáng kiến được áp dụng lần đầu hoặc áp dụng thử: Chưa áp dụng" in paragraphs
     assert "+ Giá trị làm lợi dự kiến (một năm): Không tính được thành tiền" in paragraphs
     assert "- Những thông tin cần được bảo mật (nếu có): Không có." in paragraphs
+    conditions = "- Các điều kiện cần thiết để áp dụng sáng kiến: "
+    assert [p for p in paragraphs if p.startswith(conditions)][0].endswith("……")  # by hand
 
 
 def flat(text: str) -> str:

@@ -49,7 +49,9 @@ def test_every_detail_is_stored(core: Core, unit_id: int) -> None:
     assert person.say("Lê Văn C - 20 %") == ["wizard.coauthor_added"]
     assert person.say("/done") == ["wizard.ask_applied"]
     assert person.press("applied:yes") == ["wizard.ask_applied_since"]
-    assert person.say("15/03/2026") == ["wizard.ask_attachments"]
+    assert person.say("15/03/2026") == ["wizard.ask_conditions"]
+    assert person.say("Máy ép có cảm biến vị trí") == ["wizard.ask_participants"]
+    assert person.say("Trần Văn Bình - tổ trưởng; Lê Thị Cúc") == ["wizard.ask_attachments"]
     photo = InAttachment("photo", "file-1", "jig.jpg", "image/jpeg", 1234)
     assert person.say(attachments=(photo,)) == ["wizard.attachment_received"]
     assert person.say("/done") == ["wizard.ask_confidential"]
@@ -62,6 +64,8 @@ def test_every_detail_is_stored(core: Core, unit_id: int) -> None:
     initiative = the_initiative(core)
     assert initiative.other_effects == "Giảm 2 giờ mỗi ca"
     assert initiative.applied is True and str(initiative.first_applied_on) == "2026-03-15"
+    assert initiative.apply_conditions == "Máy ép có cảm biến vị trí"
+    assert initiative.apply_participants == "Trần Văn Bình - tổ trưởng; Lê Thị Cúc"
     assert initiative.confidential is True
     with Session(core.engine) as session:
         authors = session.exec(select(Author).order_by(Author.id)).all()  # type: ignore[arg-type]
@@ -136,7 +140,11 @@ def test_dates_are_checked(core: Core, unit_id: int, clock: Clock) -> None:
     assert person.say("hôm qua")[0] == "wizard.date_format"
     assert person.say("31/02/2026")[0] == "wizard.date_invalid"
     assert person.say("01/01/2027")[0] == "wizard.applied_in_future"
-    assert person.say("25/11/2026") == ["wizard.ask_attachments"]
+    assert person.say("25/11/2026") == ["wizard.ask_conditions"]
+    assert person.say("/skip") == ["wizard.ask_participants"]
+    assert person.say("/back") == ["wizard.ask_conditions"]
+    assert person.say("/skip") == ["wizard.ask_participants"]
+    assert person.say("/skip") == ["wizard.ask_attachments"]
 
 
 def test_back_returns_to_the_previous_question(core: Core, unit_id: int) -> None:

@@ -9,6 +9,7 @@ organization's template is checked before it is kept (`check`).
 
 import io
 import logging
+import re
 import zipfile
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -71,13 +72,13 @@ def context(form: Form, *, catalogs: Catalogs, zone: tzinfo) -> dict[str, Any]:
         "problem": _text(initiative.problem),
         "solution": _text(initiative.solution),
         "confidential": initiative.confidential,
-        "conditions": "",  # the wizard does not ask for them yet: filled in by hand
+        "conditions": _text(initiative.apply_conditions),
         "benefit": format_vnd(benefit, LANGUAGE) if benefit else "",
         "effects": _text(initiative.other_effects),
         "authors": [
             _author(n, a, say(t("card.anonymous"))) for n, a in enumerate(form.authors, 1)
         ],
-        "participants": [_blank(number) for number in range(1, BLANK_ROWS + 1)],
+        "participants": _participants(initiative.apply_participants),
         "day": f"{signed.day:02d}" if signed else DOTS[:4],
         "month": f"{signed.month:02d}" if signed else DOTS[:4],
         "year": str(signed.year) if signed else DOTS[:6],
@@ -100,6 +101,14 @@ def _author(number: int, author: FormAuthor, anonymous: str) -> dict[str, Any]:
         "workplace": ", ".join(author.workplace) or DOTS,
         "share": author.share_percent,
     }
+
+
+def _participants(text: str | None) -> list[dict[str, Any]]:
+    """A row per person the authors named (one per line, or separated by ;), then blank
+    rows up to BLANK_ROWS for the rest to be written by hand."""
+    names = [name.strip() for name in re.split(r"[;\n]", _text(text)) if name.strip()]
+    rows = [_blank(number) | {"name": name} for number, name in enumerate(names, 1)]
+    return rows + [_blank(number) for number in range(len(rows) + 1, BLANK_ROWS + 1)]
 
 
 def _blank(number: int) -> dict[str, Any]:

@@ -38,6 +38,8 @@ async def test_a_worker_joins_and_submits_with_details_coauthors_and_files(
     await worker.say("/done")
     await worker.choose(t("common.yes"))
     await worker.say("15/03/2026")
+    await worker.say("Máy ép có chốt định vị")  # what applying it needs
+    await worker.say("Phạm Văn Đức; Lê Thị Hoa")  # who took part in applying it
     await worker.send_photo(PHOTO)
     if isinstance(worker, TelegramPerson):  # Zalo takes pictures only
         await worker.send_document(PDF, "tinh-toan.pdf")
@@ -53,6 +55,8 @@ async def test_a_worker_joins_and_submits_with_details_coauthors_and_files(
         assert initiative.title == TITLE
         assert initiative.estimated_benefit_vnd == 1_500_000_000
         assert str(initiative.first_applied_on) == "2026-03-15"
+        assert initiative.apply_conditions == "Máy ép có chốt định vị"
+        assert initiative.apply_participants == "Phạm Văn Đức; Lê Thị Hoa"
         authors = session.exec(select(Author).order_by(col(Author.id))).all()
         assert [(a.name, a.share_percent) for a in authors] == [
             ("Nguyễn Văn An", 50),
