@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
 
+from core import folding
 from core.errors import Refused
 from core.messages import Text
 
@@ -54,9 +55,9 @@ OnProgress = Callable[[int], None]
 
 
 def fold(text: str) -> str:
-    """Fold a header or a word for matching: no case, no diacritics, no punctuation."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    kept = (c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    """Fold a header or a word for matching: `core.folding.fold` (no case, no
+    diacritics, đ is d), and no punctuation."""
+    kept = (c if c.isalnum() else " " for c in folding.fold(text))
     return " ".join("".join(kept).split())
 
 
