@@ -119,49 +119,36 @@ class FileStore:
         Only names that are keys count: a file being written (`.part-…`) and anything
         else in the folder are never yielded.
         """
-        try:
-            entries = list(os.scandir(self.folder))
-        except FileNotFoundError:
-            return
-        limit = before.timestamp()
-        for entry in entries:
-            if not KEY.fullmatch(entry.name):
-                continue
-            try:
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
-                    yield entry.name
-            except FileNotFoundError:
-                continue  # removed meanwhile
+        return (name for name in self._older(before) if KEY.fullmatch(name))
 
     def sweep(self, referenced: Container[str], before: datetime) -> int:
         """Remove the kept files not put since `before` that `referenced` does not name,
         and what writes a crash interrupted before then left (`.part-…`); return how many
         went. One that cannot be removed is logged and left for next time."""
         removed = 0
-        idle = [key for key in self.idle_since(before) if key not in referenced]
-        for path in [self.folder / key for key in idle] + self._interrupted(before):
+        for name in self._older(before):
+            idle = KEY.fullmatch(name) and name not in referenced
+            if not (idle or name.startswith(PART)):
+                continue
             try:
-                path.unlink(missing_ok=True)
+                (self.folder / name).unlink(missing_ok=True)
             except OSError as error:
-                logger.warning("could not remove kept file %s: %s", path.name, error.strerror)
+                logger.warning("could not remove kept file %s: %s", name, error.strerror)
             else:
                 removed += 1
         return removed
 
-    def _interrupted(self, before: datetime) -> list[Path]:
-        """Return the half-written files (`put` was killed) last changed before `before`."""
+    def _older(self, before: datetime) -> Iterator[str]:
+        """Yield the names of the plain files in the folder last changed before `before`."""
         try:
             entries = list(os.scandir(self.folder))
         except FileNotFoundError:
-            return []
-        found = []
+            return
+        limit = before.timestamp()
         for entry in entries:
-            if not entry.name.startswith(PART):
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                if entry.stat().st_mtime < before.timestamp():
-                    found.append(Path(entry.path))
-        return found
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                    yield entry.name
 
 
 def keys_in(value: Any) -> set[str]:
