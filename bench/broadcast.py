@@ -29,7 +29,7 @@ from sqlalchemy import Engine, func, select
 
 from bench.crowd import add_members, add_organizer, announce
 from bench.databases import add_backends, chosen_backends, database
-from bench.processes import child, sandbox_process
+from bench.processes import child, peak_rss_mb, sandbox_process
 from bench.throughput import BOT_TOKEN, ZALO_BOT_TOKEN, bot_settings
 from bot.dispatch.dispatcher import utc_now
 from core.settings import Settings
@@ -116,14 +116,6 @@ def queued(engine: Engine, broadcast_id: int) -> int:
     )
     with reading(engine) as session:
         return int(session.execute(query).scalar_one())
-
-
-def peak_rss_mb(pid: int) -> float:
-    """Return a process's peak resident memory (VmHWM) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc (Linux only)")
 
 
 @dataclass

@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench import digest_data
-from bench.broadcast import peak_rss_mb
 from bench.databases import add_backends, chosen_backends, database
+from bench.processes import peak_rss_mb
 from bench.tables import render
 from storage.db import make_engine, upgrade
 

@@ -21,7 +21,6 @@ import argparse
 import csv
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from sqlmodel import select
 
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
 from bench.member_list import people, write_csv
+from bench.processes import peak_rss_mb
 from bench.tables import render
 from services import units
 from services.member_import import import_members
@@ -148,18 +148,7 @@ def child(kind: str, url: str, path: Path, organization: int, repeat: int) -> No
     started = time.perf_counter()
     KINDS[kind](url, path, organization)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "peak_mib": peak_kib() / 1024}))
-
-
-def peak_kib() -> int:
-    """Return this process's peak resident memory in KiB.
-
-    Linux's VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_rss_mb()}))
 
 
 def measure(kind: str, url: str, path: Path, organization: int, repeat: int = 1) -> Any:

@@ -22,6 +22,15 @@ PROJECT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Return a process's peak resident memory in MiB: Linux's VmHWM, its own even
+    after fork and exec (ru_maxrss would keep the parent's peak across them)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (Linux only)")
+
+
 @asynccontextmanager
 async def child(
     *args: str, env: Mapping[str, str] | None = None, ready: bool = True
