@@ -1,7 +1,7 @@
 """Import one province's member list (330,000 people) against a plain load of the same rows.
 
 Each measurement runs in a process of its own, on a fresh database, so that its peak
-memory (ru_maxrss) is its own:
+memory (VmHWM) is its own:
 
 - `executemany`: the file read with csv.reader and its rows inserted as they are, 1,000
   a transaction, by SQLAlchemy Core's executemany (no checks, no matching, no codes);
