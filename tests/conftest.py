@@ -1,9 +1,11 @@
 """Shared fixtures: a real migrated database (SQLite file or PostgreSQL), a clock, a bot."""
 
+import asyncio
+import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,9 @@ from sqlmodel import SQLModel
 
 from bot.app import Core, build
 from bot.channels.console import ConsoleSession
+from bot.channels.contract import Channel
+from bot.dispatch.dispatcher import utc_now
+from bot.leader.outbox import OutboxSender
 from core.settings import Settings
 from services import units
 from storage.db import make_engine, transaction, upgrade
@@ -151,3 +156,19 @@ def join(session: ConsoleSession, language: str = "1") -> str:
 def tree(core: Core, clock: Clock) -> Tree:
     """Return a zone with two enterprises and a workshop, people in roles (tests/tree.py)."""
     return build_tree(core, clock)
+
+
+@contextlib.asynccontextmanager
+async def outbox_sending(
+    core: Core, channels: Mapping[str, Channel], clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[None]:
+    """Run the leader's outbox sender through `channels` while the block runs (by default
+    on the real clock: retries must come due while a test clock stands still)."""
+    sender = OutboxSender(engine=core.engine, channels=dict(channels), clock=clock)
+    task = asyncio.create_task(sender.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -25,7 +25,7 @@ from storage import outbox
 from storage.db import transaction
 from storage.models import Member, OutboxAttempt, OutboxMessage
 from storage.outbox import Due
-from tests.conftest import Clock
+from tests.conftest import Clock, outbox_sending
 from tests.telegram.conftest import each_driver, start_bot, wait_until
 
 FAST = {
@@ -76,18 +76,8 @@ def numbers(sent: list[dict[str, object]]) -> list[int]:
 @contextlib.asynccontextmanager
 async def sending(core: Core, channel: TelegramChannel, rates: Rates) -> AsyncIterator[None]:
     channel.limiter = FloodLimiter(rates)
-    sender = OutboxSender(
-        engine=core.engine,
-        channels={"telegram": channel},
-        clock=utc_now,  # retries must come due: the test clock stands still
-    )
-    task = asyncio.create_task(sender.run())
-    try:
+    async with outbox_sending(core, {"telegram": channel}):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def statuses(core: Core) -> Counter[str]:

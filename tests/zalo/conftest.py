@@ -19,10 +19,10 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from bot.dispatch.dispatcher import utc_now
-from bot.leader.outbox import OutboxSender
 from sandbox.limits import Limits
 from sandbox.server import SandboxConfig, running
 from sandbox.zalo.client import ZaloSandboxClient
+from tests.conftest import outbox_sending
 
 # Seconds to wait for the bot's answer: a restarted `run` on a loaded CI machine takes
 # over ten to answer; a passing test waits only as long as the answer takes.
@@ -148,11 +148,5 @@ async def sending(
     core: Core, channel: ZaloChannel, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[None]:
     """Run the leader's outbox sender through the Zalo channel while the block runs."""
-    sender = OutboxSender(engine=core.engine, channels={"zalo": channel}, clock=clock)
-    task = asyncio.create_task(sender.run())
-    try:
+    async with outbox_sending(core, {"zalo": channel}, clock):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
