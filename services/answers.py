@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core.errors import Refused
 from core.messages import t
 from core.money import MAX_VND
+from core.status import Status
 from services.dates import parse_day
 from services.initiatives import EDITABLE, FIELDS, editable, touch
 from storage import initiatives as store
@@ -145,23 +146,26 @@ def _save(edit: Edit, **values: object) -> None:
     """Write answers if the member may still edit the initiative, or refuse as `editable`.
 
     One statement checks and writes (a wizard step costs no read); only a refusal reads
-    the initiative, to say why.
+    the initiative, to say why. A draft is not searchable, so its answers leave the
+    search index alone.
     """
     if not values or not COLUMNS.issuperset(values):
         raise ValueError(f"not answers: {sorted(set(values) - COLUMNS)}")
     session, member = edit.session, edit.member
     assert member.id is not None
-    if not store.write_if(
+    status = store.write_if(
         session=session,
         initiative_id=edit.initiative_id,
         submitter_id=member.id,
         statuses=EDITABLE,
         values=values,
         now=edit.now,
-    ):
+    )
+    if status is None:
         initiative = editable(session=session, member=member, initiative_id=edit.initiative_id)
         for name, value in values.items():  # it became editable since the statement
             setattr(initiative, name, value)
         touch(session=session, initiative=initiative, now=edit.now)
-    if SEARCHED.intersection(values):
-        search.refresh(session=session, initiative_ids=[edit.initiative_id])
+        status = initiative.status
+    if status != Status.DRAFT and SEARCHED.intersection(values):
+        search.refresh(session=session, initiative_ids=[edit.initiative_id])  # no draft's

@@ -39,9 +39,10 @@ def write_if(
     statuses: Sequence[str],
     values: dict[str, Any],
     now: datetime,
-) -> bool:
+) -> str | None:
     """Write `values` (and `updated_at`) to the initiative if the submitter and status
-    match, in one statement without loading it; return whether it matched.
+    match, in one statement without loading it; return its status if it matched, else
+    None.
 
     A copy already loaded in the session is flushed first and expired after, so it
     reads the new values.
@@ -51,10 +52,10 @@ def write_if(
         session.flush()
     statement = _write_statement(tuple(values), tuple(statuses))
     params = {**values, "key_id": initiative_id, "key_submitter": submitter_id, "now": now}
-    matched = session.connection().execute(statement, params).rowcount == 1
+    status = session.connection().execute(statement, params).scalar()
     if loaded is not None:
         session.expire(loaded)
-    return matched
+    return status
 
 
 @cache
@@ -68,6 +69,7 @@ def _write_statement(columns: tuple[str, ...], statuses: tuple[str, ...]) -> Upd
             _TABLE.c.status.in_(statuses),
         )
         .values({**{name: bindparam(name) for name in columns}, "updated_at": bindparam("now")})
+        .returning(_TABLE.c.status)
     )
 
 

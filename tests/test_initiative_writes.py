@@ -8,11 +8,14 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 
 from bot.app import Core
 from core.errors import Refused
+from core.status import Status
 from services import answers, initiatives
 from storage import initiatives as store
+from storage import search
 from storage.db import transaction
 from storage.models import Initiative, Member
 from tests.conftest import Clock
@@ -90,7 +93,7 @@ def test_an_initiative_that_became_editable_after_the_statement_is_written_throu
     core: Core, tree: Tree, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     initiative_id = submitted(core, tree, clock)
-    monkeypatch.setattr(store, "write_if", lambda **_: False)  # as if it matched nothing
+    monkeypatch.setattr(store, "write_if", lambda **_: None)  # as if it matched nothing
     write(core, clock, tree.people["worker"], initiative_id, "Ghi qua ORM")
     assert title(core, initiative_id) == "Ghi qua ORM"
 
@@ -163,3 +166,29 @@ def test_each_setter_cleans_its_answer_and_a_bad_one_writes_nothing(
             give(setter)
         assert refused.value.text.key == key
     assert row(core, initiative_id) == good
+
+
+def test_a_draft_answer_is_one_statement_and_an_amended_title_is_searchable(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    with transaction(core.engine) as session:
+        worker = session.get(Member, tree.people["worker"])
+        assert worker is not None
+        draft_id = initiatives.start_draft(session=session, member=worker, now=clock()).id or 0
+    statements: list[str] = []
+    event.listen(core.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    write(core, clock, tree.people["worker"], draft_id, "Máy gấp hộp giấy")
+    answering = [s.split()[0] for s in statements if "FROM member" not in s]
+    assert [s for s in answering if s != "BEGIN"] == ["UPDATE"]  # a draft is not searchable
+    initiative_id = submitted(core, tree, clock)
+    write(core, clock, tree.people["worker"], initiative_id, "Máy gấp hộp carton")
+    with transaction(core.engine) as session:
+        found = search.matching(
+            session=session,
+            words=["carton"],
+            every_word=True,
+            unit_id=tree.a1,
+            statuses=[Status.SUBMITTED],
+            limit=5,
+        )
+    assert found == [initiative_id]
