@@ -4,7 +4,8 @@ Processing a group of updates (see `Dispatcher.handle_group`) starts with BEGIN,
 or claiming the updates, and reading the people's conversation states (locked) and
 members. Through SQLAlchemy that is four round trips, each with the driver's and
 SQLAlchemy's work around it. Here psycopg's pipeline mode sends all four at once and
-reads the answers after. It ends with writing the states back, also through the driver.
+reads the answers after. It ends with writing the states back and the COMMIT, one round
+trip again.
 The statements are written for PostgreSQL. Lists travel as arrays through unnest(), so
 each is prepared once, whatever the group size; a lone update (one chat, the latency
 that matters) gets single-row statements, whose parameters cost less to send.
@@ -171,25 +172,32 @@ def _store_or_claim(
     }
 
 
-def save_many(connection: Connection, states: Sequence[State]) -> None:
-    """Write states back as `conversations.save_many` does, the updates through the driver."""
+def save_and_commit(connection: Connection, states: Sequence[State]) -> None:
+    """Write states back as `conversations.save_many` does and commit: the updates and
+    the COMMIT in one round trip, through the driver.
+
+    The transaction ends here; SQLAlchemy's own commit after it finds nothing to do
+    (psycopg skips a COMMIT outside a transaction). Nothing may run on `connection`
+    between this and the end of its transaction.
+    """
     inserts, updates, deletes = conversations.changes(states)
-    if updates:
-        rows = [
-            {
-                **row,
-                "data": Json(row["data"]),
-                "updated_at": _naive(row["updated_at"]),
-                "replies": None if row["replies"] is None else Json(row["replies"]),
-            }
-            for row in updates
-        ]
-        with _driver(connection).cursor() as cursor:
-            if len(rows) == 1:
-                cursor.execute(_UPDATE_STATE, rows[0])
-            else:
-                cursor.executemany(_UPDATE_STATE, rows)
     conversations.write_changes(connection=connection, rows=(inserts, [], deletes))
+    rows = [
+        {
+            **row,
+            "data": Json(row["data"]),
+            "updated_at": _naive(row["updated_at"]),
+            "replies": None if row["replies"] is None else Json(row["replies"]),
+        }
+        for row in updates
+    ]
+    pg = _driver(connection)
+    with pg.pipeline(), pg.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(_UPDATE_STATE, rows[0])
+        elif rows:
+            cursor.executemany(_UPDATE_STATE, rows)
+        pg.commit()
 
 
 def _ahead(

@@ -234,9 +234,9 @@ def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_p
         a.step, a.data, a.updated_at = "wizard.problem", {"wizard": {"id": 1}, "ý": "Đ"}, later
         b.step, b.data = None, {}  # emptied: deleted
         x.step, x.data = "wizard.title", {"lang": "vi"}  # new: inserted
-        pg_pipeline.save_many(connection, [a, b, x])
-    with shared_transaction(core.engine) as connection:
-        saved = conversations.load_many(connection=connection, keys=keys, now=now)
+        pg_pipeline.save_and_commit(connection, [a, b, x])
+        with shared_transaction(core.engine) as other:  # committed already, before the exit
+            saved = conversations.load_many(connection=other, keys=keys, now=now)
     assert saved[0] == a
     assert (saved[1].id, saved[1].step, saved[1].data) == (None, None, {})
     assert (saved[2].step, saved[2].data, saved[2].id is not None) == (

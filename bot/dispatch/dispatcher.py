@@ -4,7 +4,8 @@ states, route each update to its step, write the states back, commit.
 There is one path. A lone update is a group of one; updates of different chats that a
 channel works on at once share one transaction (group commit): one BEGIN, one COMMIT and
 its fsync, one claim statement, one read of the states and members. On PostgreSQL the
-opening statements go in one round trip (`storage.pg_pipeline`).
+opening statements go in one round trip, and so do the closing ones with the COMMIT
+(`storage.pg_pipeline`).
 """
 
 import logging
@@ -167,7 +168,7 @@ class Dispatcher:
             mark_used(connection=connection, users=used, now=now)
             states = list(touched.values())
             if connection.dialect.name == "postgresql":
-                pg_pipeline.save_many(connection, states)
+                pg_pipeline.save_and_commit(connection, states)  # the last statement
             else:
                 conversations.save_many(connection=connection, states=states)
             return responses
