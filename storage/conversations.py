@@ -28,6 +28,7 @@ _LOAD_MANY = (
         _TABLE.c.updated_at,
     )
     .where(tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id).in_(bindparam("keys")))
+    .order_by(_TABLE.c.id)  # rows are locked in one order everywhere (see `_CONFIRM`)
     .with_for_update()
 )
 _INSERT = insert(_TABLE)
@@ -162,13 +163,18 @@ def states_of_user(*, session: Session, channel: str, user_id: str) -> list[Conv
     return list(session.exec(query).all())
 
 
+# One statement that locks the rows in id order, as the group transactions do (`_LOAD_MANY`,
+# `storage.pg_pipeline`): two transactions that lock rows in different orders can deadlock.
+_KEY_AND_UPDATE = tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id, _TABLE.c.replies_to)
 _CONFIRM = (
     update(_TABLE)
     .where(
-        _TABLE.c.channel == bindparam("of_channel"),
-        _TABLE.c.chat_id == bindparam("of_chat"),
-        _TABLE.c.user_id == bindparam("of_user"),
-        _TABLE.c.replies_to == bindparam("of_update"),
+        _TABLE.c.id.in_(
+            select(_TABLE.c.id)
+            .where(_KEY_AND_UPDATE.in_(bindparam("sent", expanding=True)))
+            .order_by(_TABLE.c.id)
+            .with_for_update()
+        )
     )
     .values(replies=None, replies_to=None)
 )
@@ -180,11 +186,8 @@ def confirm_sent(*, connection: Connection, sent: Sequence[tuple[Key, str]]) -> 
     A state that holds the replies of a later update meanwhile keeps them.
     """
     if sent:
-        rows = [
-            {"of_channel": channel, "of_chat": chat, "of_user": user, "of_update": update_id}
-            for (channel, chat, user), update_id in sent
-        ]
-        connection.execute(_CONFIRM, rows)
+        rows = [(channel, chat, user, update_id) for (channel, chat, user), update_id in sent]
+        connection.execute(_CONFIRM, {"sent": rows})
 
 
 def unsent(*, connection: Connection, channel: str) -> list[tuple[Key, str, dict[str, Any]]]:

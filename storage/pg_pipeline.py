@@ -59,6 +59,7 @@ _STATES = """
 SELECT id, channel, chat_id, user_id, step, data, updated_at FROM conversationstate
 WHERE (channel, chat_id, user_id) IN (
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))
+ORDER BY id  -- one lock order everywhere (see `conversations._CONFIRM`)
 FOR UPDATE
 """
 _STATES_ONE = """
