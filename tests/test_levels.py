@@ -5,6 +5,8 @@ from sqlmodel import func, select
 
 from bot.app import Core
 from core.errors import Refused
+from core.messages import t
+from locales import Catalogs
 from services import levels, review, roles, units
 from storage.db import reading, transaction
 from storage.models import Initiative, Member, OutboxMessage, StatusChange, Unit
@@ -134,3 +136,25 @@ def test_recommending_passes_over_a_council_that_could_not_raise_the_level(
             session=session, reviewer=reviewer, initiative_id=initiative_id, now=clock()
         )
         assert superior.id == tree.zone  # not enterprise A: it awards grassroots only
+
+
+@pytest.mark.parametrize("level", levels.LEVELS)
+def test_the_approval_notice_names_each_level_without_a_doubled_word(level: str) -> None:
+    """ "công nhận cấp {level}" once read "cấp cấp trên trực tiếp" (and Indonesian "tingkat
+    tingkat dasar"): each template around a level reads right with every level's name."""
+    catalogs = Catalogs()
+    for language in catalogs.languages:
+        for key in ("notice.approved", "review.card_confidential", "certificate.level"):
+            text = t(
+                key,
+                title="T",
+                level=levels.LEVEL_LABELS[level],
+                benefit="1",
+                reward="2",
+                id=1,
+                effects="E",
+                history="H",
+            )
+            words = catalogs.render(text, language).lower().replace("/", " ").split()
+            doubled = [a for a, b in zip(words, words[1:], strict=False) if a == b]
+            assert not doubled, (language, key, doubled)
