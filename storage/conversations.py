@@ -165,6 +165,10 @@ def states_of_user(*, session: Session, channel: str, user_id: str) -> list[Conv
 
 # One statement that locks the rows in id order, as the group transactions do (`_LOAD_MANY`,
 # `storage.pg_pipeline`): two transactions that lock rows in different orders can deadlock.
+# Pairs per statement. A batch that waited out an outage can be long, and one statement
+# cannot take any number: PostgreSQL ran out of stack depth at 12,000 pairs, and SQLite
+# builds may allow as few as 32,766 parameters (four a pair).
+CONFIRM_CHUNK = 1000
 _KEY_AND_UPDATE = tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id, _TABLE.c.replies_to)
 _CONFIRM = (
     update(_TABLE)
@@ -185,9 +189,9 @@ def confirm_sent(*, connection: Connection, sent: Sequence[tuple[Key, str]]) -> 
 
     A state that holds the replies of a later update meanwhile keeps them.
     """
-    if sent:
-        rows = [(channel, chat, user, update_id) for (channel, chat, user), update_id in sent]
-        connection.execute(_CONFIRM, {"sent": rows})
+    rows = [(channel, chat, user, update_id) for (channel, chat, user), update_id in sent]
+    for start in range(0, len(rows), CONFIRM_CHUNK):
+        connection.execute(_CONFIRM, {"sent": rows[start : start + CONFIRM_CHUNK]})
 
 
 def unsent(*, connection: Connection, channel: str) -> list[tuple[Key, str, dict[str, Any]]]:

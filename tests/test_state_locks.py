@@ -39,6 +39,20 @@ def test_a_confirmation_clears_only_the_replies_of_that_update(database_url: str
     engine.dispose()
 
 
+def test_a_batch_longer_than_a_statement_takes_is_confirmed_whole(database_url: str) -> None:
+    """After an outage the waiting confirmations can be many: more pairs than one
+    statement takes (PostgreSQL's stack depth, SQLite's parameters) go in several."""
+    engine = make_engine(database_url)
+    with shared_transaction(engine) as connection:
+        conversations.save_many(connection=connection, states=kept("a", "b"))
+    gone = [(("zalo", f"x{n}", f"x{n}"), "1") for n in range(12_000)]  # 48,000 parameters
+    sent = [(("zalo", "a", "a"), "1"), *gone, (("zalo", "b", "b"), "1")]
+    with shared_transaction(engine) as connection:
+        conversations.confirm_sent(connection=connection, sent=sent)
+    assert (replies_to(engine, "a"), replies_to(engine, "b")) == (None, None)
+    engine.dispose()
+
+
 def test_confirmations_lock_states_in_id_order_as_a_group_does(postgres_url: str) -> None:
     """A group transaction locks its states in id order; confirmations given in another
     order must lock in that order too, or the two can deadlock (each holding a row the
