@@ -15,6 +15,7 @@ from bot.leader.lease import Leadership
 from bot.leader.outbox import OutboxSender
 from bot.leader.scheduler import run_scheduler
 from core.settings import Settings
+from views import later
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,12 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
     gc.collect()
     gc.freeze()
     pushing = {channel.name: channel for channel in channels if channel.capabilities.push}
-    sender = OutboxSender(engine=core.engine, channels=pushing, clock=core.dispatcher.clock)
+    sender = OutboxSender(
+        engine=core.engine,
+        channels=pushing,
+        clock=core.dispatcher.clock,
+        make=later.maker(core.engine, core.catalogs, core.settings),
+    )
     for channel in channels:
         channel.after_update = sender.notify
     posters = {name: channel.post_status for name, channel in pushing.items()}

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.messages import (
+    LaterDocument,
     Lines,
     Link,
     Money,
@@ -21,9 +22,12 @@ from core.messages import (
 MAX_QUEUED_BYTES = 2_000_000
 
 
-def reply_to_json(reply: Reply) -> dict[str, Any]:
-    """Return a reply's JSON form; small documents (a digest's chart) go along in base64."""
-    if sum(len(d.content) for d in reply.documents) > MAX_QUEUED_BYTES:
+def reply_to_json(reply: Reply, *, max_bytes: int | None = MAX_QUEUED_BYTES) -> dict[str, Any]:
+    """Return a reply's JSON form; small documents (a digest's chart) go along in base64.
+
+    `max_bytes` None is for a form that is not stored (a queued message whose documents
+    were made as it is sent, see `LaterDocument`)."""
+    if max_bytes is not None and sum(len(d.content) for d in reply.documents) > max_bytes:
         raise ValueError("documents this large cannot be queued")
     return {
         "text": _dump(reply.text),
@@ -38,6 +42,11 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         ],
         **({"edit": True} if reply.edit else {}),
         **({"links": [_dump_link(link) for link in reply.links]} if reply.links else {}),
+        **(
+            {"later": [{"kind": d.kind, "params": d.params} for d in reply.later]}
+            if reply.later
+            else {}
+        ),
     }
 
 
@@ -79,7 +88,10 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
     )
     edit = bool(data.get("edit"))
     links = tuple(_load_link(link) for link in data.get("links", []))
-    return Reply(text, tuple(options), documents=documents, files=files, links=links, edit=edit)
+    later = tuple(LaterDocument(str(d["kind"]), dict(d["params"])) for d in data.get("later", []))
+    return Reply(
+        text, tuple(options), documents=documents, files=files, links=links, edit=edit, later=later
+    )
 
 
 def response_to_json(response: Response) -> dict[str, Any]:

@@ -94,6 +94,16 @@ class OutDocument:
 
 
 @dataclass(frozen=True)
+class LaterDocument:
+    """A document made when its queued message is sent, not in the transaction that
+    queues it (a workbook of thousands of rows, a certificate): `kind` names its maker
+    (`views.later`), `params` are JSON values it reads the data by."""
+
+    kind: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class SharedFile:
     """A file a user sent earlier, sent on by the channel's own file id; a file of the
     channel `KEPT` is the key of its bytes in the bot's file store, which any channel
@@ -169,6 +179,7 @@ class Reply:
     documents: tuple[OutDocument, ...] = ()
     files: tuple[SharedFile, ...] = ()
     links: tuple[Link, ...] = ()  # shown after the options
+    later: tuple[LaterDocument, ...] = ()  # outbox messages only: made as they are sent
     # Replace the message whose button was pressed (a card after a decision) instead of
     # sending a new one, where the channel can.
     edit: bool = False

@@ -7,7 +7,7 @@ the options here only offer what makes sense, they prove nothing.
 from typing import Any
 
 from core.errors import Refused
-from core.messages import Lines, Money, OutDocument, Reply, SharedFile, Text, t
+from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.status import Status
 from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
@@ -25,8 +25,7 @@ from services import forms, review, reward, similar
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
 from services.similar import Alike
-from storage.models import Author, Initiative, Member, Unit
-from views import certificate
+from storage.models import Initiative
 from views.cards import history, initiative_card
 from views.form_pdf import form_reply
 from views.similar import similar_card, similar_items, with_similar
@@ -221,28 +220,9 @@ def on_level(ctx: Context) -> Outcome:
         **_decision(ctx),
         benefit_vnd=benefit if isinstance(benefit, int) else None,
         level=level,
-        certificate=_certifier(ctx),
     )
     done = Reply(t("review.approved", reward=_suggestion(suggestion)), edit=True)
     return goto("review.after", done)
-
-
-def _certifier(ctx: Context) -> review.Certifier:
-    """Draw each author's certificate in their language, dated in the bot's time zone."""
-
-    def draw(
-        *, initiative: Initiative, council: Unit, author: Author, member: Member
-    ) -> OutDocument:
-        return certificate.for_author(
-            initiative=initiative,
-            council=council,
-            author=author,
-            member=member,
-            catalogs=ctx.catalogs,
-            zone=ctx.settings.tz,
-        )
-
-    return draw
 
 
 def _suggestion(suggestion: reward.Suggestion) -> Text:

@@ -159,6 +159,12 @@ def chat_scopes(*, session: Session, member: Member) -> list[Unit]:
     ]
 
 
+def may_export(*, session: Session, member: Member, unit: Unit) -> bool:
+    """Whether a member may export a unit's subtree in chat (it lies in one of theirs)."""
+    scopes = chat_scopes(session=session, member=member)
+    return any(unit.path.startswith(scope.path) for scope in scopes)
+
+
 def count(*, session: Session, unit: Unit | None, only: Filters) -> int:
     """Count the initiatives `rows` yields."""
     return store.count_export_rows(session=session, query=only.query(unit))

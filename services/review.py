@@ -8,12 +8,11 @@ not decide on an initiative they authored. A refusal is logged without personal 
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from sqlmodel import Session
 
 from core.errors import Refused
-from core.messages import Money, OutDocument, Reply, Text, t
+from core.messages import LaterDocument, Money, Reply, Text, t
 from core.status import Status
 from services import levels, notices, presses, reward, roles
 from services.answers import clean_text
@@ -22,20 +21,12 @@ from services.levels import LEVEL_LABELS, LEVELS
 from services.roles import holds
 from services.units import path_ids
 from storage import initiatives as store
-from storage.models import Attachment, Author, Initiative, Member, Unit
+from storage.models import Attachment, Initiative, Member, Unit
 from storage.units import unit_by_id
 
 logger = logging.getLogger(__name__)
 COMMENT_LIMITS = (5, 2000)
 MAX_BENEFIT_VND = 10**15
-
-
-class Certifier(Protocol):
-    """Draws an author's recognition certificate, sent with the approval notice."""
-
-    def __call__(
-        self, *, initiative: Initiative, council: Unit, author: Author, member: Member
-    ) -> OutDocument: ...
 
 
 def _logged(refusal: Refused, member: Member, action: str, initiative_id: int) -> Refused:
@@ -160,10 +151,9 @@ def approve(
     benefit_vnd: int | None,
     level: str,
     now: datetime,
-    certificate: Certifier | None = None,
 ) -> reward.Suggestion:
     """Recognize an initiative at a level with a verified annual benefit; notify authors,
-    each with their certificate when a `certificate` drawer is given."""
+    each with their certificate (drawn as the notice is sent: `views.later`)."""
     initiative, unit = reviewable(
         session=session, member=reviewer, initiative_id=initiative_id, action="approve"
     )
@@ -196,12 +186,11 @@ def approve(
             benefit=Money(benefit_vnd or 0),
             reward=_reward_text(suggestion, amounts[id(author)]),
         )
-        documents: tuple[OutDocument, ...] = ()
-        if certificate is not None:
-            drawn = certificate(initiative=initiative, council=unit, author=author, member=member)
-            documents = (drawn,)
+        drawn = LaterDocument(
+            "certificate", {"initiative": initiative_id, "author": author.id, "council": unit.id}
+        )
         notices.to_member(
-            session=session, member=member, reply=Reply(text, documents=documents), now=now
+            session=session, member=member, reply=Reply(text, later=(drawn,)), now=now
         )
     return suggestion
 

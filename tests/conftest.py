@@ -24,6 +24,7 @@ from core.settings import Settings
 from services import units
 from storage.db import make_engine, transaction, upgrade
 from tests.tree import Tree, build_tree
+from views import later
 
 # The PostgreSQL server of this machine; the suite creates its own database there.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -164,7 +165,8 @@ async def outbox_sending(
 ) -> AsyncIterator[None]:
     """Run the leader's outbox sender through `channels` while the block runs (by default
     on the real clock: retries must come due while a test clock stands still)."""
-    sender = OutboxSender(engine=core.engine, channels=dict(channels), clock=clock)
+    make = later.maker(core.engine, core.catalogs, core.settings)
+    sender = OutboxSender(engine=core.engine, channels=dict(channels), clock=clock, make=make)
     task = asyncio.create_task(sender.run())
     try:
         yield

@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.app import Core
 from bot.channels.text import render_reply
 from core.messages import Reply, t
-from services import roles
+from services import initiatives, roles
 from storage.db import transaction
 from storage.members import member_for
 from storage.models import Unit
@@ -86,3 +86,23 @@ def test_files_from_the_bot_are_saved_and_their_path_printed(
     files = list(saved.iterdir())
     assert len(files) == 1 and str(files[0]) in printed
     assert json.loads(files[0].read_text(encoding="utf-8"))
+
+
+def test_a_workbook_asked_for_in_the_console_is_made_and_saved_after_the_answer(
+    core: Core, unit_id: int, chat: Chat, clock: Clock
+) -> None:
+    me = chat("c3")
+    join(me)
+    with transaction(core.engine) as session:
+        member = member_for(session=session, channel="console", user_id="c3")
+        unit = session.get(Unit, unit_id)
+        assert member is not None and unit is not None
+        roles.grant(session=session, member=member, unit=unit, role="reviewer", now=clock())
+        draft = initiatives.start_draft(session=session, member=member, now=clock())
+        draft.title, draft.problem, draft.solution = "Máy dán nhãn", "Dán tay", "Một đồ gá"
+        draft.field, draft.estimated_benefit_vnd = "technical", 10_000_000
+        initiatives.submit(session=session, member=member, initiative=draft, now=clock())
+    printed = me.send("/export")
+    (saved,) = (core.settings.files_dir / "received").glob("sang-kien-*.xlsx")
+    assert "Đang chuẩn bị" in printed and f"[{saved}]" in printed  # the notice after it
+    assert printed.index("Đang chuẩn bị") < printed.index(str(saved))

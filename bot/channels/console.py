@@ -35,6 +35,7 @@ from storage.db import reading, transaction
 from storage.file_references import referenced_keys
 from storage.files import FileStore, UnknownFile, suffix_of
 from storage.outbox import Due
+from views import later
 
 CHANNEL = "console"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic"}
@@ -83,15 +84,22 @@ class ConsoleSession:
                 session=session, now=now, limit=1, chat=(CHANNEL, self.user_id)
             ):
                 item = due[0]
-                shown.append(self.render_notice(item))
+                content = later.made(
+                    session=session,
+                    catalogs=self.catalogs,
+                    settings=self.dispatcher.settings,
+                    content=item.content,
+                    language=item.language,
+                )
+                shown.append(self.render_notice(replace(item, content=content)))
                 outcome = outbox.Outcome(item.id, "sent", now, outbox.SENT)
                 outbox.record(session=session, outcomes=[outcome])
                 session.flush()
         return shown
 
     def render_notice(self, item: Due) -> str:
-        """Return a queued message as the person reads it."""
-        return render_reply(reply_from_json(item.content), self.catalogs, item.language)
+        """Return a queued message as the person reads it (its documents saved)."""
+        return self._render(Response(item.language, (reply_from_json(item.content),)))
 
     def _incoming(self, line: str) -> Incoming | Reply:
         base = Incoming(

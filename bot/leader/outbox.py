@@ -48,11 +48,13 @@ class OutboxSender:
         engine: Engine,
         channels: Mapping[str, Channel],
         clock: Callable[[], datetime],
+        make: Callable[[Due], Due],
         concurrency: int = 32,
     ) -> None:
         self.engine = engine
         self.channels = channels
         self.clock = clock
+        self.make = make  # a message's documents made as it is sent (`views.later`)
         self.slots = asyncio.Semaphore(concurrency)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.busy_chats: set[tuple[str, str]] = set()
@@ -124,6 +126,8 @@ class OutboxSender:
     async def _send(self, item: Due) -> None:
         channel = self.channels[item.channel]
         try:
+            if item.content.get("later"):  # seconds of work, away from the event loop
+                item = await asyncio.to_thread(self.make, item)
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
                 delivery = await channel.deliver(item)
         except Exception:

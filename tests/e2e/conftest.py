@@ -44,6 +44,7 @@ from tests.e2e.people import Person, TelegramPerson, ZaloPerson
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
 from tests.zalo.conftest import IN_PROCESS_POLL
 from tests.zalo.conftest import TOKEN as ZALO_TOKEN
+from views import later
 from views.labels import FIELD_LABELS
 
 MESSENGERS = ("telegram", "zalo")
@@ -187,7 +188,10 @@ class Leading:
         self.core = core
         clock = core.dispatcher.clock
         self.sender = OutboxSender(
-            engine=core.engine, channels={channel.name: channel}, clock=clock
+            engine=core.engine,
+            channels={channel.name: channel},
+            clock=clock,
+            make=later.maker(core.engine, core.catalogs, core.settings),
         )
         self.reporter = Reporter(
             engine=core.engine, posters={channel.name: channel.post_status}, clock=clock, every=0.2

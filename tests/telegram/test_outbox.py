@@ -27,6 +27,7 @@ from storage.models import Member, OutboxAttempt, OutboxMessage
 from storage.outbox import Due
 from tests.conftest import Clock, outbox_sending
 from tests.telegram.conftest import each_driver, start_bot, wait_until
+from views import later as later_documents
 
 FAST = {
     "TELEGRAM_RATE_PER_SECOND": "400",
@@ -193,6 +194,7 @@ async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
         engine=core.engine,
         channels={"telegram": Refusing()},
         clock=utc_now,
+        make=later_documents.maker(core.engine, core.catalogs, core.settings),
     )
     task = asyncio.create_task(sender.run())
     try:
@@ -318,6 +320,7 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
         engine=core.engine,
         channels={"telegram": channel},
         clock=utc_now,
+        make=later_documents.maker(core.engine, core.catalogs, core.settings),
     )
     task = asyncio.create_task(sender.run())
     try:
