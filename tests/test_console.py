@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from bot.app import Core
+from bot.channels.console import ConsoleSession
 from bot.channels.text import render_reply
 from core.messages import Reply, t
 from services import initiatives, roles
@@ -41,18 +42,26 @@ def test_a_photo_where_text_is_asked_leaves_no_file_behind(
     assert len(list(store.iterdir())) == 1  # kept: an attachment refers to it
 
 
+def joined_as(
+    core: Core, chat: Chat, user_id: str, role: str, unit_id: int, clock: Clock
+) -> ConsoleSession:
+    """A console user who joined the test unit and holds `role` over it."""
+    me = chat(user_id)
+    join(me)
+    with transaction(core.engine) as session:
+        member = member_for(session=session, channel="console", user_id=user_id)
+        unit = session.get(Unit, unit_id)
+        assert member is not None and unit is not None
+        roles.grant(session=session, member=member, unit=unit, role=role, now=clock())
+    return me
+
+
 def test_an_announcements_photo_stays_while_the_organizer_writes_it(
     core: Core, unit_id: int, chat: Chat, clock: Clock, tmp_path: Path
 ) -> None:
     photo = tmp_path / "hoi-truong.jpg"
     photo.write_bytes(b"\xff\xd8\xff fake jpeg")
-    me = chat("c2")
-    join(me)
-    with transaction(core.engine) as session:
-        member = member_for(session=session, channel="console", user_id="c2")
-        unit = session.get(Unit, unit_id)
-        assert member is not None and unit is not None
-        roles.grant(session=session, member=member, unit=unit, role="organizer", now=clock())
+    me = joined_as(core, chat, "c2", "organizer", unit_id, clock)
     me.send("/broadcast")  # one unit: straight to the text
     me.send(f"/photo {photo}")  # no answer keeps it yet: the wizard's state holds it
     store = core.settings.files_dir / "kept"
@@ -91,13 +100,10 @@ def test_files_from_the_bot_are_saved_and_their_path_printed(
 def test_a_workbook_asked_for_in_the_console_is_made_and_saved_after_the_answer(
     core: Core, unit_id: int, chat: Chat, clock: Clock
 ) -> None:
-    me = chat("c3")
-    join(me)
+    me = joined_as(core, chat, "c3", "reviewer", unit_id, clock)
     with transaction(core.engine) as session:
         member = member_for(session=session, channel="console", user_id="c3")
-        unit = session.get(Unit, unit_id)
-        assert member is not None and unit is not None
-        roles.grant(session=session, member=member, unit=unit, role="reviewer", now=clock())
+        assert member is not None
         draft = initiatives.start_draft(session=session, member=member, now=clock())
         draft.title, draft.problem, draft.solution = "Máy dán nhãn", "Dán tay", "Một đồ gá"
         draft.field, draft.estimated_benefit_vnd = "technical", 10_000_000
