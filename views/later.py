@@ -102,8 +102,12 @@ def made(
     documents = list(reply.documents)
     text = reply.text
     for later in reply.later:
+        make = MAKERS.get(later.kind)
+        if make is None:  # queued by another version of the bot: sent without it
+            logger.error("no maker for a %s document; the message goes without it", later.kind)
+            continue
         try:
-            document = MAKERS[later.kind](session, catalogs, settings, later.params, language)
+            document = make(session, catalogs, settings, later.params, language)
         except Refused as refusal:
             logger.info("a %s document was not made: %s", later.kind, refusal.text.key)
             text = refusal.text
