@@ -163,13 +163,13 @@ def states_of_user(*, session: Session, channel: str, user_id: str) -> list[Conv
     return list(session.exec(query).all())
 
 
-# One statement that locks the rows in id order, as the group transactions do (`_LOAD_MANY`,
-# `storage.pg_pipeline`): two transactions that lock rows in different orders can deadlock.
 # Pairs per statement. A batch that waited out an outage can be long, and one statement
 # cannot take any number: PostgreSQL ran out of stack depth at 12,000 pairs, and SQLite
 # builds may allow as few as 32,766 parameters (four a pair).
 CONFIRM_CHUNK = 1000
 _KEY_AND_UPDATE = tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id, _TABLE.c.replies_to)
+# One statement that locks the rows in id order, as the group transactions do (`_LOAD_MANY`,
+# `storage.pg_pipeline`): two transactions that lock rows in different orders can deadlock.
 _CONFIRM = (
     update(_TABLE)
     .where(

@@ -123,8 +123,6 @@ def maker(engine: Engine, catalogs: Catalogs, settings: Settings) -> Callable[[D
     later documents made from a read-only session (the write lock stays free)."""
 
     def make(item: Due) -> Due:
-        if not item.content.get("later"):
-            return item
         with reading(engine) as session:
             content = made(
                 session=session,
