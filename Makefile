@@ -28,6 +28,7 @@ test: $(STAMP)
 ## Benchmarks (not part of the tests): see bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.pg_transaction
 	$(BIN)/python -m bench.broadcast
 	$(BIN)/python -m bench.broadcast --messenger zalo
 	$(BIN)/python -m bench.replies_during_broadcast

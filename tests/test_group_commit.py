@@ -226,8 +226,36 @@ def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_p
         rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
         assert rows["7"].done_at == now and rows["7"].payload == {}
         assert rows["8"].done_at is None and rows["8"].payload == {"id": 8}
+    # Claims (a stored update processed later): a done one is not claimed again; a
+    # stranger has a fresh state and no member.
+    stranger = ("telegram", "x", "x")
+    for update_id, person, claimed_now in (
+        ("8", key, True),
+        ("8", key, False),
+        ("9", stranger, True),
+        ("7", key, False),
+    ):
+        with shared_transaction(core.engine) as connection:
+            got, ahead = pg_pipeline.begin(
+                connection,
+                received=None,
+                claims=[("telegram", update_id, person[1])],
+                keys=[person],
+                now=now,
+            )
+            expected = conversations.load_with_members(
+                connection=connection, keys=[person], now=now
+            )
+        assert got == ({("telegram", update_id)} if claimed_now else set())
+        assert ahead[0][0] == expected[0][0] and ahead[0][2] == expected[0][2]
+        assert (ahead[0][1] is None) == (expected[0][1] is None) == (person == stranger)
+    assert ahead[0][0].id is not None  # "7" read a's existing state
+    with Session(core.engine) as session:
+        rows = {r.update_id: r for r in session.exec(select(InboxUpdate)).all()}
+        assert rows["8"].done_at == now and rows["8"].payload == {}
+        assert rows["9"].done_at == now
 
-    keys = [key, ("telegram", "b", "b"), ("telegram", "x", "x")]
+    keys = [key, ("telegram", "b", "b"), stranger]
     with shared_transaction(core.engine) as connection:
         a, b, x = conversations.load_many(connection=connection, keys=keys, now=now)
         later = now + timedelta(minutes=1)
