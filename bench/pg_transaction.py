@@ -16,7 +16,9 @@ database, in alternating rounds (the median round is shown):
   what a lone update runs;
 - the lone statement and SQLAlchemy's close: whether the close's pipeline pays.
 
-The wizard step between them is left out: it is the same in all four.
+The wizard step between them is left out: it is the same in all four. A last row runs
+whole updates through the dispatcher as a channel does (`bench.throughput`'s texts: a
+title, then /back), to show what the opening and closing weigh in an update.
 """
 
 import argparse
@@ -29,13 +31,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
+from bench import throughput
 from bench.databases import database
+from bench.load import STEADY
 from bench.tables import render
+from bot.app import Core, build
+from core.messages import Incoming
+from core.settings import Settings
 from storage import conversations, inbox, pg_pipeline
 from storage.conversations import Ahead, Key
-from storage.db import make_engine, upgrade
 
 KEY: Key = ("zalo", "4000001", "4000001")
 PAYLOAD = {
@@ -78,6 +84,7 @@ def close_pipelined(connection: Connection, states: list[conversations.State]) -
     connection.commit()  # finds nothing to do, as in the dispatcher
 
 
+WHOLE = "the whole update through the dispatcher"
 WAYS: dict[str, tuple[Open, Close]] = {
     "SQLAlchemy Core (baseline)": (open_core, close_core),
     "pipeline + pipeline (a group)": (open_pipelined, close_pipelined),
@@ -86,20 +93,41 @@ WAYS: dict[str, tuple[Open, Close]] = {
 }
 
 
-def prepare(engine: Engine) -> None:
-    """One member with a conversation state, as a person in the wizard."""
-    with engine.begin() as connection:
-        for statement in (
-            "INSERT INTO unit (id, name, kind, path, created_at)"
-            " VALUES (1, 'Công ty A', 'enterprise', '/1/', now())",
-            "INSERT INTO member (id, unit_id, display_name, language, consent_at, created_at)"
-            " VALUES (1, 1, 'Nguyễn Văn A', 'vi', now(), now())",
-            "INSERT INTO channelidentity (member_id, channel, external_user_id, chat_id)"
-            f" VALUES (1, '{KEY[0]}', '{KEY[2]}', '{KEY[1]}')",
-            "INSERT INTO conversationstate (channel, chat_id, user_id, step, data, updated_at)"
-            f" VALUES ('{KEY[0]}', '{KEY[1]}', '{KEY[2]}', 'wizard.title', '{{}}', now())",
-        ):
-            connection.execute(text(statement))
+def join(core: Core, code: str) -> None:
+    """KEY's person joins (Vietnamese, consent) and opens the wizard at its title."""
+    keys = []
+    for turn, text in enumerate((f"/start {code}", "1", "1", "/new")):
+        incoming = Incoming(
+            channel=KEY[0],
+            chat_id=KEY[1],
+            user_id=KEY[2],
+            text=text,
+            update_id=f"join{turn}",
+            display_name="Nguyễn Văn A",
+        )
+        response = core.dispatcher.handle(incoming)
+        assert response is not None and not response.failed
+        keys = [reply.text.key for reply in response.replies]
+    assert keys[-1] == "wizard.ask_title", keys
+
+
+def run_dispatcher(core: Core, updates: int, ids: "itertools.count[int]") -> tuple[float, float]:
+    """Process `updates` lone updates through the dispatcher as a channel does (stored
+    and handled in one transaction): a title, then /back, and again; return the client's
+    CPU ms and the wall ms per update."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for turn in range(updates):
+        update_id = f"d{next(ids)}"
+        text = STEADY[turn % len(STEADY)]
+        incoming = Incoming(
+            channel=KEY[0], chat_id=KEY[1], user_id=KEY[2], text=text, update_id=update_id
+        )
+        row = inbox.Row(update_id, turn, KEY[1], PAYLOAD)
+        received = inbox.Received(KEY[0], [row], frozenset({update_id}))
+        (response,) = core.dispatcher.handle_group([incoming], received=received)
+        assert response is not None and not response.failed
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return 1000 * cpu / updates, 1000 * wall / updates
 
 
 def run_way(
@@ -118,9 +146,8 @@ def run_way(
             connection.begin()
             ((state, member, _),) = opening(connection, received, now)
             assert member is not None and update_id in received.new
-            step = "wizard.problem" if state.step == "wizard.title" else "wizard.title"
             later = state.updated_at + timedelta(microseconds=1)
-            closing(connection, [replace(state, step=step, updated_at=later)])
+            closing(connection, [replace(state, updated_at=later)])
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return 1000 * cpu / updates, 1000 * wall / updates
 
@@ -131,17 +158,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, database("postgresql", Path(tmp)) as url:
-        upgrade(url)
-        engine = make_engine(url)
-        prepare(engine)
+        code = throughput.prepare(url, Path(tmp))
+        settings = Settings(_env_file=None, database_url=url, files_dir=Path(tmp) / "files")
+        core = build(settings, migrate=False)
+        join(core, code)
         ids = itertools.count()
-        measured: dict[str, list[tuple[float, float]]] = {name: [] for name in WAYS}
+        measured: dict[str, list[tuple[float, float]]] = {name: [] for name in [*WAYS, WHOLE]}
         for way in WAYS.values():  # warm up: statements prepared, caches filled
-            run_way(engine, way, 50, ids)
+            run_way(core.engine, way, 50, ids)
+        run_dispatcher(core, 50, ids)
         for _ in range(args.rounds):
             for name, way in WAYS.items():
-                measured[name].append(run_way(engine, way, args.updates, ids))
-        engine.dispose()
+                measured[name].append(run_way(core.engine, way, args.updates, ids))
+            measured[WHOLE].append(run_dispatcher(core, args.updates, ids))
+        core.engine.dispose()
     base_cpu = statistics.median(cpu for cpu, _ in measured[next(iter(WAYS))])
     base_wall = statistics.median(wall for _, wall in measured[next(iter(WAYS))])
     rows = []

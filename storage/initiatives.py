@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Update, bindparam, union, update
+from sqlalchemy import ColumnElement, CompoundSelect, Update, bindparam, literal, union, update
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, func, or_, select
 
@@ -19,8 +19,15 @@ _TABLE = table(Initiative)
 
 def answer_of(*, session: Session, initiative_id: int, column: str) -> Any:
     """One column of an initiative (a core statement: cheaper than loading the row)."""
-    query = select(_TABLE.c[column]).where(_TABLE.c.id == initiative_id)
-    return session.connection().execute(query).scalar()
+    return (
+        session.connection().execute(_answer_statement(column), {"key_id": initiative_id}).scalar()
+    )
+
+
+@cache
+def _answer_statement(column: str) -> Any:
+    """Build `answer_of`'s statement once per column (building it costs more than running it)."""
+    return select(_TABLE.c[column]).where(_TABLE.c.id == bindparam("key_id"))
 
 
 def draft_of(*, session: Session, member_id: int) -> Initiative | None:
@@ -66,7 +73,8 @@ def _write_statement(columns: tuple[str, ...], statuses: tuple[str, ...]) -> Upd
         .where(
             _TABLE.c.id == bindparam("key_id"),
             _TABLE.c.submitter_id == bindparam("key_submitter"),
-            _TABLE.c.status.in_(statuses),
+            # Fixed values, not an expanding list: that is rendered again at each run.
+            _TABLE.c.status.in_([literal(status) for status in statuses]),
         )
         .values({**{name: bindparam(name) for name in columns}, "updated_at": bindparam("now")})
         .returning(_TABLE.c.status)
