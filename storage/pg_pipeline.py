@@ -9,9 +9,9 @@ trip again.
 The statements are written for PostgreSQL. Lists travel as arrays through unnest(), so
 each is prepared once, whatever the group size. A lone update (one chat, the latency
 that matters) is stored or claimed and its state and member read by one statement,
-outside a pipeline: measured on this project's machine, psycopg's pipeline costs more
-client time than the round trip it saves for the BEGIN (0.19 against 0.55 ms of CPU,
-0.6 against 1.2 ms of wall time; bench/README, "Issue 17").
+outside a pipeline: psycopg's pipeline mode is Python work per statement, and for three
+statements it costs more client time than the BEGIN's round trip it saves
+(`bench.pg_transaction`; bench/README, "A lone update's transaction on PostgreSQL").
 SQLite runs the same steps through SQLAlchemy (`storage.inbox`, `storage.conversations`).
 """
 
