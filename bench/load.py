@@ -91,6 +91,15 @@ class Result:
         return 1000 * ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
+def combined(results: Sequence[Result]) -> Result:
+    """Return several runs of one bot as one: their time, latencies and CPU together."""
+    return Result(
+        seconds=sum(r.seconds for r in results),
+        latencies=[latency for r in results for latency in r.latencies],
+        cpu_seconds=sum(r.cpu_seconds for r in results),
+    )
+
+
 async def measure(chats: Sequence[Chat], messages: int, pid: int) -> Result:
     """Warm every chat up with one message, then time `messages` split over the chats.
 

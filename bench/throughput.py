@@ -3,15 +3,18 @@ echo bot.
 
 Run from the project directory:
 
-    .venv/bin/python -m bench.throughput [--messages 600] [--backends sqlite,postgresql]
-        [--messengers telegram,zalo] [--zalo-pollers 1,4]
+    .venv/bin/python -m bench.throughput [--messages 600] [--rounds 3]
+        [--backends sqlite,postgresql] [--messengers telegram,zalo] [--zalo-pollers 1,4]
 
 For each database backend and messenger one emulator serves a bare echo bot (aiogram on
 Telegram, `bench.zalo_echo` on Zalo) and our bot (`initiative-bot run`) side by side,
 each in its own process; for 1, 10 and 100 concurrent chats each bot answers the same
 texts, one message at a time per chat, and the table shows updates/s, p50/p99 latency
-and CPU time per update of both. On Zalo our bot runs once per `--zalo-pollers` value
-(ZALO_POLLERS: long polls at a time; a crash can cost one update per poll).
+and CPU time per update of both. The two bots take turns, `--rounds` times per chat
+count, so that both meet this machine's slow and fast moments alike: each bot's rounds
+together make its row, and the spread of the rounds' ratios is shown. On Zalo our bot
+runs once per `--zalo-pollers` value (ZALO_POLLERS: long polls at a time; a crash can
+cost one update per poll).
 """
 
 import argparse
@@ -25,7 +28,7 @@ from pathlib import Path
 from aiohttp import ClientSession, TCPConnector
 
 from bench.databases import BACKENDS, add_backends, chosen_backends, database
-from bench.load import STEADY, Chat, Result, measure
+from bench.load import STEADY, Chat, Result, combined, measure
 from bench.processes import child, sandbox_process
 from bench.tables import render
 from bot.app import build
@@ -43,7 +46,7 @@ ZALO_BOT_TOKEN = "2222222222:zalo-bot-bench"
 MESSENGERS = ("telegram", "zalo")
 CHAT_COUNTS = (1, 10, 100)
 TARGET = 0.5
-Row = tuple[int, Result, Result]
+Row = tuple[int, Result, Result, list[float]]  # chats, echo, ours, each round's ratio
 
 
 def prepare(url: str, workdir: Path) -> str:
@@ -110,7 +113,9 @@ async def join(chat: Chat, code: str) -> None:
     await chat.say("/new", expect=2)
 
 
-async def run_backend(backend: str, messenger: str, messages: int, pollers: int) -> list[Row]:
+async def run_backend(
+    backend: str, messenger: str, messages: int, pollers: int, rounds: int
+) -> list[Row]:
     """Measure both bots on a fresh database of the backend, with a fresh emulator."""
     with (
         tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp,
@@ -124,7 +129,7 @@ async def run_backend(backend: str, messenger: str, messages: int, pollers: int)
             echo_chats, bot_chats = await chats(sandbox, messenger, http)
             async with bots(sandbox, url, Path(tmp), messenger, pollers) as pids:
                 await asyncio.gather(*(join(chat, code) for chat in bot_chats))
-                return await compare(echo_chats, bot_chats, pids, messages)
+                return await compare(echo_chats, bot_chats, pids, messages, rounds)
 
 
 async def chats(
@@ -152,14 +157,23 @@ async def chats(
 
 
 async def compare(
-    echo_chats: list[Chat], bot_chats: list[Chat], pids: tuple[int, int], messages: int
+    echo_chats: list[Chat],
+    bot_chats: list[Chat],
+    pids: tuple[int, int],
+    messages: int,
+    rounds: int,
 ) -> list[Row]:
-    """Time the echo bot and ours for every chat count."""
+    """Time the echo bot and ours for every chat count, taking turns `rounds` times (so
+    both meet the machine's slow and fast moments alike); each bot's rounds together make
+    its result, and each round's ratio shows the spread."""
     rows = []
     for count in CHAT_COUNTS:
-        echo = await measure(echo_chats[:count], messages, pids[0])
-        ours = await measure(bot_chats[:count], messages, pids[1])
-        rows.append((count, echo, ours))
+        echoes, ours = [], []
+        for _ in range(rounds):
+            echoes.append(await measure(echo_chats[:count], messages, pids[0]))
+            ours.append(await measure(bot_chats[:count], messages, pids[1]))
+        ratios = [bot.rate / echo.rate for echo, bot in zip(echoes, ours, strict=True)]
+        rows.append((count, combined(echoes), combined(ours), ratios))
     return rows
 
 
@@ -176,10 +190,11 @@ def table(title: str, rows: Sequence[Row]) -> str:
         "bot p99 ms",
         "bot CPU ms/upd",
         "bot/echo",
+        "rounds' bot/echo",
         f"target ≥ {TARGET}",
     )
     lines = []
-    for count, echo, ours in rows:
+    for count, echo, ours, ratios in rows:
         ratio = ours.rate / echo.rate
         lines.append(
             (
@@ -193,6 +208,7 @@ def table(title: str, rows: Sequence[Row]) -> str:
                 f"{ours.percentile_ms(0.99):.1f}",
                 f"{ours.cpu_ms:.2f}",
                 f"{ratio:.2f}",
+                f"{min(ratios):.2f}–{max(ratios):.2f}",
                 "ok" if ratio >= TARGET else "MISSED",
             )
         )
@@ -208,7 +224,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--messages",
         type=int,
         default=600,
-        help="timed messages per chat count, split over the chats",
+        help="timed messages per chat count and round, split over the chats",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="turns each bot takes per chat count (the machine's noise evens out)",
     )
     parser.add_argument(
         "--messengers", default=",".join(MESSENGERS), help="comma-separated: telegram,zalo"
@@ -230,8 +252,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.zalo_pollers = []
     if not args.zalo_pollers or min(args.zalo_pollers) < 1:
         parser.error("--zalo-pollers takes numbers of at least 1, e.g. 1,4")
-    if args.messages < 1:
-        parser.error("--messages must be at least 1")
+    if args.messages < 1 or args.rounds < 1:
+        parser.error("--messages and --rounds must be at least 1")
     return args
 
 
@@ -244,12 +266,12 @@ async def main(argv: Sequence[str] | None = None) -> None:
     for backend in args.backends:
         for messenger in args.messengers:
             for pollers in args.zalo_pollers if messenger == "zalo" else [1]:
-                rows = await run_backend(backend, messenger, args.messages, pollers)
+                rows = await run_backend(backend, messenger, args.messages, pollers, args.rounds)
                 polls = f", ZALO_POLLERS={pollers}" if messenger == "zalo" else ""
                 title = (
-                    f"\n{BACKENDS[backend]}, {messenger}{polls}: {args.messages} timed "
-                    f"messages per row, our bot handles {concurrency[messenger]} chats at a "
-                    f"time ({messenger.upper()}_CONCURRENCY)"
+                    f"\n{BACKENDS[backend]}, {messenger}{polls}: {args.rounds} rounds of "
+                    f"{args.messages} timed messages per bot and row, our bot handles "
+                    f"{concurrency[messenger]} chats at a time ({messenger.upper()}_CONCURRENCY)"
                 )
                 print(table(title, rows), flush=True)
 
