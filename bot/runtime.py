@@ -13,9 +13,9 @@ from bot.channels.contract import Channel, Downloads, Fetch, Fetches, FileGone
 from bot.leader.broadcast_report import Reporter
 from bot.leader.lease import Leadership
 from bot.leader.outbox import OutboxSender
+from bot.leader.preparing import Preparing
 from bot.leader.scheduler import run_scheduler
 from core.settings import Settings
-from views import later
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,12 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
     gc.collect()
     gc.freeze()
     pushing = {channel.name: channel for channel in channels if channel.capabilities.push}
+    # The leader's digests and documents, in worker processes started at the first use.
+    preparing = Preparing(
+        core.engine, core.settings, core.catalogs, core.settings.digest_chart_processes
+    )
     sender = OutboxSender(
-        engine=core.engine,
-        channels=pushing,
-        clock=core.dispatcher.clock,
-        make=later.maker(core.engine, core.catalogs, core.settings),
+        engine=core.engine, channels=pushing, clock=core.dispatcher.clock, make=preparing.make
     )
     for channel in channels:
         channel.after_update = sender.notify
@@ -54,7 +55,12 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
 
     async def lead() -> None:
         """The leader's work: the outbox sender, the scheduler, broadcast progress."""
-        await asyncio.gather(sender.run(), run_scheduler(core, sender.notify), reporter.run())
+        try:
+            await asyncio.gather(
+                sender.run(), run_scheduler(core, sender.notify, preparing), reporter.run()
+            )
+        finally:
+            preparing.close()  # its processes stop with the lead; a new lead starts anew
 
     leadership = Leadership(
         engine=core.engine,

@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     # /export in chat builds the workbook while the member waits: past this many
     # initiatives it asks for a campaign, or the CLI export (README).
     chat_export_max_rows: int = Field(default=20_000, ge=1)
-    # Processes the leader prepares digests in (read and drawn; started at the first
-    # digest); 0: a thread of its own process, which slows the replies (bench/README.md).
+    # Processes the leader prepares digests (read and drawn) and makes queued documents
+    # in, started at the first use; 0: a thread of its own process, which slows the
+    # replies (bench/README.md).
     digest_chart_processes: int = 1
     # Among processes sharing a database, one leads (scheduler, outbox); another takes
     # over within about 1.3 times this after the leader dies.

@@ -20,11 +20,11 @@ from bot.channels.console import ConsoleSession
 from bot.channels.contract import Channel
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
+from bot.leader.preparing import Preparing
 from core.settings import Settings
 from services import units
 from storage.db import make_engine, transaction, upgrade
 from tests.tree import Tree, build_tree
-from views import later
 
 # The PostgreSQL server of this machine; the suite creates its own database there.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -165,7 +165,7 @@ async def outbox_sending(
 ) -> AsyncIterator[None]:
     """Run the leader's outbox sender through `channels` while the block runs (by default
     on the real clock: retries must come due while a test clock stands still)."""
-    make = later.maker(core.engine, core.catalogs, core.settings)
+    make = Preparing(core.engine, core.settings, core.catalogs).make
     sender = OutboxSender(engine=core.engine, channels=dict(channels), clock=clock, make=make)
     task = asyncio.create_task(sender.run())
     try:

@@ -5,9 +5,15 @@ import io
 import unicodedata
 
 from pypdf import PdfReader
+from sqlmodel import select
 
 from bot.app import Core
+from bot.leader.preparing import Preparing
+from core.codec import reply_from_json
 from core.messages import OutDocument
+from storage.db import reading
+from storage.models import OutboxMessage
+from storage.outbox import Due
 from tests.conftest import Clock
 from tests.person import Person
 from tests.queued import queued
@@ -123,3 +129,30 @@ def test_the_certificate_is_drawn_as_the_notice_is_sent_not_in_the_approval(
     assert [(content["documents"], content["later"][0]["kind"]) for content in stored] == [
         ([], "certificate")
     ]
+
+
+async def test_a_certificate_made_in_a_worker_process_is_the_one_a_thread_makes(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    """The outbox sender has documents made away from the bot's process (`Preparing`),
+    as digests are: fpdf2 and openpyxl hold the GIL while replies wait."""
+    approved_in_chat(core, tree, clock, "150 triệu")
+    with reading(core.engine) as session:
+        rows = session.exec(
+            select(OutboxMessage).where(OutboxMessage.member_id == tree.people["worker"])
+        ).all()
+    (row,) = [row for row in rows if row.content.get("later")]  # the approval notice
+    item = Due(row.id or 0, row.channel, row.chat_id, row.chat_kind, "vi", row.content, 0)
+    pool = Preparing(core.engine, core.settings, core.catalogs, processes=1)
+    try:  # the worker reads the database through an engine of its own
+        by_process = await pool.make(item)
+        assert pool._pool is not None  # it did start a worker process
+    finally:
+        pool.close()
+    by_thread = await Preparing(core.engine, core.settings, core.catalogs).make(item)
+    made = [reply_from_json(due.content) for due in (by_process, by_thread)]
+    assert [reply.later for reply in made] == [(), ()]
+    (drawn,), (same,) = (reply.documents for reply in made)
+    assert drawn.file_name == same.file_name
+    assert text_of(drawn.content) == text_of(same.content)
+    assert "GIẤY CHỨNG NHẬN SÁNG KIẾN" in text_of(drawn.content)[1]

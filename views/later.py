@@ -119,8 +119,9 @@ def made(
 
 
 def maker(engine: Engine, catalogs: Catalogs, settings: Settings) -> Callable[[Due], Due]:
-    """Return what the outbox sender calls on a due message before sending it: its
-    later documents made from a read-only session (the write lock stays free)."""
+    """Return what makes a due message's later documents before it is sent, from a
+    read-only session (the write lock stays free); the outbox sender has it run in the
+    leader's worker processes (`bot.leader.preparing`)."""
 
     def make(item: Due) -> Due:
         with reading(engine) as session:

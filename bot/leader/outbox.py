@@ -7,7 +7,7 @@ and pauses the flood limiter's scope (as a rule, the whole bot) for as long.
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
 
@@ -48,13 +48,14 @@ class OutboxSender:
         engine: Engine,
         channels: Mapping[str, Channel],
         clock: Callable[[], datetime],
-        make: Callable[[Due], Due],
+        make: Callable[[Due], Awaitable[Due]],
         concurrency: int = 32,
     ) -> None:
         self.engine = engine
         self.channels = channels
         self.clock = clock
-        self.make = make  # a message's documents made as it is sent (`views.later`)
+        # A message's documents made as it is sent (`views.later`, through `Preparing.make`).
+        self.make = make
         self.slots = asyncio.Semaphore(concurrency)
         self.in_flight: dict[int, asyncio.Task[None]] = {}
         self.busy_chats: set[tuple[str, str]] = set()
@@ -127,7 +128,7 @@ class OutboxSender:
         channel = self.channels[item.channel]
         try:
             if item.content.get("later"):  # seconds of work, away from the event loop
-                item = await asyncio.to_thread(self.make, item)
+                item = await self.make(item)
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
                 delivery = await channel.deliver(item)
         except Exception:

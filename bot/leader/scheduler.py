@@ -36,11 +36,9 @@ def build_scheduler(core: Core) -> AsyncIOScheduler:
     )
 
 
-async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
-    """Run the jobs until cancelled; `notify` wakes the outbox sender after queuing."""
-    preparing = Preparing(
-        core.engine, core.settings, core.catalogs, core.settings.digest_chart_processes
-    )
+async def run_scheduler(core: Core, notify: Callable[[], None], preparing: Preparing) -> None:
+    """Run the jobs until cancelled; `notify` wakes the outbox sender after queuing, and
+    `preparing` prepares the digests (its owner closes it)."""
     _RUNNING.update(core=core, notify=notify, prepare=preparing)
     scheduler = build_scheduler(core)
     scheduler.start()
@@ -57,7 +55,6 @@ async def run_scheduler(core: Core, notify: Callable[[], None]) -> None:
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
-        preparing.close()
         _RUNNING.clear()
 
 

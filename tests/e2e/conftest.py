@@ -44,7 +44,6 @@ from tests.e2e.people import Person, TelegramPerson, ZaloPerson
 from tests.telegram.conftest import TOKEN as TELEGRAM_TOKEN
 from tests.zalo.conftest import IN_PROCESS_POLL
 from tests.zalo.conftest import TOKEN as ZALO_TOKEN
-from views import later
 from views.labels import FIELD_LABELS
 
 MESSENGERS = ("telegram", "zalo")
@@ -187,16 +186,16 @@ class Leading:
     def __init__(self, core: Core, channel: Channel) -> None:
         self.core = core
         clock = core.dispatcher.clock
+        self.prepare = Preparing(core.engine, core.settings, core.catalogs)
         self.sender = OutboxSender(
             engine=core.engine,
             channels={channel.name: channel},
             clock=clock,
-            make=later.maker(core.engine, core.catalogs, core.settings),
+            make=self.prepare.make,
         )
         self.reporter = Reporter(
             engine=core.engine, posters={channel.name: channel.post_status}, clock=clock, every=0.2
         )
-        self.prepare = Preparing(core.engine, core.settings, core.catalogs)
 
     async def tick(self) -> int:
         """Run the scheduler's reminders job once (reminders, digests, scheduled

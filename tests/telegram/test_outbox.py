@@ -18,6 +18,7 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
 from bot.leader.outbox import OutboxSender
+from bot.leader.preparing import Preparing
 from core.codec import reply_to_json
 from core.messages import OutDocument, Reply, t
 from sandbox.client import SandboxClient
@@ -27,7 +28,6 @@ from storage.models import Member, OutboxAttempt, OutboxMessage
 from storage.outbox import Due
 from tests.conftest import Clock, outbox_sending
 from tests.telegram.conftest import each_driver, start_bot, wait_until
-from views import later as later_documents
 
 FAST = {
     "TELEGRAM_RATE_PER_SECOND": "400",
@@ -194,7 +194,7 @@ async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
         engine=core.engine,
         channels={"telegram": Refusing()},
         clock=utc_now,
-        make=later_documents.maker(core.engine, core.catalogs, core.settings),
+        make=Preparing(core.engine, core.settings, core.catalogs).make,
     )
     task = asyncio.create_task(sender.run())
     try:
@@ -320,7 +320,7 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
         engine=core.engine,
         channels={"telegram": channel},
         clock=utc_now,
-        make=later_documents.maker(core.engine, core.catalogs, core.settings),
+        make=Preparing(core.engine, core.settings, core.catalogs).make,
     )
     task = asyncio.create_task(sender.run())
     try:
