@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.replies_during_broadcast
 	$(BIN)/python -m bench.digest
 	$(BIN)/python -m bench.digest_contention
+	$(BIN)/python -m bench.export_contention
 	$(BIN)/python -m bench.export
 	$(BIN)/python -m bench.import_members
 	$(BIN)/python -m bench.similar_quality
