@@ -27,6 +27,8 @@ class Context:
     catalogs: Catalogs
     step: str | None = None
     choice: str | None = None
+    # What one step worked out that another of the same update may reuse (never saved).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:

@@ -77,9 +77,15 @@ def card(ctx: Context, initiative: Initiative) -> Text:
 
 
 def _similar(ctx: Context, initiative: Initiative) -> list[Alike]:
-    return similar.for_review(
-        session=ctx.session, reviewer=member(ctx), initiative_id=initiative.id or 0
-    )
+    """The card's look-alikes, found once per update: a press is matched against the
+    card's options, then answered, and approving a look-alike asks once more."""
+    key = f"similar:{initiative.id}"
+    if key not in ctx.memo:
+        ctx.memo[key] = similar.for_review(
+            session=ctx.session, reviewer=member(ctx), initiative_id=initiative.id or 0
+        )
+    found: list[Alike] = ctx.memo[key]
+    return found
 
 
 def ask_card(ctx: Context) -> tuple[Reply, ...]:

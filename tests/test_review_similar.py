@@ -38,7 +38,7 @@ def card_text(core: Core, person: Person) -> str:
 
 
 def test_the_card_lists_look_alikes_opens_them_and_asks_before_approving(
-    core: Core, tree: Tree, clock: Clock
+    monkeypatch: pytest.MonkeyPatch, core: Core, tree: Tree, clock: Clock
 ) -> None:
     first = submitted(core, tree, clock)
     act(core, clock, tree.people["reviewer"], "approve", first)
@@ -84,7 +84,13 @@ def test_the_card_lists_look_alikes_opens_them_and_asks_before_approving(
     assert no.value.text.key == "review.not_allowed"
     council.say("/review")
     council.say(choice=f"review:{second}")
-    assert council.press("act:approve")[-1] == "review.ask_duplicate"
+    searches = []
+    real_like = similar.like
+    monkeypatch.setattr(similar, "like", lambda **kw: searches.append(1) or real_like(**kw))
+    assert council.press("act:approve")[-2:] == ["review.chosen", "review.ask_duplicate"]
+    # One search in the update: for the press's options, the answer and the question.
+    assert len(searches) == 1
+    monkeypatch.undo()
     assert council.press("dup:back") == ["review.card_similar"]
     council.press("act:approve")
     assert council.press("dup:approve") == ["review.ask_benefit"]
