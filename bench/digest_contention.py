@@ -20,52 +20,29 @@ import argparse
 import asyncio
 import logging
 import random
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
-from aiohttp import ClientSession
 from sqlalchemy import Engine, column, func, insert, select, update
 from sqlalchemy import table as sql_table
 from sqlmodel import col
 
-from bench.broadcast import leading_bot
+from bench import contention
+from bench.contention import FIRST_LEADER, MARGIN, MODES, Run
+from bench.contention import table_of as table_of_runs
 from bench.crowd import add_members
-from bench.load import Chat, Result
-from bench.processes import sandbox_process
-from bench.replies_during_broadcast import THINK, Step, converse, latencies, mark, result
-from bench.tables import render
-from bench.throughput import BOT_TOKEN, join
 from bot.dispatch.dispatcher import utc_now
 from core.status import Status
-from sandbox.client import SandboxClient
 from services import roles, units
 from storage.db import make_engine, reading, transaction, upgrade
 from storage.models import DigestSetting, Initiative, Member, Unit, table
 
-FIRST_LEADER = 30_001  # the leaders' sandbox user ids
-FIRST_CHAT = 20_001  # the wizard users'
-CHATS = 10
 PER_WORKSHOP = 200  # submissions in the last week, in each leader's workshop
 TARGET = 1.5  # p99 during the digests, at most this times the p99 without
-MODES = {"thread": "0", "process": "1"}
-MARGIN = 1.0  # seconds around a digest run whose steps count for neither phase
 RUN_TIMEOUT = 300.0
 _SETTINGS = table(DigestSetting)
 _JOBS = sql_table("scheduler_job", column("next_run_time"))  # APScheduler's job store
-
-
-@dataclass
-class Run:
-    """One mode's steps, split by whether digests were being made when each started."""
-
-    mode: str
-    quiet: Result
-    during: Result
-    runs: list[float] = field(default_factory=list)  # seconds each digest run took
 
 
 def prepare(url: str, leaders: int) -> tuple[list[int], str]:
@@ -188,83 +165,27 @@ async def rounds(
 
 async def measure(mode: str, leaders: int, count: int) -> Run:
     """Time the wizard users while digests are made `count` times, on a fresh database."""
-    with tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        leader_ids, code = await asyncio.to_thread(prepare, url, leaders)
-        engine = make_engine(url)
-        try:
-            async with sandbox_process() as sandbox, ClientSession() as http:
-                users = SandboxClient(sandbox, BOT_TOKEN, session=http)
-                await users.start_chats(FIRST_LEADER, leaders)
-                settings = {"QUIET_HOURS": "00:00-00:00", "DIGEST_CHART_PROCESSES": MODES[mode]}
-                async with leading_bot(url, Path(tmp), sandbox, engine, **settings):
-                    expected: dict[str, str] = {}
-                    chats = [Chat(users, FIRST_CHAT + i, expected) for i in range(CHATS)]
-                    await asyncio.gather(*(join(chat, code) for chat in chats))
-                    await asyncio.gather(*(chat.step() for chat in chats))  # warm-up
-                    await asyncio.sleep(THINK)
-                    stop = asyncio.Event()
-                    talking = asyncio.create_task(converse(chats, lambda _: stop.is_set()))
-                    try:
-                        windows = await rounds(engine, leader_ids, count)
-                    finally:
-                        stop.set()
-                    steps = await talking
-        finally:
-            engine.dispose()
-
-    def during(step: Step) -> bool:
-        return any(start <= step[0] <= end for start, end in windows)
-
-    def near(step: Step) -> bool:
-        began, took = step
-        return any(
-            began <= end + MARGIN and began + took >= start - MARGIN for start, end in windows
-        )
-
-    return Run(
-        mode=mode,
-        quiet=result([s for s in steps if not near(s)]),
-        during=result([s for s in steps if during(s)]),
-        runs=[end - start for start, end in windows],
+    return await contention.measure(
+        mode,
+        lambda url: prepare(url, leaders),
+        leaders,
+        lambda engine, leader_ids: rounds(engine, leader_ids, count),
     )
 
 
 def table_of(runs: Sequence[Run], leaders: int) -> str:
     """Format each mode's two phases as one text table."""
-    head = (
-        "charts drawn in",
-        "phase",
-        "replies",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "digest runs s",
-        "p99 / no digests",
-        f"target ≤ {TARGET}x",
+    title = (
+        f"\nSQLite file (WAL): {leaders} leaders' daily digests due at once,"
+        f" {len(runs[0].runs)} times"
     )
-    rows = []
-    for run in runs:
-        rows.append((run.mode, *latencies("no digests", run.quiet), "", "", ""))
-        ratio = (
-            run.during.percentile_ms(0.99) / run.quiet.percentile_ms(0.99)
-            if run.during.latencies and run.quiet.latencies
-            else float("nan")
-        )
-        rows.append(
-            (
-                run.mode,
-                *latencies(f"{leaders} digests", run.during),
-                ", ".join(f"{s:.1f}" for s in run.runs),
-                f"{ratio:.2f}",
-                mark(ratio <= TARGET),
-            )
-        )
-    return render(
-        f"\nSQLite file (WAL): {leaders} leaders' daily digests due at once, {len(runs[0].runs)} "
-        f"times; {CHATS} chats answer wizard steps {THINK} s after each answer",
-        head,
-        rows,
+    return table_of_runs(
+        runs,
+        title=title,
+        done_in="charts drawn in",
+        quiet="no digests",
+        busy=f"{leaders} digests",
+        target=TARGET,
     )
 
 

@@ -18,27 +18,18 @@ worker thread of the bot (`DIGEST_CHART_PROCESSES=0`) and once in a worker proce
 import argparse
 import asyncio
 import logging
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-from aiohttp import ClientSession
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from bench import digest_contention
-from bench.broadcast import leading_bot
-from bench.digest_contention import CHATS, FIRST_CHAT, FIRST_LEADER, MARGIN, MODES, Run
-from bench.load import Chat
-from bench.processes import sandbox_process
-from bench.replies_during_broadcast import THINK, Step, converse, latencies, mark, result
-from bench.tables import render
-from bench.throughput import BOT_TOKEN, join
+from bench import contention, digest_contention
+from bench.contention import FIRST_LEADER, MODES, Run, Window
+from bench.contention import table_of as table_of_runs
 from bot.dispatch.dispatcher import utc_now
 from core.codec import reply_to_json
 from core.messages import LaterDocument, Reply, t
-from sandbox.client import SandboxClient
 from services import roles
 from storage import outbox
 from storage.db import make_engine, reading, transaction
@@ -50,9 +41,9 @@ QUIET = 6.0  # seconds of steps with no workbook made, before each round and aft
 LEADERS = 50  # workshops of bench.digest_contention's organization
 
 
-def prepare(url: str) -> tuple[int, int, str]:
+def prepare(url: str) -> tuple[tuple[int, int], str]:
     """The organization, and its first leader made a leader of the enterprise too; return
-    that member's id, the enterprise's id and the wizard workshop's invite."""
+    that member's id and the enterprise's id, and the wizard workshop's invite."""
     leader_ids, code = digest_contention.prepare(url, LEADERS)
     engine = make_engine(url)
     with transaction(engine) as session:
@@ -62,7 +53,7 @@ def prepare(url: str) -> tuple[int, int, str]:
         roles.grant(session=session, member=member, unit=top, role="leader", now=utc_now())
         top_id = top.id or 0
     engine.dispose()
-    return leader_ids[0], top_id, code
+    return (leader_ids[0], top_id), code
 
 
 def queue_exports(engine: Engine, member_id: int, unit_id: int, count: int) -> list[int]:
@@ -100,7 +91,7 @@ def unsent(engine: Engine, ids: Sequence[int]) -> int:
 
 async def rounds(
     engine: Engine, member_id: int, unit_id: int, exports: int, count: int
-) -> list[tuple[float, float]]:
+) -> list[Window]:
     """Queue the workbooks `count` times; return when each round started and ended."""
     windows = []
     for _ in range(count):
@@ -119,84 +110,26 @@ async def rounds(
 
 async def measure(mode: str, exports: int, count: int) -> Run:
     """Time the wizard users while workbooks are made `count` times, on a fresh database."""
-    with tempfile.TemporaryDirectory(prefix="initiative-bot-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        member_id, unit_id, code = await asyncio.to_thread(prepare, url)
-        engine = make_engine(url)
-        try:
-            async with sandbox_process() as sandbox, ClientSession() as http:
-                users = SandboxClient(sandbox, BOT_TOKEN, session=http)
-                await users.start_chats(FIRST_LEADER, 1)
-                settings = {"QUIET_HOURS": "00:00-00:00", "DIGEST_CHART_PROCESSES": MODES[mode]}
-                async with leading_bot(url, Path(tmp), sandbox, engine, **settings):
-                    expected: dict[str, str] = {}
-                    chats = [Chat(users, FIRST_CHAT + i, expected) for i in range(CHATS)]
-                    await asyncio.gather(*(join(chat, code) for chat in chats))
-                    await asyncio.gather(*(chat.step() for chat in chats))  # warm-up
-                    await asyncio.sleep(THINK)
-                    stop = asyncio.Event()
-                    talking = asyncio.create_task(converse(chats, lambda _: stop.is_set()))
-                    try:
-                        windows = await rounds(engine, member_id, unit_id, exports, count)
-                    finally:
-                        stop.set()
-                    steps = await talking
-        finally:
-            engine.dispose()
 
-    def during(step: Step) -> bool:
-        return any(start <= step[0] <= end for start, end in windows)
+    async def work(engine: Engine, prepared: tuple[int, int]) -> list[Window]:
+        return await rounds(engine, *prepared, exports, count)
 
-    def near(step: Step) -> bool:
-        began, took = step
-        return any(
-            began <= end + MARGIN and began + took >= start - MARGIN for start, end in windows
-        )
-
-    return Run(
-        mode=mode,
-        quiet=result([s for s in steps if not near(s)]),
-        during=result([s for s in steps if during(s)]),
-        runs=[end - start for start, end in windows],
-    )
+    return await contention.measure(mode, prepare, 1, work)
 
 
 def table_of(runs: Sequence[Run], exports: int) -> str:
     """Format each mode's two phases as one text table."""
-    head = (
-        "workbooks made in",
-        "phase",
-        "replies",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "rounds s",
-        "p99 / none made",
-        f"target ≤ {TARGET}x",
-    )
-    rows = []
-    for run in runs:
-        rows.append((run.mode, *latencies("none made", run.quiet), "", "", ""))
-        ratio = (
-            run.during.percentile_ms(0.99) / run.quiet.percentile_ms(0.99)
-            if run.during.latencies and run.quiet.latencies
-            else float("nan")
-        )
-        rows.append(
-            (
-                run.mode,
-                *latencies(f"{exports} workbooks", run.during),
-                ", ".join(f"{s:.1f}" for s in run.runs),
-                f"{ratio:.2f}",
-                mark(ratio <= TARGET),
-            )
-        )
-    return render(
+    title = (
         f"\nSQLite file (WAL): {exports} workbooks of {LEADERS * 200:,} initiatives queued at"
-        f" once, {len(runs[0].runs)} times; {CHATS} chats answer wizard steps {THINK} s after"
-        " each answer",
-        head,
-        rows,
+        f" once, {len(runs[0].runs)} times"
+    )
+    return table_of_runs(
+        runs,
+        title=title,
+        done_in="workbooks made in",
+        quiet="none made",
+        busy=f"{exports} workbooks",
+        target=TARGET,
     )
 
 
