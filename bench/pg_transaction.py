@@ -54,13 +54,7 @@ Close = Callable[[Connection, list[conversations.State]], None]
 
 def open_core(connection: Connection, received: inbox.Received, now: datetime) -> list[Ahead]:
     """The SQLite path: each statement through SQLAlchemy, one round trip each."""
-    received.new = inbox.store(
-        connection=connection,
-        channel=received.channel,
-        updates=received.updates,
-        now=now,
-        claimed=received.claimed,
-    )
+    inbox.store_or_claim(connection=connection, received=received, claims=[], now=now)
     return conversations.load_with_members(connection=connection, keys=[KEY], now=now)
 
 

@@ -124,6 +124,28 @@ def store(
     return set(result.scalars())
 
 
+def store_or_claim(
+    *,
+    connection: Connection,
+    received: Received | None,
+    claims: Sequence[tuple[str, str, str]],
+    now: datetime,
+) -> set[tuple[str, str]]:
+    """Store what was `received` (its claimed ids as processed), or claim the (channel,
+    update id, chat id) `claims`; return the (channel, update id) pairs claimed now.
+    `storage.pg_pipeline.begin` does the same on PostgreSQL with the reads after it."""
+    if received is None:
+        return claim_many(connection=connection, updates=claims, now=now)
+    received.new = store(
+        connection=connection,
+        channel=received.channel,
+        updates=received.updates,
+        now=now,
+        claimed=received.claimed,
+    )
+    return {(received.channel, update_id) for update_id in received.claimed & received.new}
+
+
 def claim(*, session: Session, channel: str, update_id: str, chat_id: str, now: datetime) -> bool:
     """Mark an update processed in this transaction; False when it was processed before.
 

@@ -137,7 +137,9 @@ class Dispatcher:
                     connection, received=received, claims=claims, keys=keys, now=now
                 )
             else:
-                claimed = self._claim(connection, received, claims, now)
+                claimed = inbox.store_or_claim(
+                    connection=connection, received=received, claims=claims, now=now
+                )
                 known = conversations.load_with_members(connection=connection, keys=keys, now=now)
             ahead = dict(zip(keys, known, strict=True))
             responses: list[Response | None] = [None] * len(incomings)
@@ -172,25 +174,6 @@ class Dispatcher:
             else:
                 conversations.save_many(connection=connection, states=states)
             return responses
-
-    @staticmethod
-    def _claim(
-        connection: Connection,
-        received: Received | None,
-        claims: Sequence[tuple[str, str, str]],
-        now: datetime,
-    ) -> set[tuple[str, str]]:
-        """Store what was received, or claim the updates; return the claimed pairs."""
-        if received is None:
-            return inbox.claim_many(connection=connection, updates=claims, now=now)
-        received.new = inbox.store(
-            connection=connection,
-            channel=received.channel,
-            updates=received.updates,
-            now=now,
-            claimed=received.claimed,
-        )
-        return {(received.channel, update_id) for update_id in received.claimed & received.new}
 
     def _in_group(
         self,
