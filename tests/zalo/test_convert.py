@@ -101,6 +101,22 @@ def test_a_group_mention_is_taken_off_before_the_command() -> None:
     assert to_incoming(update(text="@Bot hello", **group), "k") is None  # chatter
     after = to_incoming(update(text="/linkgroup @Bot Sáng kiến", **group), "k")
     assert after is not None and after.text == "/linkgroup" and after.argument == ""
+    named = to_incoming(update(text="/linkgroup Xưởng 1 @Bot Sáng kiến", **group), "k")
+    assert named is not None and named.argument == "Xưởng 1"
+    close = to_incoming(update(text="@Bot/help", **group), "k")
+    assert close is not None and close.command == "help"
+
+
+def test_a_slash_inside_group_chatter_is_no_command() -> None:
+    group = {"chat": {"id": "g1", "chat_type": "GROUP"}}
+    for said in (
+        "@Bot Sáng kiến họp ngày 12/5 nhé",
+        "@Bot xem https://congdoan.vn/sang-kien",
+        "@Bot Sáng kiến 1/2 ca làm",
+    ):
+        assert to_incoming(update(text=said, **group), "k") is None, said
+    command = to_incoming(update(text="@Bot Sáng kiến xem 12/5 /help", **group), "k")
+    assert command is not None and command.command == "help"
 
 
 def test_group_chatter_is_dropped_unread_and_commands_are_taken() -> None:

@@ -22,9 +22,11 @@ KEY_LIMIT = 64  # the inbox's update id column
 TEXT = "message.text.received"
 IMAGE = "message.image.received"
 Update = dict[str, Any]
-_MENTION = re.compile(r"^@.*?(?=/)|^@\S*\s*", re.DOTALL)
-# A command typed before the mention ("/linkgroup @Bot"): the mention is no argument.
-_TRAILING_MENTION = re.compile(r"^(/\S+)\s+@.*$", re.DOTALL)
+# A mention of the bot (its name may have spaces) up to a command: a "/" that starts a
+# word, so a date ("12/5") or a link in group chatter is no command.
+_MENTION = re.compile(r"^@[^\s/]*(?=/\w)|^@.*?(?<!\S)(?=/\w)|^@\S*\s*", re.DOTALL)
+# A command typed before the mention ("/linkgroup 12 @Bot"): the mention is no argument.
+_TRAILING_MENTION = re.compile(r"^(/\S+.*?)\s+@.*$", re.DOTALL)
 
 
 def unwrap(body: object) -> Update | None:
