@@ -9,6 +9,11 @@ and a key names nothing outside the store (see `KEY`).
 A file's modification time is when it was last put (or touched): the retention sweep
 (`sweep`) removes only files that nothing refers to and that were not put for a while,
 so a file put just now, whose reference is not committed yet, stays.
+
+A file only handed out by URL (a document Zalo cannot take as a file, such as a person's
+/mydata or a workbook, sent as a link instead) is put `handed`: it lives beside the kept
+ones, is served alike, and goes once its URL no longer works (`expire_handed`), instead
+of staying for the sweep's days: what it holds is often personal.
 """
 
 import contextlib
@@ -25,6 +30,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 KEPT = "kept"
+HANDED = "handed"  # the folder of files handed out by URL only
 PART = ".part-"  # the prefix of a file being written
 KEY = re.compile(r"[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
 # A picture's format by its first bytes: a messenger's file id says nothing of it, and a
@@ -55,21 +61,25 @@ class UnknownFile(LookupError):
 
 
 class FileStore:
-    """Files under `root`/kept, written atomically (a crash leaves no half file)."""
+    """Files under `root`/kept (and `root`/handed), written atomically (a crash leaves no
+    half file)."""
 
     def __init__(self, root: Path) -> None:
         self.folder = root / KEPT
+        self.handed = root / HANDED
 
-    def put(self, data: bytes, suffix: str = "") -> str:
-        """Keep `data` (once, however often it is put); return its key."""
+    def put(self, data: bytes, suffix: str = "", *, handed: bool = False) -> str:
+        """Keep `data` (once, however often it is put); return its key. A `handed` file is
+        one only handed out by URL: it goes when its URL stops working (`expire_handed`)."""
         suffix = suffix.lower()
         key = hashlib.sha256(data).hexdigest() + suffix
         if not KEY.fullmatch(key):
             raise ValueError(f"a file suffix is a dot and 1-8 letters or digits: {suffix!r}")
-        target = self.folder / key
-        if not self.touch(key):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=PART)
+        folder = self.handed if handed else self.folder
+        target = folder / key
+        if not _touch(target):
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=PART)
             try:
                 with os.fdopen(handle, "wb") as file:
                     file.write(data)
@@ -82,13 +92,14 @@ class FileStore:
         return key
 
     def path(self, key: str) -> Path:
-        """Return where a kept file is; UnknownFile for a bad key or a missing file."""
+        """Return where a kept (or handed) file is; UnknownFile for a bad key or a missing
+        file."""
         if not KEY.fullmatch(key):
             raise UnknownFile(key)
-        target = self.folder / key
-        if not target.is_file():
-            raise UnknownFile(key)
-        return target
+        for folder in (self.folder, self.handed):
+            if (target := folder / key).is_file():
+                return target
+        raise UnknownFile(key)
 
     def read(self, key: str) -> bytes:
         """Return a kept file's bytes."""
@@ -97,16 +108,7 @@ class FileStore:
     def touch(self, key: str) -> bool:
         """Make a kept file young again (the sweep leaves it for a while); False if it is
         not kept. Call it before handing out a URL of a file nothing in the database names."""
-        if not KEY.fullmatch(key):
-            return False
-        target = self.folder / key
-        try:
-            os.utime(target)
-        except FileNotFoundError:
-            return False
-        except OSError:  # kept, but its time cannot change (a read-only disk)
-            return target.is_file()
-        return True
+        return bool(KEY.fullmatch(key)) and _touch(self.folder / key)
 
     def remove(self, key: str) -> None:
         """Forget a kept file (nothing if it is not kept)."""
@@ -119,36 +121,56 @@ class FileStore:
         Only names that are keys count: a file being written (`.part-…`) and anything
         else in the folder are never yielded.
         """
-        return (name for name in self._older(before) if KEY.fullmatch(name))
+        return (name for name in _older(self.folder, before) if KEY.fullmatch(name))
 
     def sweep(self, referenced: Container[str], before: datetime) -> int:
         """Remove the kept files not put since `before` that `referenced` does not name,
         and what writes a crash interrupted before then left (`.part-…`); return how many
         went. One that cannot be removed is logged and left for next time."""
-        removed = 0
-        for name in self._older(before):
-            idle = KEY.fullmatch(name) and name not in referenced
-            if not (idle or name.startswith(PART)):
-                continue
-            try:
-                (self.folder / name).unlink(missing_ok=True)
-            except OSError as error:
-                logger.warning("could not remove kept file %s: %s", name, error.strerror)
-            else:
-                removed += 1
-        return removed
+        return _remove_older(self.folder, before, referenced)
 
-    def _older(self, before: datetime) -> Iterator[str]:
-        """Yield the names of the plain files in the folder last changed before `before`."""
+    def expire_handed(self, before: datetime) -> int:
+        """Remove the handed files not put since `before` (their URLs no longer work),
+        whatever refers to them; return how many went."""
+        return _remove_older(self.handed, before, ())
+
+
+def _touch(target: Path) -> bool:
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    except OSError:  # kept, but its time cannot change (a read-only disk)
+        return target.is_file()
+    return True
+
+
+def _remove_older(folder: Path, before: datetime, referenced: Container[str]) -> int:
+    removed = 0
+    for name in _older(folder, before):
+        idle = KEY.fullmatch(name) and name not in referenced
+        if not (idle or name.startswith(PART)):
+            continue
         try:
-            entries = list(os.scandir(self.folder))
-        except FileNotFoundError:
-            return
-        limit = before.timestamp()
-        for entry in entries:
-            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
-                    yield entry.name
+            (folder / name).unlink(missing_ok=True)
+        except OSError as error:
+            logger.warning("could not remove kept file %s: %s", name, error.strerror)
+        else:
+            removed += 1
+    return removed
+
+
+def _older(folder: Path, before: datetime) -> Iterator[str]:
+    """Yield the names of the plain files in `folder` last changed before `before`."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    limit = before.timestamp()
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                yield entry.name
 
 
 def keys_in(value: Any) -> set[str]:

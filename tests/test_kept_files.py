@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from bot.app import Core
 from bot.channels.public_files import SECRET_FILE, shared_secret
 from bot.leader import scheduler
-from bot.leader.jobs import sweep_files
+from bot.leader.jobs import expire_handed, sweep_files
 from core.codec import reply_to_json
 from core.messages import KEPT, InAttachment, Reply, SharedFile, t
 from core.settings import Settings
@@ -227,6 +227,45 @@ async def test_the_leaders_job_sweeps(core: Core, clock: Clock) -> None:
     key = put_days_ago(store, clock, 8, b"nobody's")
     scheduler._RUNNING.update(core=core)
     try:
+        await scheduler.files_job()
+    finally:
+        scheduler._RUNNING.clear()
+    assert not kept(store, key)
+
+
+def test_a_handed_file_is_served_as_kept_ones_and_goes_once_its_link_expired(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(_env_file=None, public_file_ttl_hours=24)  # type: ignore[call-arg]
+    store, now = FileStore(tmp_path), datetime.now(UTC)
+    ages = {"expired": timedelta(hours=24, minutes=6), "young": timedelta(hours=23)}
+    handed = {}
+    for name, age in ages.items():
+        handed[name] = store.put(f"my data, {name}".encode(), ".json", handed=True)
+        moment = (now - age).timestamp()
+        os.utime(store.handed / handed[name], (moment, moment))
+    old_kept = put_days_ago(store, Clock(now), 2, b"a photo of an initiative")
+    assert store.read(handed["young"]) == b"my data, young"  # a URL serves it
+    assert not (store.folder / handed["young"]).exists()
+    assert list(store.idle_since(now)) == [old_kept]  # the daily sweep's files only
+
+    assert expire_handed(settings, store, now) == 1
+    assert not kept(store, handed["expired"]) and kept(store, handed["young"])
+    assert kept(store, old_kept)  # kept files wait for the daily sweep's references
+    assert expire_handed(settings, store, now + timedelta(hours=2)) == 1
+    assert not kept(store, handed["young"])
+
+
+async def test_the_leaders_job_expires_handed_files_at_every_run(
+    core: Core, clock: Clock
+) -> None:
+    store = core.files
+    scheduler._RUNNING.update(core=core)
+    try:
+        await scheduler.files_job()  # today's sweep is done
+        key = store.put(b"a workbook sent by link", ".xlsx", handed=True)
+        past = (clock() - timedelta(hours=core.settings.public_file_ttl_hours + 1)).timestamp()
+        os.utime(store.handed / key, (past, past))
         await scheduler.files_job()
     finally:
         scheduler._RUNNING.clear()

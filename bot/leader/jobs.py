@@ -16,6 +16,9 @@ from storage.models import Broadcast
 
 logger = logging.getLogger(__name__)
 SWEPT = "files_swept"  # a Reminder row per UTC day: the kept files were swept that day
+# A handed file's URL is signed just after it is put, so it works a moment longer than
+# the file's age says: a handed file stays this much longer than PUBLIC_FILE_TTL_HOURS.
+HANDED_MARGIN = timedelta(minutes=5)
 
 
 def run_reminders(engine: Engine, settings: Settings, now: datetime) -> int:
@@ -58,6 +61,16 @@ def run_broadcasts(engine: Engine, now: datetime) -> int:
         except Exception:
             logger.exception("starting broadcast %s failed; next run tries again", broadcast_id)
     return queued
+
+
+def expire_handed(settings: Settings, files: FileStore, now: datetime) -> int:
+    """Remove the files handed out by URL only (documents sent on Zalo as links) whose
+    URLs no longer work (PUBLIC_FILE_TTL_HOURS, and a margin); return how many went."""
+    ttl = timedelta(hours=settings.public_file_ttl_hours) + HANDED_MARGIN
+    removed = files.expire_handed(now - ttl)
+    if removed:
+        logger.info("removed %s files handed out by links that expired", removed)
+    return removed
 
 
 def sweep_files(engine: Engine, settings: Settings, files: FileStore, now: datetime) -> int | None:

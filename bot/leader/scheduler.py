@@ -81,12 +81,13 @@ async def _queue_due() -> None:
 
 
 async def files_job() -> None:
-    """Sweep the kept files when today's sweep is due (see `jobs.sweep_files`)."""
+    """Remove the handed files whose links expired, and sweep the kept files when today's
+    sweep is due (see `jobs.expire_handed`, `jobs.sweep_files`)."""
     core: Core = _RUNNING["core"]
     try:
-        # A walk of the files folder: off the event loop, whatever the database.
-        await asyncio.to_thread(
-            jobs.sweep_files, core.engine, core.settings, core.files, core.dispatcher.clock()
-        )
+        # Walks of the files folders: off the event loop, whatever the database.
+        now = core.dispatcher.clock()
+        await asyncio.to_thread(jobs.expire_handed, core.settings, core.files, now)
+        await asyncio.to_thread(jobs.sweep_files, core.engine, core.settings, core.files, now)
     except asyncio.CancelledError:
         logger.info("kept files' sweep stopped by shutdown; the next run picks it up")

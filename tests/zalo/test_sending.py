@@ -163,6 +163,9 @@ async def test_a_workbook_goes_as_a_link_that_serves_its_bytes(
         async with http.get(url) as answer:
             assert answer.status == 200 and await answer.read() == workbook.content
     assert not await zalo.calls("sendPhoto")
+    # Handed out, not kept: it goes once the link stops working (tests/test_kept_files.py).
+    assert [p.suffix for p in core.files.handed.iterdir()] == [".xlsx"]
+    assert not core.files.folder.exists() or not any(core.files.folder.iterdir())
 
 
 async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost(

@@ -150,7 +150,7 @@ class Sender:
     def _built(self, chat_id: str, name: str, content: bytes) -> Send:
         async def send() -> str:
             assert self.public_url is not None
-            key = await asyncio.to_thread(self.files.put, content, suffix_of(name))
+            key = await asyncio.to_thread(self.files.put, content, suffix_of(name), handed=True)
             return await self.api.send_photo(chat_id, self.public_url(key))
 
         return send
@@ -159,7 +159,8 @@ class Sender:
         async def send() -> str:
             assert self.public_url is not None
             suffix = suffix_of(document.file_name)
-            key = await asyncio.to_thread(self.files.put, document.content, suffix)
+            # Often personal (a /mydata): it goes once its link stops working.
+            key = await asyncio.to_thread(self.files.put, document.content, suffix, handed=True)
             text = t("channel.document_link", name=document.file_name, url=self.public_url(key))
             return await self.api.send_message(chat_id, self.catalogs.render(text, language))
 
