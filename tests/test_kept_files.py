@@ -256,9 +256,7 @@ def test_a_handed_file_is_served_as_kept_ones_and_goes_once_its_link_expired(
     assert not kept(store, handed["young"])
 
 
-async def test_the_leaders_job_expires_handed_files_at_every_run(
-    core: Core, clock: Clock
-) -> None:
+async def test_the_leaders_job_expires_handed_files_at_every_run(core: Core, clock: Clock) -> None:
     store = core.files
     scheduler._RUNNING.update(core=core)
     try:
