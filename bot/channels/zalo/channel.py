@@ -264,7 +264,7 @@ class ZaloChannel:
         sends = [
             send
             for reply in response.replies
-            for send in self.sender.sends(chat_id, reply, response.language)
+            for send in self.sender.sends(chat_id, kind, reply, response.language)
         ]
         try:
             for send in sends[progress.sent :]:
@@ -285,7 +285,7 @@ class ZaloChannel:
     async def deliver(self, item: Due) -> Delivery:
         """Send one outbox message (no retries here: the outbox decides)."""
         reply = reply_from_json(item.content)
-        sends = self.sender.sends(item.chat_id, reply, item.language)
+        sends = self.sender.sends(item.chat_id, item.chat_kind, reply, item.language)
         return await self.sender.deliver(item.chat_id, item.chat_kind, sends[item.parts_sent :])
 
     async def post_status(
@@ -308,7 +308,7 @@ class ZaloChannel:
             return message_id
         if final:
             return None
-        (text, *_) = self.sender.sends(chat_id, reply, language)
+        (text, *_) = self.sender.sends(chat_id, "private", reply, language)
         try:
             async with self.limiter.slot(chat_id, "private"):
                 sent = await text()

@@ -68,9 +68,10 @@ class Sender:
     # (or FileGone), so that a photo is fetched once per process however often it is sent.
     keeping: dict[tuple[str, str], asyncio.Future[str]] = field(default_factory=dict)
 
-    def sends(self, chat_id: str, reply: Reply, language: str) -> list[Send]:
-        """Return the sends of one reply: its text parts, then its pictures, then a link
-        to each other document (a workbook, a form): Zalo's bot API sends no files."""
+    def sends(self, chat_id: str, kind: str, reply: Reply, language: str) -> list[Send]:
+        """Return the sends of one reply to a chat of `kind` (private or group): its text
+        parts, then its pictures, then a link to each other document (a workbook, a
+        form): Zalo's bot API sends no files."""
         photos = [f for f in reply.files if f.kind == "photo" and self._can_send(f)]
         pictures = [d for d in reply.documents if suffix_of(d.file_name) in PICTURE_SUFFIXES]
         others = [d for d in reply.documents if d not in pictures]
@@ -79,11 +80,11 @@ class Sender:
             shown = 0
         missing = None
         if len(reply.files) + len(reply.documents) > shown:
-            missing = self._unavailable(language)
+            missing = self._unavailable(language, kind)
         lines = render(reply, self.catalogs, language, missing)
         result: list[Send] = [self._text(chat_id, text) for text in lines]
         if self.public_url is not None:
-            result += [self._photo(chat_id, photo, language) for photo in photos]
+            result += [self._photo(chat_id, kind, photo, language) for photo in photos]
             result += [self._built(chat_id, d.file_name, d.content) for d in pictures]
             result += [self._linked(chat_id, d, language) for d in others]
         return result
@@ -91,13 +92,16 @@ class Sender:
     def _can_send(self, photo: SharedFile) -> bool:
         return photo.channel == KEPT or self.fetch is not None
 
-    def _unavailable(self, language: str) -> str:
+    def _unavailable(self, language: str, kind: str) -> str:
+        """The line that stands for what cannot be shown (in a group, /link is no help)."""
+        if kind == "group":
+            return self.catalogs.render(t("channel.picture_unavailable_group"), language)
         return self.catalogs.render(t("channel.picture_unavailable"), language)
 
     def _text(self, chat_id: str, text: str) -> Send:
         return lambda: self.api.send_message(chat_id, text)
 
-    def _photo(self, chat_id: str, photo: SharedFile, language: str) -> Send:
+    def _photo(self, chat_id: str, kind: str, photo: SharedFile, language: str) -> Send:
         assert self.public_url is not None
         url = self.public_url
         if photo.channel == KEPT:
@@ -107,7 +111,7 @@ class Sender:
             try:
                 key = await self._keep(photo.channel, photo.file_ref)
             except FileGone:
-                return await self.api.send_message(chat_id, self._unavailable(language))
+                return await self.api.send_message(chat_id, self._unavailable(language, kind))
             return await self.api.send_photo(chat_id, url(key))
 
         return send
