@@ -12,6 +12,7 @@ are never merged by a chat command.
 """
 
 import hashlib
+import logging
 import math
 import secrets
 from datetime import datetime, timedelta
@@ -25,11 +26,15 @@ from storage import initiatives, links
 from storage import members as store
 from storage.models import ChannelIdentity, LinkCode, Member
 
+logger = logging.getLogger(__name__)
 DIGITS = 6
 VALID_FOR = timedelta(minutes=10)
 # At most this many failed codes per messenger user in the window, against guessing:
 # 5 tries in 10 minutes among 10^6 codes.
 MAX_FAILURES = 5
+# And this many by everybody together: many accounts guessing at once would multiply the
+# tries. Past it, every /link CODE waits out the window (a warning is logged).
+MAX_FAILURES_OF_ALL = 50
 FAILURE_WINDOW = timedelta(minutes=10)
 # How long a used or expired code is kept to say so (instead of "wrong").
 KEPT_FOR = timedelta(days=1)
@@ -86,10 +91,14 @@ def redeem(
     """
     subject = subject_hash(channel, user_id)
     since = now - FAILURE_WINDOW
-    failed, first = links.failures_since(session=session, subject_hash=subject, since=since)
-    if failed >= MAX_FAILURES and first is not None:
-        wait = math.ceil((first + FAILURE_WINDOW - now).total_seconds() / 60)
-        raise Refused("link.too_many", minutes=max(wait, 1))
+    for whose, limit in ((subject, MAX_FAILURES), (None, MAX_FAILURES_OF_ALL)):
+        failed, first = links.failures_since(session=session, subject_hash=whose, since=since)
+        if failed >= limit and first is not None:
+            if whose is None:
+                minutes = FAILURE_WINDOW.total_seconds() // 60
+                logger.warning("%s link codes failed in %.0f minutes: all wait", failed, minutes)
+            wait = math.ceil((first + FAILURE_WINDOW - now).total_seconds() / 60)
+            raise Refused("link.too_many", minutes=max(wait, 1))
     found = _valid_code(session, typed, now)
     if isinstance(found, Refused):
         links.add_failure(session=session, subject_hash=subject, now=now, before=since)

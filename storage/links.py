@@ -58,22 +58,24 @@ def codes_of(*, session: Session, member_id: int) -> Sequence[LinkCode]:
 
 
 def failures_since(
-    *, session: Session, subject_hash: str, since: datetime
+    *, session: Session, subject_hash: str | None, since: datetime
 ) -> tuple[int, datetime | None]:
-    """Return how many attempts a person failed since a moment, and the first of them."""
+    """Return how many attempts a person (None: anybody) failed since a moment, and the
+    first of them."""
     query = select(func.count(), func.min(LinkAttempt.attempted_at)).where(
-        col(LinkAttempt.subject_hash) == subject_hash, col(LinkAttempt.attempted_at) > since
+        col(LinkAttempt.attempted_at) > since
     )
+    if subject_hash is not None:
+        query = query.where(col(LinkAttempt.subject_hash) == subject_hash)
     count, first = session.exec(query).one()
     return int(count), first
 
 
 def add_failure(*, session: Session, subject_hash: str, now: datetime, before: datetime) -> None:
-    """Record a failed attempt, dropping the person's attempts from before `before`."""
+    """Record a failed attempt, dropping everybody's attempts from before `before` (only
+    the recent ones count, so the table stays that small)."""
     session.connection().execute(
-        delete(LinkAttempt).where(
-            col(LinkAttempt.subject_hash) == subject_hash, col(LinkAttempt.attempted_at) <= before
-        )
+        delete(LinkAttempt).where(col(LinkAttempt.attempted_at) <= before)
     )
     session.add(LinkAttempt(subject_hash=subject_hash, attempted_at=now))
     session.flush()

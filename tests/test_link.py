@@ -176,3 +176,23 @@ def test_wrong_codes_are_limited_per_messenger_user(
         assert "z1" not in str(hashes) and links.subject_hash("zalo", "z1") in hashes
     clock.advance(minutes=5)  # the first failure is 10 minutes old now, the code too
     assert guesser.say(f"/link {code_of(telegram)}") == ["link.linked", "help.text"]
+
+
+def test_many_accounts_guessing_together_are_limited_too(
+    core: Core, telegram: Person, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = code_of(telegram)
+    wrong = (f"{n:06d}" for n in range(1000) if f"{n:06d}" != code)
+    for n in range(links.MAX_FAILURES_OF_ALL):  # each account stays under its own limit
+        guesser = Person(core.dispatcher, f"z{n}", channel="zalo")
+        assert guesser.say(f"/link {next(wrong)}") == ["link.code_wrong"]
+    clock.advance(minutes=4)
+    late = Person(core.dispatcher, "z-late", channel="zalo")
+    assert late.say(f"/link {code}") == ["link.too_many"]  # even the right one
+    assert late.last is not None and late.last.replies[0].text.params == {"minutes": 6}
+    assert "link codes failed" in caplog.text and "z-late" not in caplog.text
+    clock.advance(minutes=6)  # the window has passed
+    assert late.say(f"/link {code_of(telegram)}") == ["link.linked", "help.text"]
+    assert late.say("/link 999999") == ["link.code_wrong"]
+    with Session(core.engine) as session:  # a failure drops everybody's older ones
+        assert len(session.exec(select(LinkAttempt)).all()) == 1
