@@ -32,8 +32,10 @@ VALID_FOR = timedelta(minutes=10)
 # At most this many failed codes per messenger user in the window, against guessing:
 # 5 tries in 10 minutes among 10^6 codes.
 MAX_FAILURES = 5
-# And this many by everybody together: many accounts guessing at once would multiply the
-# tries. Past it, every /link CODE waits out the window (a warning is logged).
+# And this many by everybody together, or as many as codes were handed out in the window
+# if more (a day when a whole factory links makes typos, not guesses): many accounts
+# guessing at once would multiply the tries. Past it, every /link CODE waits out the
+# window (a warning is logged).
 MAX_FAILURES_OF_ALL = 50
 FAILURE_WINDOW = timedelta(minutes=10)
 # How long a used or expired code is kept to say so (instead of "wrong").
@@ -91,7 +93,8 @@ def redeem(
     """
     subject = subject_hash(channel, user_id)
     since = now - FAILURE_WINDOW
-    for whose, limit in ((subject, MAX_FAILURES), (None, MAX_FAILURES_OF_ALL)):
+    of_all = max(MAX_FAILURES_OF_ALL, links.codes_since(session=session, since=since))
+    for whose, limit in ((subject, MAX_FAILURES), (None, of_all)):
         failed, first = links.failures_since(session=session, subject_hash=whose, since=since)
         if failed >= limit and first is not None:
             if whose is None:

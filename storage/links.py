@@ -46,6 +46,12 @@ def forget_codes(*, session: Session, expired_before: datetime) -> None:
     session.connection().execute(delete(LinkCode).where(col(LinkCode.expires_at) < expired_before))
 
 
+def codes_since(*, session: Session, since: datetime) -> int:
+    """Return how many link codes were handed out since a moment (and still stored)."""
+    query = select(func.count()).where(col(LinkCode.created_at) > since)
+    return int(session.exec(query).one())
+
+
 def codes_of(*, session: Session, member_id: int) -> Sequence[LinkCode]:
     """Return the link codes a member's identities asked for, oldest first."""
     query = (

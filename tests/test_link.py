@@ -196,3 +196,23 @@ def test_many_accounts_guessing_together_are_limited_too(
     assert late.say("/link 999999") == ["link.code_wrong"]
     with Session(core.engine) as session:  # a failure drops everybody's older ones
         assert len(session.exec(select(LinkAttempt)).all()) == 1
+
+
+def test_a_day_when_many_link_makes_typos_that_do_not_stop_everybody(
+    core: Core, unit_id: int
+) -> None:
+    issued = links.MAX_FAILURES_OF_ALL + 10
+    codes = []
+    for n in range(issued):  # a factory's linking day: many codes, some typos
+        member = Person(core.dispatcher, user_id=f"t{n}", channel="telegram")
+        member.join(DEMO_CODE)
+        codes.append(code_of(member))
+    typo = (f"{n:06d}" for n in range(1000) if f"{n:06d}" not in codes)
+    for n in range(links.MAX_FAILURES_OF_ALL + 5):
+        assert Person(core.dispatcher, f"z{n}", channel="zalo").say(f"/link {next(typo)}") == [
+            "link.code_wrong"
+        ]
+    assert Person(core.dispatcher, "z-last", channel="zalo").say(f"/link {codes[-1]}") == [
+        "link.linked",
+        "help.text",
+    ]
