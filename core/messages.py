@@ -136,6 +136,7 @@ class Incoming:
     update_id: str | None = None
     display_name: str | None = None
     unsupported: bool = False
+    picture_lost: bool = False  # a picture came that could not be had (unsupported too)
     in_group: bool = False
     message_ref: str | None = None  # the message whose button was pressed, if any
     # A photo's or document's caption: kept apart, so a file is never taken for a typed

@@ -189,6 +189,8 @@ class Router:
         return apply(ctx, current.name, lambda: goto(previous))
 
     def _answer(self, ctx: Context, step: Step) -> Outcome:
+        if ctx.incoming.picture_lost:
+            raise Refused("common.picture_lost")
         if ctx.incoming.unsupported:
             raise Refused("common.unsupported")
         if step.options is not None:

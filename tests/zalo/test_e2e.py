@@ -1,10 +1,12 @@
 """What only Zalo does, through the emulator's Zalo face: long texts split, redeliveries,
 stickers, groups. The scenarios a person goes through are in tests/e2e, on both messengers."""
 
+import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
 from bot.channels.text import utf16_units
+from bot.channels.zalo import api
 from bot.channels.zalo.channel import ZaloChannel
 from core.messages import t
 from sandbox.zalo.client import ZaloSandboxClient
@@ -69,6 +71,25 @@ async def test_stickers_and_unsupported_messages_get_the_unsupported_answer(
     assert unsupported in text_of(await user.replies(2))
     await zalo.send_unsupported(user.user_id, bare=True)  # no message: nobody to answer
     assert await user.silence(1.0) == []
+
+
+async def test_a_picture_too_large_to_keep_is_asked_for_again_not_called_unsupported(
+    core: Core,
+    unit_id: int,
+    polling: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = ZaloUser(zalo, "u-large-photo")
+    await join(user)
+    await user.say("/new", expect=2)
+    monkeypatch.setattr(api, "DOWNLOAD_LIMIT", 2048)  # 5 MB in the test's small
+    huge = b"\x89PNG\r\n\x1a\n" + bytes(4096)
+    await zalo.send_photo(user.user_id, huge, caption="Đồ gá")
+    said = text_of(await user.replies(2))
+    assert core.catalogs.render(t("common.picture_lost"), "vi") in said
+    assert core.catalogs.render(t("common.unsupported"), "vi") not in said
+    assert not core.files.folder.exists() or not any(core.files.folder.iterdir())
 
 
 async def test_in_a_group_the_bot_answers_commands_that_mention_it_into_the_group(

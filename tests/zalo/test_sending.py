@@ -181,7 +181,7 @@ async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost
     ) == PNG
     await zalo.expire_file(update["message"]["photo_url"])
     lost = await channel.incoming_of(row)
-    assert lost is not None and lost.unsupported and lost.attachments == ()
+    assert lost is not None and lost.picture_lost and lost.attachments == ()
 
 
 async def test_status_messages_go_anew_at_most_once_a_minute_and_the_final_is_left(

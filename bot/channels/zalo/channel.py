@@ -227,8 +227,8 @@ class ZaloChannel:
     async def incoming_of(self, row: Queued) -> Incoming | None:
         """Translate a stored update, downloading and keeping its picture if it has one.
 
-        A picture whose URL has expired is logged as lost, and the update answered as
-        unsupported; a network failure raises (the processor tries again).
+        A picture whose URL has expired (or that is too large) is logged as lost, and the
+        person asked to send it again; a network failure raises (the processor tries again).
         """
         url = photo_url(row.payload)
         photo = None
@@ -243,7 +243,7 @@ class ZaloChannel:
                 suffix = IMAGE_TYPES.get(kind or "") or suffix_of(urlsplit(url).path)
                 key = await asyncio.to_thread(self.core.files.put, content, suffix)
                 photo = InAttachment("photo", key, None, kind, len(content), channel=KEPT)
-        return to_incoming(row.payload, row.update_id, photo)
+        return to_incoming(row.payload, row.update_id, photo, lost=url is not None)
 
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Send the replies; confirm them once they went out."""

@@ -139,13 +139,15 @@ def _chatter(update: Update) -> bool:
     return not (said or "").startswith("/")
 
 
-def to_incoming(update: Update, key: str, photo: InAttachment | None = None) -> Incoming | None:
+def to_incoming(
+    update: Update, key: str, photo: InAttachment | None = None, *, lost: bool = False
+) -> Incoming | None:
     """Translate a stored update into an Incoming; None when there is nobody to answer
     (nobody named, or chatter in a group).
 
     `photo` is the picture of an image update, already kept by the bot; an image whose
-    picture could not be had, stickers, voice and whatever else Zalo sends are
-    unsupported (the core answers that politely).
+    picture could not be had (`lost`: the core asks for it again), stickers, voice and
+    whatever else Zalo sends are unsupported (the core answers that politely).
     """
     if _chatter(update):
         return None
@@ -172,6 +174,7 @@ def to_incoming(update: Update, key: str, photo: InAttachment | None = None) -> 
         update_id=key,
         display_name=_name(sender),
         unsupported=text is None and photo is None,
+        picture_lost=lost and photo is None,
         in_group=in_group,
         sent_ref=_id(message.get("message_id")),
     )
