@@ -321,6 +321,29 @@ async def test_the_reporter_counts_every_broadcast_with_one_query_a_round(
     assert listed[second].reported_final
 
 
+async def test_the_reporter_tells_the_channel_how_much_of_a_broadcast_is_done(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    broadcast_id, queued = send(core, clock, boss, Audience(unit_id=tree.zone))
+    assert queued >= 2
+    with transaction(core.engine) as session:
+        messages = session.exec(
+            select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id)
+        ).all()
+        for message in messages[: queued // 2]:
+            message.status = outbox.SENT
+            session.add(message)
+    posted: list[float] = []
+
+    async def post(*_: Any, final: bool = False, done: float = 0.0) -> str:
+        posted.append(done)
+        return "status-1"
+
+    await Reporter(engine=core.engine, posters={"telegram": post}, clock=clock).once()
+    assert posted == [pytest.approx((queued // 2) / queued)]
+
+
 def _member(session: Session, member_id: int) -> Member:
     member = session.get(Member, member_id)
     assert member is not None

@@ -245,6 +245,7 @@ class ConsoleChannel:
         message_id: str | None,
         *,
         final: bool = False,
+        done: float = 0.0,
     ) -> str | None:
         """No live status messages in a terminal: the history shows a broadcast's end."""
         return None

@@ -82,11 +82,13 @@ class Channel(Protocol):
         message_id: str | None,
         *,
         final: bool = False,
+        done: float = 0.0,
     ) -> str | None:
         """Send a status message, or edit `message_id`; its id, None if it failed.
 
         `final`: the last one (the report, which the outbox also sends as a new message);
-        a channel that cannot edit may leave it to that copy.
+        a channel that cannot edit may leave it to that copy. `done`: the share of the
+        work behind it (0–1), for a channel that sends each status anew to space them.
         """
 
     async def close(self) -> None:

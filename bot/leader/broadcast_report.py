@@ -32,6 +32,7 @@ class Post(Protocol):
         message_id: str | None,
         *,
         final: bool = False,
+        done: float = 0.0,
     ) -> Awaitable[str | None]: ...
 
 
@@ -62,14 +63,14 @@ class Reporter:
 
     async def once(self) -> None:
         """Post or edit the progress of every broadcast not finally reported."""
-        for broadcast, reply, final in await db.run(self.engine, self._read):
+        for broadcast, reply, final, done in await db.run(self.engine, self._read):
             post = self.posters.get(broadcast.report_channel)
             if post is None:  # a channel without live messages: the history shows it
                 await db.run(self.engine, self._save, broadcast.id or 0, None, final)
                 continue
             chat, language = broadcast.report_chat_id, broadcast.report_language
             message_id = await post(
-                chat, reply, language, broadcast.report_message_id, final=final
+                chat, reply, language, broadcast.report_message_id, final=final, done=done
             )
             if final:
                 # The progress message shows the report now; a copy goes through the
@@ -79,7 +80,7 @@ class Reporter:
             elif message_id is not None:
                 await db.run(self.engine, self._save, broadcast.id or 0, message_id, final)
 
-    def _read(self) -> list[tuple[Broadcast, Reply, bool]]:
+    def _read(self) -> list[tuple[Broadcast, Reply, bool, float]]:
         now = self.clock()
         found = []
         with transaction(self.engine) as session:
@@ -95,7 +96,8 @@ class Reporter:
                     if final
                     else progress_reply(broadcast, tally, now)
                 )
-                found.append((broadcast, reply, final))
+                done = 1 - tally["queued"] / tally.total if tally.total else 1.0
+                found.append((broadcast, reply, final, done))
         return found
 
     def _finish(self, broadcast: Broadcast, reply: Reply, message_id: str | None) -> None:

@@ -184,7 +184,7 @@ async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost
     assert lost is not None and lost.picture_lost and lost.attachments == ()
 
 
-async def test_status_messages_go_anew_at_most_once_a_minute_and_the_final_is_left(
+async def test_status_messages_go_anew_once_a_minute_at_most_as_the_work_moves(
     channel: ZaloChannel, zalo: ZaloSandboxClient
 ) -> None:
     await started(zalo, ["u990"])
@@ -192,16 +192,23 @@ async def test_status_messages_go_anew_at_most_once_a_minute_and_the_final_is_le
     channel.monotonic = lambda: now[0]
     channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
     progress = Reply(t("wizard.text_too_short", min=1))
-    first = await channel.post_status("u990", progress, "vi", None)
+
+    async def post(message_id: str | None, seconds: float, done: float) -> str | None:
+        now[0] += seconds
+        return await channel.post_status("u990", progress, "vi", message_id, done=done)
+
+    first = await post(None, 0, done=0.0)
     assert first is not None
-    now[0] += 59
-    assert await channel.post_status("u990", progress, "vi", first) == first
-    now[0] += 2
-    second = await channel.post_status("u990", progress, "vi", first)
+    assert await post(first, 59, done=0.5) == first  # not a minute yet
+    assert await post(first, 2, done=0.05) == first  # less than a tenth more done
+    second = await post(first, 5, done=0.2)
     assert second not in (None, first)
+    assert await post(second, 600, done=0.2) == second  # stalled: nothing new to say
+    third = await post(second, 300, done=0.2)  # but a quarter of an hour passed
+    assert third not in (None, second)
+    assert len(await zalo.messages("u990")) == 3
     now[0] += 120
-    assert await channel.post_status("u990", progress, "vi", second, final=True) == second
-    assert len(await zalo.messages("u990")) == 2
+    assert await channel.post_status("u990", progress, "vi", third, final=True) == third
 
 
 async def test_the_configured_rates_keep_a_long_reply_within_zalos_limits(

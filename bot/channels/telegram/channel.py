@@ -294,6 +294,7 @@ class TelegramChannel(TelegramApi):
         message_id: str | None,
         *,
         final: bool = False,
+        done: float = 0.0,
     ) -> str | None:
         """Send a status message, or edit the one sent before; its id, None if it failed."""
         async with self.limiter.slot(chat_id, outgoing.chat_kind(int(chat_id))):

@@ -46,7 +46,11 @@ from storage.files import suffix_of
 from storage.outbox import Due
 
 logger = logging.getLogger(__name__)
-STATUS_EVERY = 60.0  # seconds between two status messages (Zalo cannot edit one)
+# Zalo cannot edit a message, so each status goes anew: at most once a minute, and only
+# once a tenth more of the work is done, or a quarter of an hour passed (a long pause).
+STATUS_EVERY = 60.0
+STATUS_STEP = 0.1
+STATUS_AT_LEAST = 900.0
 # A picture's URL that answers these has expired (or the picture is too large to keep).
 LOST = (403, 404, 410, 413)
 IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}
@@ -126,7 +130,8 @@ class ZaloChannel:
         )
         self.arrivals = Arrivals()
         self.polling: asyncio.Task[None] | None = None
-        self.status_sent: dict[str, float] = {}  # a status message's id: when it was sent
+        # A status message's id: when it was sent, and the share done it showed.
+        self.status_sent: dict[str, tuple[float, float]] = {}
         self.monotonic = time.monotonic  # the status messages' clock
 
     def fetch_with(self, fetch: Fetch) -> None:
@@ -296,15 +301,14 @@ class ZaloChannel:
         message_id: str | None,
         *,
         final: bool = False,
+        done: float = 0.0,
     ) -> str | None:
-        """Send a status message anew (Zalo cannot edit one), at most once a minute.
+        """Send a status message anew (Zalo cannot edit one), at the cadence above.
 
         The final one is not sent here: the report's copy through the outbox is the end.
         """
         now = self.monotonic()
-        if message_id is not None and (
-            final or now - self.status_sent.get(message_id, float("-inf")) < STATUS_EVERY
-        ):
+        if message_id is not None and (final or not self._status_due(message_id, now, done)):
             return message_id
         if final:
             return None
@@ -317,8 +321,18 @@ class ZaloChannel:
             return message_id
         new_id = str(sent)
         self.status_sent.pop(message_id or "", None)
-        self.status_sent[new_id] = now
+        self.status_sent[new_id] = (now, done)
         return new_id
+
+    def _status_due(self, message_id: str, now: float, done: float) -> bool:
+        sent = self.status_sent.get(message_id)
+        if sent is None:
+            return True  # sent by an earlier process: go on from here
+        at, shown = sent
+        waited = now - at
+        return waited >= STATUS_EVERY and (
+            done - shown >= STATUS_STEP or waited >= STATUS_AT_LEAST
+        )
 
     async def close(self) -> None:
         """Let a poll in flight finish (its update is stored), then close the connections."""
