@@ -248,7 +248,8 @@ class ZaloChannel:
                 suffix = IMAGE_TYPES.get(kind or "") or suffix_of(urlsplit(url).path)
                 key = await asyncio.to_thread(self.core.files.put, content, suffix)
                 photo = InAttachment("photo", key, None, kind, len(content), channel=KEPT)
-        return to_incoming(row.payload, row.update_id, photo, lost=url is not None)
+        lost = url is not None and photo is None
+        return to_incoming(row.payload, row.update_id, photo, lost=lost)
 
     async def _deliver(self, row: Queued, response: Response) -> bool:
         """Send the replies; confirm them once they went out."""

@@ -174,7 +174,7 @@ def to_incoming(
         update_id=key,
         display_name=_name(sender),
         unsupported=text is None and photo is None,
-        picture_lost=lost and photo is None,
+        picture_lost=lost,
         in_group=in_group,
         sent_ref=_id(message.get("message_id")),
     )
