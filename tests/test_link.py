@@ -198,9 +198,7 @@ def test_many_accounts_guessing_together_are_limited_too(
         assert len(session.exec(select(LinkAttempt)).all()) == 1
 
 
-def test_typos_on_a_day_many_people_link_do_not_stop_everybody(
-    core: Core, unit_id: int
-) -> None:
+def test_typos_on_a_day_many_people_link_do_not_stop_everybody(core: Core, unit_id: int) -> None:
     issued = links.MAX_FAILURES_OF_ALL + 10
     codes = []
     for n in range(issued):  # a factory's linking day: many codes, some typos
