@@ -36,7 +36,7 @@ def render_reply(reply: Reply, catalogs: Catalogs, language: str) -> str:
 
 def utf16_units(text: str) -> int:
     """Return a text's length in UTF-16 code units (how Zalo counts, and JavaScript)."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def split_plain(text: str, limit: int, length: Callable[[str], int] = utf16_units) -> list[str]:
@@ -45,6 +45,8 @@ def split_plain(text: str, limit: int, length: Callable[[str], int] = utf16_unit
     A line longer than the limit is cut at a space where one is near, else where it
     must be (never inside a character). No part is empty or blank.
     """
+    if length(text) <= limit:
+        return _keep([], text)  # what the loop below makes of it, at once
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):

@@ -135,6 +135,13 @@ def test_group_chatter_is_dropped_unread_and_commands_are_taken() -> None:
 
 def test_utf16_units_count_characters_outside_the_basic_plane_twice() -> None:
     assert utf16_units("ắ") == 1 and utf16_units("😀") == 2 and utf16_units("a😀b") == 4
+    assert utf16_units("\ud800") == 1  # a lone surrogate (as JSON may carry) is one unit
+
+
+def test_a_text_that_fits_is_one_part_without_blank_lines_at_its_ends() -> None:
+    assert split_plain("\n\n Ý tưởng 😀\n\nmới\n\n", 20) == [" Ý tưởng 😀\n\nmới"]
+    assert split_plain("\n \n", 10) == []
+    assert split_plain("ab\ncd", 4) == ["ab", "cd"]  # one unit over: split at the break
 
 
 def test_a_long_text_is_split_at_line_breaks_within_2000_units_never_empty() -> None:
