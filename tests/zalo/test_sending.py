@@ -1,5 +1,6 @@
 """What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
 
+import random
 import re
 from collections import Counter
 from dataclasses import replace
@@ -182,6 +183,17 @@ async def test_a_persons_photo_is_downloaded_and_kept_and_an_expired_one_is_lost
     await zalo.expire_file(update["message"]["photo_url"])
     lost = await channel.incoming_of(row)
     assert lost is not None and lost.picture_lost and lost.attachments == ()
+
+
+async def test_a_photo_of_a_phones_size_is_kept_whole(
+    core: Core, channel: ZaloChannel, zalo: ZaloSandboxClient
+) -> None:
+    picture = PNG + random.Random(7).randbytes(600 * 1024)  # arrives in many pieces
+    update = await zalo.send_photo("u902", picture)
+    incoming = await channel.incoming_of(Queued(key_of(update), "u902", 1, update))
+    assert incoming is not None and not incoming.picture_lost
+    (photo,) = incoming.attachments
+    assert photo.size == len(picture) and core.files.read(photo.file_ref) == picture
 
 
 async def test_status_messages_go_anew_once_a_minute_at_most_as_the_work_moves(

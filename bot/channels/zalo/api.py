@@ -20,6 +20,7 @@ POLL_TIMEOUT = 20  # seconds a getUpdates call waits; short, so that stopping st
 POLL_MARGIN = 7  # seconds the HTTP request waits longer than the long poll itself
 CALL_TIMEOUT = 30  # seconds for any other call
 DOWNLOAD_LIMIT = 5 * 1024 * 1024  # bytes of a picture a person sent
+DOWNLOAD_CHUNK = 64 * 1024
 EMPTY_POLL = 408  # getUpdates' "nothing arrived"
 _TOKEN = re.compile(r"/bot\d+:[^/\s]+")
 
@@ -155,13 +156,18 @@ class ZaloApi:
             async with self._http().get(url, timeout=ClientTimeout(total=CALL_TIMEOUT)) as got:
                 if got.status != 200:
                     raise ZaloError("download", got.status, f"HTTP {got.status}", got.status)
-                content = await got.content.read(DOWNLOAD_LIMIT + 1)
+                if (got.content_length or 0) > DOWNLOAD_LIMIT:
+                    raise ZaloError("download", 413, "larger than the limit", None)
+                content = bytearray()
+                # Not `content.read(n)`: that returns what has arrived so far, not n bytes.
+                async for chunk in got.content.iter_chunked(DOWNLOAD_CHUNK):
+                    content += chunk
+                    if len(content) > DOWNLOAD_LIMIT:
+                        raise ZaloError("download", 413, "larger than the limit", None)
                 kind = got.content_type
         except (ClientError, TimeoutError) as error:
             raise ZaloError("download", None, f"network: {type(error).__name__}", None) from None
-        if len(content) > DOWNLOAD_LIMIT:
-            raise ZaloError("download", 413, "larger than the limit", None)
-        return content, kind
+        return bytes(content), kind
 
     async def close(self) -> None:
         """Close the HTTP session."""
