@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from bot.app import Core
 from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.replies import Progress
 from core.messages import Incoming, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
@@ -106,6 +107,9 @@ async def process(
             return True
         row.parsed = incoming
         response = await group(incoming)
+        # A new response is sent from its start: what went out before was the text of
+        # a failed attempt. A pressed button's spinner, stopped then, stays stopped.
+        row.progress = Progress(answered=row.progress.answered)
         row.processed = response is None or not response.failed
         row.handled = (response,)
     (response,) = row.handled

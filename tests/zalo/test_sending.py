@@ -5,10 +5,12 @@ import re
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 from pydantic import SecretStr
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.app import Core
@@ -54,6 +56,31 @@ async def test_429s_and_500s_on_replies_are_waited_out_sending_each_once(
     calls = await zalo.calls("sendMessage")
     assert Counter(c.get("error_code") for c in calls) == Counter({429: 2, 500: 2, None: 1})
     await user.say("1", expect=2)  # the conversation goes on
+
+
+async def test_after_a_failed_step_the_next_attempts_reply_goes_out_whole(
+    core: Core,
+    unit_id: int,
+    polling: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = ZaloUser(zalo, "u-failed-once")
+    await user.say(f"/start {DEMO_CODE}")
+    real = core.dispatcher._group_once
+    failures = [OperationalError("UPDATE", {}, Exception("connection lost"))] * 2
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        if failures:  # as it is stored, then its first attempt alone
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core.dispatcher, "_group_once", failing)
+    error, notice, question = await user.say("2", expect=3)  # English
+    assert text_of([error]) == core.catalogs.render(t("common.internal_error"), "vi")
+    assert "how we use your data" in text_of([notice])  # the first part, skipped before
+    assert "Do you agree" in text_of([question])
+    assert await user.silence(0.5) == []
 
 
 @pytest.mark.parametrize(
