@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from bot.app import Core
@@ -58,3 +59,28 @@ async def test_three_pollers_store_together_and_keep_each_chats_order(
     assert stored == 3 * USERS  # each once
     assert max(three_pollers) > 1  # some updates shared a transaction
     assert sum(three_pollers) == 3 * USERS
+
+
+async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel
+) -> None:
+    receive = channel.receive
+    outage = [OperationalError("INSERT", {}, Exception("server closed the connection"))] * 2
+
+    async def away_twice(updates: list[Update], *, process: bool = True) -> None:
+        if outage:
+            raise outage.pop()
+        await receive(updates, process=process)
+
+    channel.receive = away_twice  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    try:
+        question = await ZaloUser(zalo, "u-outage").say(f"/start {DEMO_CODE}")
+        assert "1. Tiếng Việt" in text_of(question)
+        assert outage == [] and not serving.done()  # polling went on after the outage
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+    with Session(core.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.app import Core
 from bot.channels import intake, public_files
@@ -53,6 +54,9 @@ STATUS_STEP = 0.1
 STATUS_AT_LEAST = 900.0
 # A picture's URL that answers these has expired (or the picture is too large to keep).
 LOST = (403, 404, 410, 413)
+# Seconds between tries to store polled updates while the database is away (doubling).
+STORE_PAUSE = 0.5
+STORE_PAUSE_MAX = 30.0
 IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}
 
 
@@ -176,7 +180,22 @@ class ZaloChannel:
         again (`polling`)."""
 
         async def store(updates: list[Update]) -> None:
-            await self.receive(updates, process=not stop.is_set())
+            pause = STORE_PAUSE
+            while True:
+                try:
+                    await self.receive(updates, process=not stop.is_set())
+                    return
+                except (OperationalError, InterfaceError) as error:
+                    # The database is away: Zalo has forgotten these updates, so they
+                    # are held here, and nothing more is polled, until they are stored.
+                    logger.warning(
+                        "storing %s polled updates failed (%s); retrying in %s s",
+                        len(updates),
+                        type(error.orig).__name__,
+                        pause,
+                    )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, STORE_PAUSE_MAX)
 
         await polling.poll(self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout)
 

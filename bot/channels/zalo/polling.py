@@ -32,9 +32,10 @@ async def poll(
 ) -> None:
     """Run `pollers` long polls until `stop`; `store` commits what they bring.
 
-    A failure of `store` reaches the pollers whose updates it held, and ends polling
-    (the runtime stops: nothing is polled that could not be stored). A wrong token ends
-    it too; other errors of a poll are waited out.
+    While `store` runs nobody polls again, so it may wait out a database that is away
+    (the channel's does). A failure it raises reaches the pollers whose updates it held,
+    and ends polling (the runtime stops). A wrong token ends it too; other errors of a
+    poll are waited out.
     """
     waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
     arrived = asyncio.Event()
