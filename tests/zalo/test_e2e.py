@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.app import Core
+from bot.channels.inbox import MAX_ATTEMPTS
 from bot.channels.text import utf16_units
 from bot.channels.zalo import api
 from bot.channels.zalo.channel import ZaloChannel
@@ -90,6 +91,29 @@ async def test_a_picture_too_large_to_keep_is_asked_for_again_not_called_unsuppo
     assert core.catalogs.render(t("common.picture_lost"), "vi") in said
     assert core.catalogs.render(t("common.unsupported"), "vi") not in said
     assert not core.files.folder.exists() or not any(core.files.folder.iterdir())
+
+
+async def test_a_picture_the_network_keeps_failing_is_asked_for_again_not_dropped(
+    core: Core,
+    unit_id: int,
+    polling: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = ZaloUser(zalo, "u-photo-network")
+    await join(user)
+    await user.say("/new", expect=2)
+    tries = []
+
+    async def unreachable(url: str) -> tuple[bytes, str | None]:
+        tries.append(url)
+        raise api.ZaloError("download", None, "network: ClientConnectorError", None)
+
+    monkeypatch.setattr(polling.api, "download", unreachable)
+    await zalo.send_photo(user.user_id, b"\x89PNG\r\n\x1a\n" + bytes(64), caption="Đồ gá")
+    said = text_of(await user.replies(2))
+    assert core.catalogs.render(t("common.picture_lost"), "vi") in said
+    assert len(tries) == MAX_ATTEMPTS  # tried again before giving up
 
 
 async def test_in_a_group_the_bot_answers_commands_that_mention_it_into_the_group(

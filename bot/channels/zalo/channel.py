@@ -25,7 +25,7 @@ from bot.channels import intake, public_files
 from bot.channels.contract import Capabilities, Delivery, Fetch
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
-from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
 from bot.channels.replies import Confirmations, Progress
 from bot.channels.zalo import polling
 from bot.channels.zalo.api import POLL_MARGIN, POLL_TIMEOUT, Update, ZaloApi, ZaloError
@@ -252,7 +252,9 @@ class ZaloChannel:
         """Translate a stored update, downloading and keeping its picture if it has one.
 
         A picture whose URL has expired (or that is too large) is logged as lost, and the
-        person asked to send it again; a network failure raises (the processor tries again).
+        person asked to send it again; a network failure raises (the processor tries
+        again), and at the last attempt the picture is lost too: the person is asked, not
+        left without an answer.
         """
         url = photo_url(row.payload)
         photo = None
@@ -260,8 +262,8 @@ class ZaloChannel:
             try:
                 content, kind = await self.api.download(url)
             except ZaloError as error:
-                if error.error_code not in LOST:
-                    raise
+                if error.error_code not in LOST and row.attempts + 1 < MAX_ATTEMPTS:
+                    raise  # the network: the processor tries again in a moment
                 logger.warning("the picture of update %s was lost: %s", row.update_id, error)
             else:
                 suffix = IMAGE_TYPES.get(kind or "") or suffix_of(urlsplit(url).path)
