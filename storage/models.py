@@ -357,7 +357,7 @@ class OutboxMessage(SQLModel, table=True):
     language: str = Field(max_length=8)
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="queued", max_length=12)
-    attempts: int = 0
+    attempts: int = 0  # sends tried, not counting a messenger's "wait" (429): see outbox
     next_attempt_at: datetime = _utc()
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(default=None)

@@ -306,7 +306,7 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
         update(messages)
         .where(messages.c.id == bindparam("message_id"))
         .values(
-            attempts=messages.c.attempts + 1,
+            attempts=messages.c.attempts + bindparam("counted"),
             status=bindparam("new_status"),
             sent_at=func.coalesce(bindparam("sent", type_=UTCDateTime), messages.c.sent_at),
             next_attempt_at=func.coalesce(
@@ -318,6 +318,9 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
         [
             {
                 "message_id": o.message_id,
+                # A messenger's "wait" (429) is no failure: it must not bring a message
+                # nearer to being given up, nor lengthen the backoff of a later failure.
+                "counted": 0 if o.outcome == "retry_after" else 1,
                 "new_status": o.status,
                 "sent": o.at if o.status == SENT else None,
                 "retry": o.retry_at,

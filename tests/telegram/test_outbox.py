@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from bot.channels.contract import Delivery
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.telegram.channel import TelegramChannel
 from bot.dispatch.dispatcher import utc_now
+from bot.leader import outbox as leader_outbox
 from bot.leader.outbox import OutboxSender
 from bot.leader.preparing import Preparing
 from core.codec import reply_to_json
@@ -170,6 +172,27 @@ async def test_with_429_on_30_percent_every_notice_arrives_after_its_retry_after
             select(func.count()).where(col(OutboxAttempt.outcome) == "retry_after")
         ).one()
         assert retries == len(refused)
+
+
+async def test_429s_do_not_use_up_the_tries_a_message_gets_for_failures(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(leader_outbox, "MAX_TRANSIENT_ATTEMPTS", 3)
+    await start_chats(users, [731])
+    queue(core, clock, [731], 1)
+    await users.inject_error("sendMessage", 429, count=2, retry_after=1)
+    await users.inject_error("sendMessage", 500, count=1)  # a first failure, after two waits
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=15)
+    assert numbers(await users.messages(731)) == [1]
+    with Session(core.engine) as session:
+        (message,) = session.exec(select(OutboxMessage)).all()
+        assert message.attempts == 2  # the failure and the send that went
 
 
 async def test_a_429_pauses_the_sends_to_every_chat_for_its_retry_after(
