@@ -131,10 +131,11 @@ class OutboxSender:
                 item = await self.make(item)
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
                 delivery = await channel.deliver(item)
-        except Exception:
+        except Exception as error:
+            # A fault of ours (a document that cannot be made, say): tried again after
+            # the backoff of a transient failure, and given up as one, not at once forever.
             logger.exception("sending outbox message %s failed", item.id)
-            self._release(item)  # still queued: it is tried again
-            return
+            delivery = Delivery("transient", detail=f"error: {type(error).__name__}")
         if delivery.outcome == "retry_after":
             # Telegram's flood control is per bot: every later send to the 429's scope
             # (replies too) waits it out, not only this message's retry.

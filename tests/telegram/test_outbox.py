@@ -355,6 +355,32 @@ async def test_the_sender_survives_a_failed_read_of_the_outbox(
     assert sender.failed
 
 
+async def test_a_fault_of_ours_while_sending_is_retried_with_a_backoff_not_at_once(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await start_chats(users, [802])
+    queue(core, clock, [802], 1)
+    tries = []
+
+    async def broken(item: Due) -> Delivery:
+        tries.append(item.attempts)
+        raise RuntimeError("a document that cannot be made")
+
+    monkeypatch.setattr(channel, "deliver", broken)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: len(tries) >= 2, timeout=10)
+        await asyncio.sleep(0.5)
+    assert tries == [0, 1]  # then a backoff of 2 s (it once went again at once, forever)
+    with Session(core.engine) as session:
+        (message,) = session.exec(select(OutboxMessage)).all()
+        assert (message.status, message.attempts) == ("queued", 2)
+
+
 async def test_the_sender_leaves_other_channels_messages_to_them(
     core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
 ) -> None:

@@ -1,5 +1,6 @@
 """What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
 
+import errno
 import random
 import re
 from collections import Counter
@@ -171,6 +172,44 @@ async def test_a_picture_goes_by_its_signed_public_url_when_there_is_one(
     assert "4" in text["text"] and "\n(" not in text["text"]
     assert await zalo.photo(first["message_id"]) == PNG
     assert await zalo.photo(second["message_id"]) == PNG[::-1]
+
+
+async def test_a_full_disk_delays_a_notices_chart_without_repeating_its_text(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await started(zalo, ["u804"])
+    put = core.files.put
+    full = [OSError(errno.ENOSPC, "No space left on device")] * 2
+
+    def put_on_a_full_disk(content: bytes, suffix: str, *, handed: bool = False) -> str:
+        if handed and full:
+            raise full.pop()
+        return put(content, suffix, handed=handed)
+
+    monkeypatch.setattr(core.files, "put", put_on_a_full_disk)
+    public = PublicFiles(core.files, "http://placeholder", b"k" * 32, clock, timedelta(hours=1))
+    with transaction(core.engine) as session:
+        outbox.enqueue(
+            session=session,
+            channel="zalo",
+            chat_id="u804",
+            chat_kind="private",
+            language="vi",
+            content=notice(6, documents=(OutDocument("chart.png", PNG),)),
+            now=clock(),
+        )
+    async with serving(public, "127.0.0.1:0") as address, sending(core, channel):
+        public.base_url = f"http://{address}"
+        channel.sender.public_url = public.url
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=15)
+    text, chart = await zalo.messages("u804")  # the text once, then the chart
+    assert "6" in text["text"] and await zalo.photo(chart["message_id"]) == PNG
+    assert full == []
 
 
 async def test_a_workbook_goes_as_a_link_that_serves_its_bytes(

@@ -186,6 +186,8 @@ class Sender:
                 failed = outcome(error, self.pause)
             except FetchFailed as error:
                 failed = Delivery("transient", detail=f"fetching a picture: {error}")
+            except OSError as error:  # keeping a file for its URL (a full disk)
+                failed = Delivery("transient", detail=f"keeping a file: {error.strerror}")
             if failed.outcome == "rejected":
                 logger.warning("Zalo refused a reply: %s", failed.detail)
                 return failed
@@ -213,6 +215,8 @@ class Sender:
             failed = outcome(error, self.pause)
         except FetchFailed as error:
             failed = Delivery("transient", detail=f"fetching a picture: {error}")
+        except OSError as error:  # keeping a file for its URL: what went out stays counted
+            failed = Delivery("transient", detail=f"keeping a file: {error.strerror}")
         else:
             return Delivery("sent")
         return Delivery(failed.outcome, failed.retry_after, failed.detail, parts_sent=done)
