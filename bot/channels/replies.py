@@ -56,17 +56,19 @@ class Confirmations:
             return conversations.unsent(connection=session.connection(), channel=self.channel)
 
     async def resend(
-        self, send: Callable[[Key, dict[str, Any]], Awaitable[bool]], pause: float
+        self, send: Callable[[Key, dict[str, Any], Progress], Awaitable[bool]], pause: float
     ) -> int:
         """Send the replies that were kept but never confirmed (a crash after the commit),
-        in order, each until `send` says it went out (waiting `pause` between tries), and
-        confirm them; return how many updates' replies were sent. Run before any update
-        is processed, so each chat's replies keep their order."""
+        in order, each until `send` says it went out (waiting `pause` between tries; a try
+        goes on from where the one before stopped, `Progress`), and confirm them; return
+        how many updates' replies were sent. Run before any update is processed, so each
+        chat's replies keep their order."""
         unsent = await db.run(self.engine, self.unsent)
         if unsent:
             logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
         for key, update_id, kept in unsent:
-            while not await send(key, kept):
+            progress = Progress()
+            while not await send(key, kept, progress):
                 await asyncio.sleep(pause)
             self.confirm(key, update_id)
         return len(unsent)

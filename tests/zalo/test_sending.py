@@ -1,5 +1,6 @@
 """What the bot sends through Zalo: errors waited out or refused, pictures, status messages."""
 
+import asyncio
 import errno
 import random
 import re
@@ -18,14 +19,16 @@ from bot.app import Core
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.inbox import Queued
 from bot.channels.public_files import PublicFiles, serving
+from bot.channels.zalo import polling as zalo_polling
 from bot.channels.zalo.channel import ZaloChannel, from_settings
 from bot.channels.zalo.convert import key_of
-from core.codec import reply_to_json
+from bot.channels.zalo.outgoing import SEND_ATTEMPTS
+from core.codec import reply_to_json, response_to_json
 from core.messages import KEPT, OutDocument, Reply, Response, SharedFile, t
 from sandbox.zalo.client import ZaloSandboxClient
 from storage import outbox
 from storage.db import transaction
-from storage.models import OutboxMessage
+from storage.models import ConversationState, OutboxMessage
 from storage.outbox import Due
 from tests.conftest import DEMO_CODE, Clock
 from tests.telegram.conftest import wait_until
@@ -260,6 +263,49 @@ async def test_a_photo_of_a_phones_size_is_kept_whole(
     assert incoming is not None and not incoming.picture_lost
     (photo,) = incoming.attachments
     assert photo.size == len(picture) and core.files.read(photo.file_ref) == picture
+
+
+async def test_kept_replies_resent_after_a_restart_go_on_from_the_part_that_failed(
+    core: Core,
+    clock: Clock,
+    channel: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await started(zalo, ["u905"])
+    kept = Response("vi", tuple(Reply(t("wizard.text_too_short", min=n)) for n in (1, 2, 3)))
+    with transaction(core.engine) as session:  # committed, then the process died
+        session.add(
+            ConversationState(
+                channel="zalo",
+                chat_id="u905",
+                user_id="u905",
+                updated_at=clock(),
+                replies=response_to_json(kept),
+                replies_to="message.text.received:0905",
+            )
+        )
+    send_message = channel.api.send_message
+    calls = []
+
+    async def then_zalo_fails(chat_id: str, text: str) -> str:
+        calls.append(text)
+        sent = await send_message(chat_id, text)
+        if len(calls) == 1:  # the first reply went; the second meets a long outage
+            await zalo.inject_error("sendMessage", 500, count=SEND_ATTEMPTS)
+        return sent
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(channel.api, "send_message", then_zalo_fails)
+    monkeypatch.setattr(zalo_polling, "ERROR_PAUSE", 0.01)
+    channel.sender.sleep = no_wait
+    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+    async with asyncio.timeout(20):
+        assert await channel.recover() == 1
+    got = [int("".join(c for c in m["text"] if c.isdigit())) for m in await zalo.messages("u905")]
+    assert got == [1, 2, 3]  # each once, in order
 
 
 async def test_status_messages_go_anew_once_a_minute_at_most_as_the_work_moves(

@@ -21,7 +21,7 @@ from bot.channels.contract import Capabilities, Delivery, FetchFailed, FileGone
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
 from bot.channels.inbox import InboxProcessor, Queued
-from bot.channels.replies import Confirmations
+from bot.channels.replies import Confirmations, Progress
 from bot.channels.telegram import outgoing
 from bot.channels.telegram.api import TelegramApi
 from bot.channels.telegram.convert import (
@@ -259,10 +259,12 @@ class TelegramChannel(TelegramApi):
     async def recover(self) -> int:
         """Send the replies that were kept but never confirmed (a crash after the commit)."""
 
-        async def send(key: Key, kept: dict[str, Any]) -> bool:
+        async def send(key: Key, kept: dict[str, Any], progress: Progress) -> bool:
             response = response_from_json(kept)
             edit = kept.get("edit")
-            return await outgoing.send_response(self, int(key[1]), response, edit=edit)
+            return await outgoing.send_response(
+                self, int(key[1]), response, edit=edit, progress=progress
+            )
 
         return await self.replies.resend(send, outgoing.MAX_BACKOFF)
 

@@ -304,8 +304,9 @@ class ZaloChannel:
     async def recover(self) -> int:
         """Send the replies that were kept but never confirmed (a crash after the commit)."""
 
-        async def send(key: Key, kept: dict[str, Any]) -> bool:
-            return await self.send_response(key[1], chat_kind(key), response_from_json(kept))
+        async def send(key: Key, kept: dict[str, Any], progress: Progress) -> bool:
+            response = response_from_json(kept)
+            return await self.send_response(key[1], chat_kind(key), response, progress)
 
         return await self.replies.resend(send, polling.ERROR_PAUSE)
 
