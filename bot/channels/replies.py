@@ -22,6 +22,7 @@ from storage.db import reading, shared_transaction
 
 logger = logging.getLogger(__name__)
 RECORD_EVERY = 0.05  # seconds confirmations gather before they are written
+RESEND_TRIES = 2  # tries of a kept response at start, each with the channel's own retries
 
 
 @dataclass
@@ -62,16 +63,24 @@ class Confirmations:
         in order, each until `send` says it went out (waiting `pause` between tries; a try
         goes on from where the one before stopped, `Progress`), and confirm them; return
         how many updates' replies were sent. Run before any update is processed, so each
-        chat's replies keep their order."""
+        chat's replies keep their order. A response that still fails after RESEND_TRIES
+        tries is left for the next start: one chat the messenger keeps refusing must not
+        keep everybody else waiting."""
         unsent = await db.run(self.engine, self.unsent)
         if unsent:
             logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
+        sent = 0
         for key, update_id, kept in unsent:
             progress = Progress()
-            while not await send(key, kept, progress):
+            for _ in range(RESEND_TRIES):
+                if await send(key, kept, progress):
+                    self.confirm(key, update_id)
+                    sent += 1
+                    break
                 await asyncio.sleep(pause)
-            self.confirm(key, update_id)
-        return len(unsent)
+            else:
+                logger.error("the kept replies to update %s could not be sent; left", update_id)
+        return sent
 
     async def run(self) -> None:
         """Write confirmations until cancelled; what waits then is written on the way out."""

@@ -20,6 +20,7 @@ from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.inbox import Queued
 from bot.channels.public_files import PublicFiles, serving
 from bot.channels.zalo import polling as zalo_polling
+from bot.channels.zalo.api import ZaloError
 from bot.channels.zalo.channel import ZaloChannel, from_settings
 from bot.channels.zalo.convert import key_of
 from bot.channels.zalo.outgoing import SEND_ATTEMPTS
@@ -40,6 +41,21 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 def notice(n: int, **extra: object) -> dict[str, object]:
     """A numbered notice (any catalog text with a number will do)."""
     return reply_to_json(Reply(t("wizard.text_too_short", min=n), **extra))  # type: ignore[arg-type]
+
+
+def keep(core: Core, clock: Clock, chat: str, response: Response) -> None:
+    """Leave a response kept and unconfirmed, as a process that died after the commit."""
+    with transaction(core.engine) as session:
+        session.add(
+            ConversationState(
+                channel="zalo",
+                chat_id=chat,
+                user_id=chat,
+                updated_at=clock(),
+                replies=response_to_json(response),
+                replies_to=f"message.text.received:{chat}",
+            )
+        )
 
 
 async def started(zalo: ZaloSandboxClient, chats: list[str]) -> None:
@@ -274,17 +290,7 @@ async def test_kept_replies_resent_after_a_restart_go_on_from_the_part_that_fail
 ) -> None:
     await started(zalo, ["u905"])
     kept = Response("vi", tuple(Reply(t("wizard.text_too_short", min=n)) for n in (1, 2, 3)))
-    with transaction(core.engine) as session:  # committed, then the process died
-        session.add(
-            ConversationState(
-                channel="zalo",
-                chat_id="u905",
-                user_id="u905",
-                updated_at=clock(),
-                replies=response_to_json(kept),
-                replies_to="message.text.received:0905",
-            )
-        )
+    keep(core, clock, "u905", kept)
     send_message = channel.api.send_message
     calls = []
 
@@ -306,6 +312,39 @@ async def test_kept_replies_resent_after_a_restart_go_on_from_the_part_that_fail
         assert await channel.recover() == 1
     got = [int("".join(c for c in m["text"] if c.isdigit())) for m in await zalo.messages("u905")]
     assert got == [1, 2, 3]  # each once, in order
+
+
+async def test_a_kept_reply_zalo_keeps_refusing_does_not_hold_up_the_start(
+    core: Core,
+    clock: Clock,
+    channel: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await started(zalo, ["u906", "u907"])
+    for chat in ("u906", "u907"):
+        keep(core, clock, chat, Response("vi", (Reply(t("wizard.text_too_short", min=6)),)))
+    refusing = channel.api.send_message
+
+    async def refused_in_one_chat(chat_id: str, text: str) -> str:
+        if chat_id == "u906":
+            raise ZaloError("sendMessage", -201, "the person cannot be reached", 200)
+        return await refusing(chat_id, text)
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(channel.api, "send_message", refused_in_one_chat)
+    monkeypatch.setattr(zalo_polling, "ERROR_PAUSE", 0.01)
+    channel.sender.sleep = no_wait
+    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+    async with asyncio.timeout(20):
+        assert await channel.recover() == 1  # the other chat's went
+    assert len(await zalo.messages("u907")) == 1 and await zalo.messages("u906") == []
+    channel.replies.flush()
+    with Session(core.engine) as session:
+        left = session.exec(select(ConversationState).where(ConversationState.chat_id == "u906"))
+        assert left.one().replies_to is not None  # tried again at the next start
 
 
 async def test_status_messages_go_anew_once_a_minute_at_most_as_the_work_moves(
