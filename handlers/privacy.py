@@ -32,7 +32,7 @@ def on_confirm(ctx: Context) -> Outcome:
     if ctx.choice != "erase:yes" or ctx.member is None:
         return end(t("privacy.kept"))
     files = FileStore(ctx.settings.files_dir)
-    membership.erase(session=ctx.session, member=ctx.member, files=files)
+    membership.erase(session=ctx.session, member=ctx.member, files=files, now=ctx.now)
     ctx.member = None
     ctx.data.clear()
     return end(t("privacy.erased"))

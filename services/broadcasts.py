@@ -178,6 +178,11 @@ def start(*, session: Session, broadcast: Broadcast, now: datetime) -> int:
     # Once, even if two processes try.
     if unit is None or not store.claim(session=session, broadcast_id=broadcast.id or 0):
         return 0
+    if not _still_organized(session, broadcast):
+        logger.warning("broadcast %s cancelled: its organizer no longer is one", broadcast.id)
+        broadcast.status, broadcast.finished_at, broadcast.reported_final = CANCELLED, now, True
+        session.add(broadcast)
+        return 0
     audience = Audience.from_json(broadcast.audience)
     queued = outbox.enqueue_broadcast(
         session=session,
@@ -190,6 +195,19 @@ def start(*, session: Session, broadcast: Broadcast, now: datetime) -> int:
     broadcast.status, broadcast.started_at, broadcast.recipients = SENDING, now, queued
     session.add(broadcast)
     return queued
+
+
+def _still_organized(session: Session, broadcast: Broadcast) -> bool:
+    """Whether the member who scheduled a broadcast still organizes its audience (the
+    role may have been taken away, or the member erased, since)."""
+    creator = session.get(Member, broadcast.created_by) if broadcast.created_by else None
+    if creator is None:
+        return False
+    try:
+        audience_unit(session=session, member=creator, unit_id=broadcast.unit_id)
+    except Refused:
+        return False
+    return True
 
 
 def manageable(*, session: Session, member: Member, broadcast_id: int) -> Broadcast:

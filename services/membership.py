@@ -12,8 +12,8 @@ from core.settings import LANGUAGES
 from services.links import subject_hash
 from services.roles import grant
 from services.units import path_ids
+from storage import broadcasts, links, outbox, roster
 from storage import initiatives as initiative_store
-from storage import links, outbox
 from storage import members as store
 from storage.conversations import states_of_user
 from storage.file_references import forget_when_committed
@@ -170,8 +170,10 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
     }
 
 
-def erase(*, session: Session, member: Member, files: FileStore) -> None:
-    """Erase a member: drafts go, authorship stays anonymous, identities and state go.
+def erase(*, session: Session, member: Member, files: FileStore, now: datetime) -> None:
+    """Erase a member: drafts go, authorship stays anonymous, identities and state go,
+    and so do the list entry they joined with and their chat on the broadcasts they made
+    (those not started are cancelled).
 
     Once the erasure commits, the kept files of what went (the draft's photos and
     documents, a file held by an unfinished conversation) are removed, unless something
@@ -208,6 +210,8 @@ def erase(*, session: Session, member: Member, files: FileStore) -> None:
         session.delete(identity)
     for role in store.roles_of(session=session, member_id=member_id):
         session.delete(role)
+    roster.forget_member(session=session, member_id=member_id)
+    broadcasts.forget_organizer(session=session, member_id=member_id, now=now)
     session.flush()
     session.delete(member)
     session.flush()

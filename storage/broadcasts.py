@@ -40,6 +40,20 @@ def claim(*, session: Session, broadcast_id: int) -> bool:
     return bool(getattr(claimed, "rowcount", 0))
 
 
+def forget_organizer(*, session: Session, member_id: int, now: datetime) -> None:
+    """Take an erased organizer's chat off their broadcasts (no progress or report goes
+    there again) and cancel those that have not started."""
+    mine = _B.c.created_by == member_id
+    session.execute(
+        update(_B)
+        .where(mine, _B.c.status == SCHEDULED)
+        .values(status=CANCELLED, finished_at=now, reported_final=True)
+    )
+    session.execute(
+        update(_B).where(mine).values(report_channel="", report_chat_id="", report_message_id=None)
+    )
+
+
 def due(*, session: Session, now: datetime) -> list[int]:
     """Return the ids of the scheduled broadcasts whose time has come."""
     query = select(_B.c.id).where(_B.c.status == SCHEDULED, _B.c.send_at <= now).order_by(_B.c.id)

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -104,6 +104,13 @@ def entries_of_units(*, session: Session, unit_ids: Sequence[int]) -> Sequence[R
         .order_by(col(RosterEntry.unit_id), col(RosterEntry.name), col(RosterEntry.id))
     )
     return session.exec(query).all()
+
+
+def forget_member(*, session: Session, member_id: int) -> None:
+    """Remove the list entries an erased member joined with: their name and phone go, and
+    their personal code can no longer be claimed by anyone (with the roles it carried)."""
+    entries = table(RosterEntry)
+    session.execute(delete(entries).where(entries.c.member_id == member_id))
 
 
 def claim_entry(*, session: Session, entry_id: int, member_id: int) -> bool:

@@ -13,12 +13,12 @@ from bot.leader.jobs import run_broadcasts
 from core.codec import reply_from_json
 from core.errors import Refused
 from core.messages import KEPT, InAttachment, Incoming, Number
-from services import broadcasts
+from services import broadcasts, membership, roles
 from services.broadcasts import Audience
 from storage import outbox
 from storage.broadcasts import SENDING, tallies
 from storage.db import reading, transaction
-from storage.models import Broadcast, GroupChat, Member, OutboxMessage
+from storage.models import Broadcast, GroupChat, Member, OutboxMessage, Unit
 from tests.conftest import Clock
 from tests.person import Person
 from tests.test_campaigns import organizer
@@ -144,6 +144,57 @@ def test_cancel_stops_what_has_not_gone_and_counts_stay_honest(
         counts = (tally["sent"], tally["blocked"], tally["cancelled"], tally["queued"])
         assert counts == (1, 1, queued - 2, 0) and tally.total == queued
         assert outbox.due(session=session, now=clock() + timedelta(days=1), limit=10) == []
+
+
+def schedule(core: Core, clock: Clock, who: int, audience: Audience, at: datetime) -> int:
+    """Schedule a broadcast for `at`; return its id."""
+    with transaction(core.engine) as session:
+        member = session.get(Member, who)
+        assert member is not None
+        made = broadcasts.create(
+            session=session,
+            member=member,
+            audience=audience,
+            versions={"vi": "Hội thi sáng kiến bắt đầu thứ Hai"},
+            default_language="vi",
+            attachment=None,
+            send_at=at,
+            report_to=(REPORT[0], f"chat-{who}", REPORT[2]),
+            now=clock(),
+        )
+        return made.id or 0
+
+
+def test_a_scheduled_broadcast_goes_only_if_its_organizer_still_is_one(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    demoted = organizer(core, clock, tree.a, name="demoted")
+    erased = organizer(core, clock, tree.a, name="erased")
+    kept = organizer(core, clock, tree.a, name="kept")
+    tomorrow = clock() + timedelta(days=1)
+    ids = [
+        schedule(core, clock, who, Audience(unit_id=tree.a), tomorrow)
+        for who in (demoted, erased, kept)
+    ]
+    with transaction(core.engine) as session:
+        member, unit = session.get(Member, demoted), session.get(Unit, tree.a)
+        assert member is not None and unit is not None
+        roles.revoke(session=session, member=member, unit=unit, role="organizer")
+        gone = session.get(Member, erased)
+        assert gone is not None
+        membership.erase(session=session, member=gone, files=core.files, now=clock())
+    assert run_broadcasts(core.engine, tomorrow) == 6  # the kept organizer's only, to all six
+    with reading(core.engine) as session:
+        made = [session.get(Broadcast, i) for i in ids]
+        assert [(b.status, b.reported_final) for b in made if b] == [
+            ("cancelled", True),
+            ("cancelled", True),
+            ("sending", False),
+        ]
+        chats = {b.report_chat_id for b in session.exec(select(Broadcast)).all()}
+        assert f"chat-{erased}" not in chats  # no progress or report goes to an erased chat
+        queued = {m.broadcast_id for m in session.exec(select(OutboxMessage)).all()}
+        assert queued == {ids[2]}
 
 
 def test_a_broadcast_yields_to_notices_but_keeps_its_place(

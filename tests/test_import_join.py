@@ -80,6 +80,23 @@ def test_a_used_personal_code_is_refused_to_someone_else(core: Core, code: str) 
         assert len(session.exec(select(Member)).all()) == 1
 
 
+def test_after_deleteme_the_list_entry_is_gone_and_its_code_gives_no_roles(
+    core: Core, code: str
+) -> None:
+    owner = Person(core.dispatcher, user_id="owner")
+    owner.say(f"/start {code}")
+    owner.say(choice="lang:vi")
+    owner.say(choice="consent:yes")
+    owner.say("/deleteme")
+    assert owner.say(choice="erase:yes") == ["privacy.erased"]
+    with Session(core.engine) as session:
+        assert session.exec(select(RosterEntry)).all() == []  # the name goes with the rest
+    finder = Person(core.dispatcher, user_id="finder")  # someone who found the printed card
+    assert finder.say(f"/start {code}") == ["onboarding.code_unknown"]
+    with Session(core.engine) as session:
+        assert session.exec(select(Member)).all() == [] and session.exec(select(Role)).all() == []
+
+
 def test_a_reimport_moves_a_joined_person_and_gives_their_new_roles(
     core: Core, code: str, tmp_path: Path, clock: Clock
 ) -> None:
