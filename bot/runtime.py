@@ -11,7 +11,7 @@ from bot.app import Core
 from bot.channels import public_files
 from bot.channels.contract import Channel, Downloads, Fetch, Fetches, FileGone
 from bot.leader.broadcast_report import Reporter
-from bot.leader.lease import Leadership
+from bot.leader.lease import Leadership, together
 from bot.leader.outbox import OutboxSender
 from bot.leader.preparing import Preparing
 from bot.leader.scheduler import run_scheduler
@@ -56,7 +56,7 @@ async def serve(core: Core, channels: Sequence[Channel]) -> None:
     async def lead() -> None:
         """The leader's work: the outbox sender, the scheduler, broadcast progress."""
         try:
-            await asyncio.gather(
+            await together(
                 sender.run(), run_scheduler(core, sender.notify, preparing), reporter.run()
             )
         finally:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Core
-from bot.leader.lease import Leadership
+from bot.leader.lease import Leadership, together
 from storage import leases
 from storage.db import one_statement
 from tests.conftest import Clock
@@ -77,3 +77,21 @@ async def test_the_standby_takes_over_when_the_leader_stops_renewing(
     assert (first.leading, second.leading, runs) == (False, True, ["first", "second"])
     standby.cancel()
     await asyncio.gather(standby, return_exceptions=True)
+
+
+async def test_when_one_of_the_leaders_works_fails_the_others_stop_too() -> None:
+    stopped = asyncio.Event()
+
+    async def sender() -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()  # it does not go on sending outside the lease
+
+    async def scheduler() -> None:
+        await asyncio.sleep(0.01)
+        raise ConnectionError("the database is away")
+
+    async with asyncio.timeout(5):
+        await together(sender(), scheduler())  # logged, not raised: the lease starts it again
+    assert stopped.is_set()

@@ -28,6 +28,17 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+async def together(*works: Coroutine[Any, Any, None]) -> None:
+    """Run the leader's works together: when one fails the others stop too (it is logged,
+    and the lease's next turn starts them all again), so none runs on outside the lease."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for work in works:
+                group.create_task(work)
+    except Exception:
+        logger.exception("the leader's work failed; it starts again at the next renewal")
+
+
 class Leadership:
     """Run `work` only while this process holds the lease; stand by otherwise.
 

@@ -68,7 +68,14 @@ class OutboxSender:
         self.wakeup.set()
 
     async def run(self) -> None:
-        """Send until cancelled; messages in flight are finished or left queued."""
+        """Send until cancelled; messages in flight are finished or left queued.
+
+        It may run again after that (the lease came back): it starts from the table.
+        """
+        if self.finished:  # outcomes the database did not take when the last run ended
+            with suppress(Exception):
+                await db.run(self.engine, self._record_batch, [o for _, o in self.finished])
+                self.finished = []
         recorder = asyncio.create_task(self._recorder())
         try:
             while True:
@@ -106,6 +113,10 @@ class OutboxSender:
             await asyncio.gather(recorder, return_exceptions=True)
             with suppress(Exception):  # what was sent is written down if the database is up
                 self._record_batch([outcome for _, outcome in self.finished])
+                self.finished = []
+            # Sends cancelled above were not recorded: their messages are still queued.
+            self.in_flight.clear()
+            self.busy_chats.clear()
 
     def _due(self, limit: int) -> list[Due]:
         with reading(self.engine) as session:

@@ -381,6 +381,46 @@ async def test_a_fault_of_ours_while_sending_is_retried_with_a_backoff_not_at_on
         assert (message.status, message.attempts) == ("queued", 2)
 
 
+async def test_a_sender_stopped_mid_send_sends_everything_when_it_runs_again(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await start_chats(users, [803])
+    queue(core, clock, [803], 1)
+    deliver, hanging = channel.deliver, asyncio.Event()
+
+    async def hangs_once(item: Due) -> Delivery:
+        if not hanging.is_set():
+            hanging.set()
+            await asyncio.sleep(3600)  # the lease is lost meanwhile
+        return await deliver(item)
+
+    monkeypatch.setattr(channel, "deliver", hangs_once)
+    channel.limiter = FloodLimiter(Rates(0, 0, 0))
+    sender = OutboxSender(
+        engine=core.engine,
+        channels={"telegram": channel},
+        clock=utc_now,
+        make=Preparing(core.engine, core.settings, core.catalogs).make,
+    )
+    first = asyncio.create_task(sender.run())
+    await asyncio.wait_for(hanging.wait(), timeout=10)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    queue(core, clock, [803], 1)  # and one more for the same chat
+    again = asyncio.create_task(sender.run())  # the lease came back to this process
+    try:
+        await wait_until(lambda: statuses(core) == Counter({"sent": 2}), timeout=10)
+    finally:
+        again.cancel()
+        await asyncio.gather(again, return_exceptions=True)
+    assert numbers(await users.messages(803)) == [1, 1]  # each queue() numbers from 1
+
+
 async def test_the_sender_leaves_other_channels_messages_to_them(
     core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
 ) -> None:
