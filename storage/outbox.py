@@ -398,6 +398,12 @@ def addressed_to(
     return session.exec(query.order_by(col(OutboxMessage.id))).all()
 
 
+def existing(*, session: Session, ids: Sequence[int]) -> set[int]:
+    """Return which of these messages are still in the table."""
+    messages = table(OutboxMessage)
+    return set(session.execute(select(messages.c.id).where(messages.c.id.in_(ids))).scalars())
+
+
 def forget(*, session: Session, member_id: int, chats: Sequence[tuple[str, str]]) -> None:
     """Erase a member from the outbox: what is still queued for them goes; what was sent
     keeps only its status and times (a broadcast's counts stay right), not their chat id,

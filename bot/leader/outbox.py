@@ -12,6 +12,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.channels.contract import Channel, Delivery
 from storage import db, outbox
@@ -180,9 +181,19 @@ class OutboxSender:
         self.wakeup.set()
 
     def _record_batch(self, outcomes: list[Outcome]) -> None:
-        if outcomes:
+        if not outcomes:
+            return
+        try:
             with transaction(self.engine) as session:
                 outbox.record(session=session, outcomes=outcomes)
+        except IntegrityError:
+            # A message erased (/deleteme) while its send was in flight has no row to
+            # record an attempt of: record the others (this costs nothing when none is).
+            with transaction(self.engine) as session:
+                ids = outbox.existing(session=session, ids=[o.message_id for o in outcomes])
+                outbox.record(
+                    session=session, outcomes=[o for o in outcomes if o.message_id in ids]
+                )
 
     def _outcome(self, item: Due, delivery: Delivery) -> Outcome:
         now = self.clock()

@@ -421,6 +421,34 @@ async def test_a_sender_stopped_mid_send_sends_everything_when_it_runs_again(
     assert numbers(await users.messages(803)) == [1, 1]  # each queue() numbers from 1
 
 
+async def test_a_member_erased_while_their_notice_is_sent_stops_no_other_outcome(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await start_chats(users, [804, 805])
+    queue(core, clock, [804, 805], 1)
+    deliver = channel.deliver
+
+    async def erased_meanwhile(item: Due) -> Delivery:
+        if item.chat_id == "804":  # /deleteme commits while this send is on its way
+            with transaction(core.engine) as session:
+                outbox.forget(session=session, member_id=0, chats=[("telegram", "804")])
+        return await deliver(item)
+
+    monkeypatch.setattr(channel, "deliver", erased_meanwhile)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=10)
+        await asyncio.sleep(0.3)  # the recorder has written its batches
+    with Session(core.engine) as session:
+        (left,) = session.exec(select(OutboxMessage)).all()
+        attempts = session.exec(select(OutboxAttempt)).all()
+    assert left.chat_id == "805" and [a.message_id for a in attempts] == [left.id]
+
+
 async def test_the_sender_leaves_other_channels_messages_to_them(
     core: Core, unit_id: int, clock: Clock, channel: TelegramChannel, users: SandboxClient
 ) -> None:
