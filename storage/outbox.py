@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     false,
@@ -287,12 +288,19 @@ def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None
     return result
 
 
+# A cancelled message takes any outcome but "try again later".
+_STAY_CANCELLED = case(
+    (bindparam("new_status") == QUEUED, CANCELLED), else_=bindparam("new_status")
+)
+
+
 def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
     """Write the outcome of attempts, in bulk: every attempt is kept, the messages move on.
 
-    A message cancelled while its send was in flight keeps the outcome of the send. A
-    chat that refused a message as blocked is marked: the person unreachable, the group
-    as having removed the bot (see `_mark_blocked`).
+    A message cancelled while its send was in flight keeps the outcome of the send, but
+    is not queued again (a 429, a 5xx): it stays cancelled. A chat that refused a
+    message as blocked is marked: the person unreachable, the group as having removed
+    the bot (see `_mark_blocked`).
     """
     if not outcomes:
         return
@@ -307,7 +315,9 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
         .where(messages.c.id == bindparam("message_id"))
         .values(
             attempts=messages.c.attempts + bindparam("counted"),
-            status=bindparam("new_status"),
+            status=case(
+                (messages.c.status == CANCELLED, _STAY_CANCELLED), else_=bindparam("new_status")
+            ),
             sent_at=func.coalesce(bindparam("sent", type_=UTCDateTime), messages.c.sent_at),
             next_attempt_at=func.coalesce(
                 bindparam("retry", type_=UTCDateTime), messages.c.next_attempt_at

@@ -197,6 +197,38 @@ def test_a_scheduled_broadcast_goes_only_if_its_organizer_still_is_one(
         assert queued == {ids[2]}
 
 
+def test_a_message_of_a_cancelled_broadcast_is_not_queued_again_by_its_sends_retry(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    broadcast_id, _ = send(core, clock, boss, Audience(unit_id=tree.zone))
+    with reading(core.engine) as session:
+        in_flight = outbox.due(session=session, now=clock(), limit=3)
+    with transaction(core.engine) as session:
+        member = session.get(Member, boss)
+        assert member is not None
+        broadcasts.cancel(session=session, member=member, broadcast_id=broadcast_id, now=clock())
+    later = clock() + timedelta(seconds=30)
+    with transaction(core.engine) as session:  # the sends that were in flight end now
+        outbox.record(
+            session=session,
+            outcomes=[
+                outbox.Outcome(
+                    in_flight[0].id, "retry_after", clock(), outbox.QUEUED, later, 30.0
+                ),
+                outbox.Outcome(in_flight[1].id, "transient", clock(), outbox.QUEUED, later),
+                outbox.Outcome(in_flight[2].id, "sent", clock(), outbox.SENT),
+            ],
+        )
+    with reading(core.engine) as session:
+        assert [session.get(OutboxMessage, m.id).status for m in in_flight] == [  # type: ignore[union-attr]
+            "cancelled",
+            "cancelled",
+            "sent",
+        ]
+        assert outbox.due(session=session, now=later + timedelta(days=1), limit=10) == []
+
+
 def test_a_broadcast_yields_to_notices_but_keeps_its_place(
     core: Core, clock: Clock, tree: Tree
 ) -> None:
