@@ -154,6 +154,10 @@ METHODS: dict[str, Handler] = {
 _BY_LOWER = {name.lower(): name for name in METHODS}
 
 
+class HtmlPage(str):
+    """A body that is a proxy's HTML page rather than the Bot API's JSON."""
+
+
 async def execute(world: World, bot: BotState, method: str, params: Params) -> tuple[int, Any]:
     """Run one Bot API call and log it; return the HTTP status and JSON body."""
     name = _BY_LOWER.get(method.lower())
@@ -172,7 +176,7 @@ async def execute(world: World, bot: BotState, method: str, params: Params) -> t
     world.log_call(bot, name or method, chat_id, error)
     if error is not None:
         log.debug("bot %s: %s answered %s", bot.id, name or method, error.code)
-        return error.code, error.to_json()
+        return error.code, HtmlPage(error.page()) if error.html else error.to_json()
     return 200, {"ok": True, "result": result}
 
 
@@ -187,6 +191,8 @@ async def handle_method(request: web.Request) -> web.Response:
     except ApiError as exc:
         return web.json_response(exc.to_json(), status=exc.code)
     status, body = await execute(world, bot, request.match_info["method"], params)
+    if isinstance(body, HtmlPage):
+        return web.Response(status=status, text=body, content_type="text/html")
     return web.json_response(body, status=status, dumps=_dumps)
 
 

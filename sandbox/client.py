@@ -229,8 +229,10 @@ class SandboxClient(ControlClient):
         ratio: float | None = None,
         retry_after: int = 1,
         description: str | None = None,
+        html: bool = False,
     ) -> None:
-        """Make the next count calls (or a ratio, or all) of a method fail with code."""
+        """Make the next count calls (or a ratio, or all) of a method fail with code (with
+        a proxy's HTML page instead of Telegram's JSON: `html`)."""
         body = {
             "method": method,
             "code": code,
@@ -238,5 +240,6 @@ class SandboxClient(ControlClient):
             "ratio": ratio,
             "retry_after": retry_after,
             "description": description,
+            "html": html,
         }
         await self._post("errors", body)

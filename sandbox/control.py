@@ -110,6 +110,7 @@ async def inject_error(world: World, bot: BotState, body: Body) -> Any:
         retry_after=integer(body, "retry_after", 1),
         count=integer(body, "count", None),
         ratio=float(ratio) if ratio is not None else None,
+        html=body.get("html") is True,
     )
     bot.error_rules.append(rule)
     return rule.to_json()

@@ -24,12 +24,18 @@ class ApiError(Exception):
         *,
         retry_after: int | None = None,
         migrate_to_chat_id: int | None = None,
+        html: bool = False,
     ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
         self.migrate_to_chat_id = migrate_to_chat_id
+        self.html = html  # answered as an HTML page, not Telegram's JSON
+
+    def page(self) -> str:
+        """Return the HTML page a proxy in front of the Bot API answers with."""
+        return f"<html><head><title>{self.code} {self.description}</title></head></html>"
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON body Telegram sends for this error."""
@@ -61,11 +67,15 @@ def too_many_requests(retry_after: int) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
 
-def injected(code: int, *, description: str | None = None, retry_after: int = 1) -> ApiError:
+def injected(
+    code: int, *, description: str | None = None, retry_after: int = 1, html: bool = False
+) -> ApiError:
     """Build an error a test asked for, with Telegram's usual wording for its code."""
     if code == 429:
         error = too_many_requests(retry_after)
         if description:
             error.description = description
-        return error
-    return ApiError(code, description or DEFAULT_DESCRIPTIONS.get(code, "Error"))
+    else:
+        error = ApiError(code, description or DEFAULT_DESCRIPTIONS.get(code, "Error"))
+    error.html = html
+    return error

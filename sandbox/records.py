@@ -210,6 +210,7 @@ class ErrorRule:
     retry_after: int = 1
     count: int | None = None
     ratio: float | None = None
+    html: bool = False  # answer with a proxy's HTML page, as Telegram's front does in outages
 
     def to_json(self) -> dict[str, Any]:
         """Return the rule as a JSON object."""

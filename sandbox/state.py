@@ -241,7 +241,9 @@ class World:
         rule = take_rule(bot.error_rules, method, self.random)
         if rule is None:
             return None
-        return injected(rule.code, description=rule.description, retry_after=rule.retry_after)
+        return injected(
+            rule.code, description=rule.description, retry_after=rule.retry_after, html=rule.html
+        )
 
     def log_call(
         self, bot: BotState, method: str, chat_id: int | None, error: ApiError | None

@@ -254,6 +254,7 @@ async def test_a_retry_sends_only_what_did_not_go_out(
             ),
             now=clock(),
         )
+    await users.inject_error("sendPhoto", 502, count=1, html=True)  # a proxy's page
     await users.inject_error("sendPhoto", 500, count=1)
     await users.inject_error("sendPhoto", 429, count=1, retry_after=1)
     async with sending(core, channel, Rates(0, 0, 0)):
@@ -262,8 +263,9 @@ async def test_a_retry_sends_only_what_did_not_go_out(
     assert numbers([m for m in sent if m.get("text")]) == [7]  # the text once
     assert len([m for m in sent if m["photo"]]) == 1  # the chart once, as a photo
     assert [m["document_name"] for m in sent if m["document"]] == ["table.csv"]
-    assert [c["method"] for c in await users.calls() if c["chat_id"] == 761][-5:] == [
+    assert [c["method"] for c in await users.calls() if c["chat_id"] == 761][-6:] == [
         "sendMessage",
+        "sendPhoto",  # 502, an HTML page
         "sendPhoto",  # 500
         "sendPhoto",  # 429
         "sendPhoto",

@@ -11,6 +11,7 @@ from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -57,7 +58,8 @@ RESPONSE_TYPES = tuple(
 class AiogramChannel(TelegramChannel):
     """Telegram through aiogram's Bot."""
 
-    errors = (TelegramAPIError, TimeoutError)
+    # ClientDecodeError: a body that is not the Bot API's JSON (a proxy's 502 page).
+    errors = (TelegramAPIError, ClientDecodeError, TimeoutError)
     bot: Bot
 
     def __init__(self, core: Core, *, token: str, api_base: str, concurrency: int) -> None:
@@ -75,7 +77,9 @@ class AiogramChannel(TelegramChannel):
             return Delivery("rejected", detail=error.message[:300])
         if isinstance(error, TelegramMigrateToChat):  # the group's own update moves the rest
             return Delivery("rejected", detail=MIGRATED)
-        if isinstance(error, TelegramServerError | TelegramNetworkError | TimeoutError):
+        if isinstance(
+            error, TelegramServerError | TelegramNetworkError | ClientDecodeError | TimeoutError
+        ):
             return Delivery("transient", detail=type(error).__name__)
         return None
 

@@ -196,6 +196,8 @@ async def deliver(api: Api, item: Due) -> Delivery:
     except api.errors as error:
         failed = api.expect(error, "retry_after", "blocked", "rejected", "transient")
         return replace(failed, parts_sent=done)
+    except OSError as error:  # reading a kept file: what went out stays counted
+        return Delivery("transient", detail=f"reading a file: {error.strerror}", parts_sent=done)
     return Delivery("sent")
 
 
