@@ -10,6 +10,7 @@ from bot.dispatch.dispatcher import utc_now
 from core.errors import Refused
 from core.messages import Text
 from core.settings import Settings
+from core.typed import number_in
 from locales import Catalogs
 from services import forms, units
 from storage.models import Initiative
@@ -31,7 +32,8 @@ def form_command(
     catalogs = Catalogs(zone=settings.tz)
     with database() as session:
         ref = initiative_ref.strip().lstrip("#")
-        found = session.get(Initiative, int(ref)) if ref.isdigit() and int(ref) < 2**31 else None
+        number = number_in(ref)
+        found = session.get(Initiative, number) if number is not None else None
         if found is None:
             raise Refused("cli.initiative_unknown", ref=initiative_ref)
         form = forms.form_of(session=session, initiative=found)

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import Refused
 from core.messages import Lines, Number, Option, Reply, Text, t
+from core.typed import number_in
 from handlers import buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
@@ -66,8 +67,8 @@ def open_broadcast(ctx: Context) -> Outcome:
         return _history(ctx)
     rest = ctx.catalogs.after_word(CANCEL_WORDS, argument)
     if rest is not None:
-        if rest.lstrip("#").isdigit():
-            return _cancel(ctx, int(rest.lstrip("#")))
+        if (number := number_in(rest.lstrip("#"))) is not None:
+            return _cancel(ctx, number)
         if not broadcasts.running(session=ctx.session, member=member(ctx)):
             return end(t("broadcast.nothing_running"))
         ctx.data[KEY] = {}
@@ -111,7 +112,7 @@ def on_unit(ctx: Context) -> Outcome:
     if not picked:
         picked = str(units.find_unit(session=ctx.session, ref=need_text(ctx)).id)
     unit = broadcasts.audience_unit(
-        session=ctx.session, member=member(ctx), unit_id=int(picked) if picked.isdigit() else 0
+        session=ctx.session, member=member(ctx), unit_id=number_in(picked) or 0
     )
     _data(ctx)["audience"] = asdict(Audience(unit_id=unit.id or 0))
     return goto("broadcast.text")
@@ -300,9 +301,10 @@ def ask_cancel(ctx: Context) -> tuple[Reply, ...]:
 def on_cancel_pick(ctx: Context) -> Outcome:
     """Stop the picked broadcast (the services check it is the member's to stop)."""
     picked = (ctx.choice or ctx.text).removeprefix("stop:").lstrip("#")
-    if not picked.isdigit():
+    number = number_in(picked)
+    if number is None:
         raise Refused("common.pick_option")
-    return _cancel(ctx, int(picked))
+    return _cancel(ctx, number)
 
 
 def cancel(ctx: Context) -> Outcome:

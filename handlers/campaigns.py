@@ -10,6 +10,7 @@ from typing import Any
 
 from core.errors import Refused
 from core.messages import Lines, Reply, Text, t
+from core.typed import number_in
 from handlers import amounts, buttons
 from handlers.conversation import (
     AnswerFn,
@@ -115,7 +116,7 @@ def on_menu(ctx: Context) -> Outcome:
         if len(scopes) == 1:
             _data(ctx)["unit"] = scopes[0].id
         return goto("campaign.name" if len(scopes) == 1 else "campaign.unit")
-    return _open(ctx, int(picked) if picked.isdigit() else 0)
+    return _open(ctx, number_in(picked) or 0)
 
 
 def _open(ctx: Context, campaign_id: int) -> Outcome:

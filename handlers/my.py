@@ -2,6 +2,7 @@
 
 from core.messages import Lines, Reply, Text, t
 from core.status import Status
+from core.typed import number_in
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto
 from handlers.draft import AMEND_MODE, DRAFT_MODE, begin, member, question, resume_step
 from services import forms, initiatives
@@ -45,7 +46,7 @@ def on_pick(ctx: Context) -> Outcome:
     if (ctx.choice or "").startswith("form:"):
         return _form(ctx, ctx.choice or "")
     wanted = (ctx.choice or "").removeprefix("open:")
-    initiative_id = int(wanted) if wanted.isdigit() else 0
+    initiative_id = number_in(wanted) or 0
     mine = {
         i.id: i
         for i in store.initiatives_of_member(session=ctx.session, member_id=member(ctx).id or 0)
@@ -73,7 +74,7 @@ def _form(ctx: Context, choice: str) -> Outcome:
     form = forms.for_member(
         session=ctx.session,
         member=member(ctx),
-        initiative_id=int(wanted) if wanted.isdigit() else 0,
+        initiative_id=number_in(wanted) or 0,
     )
     return Outcome(None, (form_reply(form, catalogs=ctx.catalogs, zone=ctx.settings.tz),))
 

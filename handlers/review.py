@@ -9,6 +9,7 @@ from typing import Any
 from core.errors import Refused
 from core.messages import Lines, Money, Reply, SharedFile, Text, t
 from core.status import Status
+from core.typed import number_in
 from handlers import amounts, buttons
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
@@ -170,7 +171,7 @@ def _open_similar(ctx: Context, initiative: Initiative, action: str) -> Reply:
         session=ctx.session,
         reviewer=member(ctx),
         initiative_id=initiative.id or 0,
-        similar_id=int(wanted) if wanted.isdigit() else 0,
+        similar_id=number_in(wanted) or 0,
     )
     return Reply(similar_card(opened))
 

@@ -4,6 +4,7 @@ field or unit; picking one opens its card (handlers.review)."""
 from typing import Any
 
 from core.messages import Lines, Reply, t
+from core.typed import number_in
 from handlers.conversation import Context, Outcome, end, goto
 from handlers.draft import member, question
 from services import review
@@ -71,7 +72,7 @@ def on_pick(ctx: Context) -> Outcome:
     wanted = (ctx.choice or "").removeprefix("review:")
     if wanted == "filter":
         return goto("review.filter")
-    initiative_id = int(wanted) if wanted.isdigit() else 0
+    initiative_id = number_in(wanted) or 0
     review_data(ctx)["id"] = initiative_id
     review.open_card(
         session=ctx.session, member=member(ctx), initiative_id=initiative_id, now=ctx.now

@@ -1,6 +1,7 @@
 """/search WORDS: what the organization recognized, and one's own, best matches first."""
 
 from core.messages import Lines, Money, Reply, Text, t
+from core.typed import number_in
 from handlers.conversation import Context, Conversation, Outcome, Step, end, goto, text_step
 from handlers.draft import member, question
 from services.levels import LEVEL_LABELS
@@ -49,7 +50,7 @@ def on_pick(ctx: Context) -> Outcome:
     if ctx.choice is None:
         return _search(ctx, ctx.text)
     wanted = ctx.choice.removeprefix("open:")
-    initiative_id = int(wanted) if wanted.isdigit() else 0
+    initiative_id = number_in(wanted) or 0
     opened = readable(session=ctx.session, member=member(ctx), initiative_id=initiative_id)
     ctx.data.pop(SHOWN, None)
     i = opened.initiative

@@ -1,6 +1,7 @@
 """Submitting from the wizard, with the pick of a campaign when several are running."""
 
 from core.messages import Reply, Text, t
+from core.typed import number_in
 from handlers import buttons
 from handlers.conversation import Context, Outcome, goto
 from handlers.draft import choose, current, finish, member, picked, wizard_data
@@ -52,7 +53,8 @@ def on_campaign(ctx: Context) -> Outcome:
     initiative = current(ctx)
     closing = str(wizard_data(ctx).get(CLOSING))
     closing = closing if closing in CLOSINGS else "track"
-    return _submit(ctx, initiative, int(campaign) if campaign.isdigit() else -1, closing)
+    number = number_in(campaign)
+    return _submit(ctx, initiative, -1 if number is None else number, closing)
 
 
 STEP = buttons.button_step("wizard.campaign", ask_campaign, on_campaign, "wizard.summary")

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 from core.folding import loose
 from core.messages import Lines, Money, Number, Option, Text
 from core.money import format_number, format_vnd
+from core.typed import number_in
 
 DIRECTORY = Path(__file__).parent
 FALLBACK = "en"
@@ -88,8 +89,9 @@ class Catalogs:
         if not text:
             return None
         wanted = loose(text)
-        if wanted.isdigit() and 1 <= int(wanted) <= len(options):
-            return values[int(wanted) - 1]
+        number = number_in(wanted)
+        if number is not None and 1 <= number <= len(options):
+            return values[number - 1]
         for option in options:
             if loose(self.render(option.label, language)) == wanted:
                 return option.value

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from core.errors import Refused
 from core.messages import InAttachment, Reply, t
 from core.status import Status
+from core.typed import number_in
 from services import campaigns, notices, roles
 from storage import initiatives as store
 from storage import search
@@ -132,8 +133,9 @@ def remove_coauthor(*, session: Session, initiative: Initiative, which: str) -> 
     back to the submitter. Return who was removed and the submitter's share."""
     submitter, others = _authors(session, initiative)
     which = " ".join(which.split())
-    if which.isdigit() and 1 <= int(which) <= len(others):
-        author: Author | None = others[int(which) - 1]
+    number = number_in(which)
+    if number is not None and 1 <= number <= len(others):
+        author: Author | None = others[number - 1]
     else:
         author = next((a for a in others if _same_name(a.name, which)), None)
     if author is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.errors import Refused
+from core.typed import number_in
 from storage import units as store
 from storage.models import InviteCode, Unit
 
@@ -85,8 +86,8 @@ def revoke_invites(*, session: Session, unit: Unit, now: datetime) -> int:
 def find_unit(*, session: Session, ref: str) -> Unit:
     """Return the unit an operator means: an id, or an unambiguous exact name."""
     ref = ref.strip()
-    if ref.isdigit():
-        unit = store.unit_by_id(session=session, unit_id=int(ref))
+    if (number := number_in(ref)) is not None:
+        unit = store.unit_by_id(session=session, unit_id=number)
         if unit:
             return unit
     matches = store.units_named(session=session, name=" ".join(ref.split()))
