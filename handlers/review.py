@@ -22,6 +22,7 @@ from handlers.review_queue import (
     open_queue,
     review_data,
 )
+from handlers.wizard_core import need_text
 from services import forms, review, reward, similar
 from services.initiatives import allows
 from services.levels import LEVEL_LABELS, LEVELS
@@ -264,13 +265,13 @@ def on_after(ctx: Context) -> Outcome:
 
 def on_comment(ctx: Context) -> Outcome:
     """Send the initiative back to its authors with the comment."""
-    review.request_changes(**_decision(ctx), comment=ctx.text)
+    review.request_changes(**_decision(ctx), comment=need_text(ctx))
     return _finish(ctx, t("review.changes_sent"))
 
 
 def on_reason(ctx: Context) -> Outcome:
     """Reject the initiative; the reason goes to its authors."""
-    review.reject(**_decision(ctx), reason=ctx.text)
+    review.reject(**_decision(ctx), reason=need_text(ctx))
     return _finish(ctx, t("review.rejected"))
 
 

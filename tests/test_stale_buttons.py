@@ -65,6 +65,17 @@ def test_reject_under_an_older_card_is_refused_and_rejects_nothing(
     assert statuses(core) == {first: "under_review", second: "rejected"}
 
 
+def test_a_command_is_no_reason_to_reject_or_comment(core: Core, tree: Tree, clock: Clock) -> None:
+    first = submitted(core, tree, clock)
+    reviewer = Person(core.dispatcher, "reviewer", channel="telegram")
+    opened(reviewer, first)
+    reviewer.press("act:reject")
+    assert reviewer.say("/skip") == ["wizard.cannot_skip", "review.ask_reason"]
+    assert reviewer.say("/done") == ["wizard.need_text", "review.ask_reason"]
+    assert statuses(core) == {first: "under_review"}  # rejection is final: not on a command
+    assert reviewer.say(REASON) == ["review.rejected"]
+
+
 def test_a_level_under_an_older_approval_is_refused_and_approves_nothing(
     core: Core, tree: Tree, clock: Clock
 ) -> None:
