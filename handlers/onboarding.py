@@ -81,7 +81,10 @@ def on_language(ctx: Context) -> Outcome:
     if ctx.data[JOIN].get("name"):  # a personal code: the name on the union's list
         return goto("onboarding.consent")
     if ctx.incoming.display_name and ctx.incoming.display_name.strip():
-        ctx.data[JOIN]["name"] = membership.clean_name(ctx.incoming.display_name)
+        try:
+            ctx.data[JOIN]["name"] = membership.clean_name(ctx.incoming.display_name)
+        except Refused:  # a messenger's name too long to show: the person types one
+            return goto("onboarding.name")
         return goto("onboarding.consent")
     return goto("onboarding.name")
 

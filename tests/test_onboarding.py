@@ -166,6 +166,17 @@ def test_mydata_sends_everything_stored(core: Core, unit_id: int) -> None:
     assert data["notices"][0]["content"]["text"]["$text"].startswith("notice.")
 
 
+def test_a_messenger_name_too_long_to_show_is_asked_for_not_a_dead_end(
+    core: Core, unit_id: int
+) -> None:
+    person = Person(core.dispatcher, name="Nguyễn " * 20)  # Telegram allows 129 characters
+    person.say(f"/start {DEMO_CODE}")
+    asked = person.say(choice="lang:vi")
+    assert "onboarding.name_too_long" not in asked and asked[-1] == "onboarding.ask_name"
+    assert person.say("Nguyễn Văn An") == ["onboarding.consent_text", "onboarding.ask_consent"]
+    assert person.say(choice="consent:yes")[0] == "onboarding.joined"
+
+
 def test_deleteme_erases_member_and_anonymizes_authorship(core: Core, unit_id: int) -> None:
     person = Person(core.dispatcher)
     person.join(DEMO_CODE)
