@@ -8,6 +8,9 @@ from typing import Any, Literal
 AttachmentKind = Literal["photo", "document"]
 # The "channel" of a file the bot keeps itself (storage.files), which every channel sends.
 KEPT = "kept"
+# What is kept of an attachment's name and type (the columns' lengths).
+FILE_NAME_MAX, MIME_TYPE_MAX = 255, 100
+_DROPPED = ("Cc", "Cs")  # control characters and lone surrogates
 # What happened to a chat itself: the person blocked or unblocked the bot, the bot was
 # removed from or added to a group, a group moved to a new chat id.
 ChatEvent = Literal["blocked", "unblocked", "removed", "added", "migrated"]
@@ -84,6 +87,16 @@ class InAttachment:
     size: int | None = None
     channel: str | None = None  # whose id `file_ref` is; None: the update's channel
 
+    def cleaned(self) -> "InAttachment":
+        """Return it with its name and type as the person's texts are cleaned, cut to
+        what is kept of them (a messenger passes on whatever the sender's app wrote)."""
+        name, mime = clean_text(self.file_name), clean_text(self.mime_type)
+        return replace(
+            self,
+            file_name=name[:FILE_NAME_MAX] if name else None,
+            mime_type=mime[:MIME_TYPE_MAX] if mime else None,
+        )
+
 
 @dataclass(frozen=True)
 class OutDocument:
@@ -116,11 +129,12 @@ class SharedFile:
 
 
 def clean_text(text: str | None) -> str | None:
-    """Return text in NFC with control characters (NUL included) removed, keeping newlines."""
+    """Return text in NFC with control characters (NUL included) and lone surrogates
+    (which no database can store as UTF-8) removed, keeping newlines."""
     if text is None:
         return None
     text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in _DROPPED)
 
 
 @dataclass(frozen=True)
@@ -154,6 +168,7 @@ class Incoming:
             text=clean_text(self.text),
             caption=clean_text(self.caption),
             display_name=clean_text(self.display_name),
+            attachments=tuple(attachment.cleaned() for attachment in self.attachments),
         )
 
     @property
