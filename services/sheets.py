@@ -35,15 +35,25 @@ class Sheet:
     total: int | None  # about how many rows follow the header, for a progress bar
 
 
+# Control characters (NUL among them, which PostgreSQL cannot store) part words as spaces do.
+_CONTROLS = dict.fromkeys([*range(32), *range(127, 160)], " ")
+
+
+def _printable(text: str) -> str:
+    """Return text without control characters (looked for only where there are some)."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
 def cell_text(value: Any) -> str:
-    """Return a cell as trimmed NFC text (Excel's 912345678.0 as 912345678)."""
+    """Return a cell as trimmed NFC text without control characters (Excel's 912345678.0
+    as 912345678)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, datetime | date):
         value = value.strftime("%d/%m/%Y")
-    return " ".join(unicodedata.normalize("NFC", str(value)).split())
+    return " ".join(unicodedata.normalize("NFC", _printable(str(value))).split())
 
 
 def sniff_encoding(path: Path) -> tuple[str, int]:
@@ -82,15 +92,21 @@ def _delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=lambda d: counts[d])
 
 
-def _csv_rows(handle: IO[str]) -> tuple[tuple[str, ...], Iterator[tuple[int, tuple[str, ...]]]]:
+def _csv_rows(
+    handle: IO[str], path: Path
+) -> tuple[tuple[str, ...], Iterator[tuple[int, tuple[str, ...]]]]:
     first = handle.readline()
     header = next(csv.reader([first], delimiter=_delimiter(first)), [])
     reader = csv.reader(handle, delimiter=_delimiter(first))
 
     def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
         nfc = partial(unicodedata.normalize, "NFC")  # inlined: this runs for every cell
-        for number, cells in enumerate(reader, start=2):
-            yield number, tuple(" ".join(nfc(cell).split()) for cell in cells)
+        try:
+            for number, cells in enumerate(reader, start=2):
+                yield number, tuple(" ".join(nfc(_printable(c)).split()) for c in cells)
+        except csv.Error as error:  # a quote never closed swallows the rest of the file
+            where = f"line {reader.line_num}: {error}"
+            raise Refused("import.file_unreadable", path=str(path), error=where) from error
 
     return tuple(cell_text(cell) for cell in header), rows()
 
@@ -136,5 +152,5 @@ def open_sheet(path: Path, encoding: str | None = None) -> Iterator[Sheet]:
     found, lines = sniff_encoding(path)
     encoding = encoding or found
     with path.open(encoding=encoding, errors="replace", newline="") as text:
-        header, body = _csv_rows(text)
+        header, body = _csv_rows(text, path)
         yield Sheet(header, body, encoding, max(lines - 1, 0))

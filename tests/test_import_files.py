@@ -131,6 +131,8 @@ def test_a_zip_that_is_no_workbook_is_refused(tmp_path: Path) -> None:
         ("0112 345 678", None),
         ("số cũ", None),
         ("0912345678 / 0987654321", None),
+        ("０９１２ ３４５ ６７８", "+84912345678"),  # typed in full width
+        ("٠٩١٢٣٤٥٦٧٨", None),  # digits of another script are no Vietnamese number
     ],
 )
 def test_vietnamese_phone_numbers_are_kept_in_one_form(typed: str, stored: str | None) -> None:

@@ -276,6 +276,31 @@ def test_the_summary_for_people_is_in_the_operators_language(
     ]
 
 
+def test_control_characters_in_cells_part_words_and_full_width_phones_are_read(
+    cli: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    rows = ["Nguyễn\x00Văn An,NV010,０９１２ ３４５ ６７８,Xưởng SMT 1,,", "Lò Thị Bé,\x00,,,,"]
+    write(tmp_path / "odd.csv", rows)
+    summary = imported(cli, "odd.csv")
+    assert (summary["created"], summary["errors"]) == (1, 1)  # an id of only a NUL is none
+    (entry,) = entries(database_url)
+    assert (entry["name"], entry["employee_id"], entry["phone"]) == (
+        "Nguyễn Văn An",
+        "NV010",
+        "+84912345678",
+    )
+
+
+def test_a_quote_never_closed_is_a_clear_refusal_not_a_traceback(
+    cli: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    broken = [f"Người {n},NV{n:05d},,,," for n in range(1200)] + ['"Không đóng,NV9,,,,']
+    write(tmp_path / "broken.csv", [*broken, *(["x" * 200] * 800)])
+    result = run(cli, "import", "members", "broken.csv", "--unit", "Công ty Điện tử A")
+    assert result.exit_code == 1 and "broken.csv" in result.stderr
+    assert "Traceback" not in result.stderr and "line" in result.stderr
+
+
 def test_a_file_without_a_name_column_is_refused_before_anything_is_read(
     cli: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
