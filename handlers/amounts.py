@@ -2,7 +2,9 @@
 
 "300-500 triệu", "200" and "1.500 triệu" are not refused outright: the reply says what
 they may mean and the question is asked again with those amounts as options, so one
-tap answers it. The amounts offered live in the conversation data until the next answer.
+tap answers it. The amounts offered live in the conversation data until the next answer,
+with the step they answer: a conversation left meanwhile (/cancel) does not carry them to
+another amount question.
 """
 
 from collections.abc import Callable
@@ -17,10 +19,19 @@ OFFERED = "amounts"
 PREFIX = "amount:"
 
 
-def offered(ctx: Context) -> tuple[Option, ...]:
-    """The amounts the last answer may have meant, as options of the question."""
-    amounts = ctx.data.get(OFFERED)
-    if not isinstance(amounts, list):
+def _offered_at(ctx: Context, step: str | None) -> list[int] | None:
+    """The amounts offered at `step`, if the last answer there offered some."""
+    kept = ctx.data.get(OFFERED)
+    if not isinstance(kept, dict) or kept.get("step") != step:
+        return None
+    amounts = kept.get("amounts")
+    return amounts if isinstance(amounts, list) else None
+
+
+def offered(ctx: Context, step: str) -> tuple[Option, ...]:
+    """The amounts the last answer to `step` may have meant, as options of the question."""
+    amounts = _offered_at(ctx, step)
+    if amounts is None:
         return ()
     return tuple(Option(f"{PREFIX}{vnd}", t("money.amount", amount=Money(vnd))) for vnd in amounts)
 
@@ -30,10 +41,11 @@ def read(ctx: Context, retry: Callable[[Text], Refused]) -> int | Reply:
 
     A typed text that is no amount is refused with what `retry` makes of the reason.
     """
-    amounts = ctx.data.pop(OFFERED, None)
+    amounts = _offered_at(ctx, ctx.step)
+    ctx.data.pop(OFFERED, None)
     if ctx.choice and ctx.choice.startswith(PREFIX):
         vnd = int(ctx.choice.removeprefix(PREFIX))
-        if not isinstance(amounts, list) or vnd not in amounts or not 0 < vnd <= MAX_VND:
+        if amounts is None or vnd not in amounts or not 0 < vnd <= MAX_VND:
             raise Refused("common.stale_button")
         return vnd
     if not ctx.text or ctx.incoming.command:
@@ -43,12 +55,12 @@ def read(ctx: Context, retry: Callable[[Text], Refused]) -> int | Reply:
     except MoneyError as error:
         if not error.options:
             raise retry(money_problem(error)) from error
-        ctx.data[OFFERED] = list(error.options)
+        ctx.data[OFFERED] = {"step": ctx.step, "amounts": list(error.options)}
         return Reply(money_problem(error))
 
 
 def amount_step(name: str, text: Text, answer: AnswerFn, back: Back = None) -> Step:
     """Build a step that asks for an amount: typed, or one of the amounts last offered."""
     return Step(
-        name, lambda ctx: (Reply(text, offered(ctx)),), answer, back_to(back), free_text=True
+        name, lambda ctx: (Reply(text, offered(ctx, name)),), answer, back_to(back), free_text=True
     )

@@ -95,3 +95,20 @@ def test_a_campaign_target_asks_back_too(core: Core, clock: Clock, tree: Tree) -
         boss.say(answer)
     assert boss.say("5") == ["money.no_unit", "campaign.ask_target_benefit"]
     assert boss.press("amount:5000000") == ["campaign.confirm"]
+
+
+def test_amounts_offered_in_a_left_conversation_are_not_offered_elsewhere(
+    core: Core, tree: Tree, clock: Clock
+) -> None:
+    initiative_id = submitted(core, tree, clock)
+    reviewer = Person(core.dispatcher, "reviewer", channel="telegram")
+    reviewer.say("/new")  # a draft of their own first
+    for answer in ("Máy dán nhãn tự động", "Dán nhãn bằng tay", "Lắp cảm biến dán nhãn"):
+        reviewer.say(answer)
+    reviewer.press("field:technical")
+    assert reviewer.say("300-500 triệu") == ["money.range", "wizard.ask_benefit"]
+    reviewer.say("/cancel")
+    opened(reviewer, initiative_id)
+    assert reviewer.say(choice=f"act:approve:{initiative_id}")[-1] == "review.ask_benefit"
+    assert not any(value.startswith("amount:") for value in reviewer.options)
+    assert reviewer.say(choice="amount:400000000")[0] == "common.stale_button"  # not saved
