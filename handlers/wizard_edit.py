@@ -20,4 +20,6 @@ def on_edit(ctx: Context) -> Outcome:
         answer = step.answer(ctx)
     finally:
         ctx.step = here
+    if answer.step == step.name:  # asked again: an amount it may mean several ways
+        return goto(here, Reply(t("wizard.edit_unclear")), ask=False)
     return goto(here, Reply(t("wizard.edit_applied")), *answer.replies, ask=False)

@@ -121,6 +121,8 @@ async def test_an_edit_of_the_latest_answer_replaces_it_and_an_earlier_one_is_no
     assert "1.500.000.000 đ" in await edit(benefit, "khoảng 1,5 tỷ/năm", expect=2)
     refused = await edit(benefit, "rất nhiều", expect=2)
     assert "giữ nguyên" in refused and draft(core).estimated_benefit_vnd == 1_500_000_000
+    unclear = await edit(benefit, "200", expect=1)  # thousands or millions: not applied
+    assert "Chưa cập nhật" in unclear and draft(core).estimated_benefit_vnd == 1_500_000_000
     sent = await users.messages(user.user_id)
     assert next(m for m in sent if m["message_id"] == question["message_id"])["reply_markup"]
     assert "#1" in texts(await user.tap("next:submit:1"))
