@@ -72,12 +72,13 @@ class Confirmations:
         sent = 0
         for key, update_id, kept in unsent:
             progress = Progress()
-            for _ in range(RESEND_TRIES):
+            for attempt in range(RESEND_TRIES):
+                if attempt:
+                    await asyncio.sleep(pause)
                 if await send(key, kept, progress):
                     self.confirm(key, update_id)
                     sent += 1
                     break
-                await asyncio.sleep(pause)
             else:
                 logger.error("the kept replies to update %s could not be sent; left", update_id)
         return sent
