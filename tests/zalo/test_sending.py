@@ -43,6 +43,17 @@ def notice(n: int, **extra: object) -> dict[str, object]:
     return reply_to_json(Reply(t("wizard.text_too_short", min=n), **extra))  # type: ignore[arg-type]
 
 
+def impatient(channel: ZaloChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the channel retry a failed send at once, with no flood limits."""
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    monkeypatch.setattr(zalo_polling, "ERROR_PAUSE", 0.01)
+    channel.sender.sleep = no_wait
+    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+
+
 def keep(core: Core, clock: Clock, chat: str, response: Response) -> None:
     """Leave a response kept and unconfirmed, as a process that died after the commit."""
     with transaction(core.engine) as session:
@@ -308,13 +319,8 @@ async def test_kept_replies_resent_after_a_restart_go_on_from_the_part_that_fail
             await zalo.inject_error("sendMessage", 500, count=SEND_ATTEMPTS)
         return sent
 
-    async def no_wait(_: float) -> None:
-        return None
-
     monkeypatch.setattr(channel.api, "send_message", then_zalo_fails)
-    monkeypatch.setattr(zalo_polling, "ERROR_PAUSE", 0.01)
-    channel.sender.sleep = no_wait
-    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+    impatient(channel, monkeypatch)
     async with asyncio.timeout(20):
         assert await channel.recover() == 1
     got = [int("".join(c for c in m["text"] if c.isdigit())) for m in await zalo.messages("u905")]
@@ -338,13 +344,8 @@ async def test_a_kept_reply_zalo_keeps_refusing_does_not_hold_up_the_start(
             raise ZaloError("sendMessage", -201, "the person cannot be reached", 200)
         return await refusing(chat_id, text)
 
-    async def no_wait(_: float) -> None:
-        return None
-
     monkeypatch.setattr(channel.api, "send_message", refused_in_one_chat)
-    monkeypatch.setattr(zalo_polling, "ERROR_PAUSE", 0.01)
-    channel.sender.sleep = no_wait
-    channel.limiter = channel.sender.limiter = FloodLimiter(Rates(0, 0, 0))
+    impatient(channel, monkeypatch)
     async with asyncio.timeout(20):
         assert await channel.recover() == 1  # the other chat's went
     assert len(await zalo.messages("u907")) == 1 and await zalo.messages("u906") == []
