@@ -129,7 +129,8 @@ class TelegramChannel(TelegramApi):
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")
         path = urlsplit(webhook.url).path or "/"
-        runner = web.AppRunner(self.webhook_app(path, webhook.secret))
+        # No access log: a webhook's path is often made secret too, and it is no news.
+        runner = web.AppRunner(self.webhook_app(path, webhook.secret), access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
