@@ -1,8 +1,11 @@
 """Leadership: one holder of the lease at a time; another takes over when it lapses."""
 
 import asyncio
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.app import Core
 from bot.leader.lease import Leadership, together
@@ -95,3 +98,34 @@ async def test_when_one_of_the_leaders_works_fails_the_others_stop_too() -> None
     async with asyncio.timeout(5):
         await together(sender(), scheduler())  # logged, not raised: the lease starts it again
     assert stopped.is_set()
+
+
+# On SQLite the database work runs on the event loop's thread (storage.db.run): a hung
+# renewal there holds up everything, the timeout included.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_leader_whose_renewal_hangs_stops_its_work_before_the_lease_can_run_out(
+    core: Core, clock: Clock
+) -> None:
+    clock.now = datetime.now(UTC)
+    runs: list[str] = []
+    hang = threading.Event()
+
+    async def work() -> None:
+        runs.append("leading")
+        await asyncio.Event().wait()
+
+    class Hanging(Leadership):
+        def _hold(self) -> bool:
+            if runs:  # renewals, once leading, never answer
+                hang.wait(10)
+            return super()._hold()
+
+    leader = Hanging(engine=core.engine, work=work, clock=clock, ttl=0.6, holder="1")
+    task = asyncio.create_task(leader.run())
+    try:
+        await until(lambda: runs == ["leading"])
+        await until(lambda: not leader.leading, timeout=3)  # not after 10 s of hanging
+    finally:
+        hang.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -82,7 +82,10 @@ class Leadership:
 
     async def _turn(self) -> None:
         try:
-            held = await db.run(self.engine, self._hold)
+            # A renewal that hangs (a server that accepts and never answers) counts as
+            # failed once a third of the lease is gone, so the check below still runs.
+            async with asyncio.timeout(self.ttl / 3):
+                held = await db.run(self.engine, self._hold)
         except Exception:
             logger.warning("could not reach the database to renew the lease")
             if self.leading and time.monotonic() - self.renewed > self.ttl * 2 / 3:
