@@ -54,6 +54,12 @@ def forget_organizer(*, session: Session, member_id: int, now: datetime) -> None
     )
 
 
+def cancelled_among(*, session: Session, ids: Sequence[int]) -> set[int]:
+    """Return which of these broadcasts were cancelled."""
+    query = select(_B.c.id).where(_B.c.id.in_(ids), _B.c.status == CANCELLED)
+    return {int(i) for i in session.execute(query).scalars()}
+
+
 def due(*, session: Session, now: datetime) -> list[int]:
     """Return the ids of the scheduled broadcasts whose time has come."""
     query = select(_B.c.id).where(_B.c.status == SCHEDULED, _B.c.send_at <= now).order_by(_B.c.id)

@@ -62,6 +62,7 @@ class Due:
     content: dict[str, Any]
     attempts: int
     parts_sent: int = 0  # sends of this message that went out in earlier attempts
+    broadcast: int | None = None  # the broadcast it belongs to, if any
 
 
 @dataclass
@@ -274,7 +275,8 @@ def _expand_broadcasts(session: Session, found: list[Due]) -> None:
     contents = {int(i): c for i, c in session.execute(query).all()}
     for item in found:
         if BROADCAST in item.content:
-            content = contents[int(item.content[BROADCAST])]
+            item.broadcast = int(item.content[BROADCAST])
+            content = contents[item.broadcast]
             versions = content["versions"]
             item.content = versions.get(item.language) or versions[content["default"]]
 

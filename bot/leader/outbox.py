@@ -7,6 +7,7 @@ and pauses the flood limiter's scope (as a rule, the whole bot) for as long.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.contract import Channel, Delivery
-from storage import db, outbox
+from storage import broadcasts, db, outbox
 from storage.db import reading, transaction
 from storage.outbox import BLOCKED, FAILED, QUEUED, SENT, Due, Outcome
 
@@ -31,6 +32,9 @@ IDLE_WAIT = 1.0  # seconds between looks at the table when nothing is due
 # Outcomes gather this long before they are written: at 1,000 sends/s a transaction
 # per few sends cost more than the sends (each SQLite commit holds up the event loop).
 RECORD_EVERY = 0.05
+# Seconds between looks for cancelled broadcasts among the messages read ahead: those not
+# yet sending are stopped (up to MAX_AHEAD would otherwise still go out after a cancel).
+STOP_CHECK_EVERY = 1.0
 
 
 class OutboxSender:
@@ -63,6 +67,9 @@ class OutboxSender:
         self.wakeup = asyncio.Event()
         self.finished: list[tuple[Due, Outcome]] = []
         self.to_record = asyncio.Event()
+        self.waiting: dict[int, int] = {}  # broadcast messages not sending yet: their broadcast
+        self.stopped: set[int] = set()  # those stopped because it was cancelled
+        self.checked_at = 0.0
 
     def notify(self) -> None:
         """Tell the sender that messages were queued."""
@@ -95,8 +102,12 @@ class OutboxSender:
                     if chat in self.busy_chats or item.id in self.in_flight:
                         continue
                     self.busy_chats.add(chat)
+                    if item.broadcast is not None:
+                        self.waiting[item.id] = item.broadcast
                     self.in_flight[item.id] = asyncio.create_task(self._send(item))
-                wait = IDLE_WAIT
+                if self.waiting and time.monotonic() - self.checked_at >= STOP_CHECK_EVERY:
+                    await self._stop_cancelled()
+                wait = STOP_CHECK_EVERY if self.waiting else IDLE_WAIT
                 if not due and not self.in_flight:
                     with suppress(Exception):
                         wait = await db.run(self.engine, self._until_next)
@@ -118,6 +129,26 @@ class OutboxSender:
             # Sends cancelled above were not recorded: their messages are still queued.
             self.in_flight.clear()
             self.busy_chats.clear()
+            self.waiting.clear()
+            self.stopped.clear()
+
+    async def _stop_cancelled(self) -> None:
+        """Stop the waiting messages of broadcasts cancelled since they were read."""
+        self.checked_at = time.monotonic()
+        try:
+            cancelled = await db.run(self.engine, self._cancelled, set(self.waiting.values()))
+        except Exception:  # the database is away: they are looked at next time
+            return
+        for message_id, broadcast_id in list(self.waiting.items()):
+            task = self.in_flight.get(message_id)
+            if broadcast_id in cancelled and task is not None and not task.done():
+                del self.waiting[message_id]
+                self.stopped.add(message_id)
+                task.cancel()
+
+    def _cancelled(self, broadcast_ids: set[int]) -> set[int]:
+        with reading(self.engine) as session:
+            return broadcasts.cancelled_among(session=session, ids=list(broadcast_ids))
 
     def _due(self, limit: int) -> list[Due]:
         with reading(self.engine) as session:
@@ -142,7 +173,14 @@ class OutboxSender:
             if item.content.get("later"):  # seconds of work, away from the event loop
                 item = await self.make(item)
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
+                self.waiting.pop(item.id, None)  # it goes now: a cancel no longer stops it
                 delivery = await channel.deliver(item)
+        except asyncio.CancelledError:
+            if item.id not in self.stopped:
+                raise
+            self.stopped.discard(item.id)  # its message is cancelled in the table already
+            self._release(item)
+            return
         except Exception as error:
             # A fault of ours (a document that cannot be made, say): tried again after
             # the backoff of a transient failure, and given up as one, not at once forever.
@@ -177,6 +215,7 @@ class OutboxSender:
 
     def _release(self, item: Due) -> None:
         self.in_flight.pop(item.id, None)
+        self.waiting.pop(item.id, None)
         self.busy_chats.discard((item.channel, item.chat_id))
         self.wakeup.set()
 

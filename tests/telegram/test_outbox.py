@@ -24,11 +24,13 @@ from bot.leader.preparing import Preparing
 from core.codec import reply_to_json
 from core.messages import OutDocument, Reply, t
 from sandbox.client import SandboxClient
+from services import broadcasts, roles
 from storage import outbox
 from storage.db import transaction
-from storage.models import Member, OutboxAttempt, OutboxMessage
+from storage.models import Member, OutboxAttempt, OutboxMessage, Unit
 from storage.outbox import Due
-from tests.conftest import Clock, outbox_sending
+from tests.conftest import DEMO_CODE, Clock, outbox_sending
+from tests.person import Person
 from tests.telegram.conftest import each_driver, start_bot, wait_until
 
 FAST = {
@@ -449,6 +451,54 @@ async def test_a_member_erased_while_their_notice_is_sent_stops_no_other_outcome
         (left,) = session.exec(select(OutboxMessage)).all()
         attempts = session.exec(select(OutboxAttempt)).all()
     assert left.chat_id == "805" and [a.message_id for a in attempts] == [left.id]
+
+
+async def test_a_cancelled_broadcasts_messages_read_ahead_are_not_sent(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chats = list(range(1101, 1141))
+    await start_chats(users, chats)
+    for chat in chats:
+        Person(core.dispatcher, str(chat), channel="telegram").join(DEMO_CODE)
+    with transaction(core.engine) as session:
+        boss = session.exec(select(Member)).first()
+        unit = session.get(Unit, unit_id)
+        assert boss is not None and unit is not None
+        roles.grant(session=session, member=boss, unit=unit, role="organizer", now=clock())
+        made = broadcasts.create(
+            session=session,
+            member=boss,
+            audience=broadcasts.Audience(unit_id=unit_id),
+            versions={"vi": "Hội thi sáng kiến hoãn lại"},
+            default_language="vi",
+            attachment=None,
+            send_at=clock(),
+            report_to=("telegram", "1101", "vi"),
+            now=clock(),
+        )
+    monkeypatch.setattr(leader_outbox, "STOP_CHECK_EVERY", 0.1)
+
+    async def received() -> int:
+        return sum([len(await users.messages(chat)) for chat in chats])
+
+    before = await received()  # the joining's replies
+    async with sending(core, channel, Rates(10, 0, 0)):  # all 40 are read ahead at once
+        await wait_until(lambda: statuses(core)["sent"] >= 3, timeout=10)
+        with transaction(core.engine) as session:
+            organizer = session.get(Member, boss.id)
+            assert organizer is not None
+            broadcasts.cancel(
+                session=session, member=organizer, broadcast_id=made.id or 0, now=clock()
+            )
+        went = statuses(core)["sent"]
+        await asyncio.sleep(1.5)  # 15 more would have gone at 10/s
+    assert statuses(core)["sent"] <= went + 2  # those already on their way at most
+    assert await received() - before == statuses(core)["sent"]
 
 
 async def test_the_sender_leaves_other_channels_messages_to_them(
