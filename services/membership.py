@@ -167,6 +167,14 @@ def personal_data(*, session: Session, member: Member) -> dict[str, Any]:
             for notice in outbox.addressed_to(session=session, member_id=member_id, chats=chats)
         ],
         "conversation_state": states,
+        "member_list_entries": [
+            entry.model_dump(mode="json")
+            for entry in roster.entries_of_member(session=session, member_id=member_id)
+        ],
+        "broadcasts_made": [
+            b.model_dump(mode="json")
+            for b in broadcasts.made_by(session=session, member_id=member_id)
+        ],
     }
 
 

@@ -54,6 +54,12 @@ def forget_organizer(*, session: Session, member_id: int, now: datetime) -> None
     )
 
 
+def made_by(*, session: Session, member_id: int) -> list[Broadcast]:
+    """Return the broadcasts a member made, oldest first."""
+    query = select(Broadcast).where(_B.c.created_by == member_id).order_by(_B.c.id)
+    return list(session.execute(query).scalars().all())
+
+
 def cancelled_among(*, session: Session, ids: Sequence[int]) -> set[int]:
     """Return which of these broadcasts were cancelled."""
     query = select(_B.c.id).where(_B.c.id.in_(ids), _B.c.status == CANCELLED)

@@ -106,6 +106,11 @@ def entries_of_units(*, session: Session, unit_ids: Sequence[int]) -> Sequence[R
     return session.exec(query).all()
 
 
+def entries_of_member(*, session: Session, member_id: int) -> Sequence[RosterEntry]:
+    """Return the list entries a member joined with (their name and phone as imported)."""
+    return session.exec(select(RosterEntry).where(col(RosterEntry.member_id) == member_id)).all()
+
+
 def forget_member(*, session: Session, member_id: int) -> None:
     """Remove the list entries an erased member joined with: their name and phone go, and
     their personal code can no longer be claimed by anyone (with the roles it carried)."""

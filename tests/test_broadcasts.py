@@ -195,6 +195,10 @@ def test_a_scheduled_broadcast_goes_only_if_its_organizer_still_is_one(
         assert f"chat-{erased}" not in chats  # no progress or report goes to an erased chat
         queued = {m.broadcast_id for m in session.exec(select(OutboxMessage)).all()}
         assert queued == {ids[2]}
+        organizer_kept = session.get(Member, kept)
+        assert organizer_kept is not None
+        data = membership.personal_data(session=session, member=organizer_kept)
+        assert [b["id"] for b in data["broadcasts_made"]] == [ids[2]]  # /mydata lists it
 
 
 def test_a_message_of_a_cancelled_broadcast_is_not_queued_again_by_its_sends_retry(

@@ -56,6 +56,11 @@ def test_a_personal_code_asks_consent_then_joins_with_the_lists_name_and_roles(
     assert (member.display_name, member.unit_id) == ("Trần Thị Bình", unit_named(core, "Xưởng 1"))
     assert entry.member_id == member.id
     assert held == {"worker", "reviewer"}
+    assert person.say("/mydata") == ["privacy.my_data"]  # the list's line about her too
+    data = json.loads(person.last.replies[0].documents[0].content)  # type: ignore[union-attr]
+    assert [(e["name"], e["employee_id"]) for e in data["member_list_entries"]] == [
+        ("Trần Thị Bình", "NV002")
+    ]
 
 
 def test_declining_consent_keeps_nothing_and_leaves_the_code_free(core: Core, code: str) -> None:
