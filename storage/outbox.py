@@ -290,6 +290,7 @@ def next_due_at(*, session: Session, channels: Iterable[str]) -> datetime | None
     return result
 
 
+_OPEN = (QUEUED, CANCELLED)  # the statuses an outcome may change
 # A cancelled message takes any outcome but "try again later".
 _STAY_CANCELLED = case(
     (bindparam("new_status") == QUEUED, CANCELLED), else_=bindparam("new_status")
@@ -314,7 +315,12 @@ def record(*, session: Session, outcomes: Sequence[Outcome]) -> None:
     messages = table(OutboxMessage)
     session.execute(
         update(messages)
-        .where(messages.c.id == bindparam("message_id"))
+        # A final status stays: an outcome written late (a leader that lost the lease
+        # while the database was away) must not queue again what another one sent.
+        .where(
+            messages.c.id == bindparam("message_id"),
+            or_(*(messages.c.status == status for status in _OPEN)),  # not IN: executemany
+        )
         .values(
             attempts=messages.c.attempts + bindparam("counted"),
             status=case(

@@ -233,6 +233,26 @@ def test_a_message_of_a_cancelled_broadcast_is_not_queued_again_by_its_sends_ret
         assert outbox.due(session=session, now=later + timedelta(days=1), limit=10) == []
 
 
+def test_an_outcome_written_late_does_not_queue_again_what_was_sent(
+    core: Core, clock: Clock, tree: Tree
+) -> None:
+    boss = organizer(core, clock, tree.zone)
+    send(core, clock, boss, Audience(unit_id=tree.zone))
+    with reading(core.engine) as session:
+        (item,) = outbox.due(session=session, now=clock(), limit=1)
+    later = clock() + timedelta(seconds=30)
+    with transaction(core.engine) as session:  # the new leader sent it
+        outbox.record(session=session, outcomes=[outbox.Outcome(item.id, "sent", clock(), "sent")])
+    with transaction(core.engine) as session:  # the old one's outcome, written at last
+        outbox.record(
+            session=session,
+            outcomes=[outbox.Outcome(item.id, "transient", clock(), outbox.QUEUED, later)],
+        )
+    with reading(core.engine) as session:
+        message = session.get(OutboxMessage, item.id)
+        assert message is not None and message.status == "sent"
+
+
 def test_a_broadcast_yields_to_notices_but_keeps_its_place(
     core: Core, clock: Clock, tree: Tree
 ) -> None:

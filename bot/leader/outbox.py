@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -102,9 +103,10 @@ class OutboxSender:
                     if chat in self.busy_chats or item.id in self.in_flight:
                         continue
                     self.busy_chats.add(chat)
+                    task = self.in_flight[item.id] = asyncio.create_task(self._send(item))
                     if item.broadcast is not None:
                         self.waiting[item.id] = item.broadcast
-                    self.in_flight[item.id] = asyncio.create_task(self._send(item))
+                        task.add_done_callback(partial(self._stopped, item))
                 if self.waiting and time.monotonic() - self.checked_at >= STOP_CHECK_EVERY:
                     await self._stop_cancelled()
                 wait = STOP_CHECK_EVERY if self.waiting else IDLE_WAIT
@@ -146,6 +148,13 @@ class OutboxSender:
                 self.stopped.add(message_id)
                 task.cancel()
 
+    def _stopped(self, item: Due, task: asyncio.Task[None]) -> None:
+        """Release a message stopped by its broadcast's cancel (cancelled in the table
+        already), whether or not its task had started."""
+        if task.cancelled() and item.id in self.stopped:
+            self.stopped.discard(item.id)
+            self._release(item)
+
     def _cancelled(self, broadcast_ids: set[int]) -> set[int]:
         with reading(self.engine) as session:
             return broadcasts.cancelled_among(session=session, ids=list(broadcast_ids))
@@ -175,12 +184,6 @@ class OutboxSender:
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
                 self.waiting.pop(item.id, None)  # it goes now: a cancel no longer stops it
                 delivery = await channel.deliver(item)
-        except asyncio.CancelledError:
-            if item.id not in self.stopped:
-                raise
-            self.stopped.discard(item.id)  # its message is cancelled in the table already
-            self._release(item)
-            return
         except Exception as error:
             # A fault of ours (a document that cannot be made, say): tried again after
             # the backoff of a transient failure, and given up as one, not at once forever.

@@ -453,15 +453,11 @@ async def test_a_member_erased_while_their_notice_is_sent_stops_no_other_outcome
     assert left.chat_id == "805" and [a.message_id for a in attempts] == [left.id]
 
 
-async def test_a_cancelled_broadcasts_messages_read_ahead_are_not_sent(
-    core: Core,
-    unit_id: int,
-    clock: Clock,
-    channel: TelegramChannel,
-    users: SandboxClient,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    chats = list(range(1101, 1141))
+async def broadcast_to(
+    core: Core, clock: Clock, users: SandboxClient, unit_id: int, chats: list[int]
+) -> tuple[int, int]:
+    """Let `chats` join on Telegram and the first be an organizer who broadcasts to them
+    all now; return the organizer's and the broadcast's ids."""
     await start_chats(users, chats)
     for chat in chats:
         Person(core.dispatcher, str(chat), channel="telegram").join(DEMO_CODE)
@@ -478,9 +474,59 @@ async def test_a_cancelled_broadcasts_messages_read_ahead_are_not_sent(
             default_language="vi",
             attachment=None,
             send_at=clock(),
-            report_to=("telegram", "1101", "vi"),
+            report_to=("telegram", str(chats[0]), "vi"),
             now=clock(),
         )
+        return boss.id or 0, made.id or 0
+
+
+def cancel(core: Core, clock: Clock, organizer_id: int, broadcast_id: int) -> None:
+    with transaction(core.engine) as session:
+        organizer = session.get(Member, organizer_id)
+        assert organizer is not None
+        broadcasts.cancel(
+            session=session, member=organizer, broadcast_id=broadcast_id, now=clock()
+        )
+
+
+async def test_a_broadcast_cancelled_before_its_messages_start_leaves_their_chats_free(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chats = [1201, 1202]
+    boss, broadcast_id = await broadcast_to(core, clock, users, unit_id, chats)
+    real = OutboxSender._cancelled
+
+    def cancelled_meanwhile(sender: OutboxSender, ids: set[int]) -> set[int]:
+        cancel(core, clock, boss, broadcast_id)  # commits between the read and the look
+        return real(sender, ids)
+
+    monkeypatch.setattr(OutboxSender, "_cancelled", cancelled_meanwhile)
+    monkeypatch.setattr(leader_outbox, "STOP_CHECK_EVERY", 0.0)
+    async with sending(core, channel, Rates(0, 0, 0)):
+        # On SQLite the look comes before the sends start (the database work runs in
+        # place); on PostgreSQL they are already on their way, and go.
+        await wait_until(lambda: not statuses(core)["queued"], timeout=10)
+        queue(core, clock, chats, 1)  # a notice to each afterwards still goes
+        await wait_until(lambda: not statuses(core)["queued"], timeout=10)
+    last = [(await users.messages(chat))[-1] for chat in chats]
+    assert numbers(last) == [1, 2]  # neither chat was left busy by a message never started
+
+
+async def test_a_cancelled_broadcasts_messages_read_ahead_are_not_sent(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chats = list(range(1101, 1141))
+    boss, broadcast_id = await broadcast_to(core, clock, users, unit_id, chats)
     monkeypatch.setattr(leader_outbox, "STOP_CHECK_EVERY", 0.1)
 
     async def received() -> int:
@@ -489,12 +535,7 @@ async def test_a_cancelled_broadcasts_messages_read_ahead_are_not_sent(
     before = await received()  # the joining's replies
     async with sending(core, channel, Rates(10, 0, 0)):  # all 40 are read ahead at once
         await wait_until(lambda: statuses(core)["sent"] >= 3, timeout=10)
-        with transaction(core.engine) as session:
-            organizer = session.get(Member, boss.id)
-            assert organizer is not None
-            broadcasts.cancel(
-                session=session, member=organizer, broadcast_id=made.id or 0, now=clock()
-            )
+        cancel(core, clock, boss, broadcast_id)
         went = statuses(core)["sent"]
         await asyncio.sleep(1.5)  # 15 more would have gone at 10/s
     assert statuses(core)["sent"] <= went + 2  # those already on their way at most
