@@ -22,7 +22,6 @@ from storage.db import reading, shared_transaction
 
 logger = logging.getLogger(__name__)
 RECORD_EVERY = 0.05  # seconds confirmations gather before they are written
-RESEND_TRIES = 2  # tries of a kept response at start, each with the channel's own retries
 
 
 @dataclass
@@ -60,27 +59,36 @@ class Confirmations:
         self, send: Callable[[Key, dict[str, Any], Progress], Awaitable[bool]], pause: float
     ) -> int:
         """Send the replies that were kept but never confirmed (a crash after the commit),
-        in order, each until `send` says it went out (waiting `pause` between tries; a try
-        goes on from where the one before stopped, `Progress`), and confirm them; return
-        how many updates' replies were sent. Run before any update is processed, so each
-        chat's replies keep their order. A response that still fails after RESEND_TRIES
-        tries is left for the next start: one chat the messenger keeps refusing must not
-        keep everybody else waiting."""
+        and confirm them; return how many updates' replies were sent. Run before any
+        update is processed, so each chat's replies keep their order.
+
+        `send` makes the channel's own retries and says whether a response went; a
+        response that did not is tried again in the next pass, `pause` later, from where
+        it stopped (`Progress`). While nothing goes at all (the messenger is away) the
+        passes go on; once a pass sends nothing while earlier ones did, what is left is
+        refused by its chats and stays kept: tried again at the next start, unless the
+        person's next message is answered first (its replies then take the place).
+        """
         unsent = await db.run(self.engine, self.unsent)
         if unsent:
             logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
+        progress = {update_id: Progress() for _, update_id, _ in unsent}
         sent = 0
-        for key, update_id, kept in unsent:
-            progress = Progress()
-            for attempt in range(RESEND_TRIES):
-                if attempt:
-                    await asyncio.sleep(pause)
-                if await send(key, kept, progress):
+        while unsent:
+            left = []
+            for key, update_id, kept in unsent:
+                if await send(key, kept, progress[update_id]):
                     self.confirm(key, update_id)
                     sent += 1
-                    break
-            else:
-                logger.error("the kept replies to update %s could not be sent; left", update_id)
+                else:
+                    left.append((key, update_id, kept))
+            if sent and len(left) == len(unsent):
+                for _, update_id, _ in left:
+                    logger.error("the kept replies to update %s could not be sent", update_id)
+                break
+            unsent = left
+            if unsent:
+                await asyncio.sleep(pause)
         return sent
 
     async def run(self) -> None:

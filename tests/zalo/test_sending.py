@@ -355,6 +355,22 @@ async def test_a_kept_reply_zalo_keeps_refusing_does_not_hold_up_the_start(
         assert left.one().replies_to is not None  # tried again at the next start
 
 
+async def test_kept_replies_wait_at_start_while_zalo_is_away_then_go(
+    core: Core,
+    clock: Clock,
+    channel: ZaloChannel,
+    zalo: ZaloSandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await started(zalo, ["u908"])
+    keep(core, clock, "u908", Response("vi", (Reply(t("wizard.text_too_short", min=8)),)))
+    await zalo.inject_error("sendMessage", 502, count=3 * SEND_ATTEMPTS)  # three rounds
+    impatient(channel, monkeypatch)
+    async with asyncio.timeout(20):
+        assert await channel.recover() == 1  # not given up while nothing goes at all
+    assert len(await zalo.messages("u908")) == 1
+
+
 async def test_status_messages_go_anew_once_a_minute_at_most_as_the_work_moves(
     channel: ZaloChannel, zalo: ZaloSandboxClient
 ) -> None:
