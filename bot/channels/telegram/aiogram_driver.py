@@ -27,6 +27,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
+from pydantic import ValidationError
 
 from bot.app import Core
 from bot.channels.contract import Delivery
@@ -58,7 +59,8 @@ RESPONSE_TYPES = tuple(
 class AiogramChannel(TelegramChannel):
     """Telegram through aiogram's Bot."""
 
-    # ClientDecodeError: a body that is not the Bot API's JSON (a proxy's 502 page).
+    # ClientDecodeError: a body that is not the Bot API's JSON (a proxy's 502 page), or
+    # JSON that is not the method's answer (see `failure`).
     errors = (TelegramAPIError, ClientDecodeError, TimeoutError)
     bot: Bot
 
@@ -77,6 +79,10 @@ class AiogramChannel(TelegramChannel):
             return Delivery("rejected", detail=error.message[:300])
         if isinstance(error, TelegramMigrateToChat):  # the group's own update moves the rest
             return Delivery("rejected", detail=MIGRATED)
+        if isinstance(error, ClientDecodeError) and isinstance(error.original, ValidationError):
+            # JSON that aiogram cannot read as the method's result: an answer of 200 may
+            # mean it went, and sending it again could show it twice.
+            return Delivery("rejected", detail=f"unreadable answer: {error.message}")
         if isinstance(
             error, TelegramServerError | TelegramNetworkError | ClientDecodeError | TimeoutError
         ):
