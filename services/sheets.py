@@ -97,14 +97,14 @@ def _csv_rows(
 ) -> tuple[tuple[str, ...], Iterator[tuple[int, tuple[str, ...]]]]:
     first = handle.readline()
     header = next(csv.reader([first], delimiter=_delimiter(first)), [])
-    reader = csv.reader(handle, delimiter=_delimiter(first))
+    reader = csv.reader(handle, delimiter=_delimiter(first), strict=True)
 
     def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
         nfc = partial(unicodedata.normalize, "NFC")  # inlined: this runs for every cell
         try:
             for number, cells in enumerate(reader, start=2):
                 yield number, tuple(" ".join(nfc(_printable(c)).split()) for c in cells)
-        except csv.Error as error:  # a quote never closed swallows the rest of the file
+        except csv.Error as error:  # a quote never closed would swallow the rest of the file
             where = f"line {reader.line_num}: {error}"
             raise Refused("import.file_unreadable", path=str(path), error=where) from error
 
