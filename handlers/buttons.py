@@ -11,9 +11,9 @@ now, so they always name the open object.
 from collections.abc import Callable, Sequence
 
 from core.messages import Option, Reply, Text
+from core.typed import number_in
 from handlers.conversation import AnswerFn, AskFn, Back, Context, Step, back_to
 
-MAX_ID = 2**31 - 1  # the ids of the tables; a longer number names nothing
 DRAFTS = "drafts"  # the conversation data's counter of objects that live only there
 
 OptionsFn = Callable[[Context], tuple[Option, ...]]
@@ -27,8 +27,9 @@ def naming(object_id: int, *options: tuple[str, Text]) -> tuple[tuple[str, Text]
 def split(value: str | None) -> tuple[str, int | None]:
     """Split an option value into its action and the id of the object it names, if any."""
     action, _, tail = (value or "").rpartition(":")
-    if action and tail.isascii() and tail.isdigit() and int(tail) <= MAX_ID:
-        return action, int(tail)
+    object_id = number_in(tail) if action else None
+    if object_id is not None:
+        return action, object_id
     return value or "", None
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from core.errors import Refused
 from core.folding import loose
 from core.status import Status
+from core.typed import number_in
 from services import roles
 from services.dates import local_midnight
 from storage import campaigns
@@ -102,8 +103,8 @@ def find_campaign(session: Session, ref: str) -> Campaign:
     """Return the campaign an operator named by its id or its whole name (any case, any
     accents typed or not), or refuse: unknown, or a name several campaigns share."""
     typed = ref.strip()
-    if typed.isascii() and typed.isdigit() and int(typed) < 2**31:  # an INTEGER column
-        found = session.get(Campaign, int(typed))
+    if (number := number_in(typed)) is not None:
+        found = session.get(Campaign, number)
         if found is not None:
             return found
     wanted = loose(typed)
