@@ -125,6 +125,7 @@ async def test_a_leader_whose_renewal_hangs_stops_its_work_before_the_lease_can_
     try:
         await until(lambda: runs == ["leading"])
         await until(lambda: not leader.leading, timeout=3)  # not after 10 s of hanging
+        assert runs == ["leading"] and not leader.leading and not hang.is_set()
     finally:
         hang.set()
         task.cancel()

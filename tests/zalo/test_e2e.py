@@ -74,6 +74,14 @@ async def test_stickers_and_unsupported_messages_get_the_unsupported_answer(
     assert await user.silence(1.0) == []
 
 
+async def at_title(zalo: ZaloSandboxClient, user_id: str) -> ZaloUser:
+    """A Zalo user who joined and started a draft: the wizard asks for its title."""
+    user = ZaloUser(zalo, user_id)
+    await join(user)
+    await user.say("/new", expect=2)
+    return user
+
+
 async def test_a_picture_too_large_to_keep_is_asked_for_again_not_called_unsupported(
     core: Core,
     unit_id: int,
@@ -81,9 +89,7 @@ async def test_a_picture_too_large_to_keep_is_asked_for_again_not_called_unsuppo
     zalo: ZaloSandboxClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    user = ZaloUser(zalo, "u-large-photo")
-    await join(user)
-    await user.say("/new", expect=2)
+    user = await at_title(zalo, "u-large-photo")
     monkeypatch.setattr(api, "DOWNLOAD_LIMIT", 2048)  # 5 MB in the test's small
     huge = b"\x89PNG\r\n\x1a\n" + bytes(4096)
     await zalo.send_photo(user.user_id, huge, caption="Đồ gá")
@@ -100,9 +106,7 @@ async def test_a_picture_the_network_keeps_failing_is_asked_for_again_not_droppe
     zalo: ZaloSandboxClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    user = ZaloUser(zalo, "u-photo-network")
-    await join(user)
-    await user.say("/new", expect=2)
+    user = await at_title(zalo, "u-photo-network")
     tries = []
 
     async def unreachable(url: str) -> tuple[bytes, str | None]:
