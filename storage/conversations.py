@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, tuple_, update
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
@@ -17,6 +17,10 @@ from storage.members import members_for
 from storage.models import ConversationState, Member, table
 
 _TABLE = table(ConversationState)
+# The key in kept replies that marks them owed (see `mark_owed`); its value is the id of
+# the update they answered.
+OWED = "owed_to"
+_IS_OWED = _TABLE.c.replies[OWED].as_string().is_not(None)
 _LOAD_MANY = (
     select(
         _TABLE.c.id,
@@ -26,6 +30,7 @@ _LOAD_MANY = (
         _TABLE.c.step,
         _TABLE.c.data,
         _TABLE.c.updated_at,
+        case((_IS_OWED, _TABLE.c.replies)).label("owed"),
     )
     .where(tuple_(_TABLE.c.channel, _TABLE.c.chat_id, _TABLE.c.user_id).in_(bindparam("keys")))
     .order_by(_TABLE.c.id)  # rows are locked in one order everywhere (see `_CONFIRM`)
@@ -51,6 +56,9 @@ class State:
     # (see `confirm_sent`), and that update's id.
     replies: dict[str, Any] | None = None
     replies_to: str | None = None
+    # Kept replies the channel gave up sending (`mark_owed`), as read: the next step's
+    # replies carry them, so a person's next message never replaces what they are owed.
+    owed: dict[str, Any] | None = None
 
 
 Key = tuple[str, str, str]  # channel, chat id, user id
@@ -71,7 +79,16 @@ def load_many(*, connection: Connection, keys: Sequence[Key], now: datetime) -> 
             states.append(State(channel, chat_id, user_id, None, None, {}, now))
         else:
             states.append(
-                State(channel, chat_id, user_id, row.id, row.step, dict(row.data), row.updated_at)
+                State(
+                    channel,
+                    chat_id,
+                    user_id,
+                    row.id,
+                    row.step,
+                    dict(row.data),
+                    row.updated_at,
+                    owed=row.owed,
+                )
             )
     return states
 
@@ -192,6 +209,26 @@ def confirm_sent(*, connection: Connection, sent: Sequence[tuple[Key, str]]) -> 
     rows = [(channel, chat, user, update_id) for (channel, chat, user), update_id in sent]
     for start in range(0, len(rows), CONFIRM_CHUNK):
         connection.execute(_CONFIRM, {"sent": rows[start : start + CONFIRM_CHUNK]})
+
+
+def mark_owed(*, connection: Connection, channel: str, update_ids: Sequence[str]) -> int:
+    """Mark the kept replies to these updates as owed: the channel gave up sending them
+    for now. They stay kept, so a start sends them; and the person's next step carries
+    them in its own replies instead of replacing them (see `State.owed`). Return how many
+    were marked (a reply confirmed or replaced meanwhile is not there to mark).
+    """
+    marked = 0
+    for update_id in update_ids:
+        query = (
+            select(_TABLE.c.id, _TABLE.c.replies)
+            .where(_TABLE.c.channel == channel, _TABLE.c.replies_to == update_id)
+            .with_for_update()
+        )
+        for row in connection.execute(query).all():
+            replies = {**(row.replies or {}), OWED: update_id}
+            connection.execute(update(_TABLE).where(_TABLE.c.id == row.id).values(replies=replies))
+            marked += 1
+    return marked
 
 
 def unsent(*, connection: Connection, channel: str) -> list[tuple[Key, str, dict[str, Any]]]:

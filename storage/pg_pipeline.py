@@ -54,8 +54,10 @@ ON CONFLICT (channel, update_id) DO UPDATE SET done_at = excluded.done_at, paylo
 WHERE i.done_at IS NULL
 RETURNING channel, update_id
 """
-_STATES = """
-SELECT id, channel, chat_id, user_id, step, data, updated_at FROM conversationstate
+# The kept replies when they are owed (`conversations.mark_owed`), else NULL.
+_OWED = f"CASE WHEN replies->>'{conversations.OWED}' IS NOT NULL THEN replies END AS owed"
+_STATES = f"""
+SELECT id, channel, chat_id, user_id, step, data, updated_at, {_OWED} FROM conversationstate
 WHERE (channel, chat_id, user_id) IN (
     SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]))
 ORDER BY id  -- one lock order everywhere (see `conversations._CONFIRM`)
@@ -91,7 +93,8 @@ RETURNING channel, update_id),
 """
 _LONE_READ = f"""
 state AS (
-    SELECT id, channel, chat_id, user_id, step, data, updated_at FROM conversationstate
+    SELECT id, channel, chat_id, user_id, step, data, updated_at, {_OWED}
+    FROM conversationstate
     WHERE channel = %(key_channel)s AND chat_id = %(key_chat)s AND user_id = %(key_user)s
     FOR UPDATE)
 SELECT (SELECT update_id FROM first), s.*,
@@ -104,7 +107,7 @@ LEFT JOIN channelidentity c
 LEFT JOIN member m ON m.id = c.member_id
 """
 _LONE = {"store": _LONE_STORE + _LONE_READ, "claim": _LONE_CLAIM + _LONE_READ}
-_STATE_WIDTH = 7  # the columns of `state` in the lone statement's row
+_STATE_WIDTH = 8  # the columns of `state` in the lone statement's row
 _UPDATE_STATE = """
 UPDATE conversationstate SET step = %(step)s, data = %(data)s, updated_at = %(updated_at)s,
     replies = %(replies)s, replies_to = %(replies_to)s
@@ -292,7 +295,9 @@ def _ahead(
         if (found_row := found.get(key)) is None:
             state = State(channel, chat, user, None, None, {}, now)
         else:
-            state_id, *_, step, data, updated_at = found_row
-            state = State(channel, chat, user, state_id, step, dict(data), _aware(updated_at))
+            state_id, *_, step, data, updated_at, owed = found_row
+            state = State(
+                channel, chat, user, state_id, step, dict(data), _aware(updated_at), owed=owed
+            )
         result.append((state, *people.get((channel, user), (None, None))))
     return result

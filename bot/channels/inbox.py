@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.channels.replies import Progress
-from storage import db, inbox
+from storage import conversations, db, inbox
 from storage.db import reading, transaction
 
 logger = logging.getLogger(__name__)
@@ -197,14 +197,24 @@ class InboxProcessor:
     def _failed(self, item: Queued) -> None:
         with transaction(self.engine) as session:
             inbox.record_failure(session=session, channel=self.channel, update_id=item.update_id)
-            if item.attempts >= MAX_ATTEMPTS:
-                inbox.finish(
-                    session=session,
+            if item.attempts < MAX_ATTEMPTS:
+                return
+            if item.processed:  # processed and committed: only its replies did not go
+                conversations.mark_owed(
+                    connection=session.connection(),
                     channel=self.channel,
-                    update_id=item.update_id,
-                    now=self.clock(),
+                    update_ids=[item.update_id],
                 )
-                logger.error("dropped update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
+                logger.error(
+                    "gave up sending the replies to update %s for now; they go with the "
+                    "chat's next answer or at the next start",
+                    item.update_id,
+                )
+                return
+            inbox.finish(
+                session=session, channel=self.channel, update_id=item.update_id, now=self.clock()
+            )
+            logger.error("dropped update %s after %s attempts", item.update_id, MAX_ATTEMPTS)
 
     def _purge(self) -> None:
         with transaction(self.engine) as session:

@@ -66,8 +66,8 @@ class Confirmations:
         response that did not is tried again in the next pass, `pause` later, from where
         it stopped (`Progress`). While nothing goes at all (the messenger is away) the
         passes go on; once a pass sends nothing while earlier ones did, what is left is
-        refused by its chats and stays kept: tried again at the next start, unless the
-        person's next message is answered first (its replies then take the place).
+        refused by its chats and stays kept, marked owed: tried again at the next start,
+        or sent first with the answer to the person's next message, whichever comes first.
         """
         unsent = await db.run(self.engine, self.unsent)
         if unsent:
@@ -85,11 +85,18 @@ class Confirmations:
             if sent and len(left) == len(unsent):
                 for _, update_id, _ in left:
                     logger.error("the kept replies to update %s could not be sent", update_id)
+                await db.run(self.engine, self._owe, [update_id for _, update_id, _ in left])
                 break
             unsent = left
             if unsent:
                 await asyncio.sleep(pause)
         return sent
+
+    def _owe(self, update_ids: list[str]) -> None:
+        with shared_transaction(self.engine) as connection:
+            conversations.mark_owed(
+                connection=connection, channel=self.channel, update_ids=update_ids
+            )
 
     async def run(self) -> None:
         """Write confirmations until cancelled; what waits then is written on the way out."""

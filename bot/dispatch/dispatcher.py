@@ -18,14 +18,14 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from bot.dispatch.router import Redo, Router
-from core.codec import response_to_json
+from core.codec import response_from_json, response_to_json
 from core.errors import Refused
 from core.messages import Incoming, Reply, Response, t
 from core.settings import Settings
 from handlers.conversation import Conversation
 from locales import Catalogs
 from storage import conversations, db, inbox, pg_pipeline
-from storage.conversations import State
+from storage.conversations import OWED, State
 from storage.db import shared_transaction
 from storage.inbox import Received
 from storage.members import mark_used, member_for, used_long_ago
@@ -40,17 +40,30 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def keep(state: State, incoming: Incoming, response: Response) -> None:
-    """Keep the replies to a stored update with its state until the channel sent them.
+def keep(state: State, incoming: Incoming, response: Response) -> Response:
+    """Keep the replies to a stored update with its state until the channel sent them;
+    return the response to send.
 
     They commit with the step, so a crash before the send loses nothing: the channel
     sends what it never confirmed when it starts again (see `storage.conversations`).
+    Replies the channel gave up sending (`state.owed`) go first in the response, so the
+    person's next message does not replace them; a response that keeps nothing of its
+    own leaves them kept for the next one.
     """
+    owed = state.owed
     if incoming.update_id is None or not response.replies or response.toast is not None:
-        state.replies = state.replies_to = None  # a toast is answered at once, or not at all
-        return
+        if owed is None:  # a toast is answered at once, or not at all
+            state.replies = state.replies_to = None
+        else:
+            state.replies, state.replies_to = owed, owed[OWED]
+        return response
+    if owed is not None:
+        earlier = tuple(replace(reply, edit=False) for reply in response_from_json(owed).replies)
+        response = replace(response, replies=earlier + response.replies)
+        state.owed = None  # carried: a later update of the same group does not carry it again
     state.replies = {**response_to_json(response), "edit": incoming.message_ref}
     state.replies_to = incoming.update_id
+    return response
 
 
 class Dispatcher:
@@ -207,7 +220,7 @@ class Dispatcher:
                         session=session, channel=incoming.channel, user_id=incoming.user_id
                     )
                 response = self.router.process(session, incoming, now, refused, state, person)
-                keep(state, incoming, response)
+                response = keep(state, incoming, response)
                 session.commit()
             return response
 
