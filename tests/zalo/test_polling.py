@@ -3,18 +3,20 @@ chat's messages are still handled in the order they were sent, and none twice.""
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from bot.app import Core
-from bot.channels.zalo.api import Update
+from bot.channels.zalo.api import Update, ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.held import HeldUpdates
 from sandbox.zalo.client import ZaloSandboxClient
 from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
-from tests.zalo.conftest import ZaloUser, text_of
+from tests.zalo.conftest import TOKEN, ZaloUser, text_of
 
 USERS = 12
 
@@ -84,3 +86,58 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
         await asyncio.wait_for(serving, timeout=10)
     with Session(core.engine) as session:
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
+
+
+async def test_updates_held_while_the_database_is_away_outlive_a_crash(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel
+) -> None:
+    """A stop or a crash during the outage: the held update is stored at the next start."""
+
+    async def away(updates: list[Update], *, process: bool = True) -> None:
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    channel.receive = away  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    user = ZaloUser(zalo, "u-outage-crash")
+    await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
+    async with asyncio.timeout(10):
+        while not channel.held.path.exists():
+            await asyncio.sleep(0.05)
+    assert await zalo.pending_updates() == []  # Zalo has forgotten it
+    assert channel.polling is not None
+    channel.polling.cancel()  # as a kill would, holding it
+    serving.cancel()
+    await asyncio.gather(channel.polling, serving, return_exceptions=True)
+
+    again = ZaloChannel(core, ZaloApi(TOKEN, zalo.api_base), concurrency=4)
+    again.limiter = again.sender.limiter = channel.limiter
+    again.poll_timeout = channel.poll_timeout
+    await again.start()
+    stop = asyncio.Event()
+    serving = asyncio.create_task(again.serve(stop))
+    try:
+        assert "1. Tiếng Việt" in text_of(await user.replies(1))
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+        await again.close()
+    assert not again.held.path.exists()
+    with Session(core.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
+
+
+def test_a_held_updates_file_that_cannot_be_read_is_moved_aside(tmp_path: Path) -> None:
+    held = HeldUpdates(tmp_path)
+    assert held.read() == []
+    update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
+    held.write([update])
+    assert held.read() == [update] and oct(held.path.stat().st_mode)[-3:] == "600"
+    held.path.write_text('[{"event_name": "message.text', encoding="utf-8")  # cut short
+    assert held.read() == []
+    assert not held.path.exists() and held.path.with_suffix(".unreadable").exists()
+    held.write([update])
+    held.clear()
+    assert held.read() == [] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "zalo-held-updates.unreadable"
+    ]

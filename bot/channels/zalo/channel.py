@@ -5,7 +5,8 @@ call is answered 200 only after the update is committed. So every update is in t
 inbox before the next poll (or the 200), keyed `event_name:message_id` so that a
 redelivery is recognised, and ordered by a counter of the channel's own (`Arrivals`).
 What a crash between Zalo's answer to a poll and that commit costs: the one update in
-that answer (README, "Zalo").
+that answer (README, "Zalo"); while the database is away, what was polled is also
+written to a file (`held`), so a stop or a crash then costs nothing.
 """
 
 import asyncio
@@ -38,6 +39,7 @@ from bot.channels.zalo.convert import (
     photo_url,
     to_incoming,
 )
+from bot.channels.zalo.held import HeldUpdates
 from bot.channels.zalo.outgoing import GaveUp, Sender
 from bot.channels.zalo.webhook import webhook_app
 from core.codec import reply_from_json, response_from_json
@@ -133,6 +135,7 @@ class ZaloChannel:
             engine=core.engine, handle_group=core.dispatcher.handle_group, limit=concurrency
         )
         self.arrivals = Arrivals()
+        self.held = HeldUpdates(settings.files_dir)
         self.polling: asyncio.Task[None] | None = None
         # A status message's id: when it was sent, and the share done it showed.
         self.status_sent: dict[str, tuple[float, float]] = {}
@@ -161,6 +164,7 @@ class ZaloChannel:
         try:
             await self.recover()
             tasks.append(asyncio.create_task(self.processor.run()))
+            await self._store_left_held()
             if self.webhook is None:
                 self.polling = asyncio.create_task(self.poll(stop))
                 stopped = asyncio.create_task(stop.wait())
@@ -180,24 +184,45 @@ class ZaloChannel:
         again (`polling`)."""
 
         async def store(updates: list[Update]) -> None:
-            pause = STORE_PAUSE
-            while True:
-                try:
-                    await self.receive(updates, process=not stop.is_set())
-                    return
-                except (OperationalError, InterfaceError) as error:
-                    # The database is away: Zalo has forgotten these updates, so they
-                    # are held here, and nothing more is polled, until they are stored.
-                    logger.warning(
-                        "storing %s polled updates failed (%s); retrying in %s s",
-                        len(updates),
-                        type(error.orig).__name__,
-                        pause,
-                    )
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, STORE_PAUSE_MAX)
+            await self._store_held(updates, process=not stop.is_set())
 
         await polling.poll(self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout)
+
+    async def _store_held(self, updates: list[Update], *, process: bool = True) -> None:
+        """Store polled updates, waiting out a database that is away: Zalo has forgotten
+        them, so they are held here (and in `held`'s file, for a stop or a crash
+        meanwhile), and nothing more is polled, until they are stored."""
+        pause = STORE_PAUSE
+        written = False
+        while True:
+            try:
+                await self.receive(updates, process=process)
+                break
+            except (OperationalError, InterfaceError) as error:
+                logger.warning(
+                    "storing %s polled updates failed (%s); retrying in %s s",
+                    len(updates),
+                    type(error.orig).__name__,
+                    pause,
+                )
+            if not written:
+                try:
+                    await asyncio.to_thread(self.held.write, updates)
+                    written = True
+                except OSError as error:  # held in memory only: a stop now loses them
+                    logger.error("could not write the held updates down: %s", error.strerror)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, STORE_PAUSE_MAX)
+        if written:
+            await asyncio.to_thread(self.held.clear)
+
+    async def _store_left_held(self) -> None:
+        """Store what an earlier run held when it stopped (see `held`)."""
+        updates = await asyncio.to_thread(self.held.read)
+        if updates:
+            logger.info("storing %s updates held when the bot last stopped", len(updates))
+            await self._store_held(updates)
+            await asyncio.to_thread(self.held.clear)
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")

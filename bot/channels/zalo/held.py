@@ -1,0 +1,65 @@
+"""Polled updates the database could not take yet, kept in a file until it does.
+
+Zalo forgets an update as it answers a poll. While the database is away the channel
+holds what it polled and polls nothing more (`ZaloChannel.poll`); what it holds is also
+written here at the first failed try, so that a stop or a crash during the outage loses
+none of it: the next start stores it before it polls (redeliveries are recognised, so a
+file left by a crash just after the commit changes nothing). The file is beside the kept
+files (FILES_DIR), readable by the owner only: it holds what people wrote, as the
+database does.
+"""
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from bot.channels.zalo.api import Update
+
+logger = logging.getLogger(__name__)
+FILE_NAME = "zalo-held-updates.json"
+
+
+class HeldUpdates:
+    """The one file of polled updates waiting for the database (one batch is stored at
+    a time, so one file is enough)."""
+
+    def __init__(self, files_dir: Path) -> None:
+        self.path = files_dir / FILE_NAME
+
+    def write(self, updates: list[Update]) -> None:
+        """Replace the file with `updates`, durably (written aside, synced, renamed)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".held-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(updates, file, ensure_ascii=False)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def read(self) -> list[Update]:
+        """Return the held updates (none when there is no file). A file that cannot be
+        read as updates is moved aside (`.unreadable`) for a person to look at."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        try:
+            updates = json.loads(text)
+            if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+                raise ValueError("not a list of updates")
+        except ValueError as error:
+            aside = self.path.with_suffix(".unreadable")
+            os.replace(self.path, aside)
+            logger.error("held Zalo updates could not be read (%s); moved to %s", error, aside)
+            return []
+        return updates
+
+    def clear(self) -> None:
+        """Remove the file: what it held is stored."""
+        self.path.unlink(missing_ok=True)
