@@ -217,18 +217,17 @@ def mark_owed(*, connection: Connection, channel: str, update_ids: Sequence[str]
     them in its own replies instead of replacing them (see `State.owed`). Return how many
     were marked (a reply confirmed or replaced meanwhile is not there to mark).
     """
-    marked = 0
-    for update_id in update_ids:
-        query = (
-            select(_TABLE.c.id, _TABLE.c.replies)
-            .where(_TABLE.c.channel == channel, _TABLE.c.replies_to == update_id)
-            .with_for_update()
-        )
-        for row in connection.execute(query).all():
-            replies = {**(row.replies or {}), OWED: update_id}
-            connection.execute(update(_TABLE).where(_TABLE.c.id == row.id).values(replies=replies))
-            marked += 1
-    return marked
+    query = (
+        select(_TABLE.c.id, _TABLE.c.replies, _TABLE.c.replies_to)
+        .where(_TABLE.c.channel == channel, _TABLE.c.replies_to.in_(list(update_ids)))
+        .order_by(_TABLE.c.id)  # the one lock order (see `_CONFIRM`)
+        .with_for_update()
+    )
+    rows = connection.execute(query).all()
+    for row in rows:
+        replies = {**(row.replies or {}), OWED: row.replies_to}
+        connection.execute(update(_TABLE).where(_TABLE.c.id == row.id).values(replies=replies))
+    return len(rows)
 
 
 def unsent(*, connection: Connection, channel: str) -> list[tuple[Key, str, dict[str, Any]]]:

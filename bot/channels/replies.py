@@ -90,6 +90,13 @@ class Confirmations:
             unsent = left
             if unsent:
                 await asyncio.sleep(pause)
+        if sent:
+            # Written before any update is processed: one that found them unconfirmed
+            # and owed would carry them again.
+            try:
+                await db.run(self.engine, self.flush)
+            except Exception:  # they are written with the next batch: a repeat at worst
+                logger.warning("the confirmations of the resent replies wait", exc_info=True)
         return sent
 
     def _owe(self, update_ids: list[str]) -> None:

@@ -46,21 +46,25 @@ def keep(state: State, incoming: Incoming, response: Response) -> Response:
 
     They commit with the step, so a crash before the send loses nothing: the channel
     sends what it never confirmed when it starts again (see `storage.conversations`).
-    Replies the channel gave up sending (`state.owed`) go first in the response, so the
-    person's next message does not replace them; a response that keeps nothing of its
-    own leaves them kept for the next one.
+    Replies the channel gave up sending (`state.owed`) go first in the response, as
+    messages: the response then edits nothing and shows no notice at a button instead
+    (the person has not seen what came before it).
     """
     owed = state.owed
-    if incoming.update_id is None or not response.replies or response.toast is not None:
-        if owed is None:  # a toast is answered at once, or not at all
+    if incoming.update_id is None:  # nothing to confirm it by: owed replies wait
+        if owed is None:
             state.replies = state.replies_to = None
-        else:
+        else:  # written back as they were read
             state.replies, state.replies_to = owed, owed[OWED]
         return response
     if owed is not None:
-        earlier = tuple(replace(reply, edit=False) for reply in response_from_json(owed).replies)
-        response = replace(response, replies=earlier + response.replies)
+        replies = response_from_json(owed).replies + response.replies
+        response = replace(response, replies=tuple(replace(r, edit=False) for r in replies))
+        response = replace(response, toast=None)
         state.owed = None  # carried: a later update of the same group does not carry it again
+    if not response.replies or response.toast is not None:
+        state.replies = state.replies_to = None  # a toast is answered at once, or not at all
+        return response
     state.replies = {**response_to_json(response), "edit": incoming.message_ref}
     state.replies_to = incoming.update_id
     return response
@@ -99,7 +103,8 @@ class Dispatcher:
         for an update whose id was processed before. A channel may have what it
         `received` stored in the same transaction, the group's updates as claimed. A
         refusal after its step wrote undoes the whole group, which is then redone with
-        that update as a re-ask (one before is answered at once); any other failure
+        that update as a re-ask (one before is answered at once); the database being
+        away (`db.unavailable`) is raised to the caller; any other failure
         undoes it too: `received` is then stored on its own, claiming nothing, and the
         updates are processed one at a time.
         """
@@ -111,7 +116,9 @@ class Dispatcher:
                     return self._group_once(cleaned, refusals, received)
                 except Redo as redo:
                     refusals[redo.index] = redo.refusal
-        except Exception:
+        except Exception as error:
+            if db.unavailable(error):
+                raise  # nothing of it was written: the caller tries again later
             if len(cleaned) == 1 and received is None:
                 logger.exception(
                     "update %s on %s failed", cleaned[0].update_id, cleaned[0].channel
