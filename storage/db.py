@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 from storage import search
@@ -169,6 +170,15 @@ def reading(engine: Engine) -> Iterator[Session]:
     bind = engine.execution_options(read_only=True)
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a failure is the database's, not the work's: the server away or restarting,
+    a lost connection, a lock held too long, a deadlock. Such work is tried again when the
+    database answers, and never counted as the work failing."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 async def run(engine: Engine, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -3,10 +3,13 @@
 import json
 from pathlib import Path
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from bot.app import Core
 from bot.channels.console import ConsoleSession
 from bot.channels.text import render_reply
-from core.messages import Reply, t
+from core.messages import Incoming, Reply, Response, t
 from services import initiatives, roles
 from storage.db import transaction
 from storage.members import member_for
@@ -112,3 +115,20 @@ def test_a_workbook_asked_for_in_the_console_is_made_and_saved_after_the_answer(
     (saved,) = (core.settings.files_dir / "received").glob("sang-kien-*.xlsx")
     assert "Đang chuẩn bị" in printed and f"[{saved}]" in printed  # the notice after it
     assert printed.index("Đang chuẩn bị") < printed.index(str(saved))
+
+
+def test_the_database_away_is_said_plainly_and_the_console_goes_on(
+    core: Core, unit_id: int, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = chat("c-away")
+    join(me)
+    handle = core.dispatcher.handle
+
+    def away(incoming: Incoming) -> Response | None:
+        raise OperationalError("BEGIN", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(core.dispatcher, "handle", away)
+    said = me.send("/new")
+    assert said == core.catalogs.render(t("common.internal_error"), "vi")
+    monkeypatch.setattr(core.dispatcher, "handle", handle)
+    assert me.send("/new")  # typed again once the database is back: answered

@@ -5,10 +5,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.app import Core
+from bot.channels import inbox as processing
 from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
 from storage import inbox
 from storage.db import one_statement, reading, transaction
@@ -318,3 +321,28 @@ async def test_a_reserved_update_that_failed_goes_before_the_next_of_its_chat(
         processor.submit(second)
         await until(lambda: len(recorder.done) == 2)
     assert recorder.done == [("a", 1), ("a", 2)]
+
+
+async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.01)
+    outage = [2 * MAX_ATTEMPTS]
+    recorder = Recorder(core.engine)
+
+    async def away_first(item: Queued) -> bool:
+        if outage[0] > 0:
+            outage[0] -= 1
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return await recorder(item)
+
+    processor = InboxProcessor(
+        engine=core.engine, channel=CHANNEL, handle=away_first, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (1, "a"), (2, "a")))
+        await until(lambda: len(recorder.done) == 2)
+    assert outage == [0] and recorder.done == [("a", 1), ("a", 2)]
+    with reading(core.engine) as session:
+        assert [u.attempts for u in session.exec(select(InboxUpdate))] == [0, 0]

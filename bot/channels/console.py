@@ -6,6 +6,7 @@ person in a terminal would read.
 
 import asyncio
 import itertools
+import logging
 import sys
 import threading
 from collections.abc import Iterable
@@ -30,13 +31,14 @@ from core.messages import (
     t,
 )
 from locales import Catalogs
-from storage import outbox
+from storage import db, outbox
 from storage.db import reading, transaction
 from storage.file_references import referenced_keys
 from storage.files import FileStore, UnknownFile, suffix_of
 from storage.outbox import Due
 from views import later
 
+logger = logging.getLogger(__name__)
 CHANNEL = "console"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic"}
 
@@ -68,11 +70,19 @@ class ConsoleSession:
             return self._render(Response(self.language, (incoming,)))
         try:
             response = self.dispatcher.handle(incoming)
+        except Exception as error:
+            if not db.unavailable(error):
+                raise
+            # The console keeps no inbox: the person sees it failed and types it again.
+            logger.warning("the database is away (%s)", type(error).__name__)
+            response = Response(self.language, (Reply(t("common.internal_error")),), failed=True)
         finally:
             self._forget_unkept(incoming.attachments)
         if response is None:
             return ""
         self.language = response.language
+        if response.failed:
+            return self._render(response)
         return "\n\n".join([self._render(response), *self._notices()])
 
     def _notices(self) -> list[str]:

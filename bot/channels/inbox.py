@@ -23,6 +23,10 @@ from storage.db import reading, transaction
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+# Seconds an update waits while the database is away (doubling): such waits are not
+# attempts, so an outage of any length drops nothing.
+DB_AWAY_PAUSE = 0.5
+DB_AWAY_PAUSE_MAX = 30.0
 PAGE = 5000
 # Telegram redelivers an update for at most a day; processed ids are kept for two.
 KEEP_PROCESSED = timedelta(days=2)
@@ -92,7 +96,8 @@ class InboxProcessor:
         """Let the caller process updates as it stores them: the first of each free chat.
 
         A chat is free when none of its updates is in hand (not even sending replies: a
-        step's kept replies are replaced by the next step's, see `bot.channels.replies`)
+        step's kept replies, unless owed, are replaced by the next step's, see
+        `bot.channels.replies`)
         and it is not reserved; a chat not in hand needs one of the
         `concurrency` places. Until `resume` or `release` the processor processes nothing
         of a reserved chat: what arrives for it meanwhile waits behind.
@@ -225,6 +230,7 @@ class InboxProcessor:
 
     async def _drain(self, chat_id: str) -> None:
         queue = self.queues.setdefault(chat_id, deque())
+        away = DB_AWAY_PAUSE  # the next pause while the database is away
         try:
             while queue:
                 item = queue[0]
@@ -232,16 +238,33 @@ class InboxProcessor:
                     await reserved.wait()  # its update before this one is being processed
                     continue
                 try:
-                    done = await self.handle(item)
-                except Exception:
-                    logger.exception("update %s failed", item.update_id)
-                    done = False
-                if not done:
-                    item.attempts += 1
-                    await db.run(self.engine, self._failed, item)
-                    if item.attempts < MAX_ATTEMPTS:
-                        await asyncio.sleep(0.2 * item.attempts)
-                        continue  # the same update again: the order must hold
+                    try:
+                        done = await self.handle(item)
+                    except Exception as error:
+                        if db.unavailable(error):
+                            raise
+                        logger.exception("update %s failed", item.update_id)
+                        done = False
+                    if not done:
+                        item.attempts += 1
+                        await db.run(self.engine, self._failed, item)
+                except Exception as error:
+                    if not db.unavailable(error):
+                        raise
+                    # Not the update's fault: it waits, uncounted, for the database.
+                    logger.warning(
+                        "the database is away (%s); update %s waits %s s",
+                        type(error).__name__,
+                        item.update_id,
+                        away,
+                    )
+                    await asyncio.sleep(away)
+                    away = min(away * 2, DB_AWAY_PAUSE_MAX)
+                    continue
+                away = DB_AWAY_PAUSE
+                if not done and item.attempts < MAX_ATTEMPTS:
+                    await asyncio.sleep(0.2 * item.attempts)
+                    continue  # the same update again: the order must hold
                 queue.remove(item)  # not popleft: a late arrival may now stand first
                 self.known.discard(item.update_id)
         except Exception:

@@ -5,15 +5,20 @@ transaction that stores the updates (one commit, not two); the processor then on
 delivers its replies. Every messenger channel takes its updates in this way.
 """
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.app import Core
+from bot.channels import inbox as processing
 from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.replies import Progress
 from core.messages import Incoming, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
+
+logger = logging.getLogger(__name__)
 
 
 async def take_in(
@@ -42,6 +47,34 @@ async def take_in(
     processor.resume(ready)
     taken = {item.update_id for item in ready}
     processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
+
+
+async def until_stored(
+    store: Callable[[], Awaitable[None]],
+    count: int,
+    waiting: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run `store` (of `count` received updates) until it succeeds, waiting out a
+    database that is away (`db.unavailable`) with a growing pause; `waiting` runs before
+    each pause. Any other failure is raised."""
+    pause = processing.DB_AWAY_PAUSE
+    while True:
+        try:
+            await store()
+            return
+        except Exception as error:
+            if not db.unavailable(error):
+                raise
+            logger.warning(
+                "storing %s received updates failed (%s); retrying in %s s",
+                count,
+                type(error).__name__,
+                pause,
+            )
+        if waiting is not None:
+            await waiting()
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, processing.DB_AWAY_PAUSE_MAX)
 
 
 def _store(core: Core, channel: str, items: list[Queued], ready: list[Queued]) -> set[str]:

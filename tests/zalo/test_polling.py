@@ -88,25 +88,29 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
 
 
+@pytest.mark.parametrize("pollers", [1, 3])
 async def test_updates_held_while_the_database_is_away_outlive_a_crash(
-    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel, pollers: int
 ) -> None:
-    """A stop or a crash during the outage: the held update is stored at the next start."""
+    """A stop or a crash during the outage: what was held is stored at the next start,
+    with several polls in flight too (what the others brought while a batch waited)."""
 
     async def away(updates: list[Update], *, process: bool = True) -> None:
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
 
     channel.receive = away  # type: ignore[method-assign]
+    channel.pollers = pollers
     stop = asyncio.Event()
     serving = asyncio.create_task(channel.serve(stop))
-    user = ZaloUser(zalo, "u-outage-crash")
-    await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
+    users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(3)]
+    for user in users:
+        await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
     async with asyncio.timeout(10):
-        while not channel.held.path.exists():
+        while len(channel.held.read()) < pollers:
             await asyncio.sleep(0.05)
-    assert await zalo.pending_updates() == []  # Zalo has forgotten it
+    assert len(await zalo.pending_updates()) == 3 - pollers  # Zalo has forgotten the rest
     assert channel.polling is not None
-    channel.polling.cancel()  # as a kill would, holding it
+    channel.polling.cancel()  # as a kill would, holding them
     serving.cancel()
     await asyncio.gather(channel.polling, serving, return_exceptions=True)
 
@@ -117,14 +121,15 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     stop = asyncio.Event()
     serving = asyncio.create_task(again.serve(stop))
     try:
-        assert "1. Tiếng Việt" in text_of(await user.replies(1))
+        for user in users:
+            assert "1. Tiếng Việt" in text_of(await user.replies(1))
     finally:
         stop.set()
         await asyncio.wait_for(serving, timeout=10)
         await again.close()
     assert not again.held.path.exists()
     with Session(core.engine) as session:
-        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
+        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 3
 
 
 def test_a_held_updates_file_that_cannot_be_read_is_moved_aside(tmp_path: Path) -> None:
@@ -133,11 +138,13 @@ def test_a_held_updates_file_that_cannot_be_read_is_moved_aside(tmp_path: Path) 
     update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
     held.write([update])
     assert held.read() == [update] and oct(held.path.stat().st_mode)[-3:] == "600"
-    held.path.write_text('[{"event_name": "message.text', encoding="utf-8")  # cut short
-    assert held.read() == []
-    assert not held.path.exists() and held.path.with_suffix(".unreadable").exists()
+    (tmp_path / ".held-crashed").write_text("[", encoding="utf-8")  # a write a crash cut
+    for broken in (b'[{"event_name": "message.text', b"\xff\xfe not UTF-8", b'{"a": 1}'):
+        held.path.write_bytes(broken)
+        assert held.read() == []
+        assert not held.path.exists()
+    aside = sorted(p.name for p in tmp_path.iterdir())
+    assert len(aside) == 3 and all(name.endswith(".unreadable") for name in aside)
     held.write([update])
     held.clear()
-    assert held.read() == [] and sorted(p.name for p in tmp_path.iterdir()) == [
-        "zalo-held-updates.unreadable"
-    ]
+    assert held.read() == [] and len(list(tmp_path.iterdir())) == 3

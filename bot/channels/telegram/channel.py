@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,7 +173,8 @@ class TelegramChannel(TelegramApi):
                 continue
             if not updates:
                 continue
-            await self.receive(updates)
+            # Not acknowledged until stored: Telegram keeps them while the database is away.
+            await intake.until_stored(partial(self.receive, updates), len(updates))
             offset = updates[-1]["update_id"] + 1
             await asyncio.sleep(0)  # replies of what was just processed go out first
 

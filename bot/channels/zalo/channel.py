@@ -19,14 +19,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.app import Core
 from bot.channels import intake, public_files
 from bot.channels.contract import Capabilities, Delivery, Fetch
 from bot.channels.flood import FloodLimiter, Rates
 from bot.channels.group_commit import GroupCommit
-from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
+from bot.channels.inbox import (
+    MAX_ATTEMPTS,
+    InboxProcessor,
+    Queued,
+)
 from bot.channels.replies import Confirmations, Progress
 from bot.channels.zalo import polling
 from bot.channels.zalo.api import POLL_MARGIN, POLL_TIMEOUT, Update, ZaloApi, ZaloError
@@ -56,9 +59,6 @@ STATUS_STEP = 0.1
 STATUS_AT_LEAST = 900.0
 # A picture's URL that answers these has expired (or the picture is too large to keep).
 LOST = (403, 404, 410, 413)
-# Seconds between tries to store polled updates while the database is away (doubling).
-STORE_PAUSE = 0.5
-STORE_PAUSE_MAX = 30.0
 IMAGE_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}
 
 
@@ -136,6 +136,7 @@ class ZaloChannel:
         )
         self.arrivals = Arrivals()
         self.held = HeldUpdates(settings.files_dir)
+        self.in_file: list[Update] = []  # what the held file holds
         self.polling: asyncio.Task[None] | None = None
         # A status message's id: when it was sent, and the share done it showed.
         self.status_sent: dict[str, tuple[float, float]] = {}
@@ -183,46 +184,47 @@ class ZaloChannel:
         """Long-poll Zalo until `stop`; each update is committed before its poller polls
         again (`polling`)."""
 
-        async def store(updates: list[Update]) -> None:
-            await self._store_held(updates, process=not stop.is_set())
+        async def store(updates: list[Update], pending: polling.Pending) -> None:
+            await self._store_held(updates, pending, process=not stop.is_set())
 
         await polling.poll(self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout)
 
-    async def _store_held(self, updates: list[Update], *, process: bool = True) -> None:
+    async def _store_held(
+        self, updates: list[Update], pending: polling.Pending = list, *, process: bool = True
+    ) -> None:
         """Store polled updates, waiting out a database that is away: Zalo has forgotten
-        them, so they are held here (and in `held`'s file, for a stop or a crash
-        meanwhile), and nothing more is polled, until they are stored."""
-        pause = STORE_PAUSE
-        written = False
-        while True:
-            try:
-                await self.receive(updates, process=process)
-                break
-            except (OperationalError, InterfaceError) as error:
-                logger.warning(
-                    "storing %s polled updates failed (%s); retrying in %s s",
-                    len(updates),
-                    type(error.orig).__name__,
-                    pause,
-                )
-            if not written:
-                try:
-                    await asyncio.to_thread(self.held.write, updates)
-                    written = True
-                except OSError as error:  # held in memory only: a stop now loses them
-                    logger.error("could not write the held updates down: %s", error.strerror)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, STORE_PAUSE_MAX)
-        if written:
-            await asyncio.to_thread(self.held.clear)
+        them, so they are held here, and nothing more is polled, until they are stored.
+        While they wait they are also in `held`'s file, with what other polls brought
+        meanwhile (`pending`), for a stop or a crash."""
+        await intake.until_stored(
+            lambda: self.receive(updates, process=process),
+            len(updates),
+            lambda: self._hold(updates + pending()),
+        )
+        if self.in_file:
+            await self._hold(pending())  # stored next, unless the database goes again
+
+    async def _hold(self, updates: list[Update]) -> None:
+        """Make the held file hold `updates` (none: remove it); a disk that fails is
+        logged: they are then held in memory only, and a stop now loses them."""
+        if updates == self.in_file:
+            return
+        try:
+            if updates:
+                await asyncio.to_thread(self.held.write, updates)
+            else:
+                await asyncio.to_thread(self.held.clear)
+        except OSError as error:
+            logger.error("could not write the held updates down: %s", error.strerror)
+            return
+        self.in_file = updates
 
     async def _store_left_held(self) -> None:
         """Store what an earlier run held when it stopped (see `held`)."""
-        updates = await asyncio.to_thread(self.held.read)
-        if updates:
-            logger.info("storing %s updates held when the bot last stopped", len(updates))
-            await self._store_held(updates)
-            await asyncio.to_thread(self.held.clear)
+        self.in_file = await asyncio.to_thread(self.held.read)
+        if self.in_file:
+            logger.info("storing %s updates held when the bot last stopped", len(self.in_file))
+            await self._store_held(self.in_file)
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")

@@ -13,12 +13,14 @@ import json
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from bot.channels.zalo.api import Update
 
 logger = logging.getLogger(__name__)
 FILE_NAME = "zalo-held-updates.json"
+PART = ".held-"  # a file being written
 
 
 class HeldUpdates:
@@ -31,7 +33,7 @@ class HeldUpdates:
     def write(self, updates: list[Update]) -> None:
         """Replace the file with `updates`, durably (written aside, synced, renamed)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".held-")
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=PART)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 json.dump(updates, file, ensure_ascii=False)
@@ -44,19 +46,28 @@ class HeldUpdates:
 
     def read(self) -> list[Update]:
         """Return the held updates (none when there is no file). A file that cannot be
-        read as updates is moved aside (`.unreadable`) for a person to look at."""
+        read as updates is moved aside (`….unreadable`) for a person to look at; what a
+        crash left half written (`.held-…`) goes."""
+        for stale in self.path.parent.glob(f"{PART}*"):
+            stale.unlink(missing_ok=True)
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        try:
-            updates = json.loads(text)
+            updates = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
                 raise ValueError("not a list of updates")
-        except ValueError as error:
-            aside = self.path.with_suffix(".unreadable")
-            os.replace(self.path, aside)
-            logger.error("held Zalo updates could not be read (%s); moved to %s", error, aside)
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as error:
+            aside = self.path.with_name(f"{self.path.stem}.{time.time_ns()}.unreadable")
+            try:
+                os.replace(self.path, aside)
+            except OSError as failure:
+                logger.error("held Zalo updates cannot be read or moved: %s", failure.strerror)
+                return []
+            logger.error(
+                "held Zalo updates could not be read (%s); moved to %s",
+                type(error).__name__,
+                aside,
+            )
             return []
         return updates
 

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 UNAUTHORIZED = 401
 ERROR_PAUSE = 5.0  # seconds after a failed poll
 PAUSE_ON_429 = 30.0
-Store = Callable[[list[Update]], Awaitable[None]]
+Pending = Callable[[], list[Update]]  # what other polls brought while a batch is stored
+Store = Callable[[list[Update], Pending], Awaitable[None]]
 
 
 async def poll(
@@ -33,9 +34,9 @@ async def poll(
     """Run `pollers` long polls until `stop`; `store` commits what they bring.
 
     While `store` runs nobody polls again, so it may wait out a database that is away
-    (the channel's does). A failure it raises reaches the pollers whose updates it held,
-    and ends polling (the runtime stops). A wrong token ends it too; other errors of a
-    poll are waited out.
+    (the channel's does); it is told what polls in flight brought meanwhile. A failure
+    it raises reaches the pollers whose updates it held, and ends polling (the runtime
+    stops). A wrong token ends it too; other errors of a poll are waited out.
     """
     waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
     arrived = asyncio.Event()
@@ -66,13 +67,16 @@ async def poll(
             del waiting[:]
             updates = sorted((u for got, _ in batch for u in got), key=sent_at)
             try:
-                await store(updates)
+                await store(updates, pending)
             except Exception as error:
                 for _, stored in batch:
                     stored.set_exception(error)
                 raise
             for _, stored in batch:
                 stored.set_result(None)
+
+    def pending() -> list[Update]:
+        return sorted((u for got, _ in waiting for u in got), key=sent_at)
 
     storing = asyncio.create_task(storer())
     polls = [asyncio.create_task(poller()) for _ in range(max(1, pollers))]
