@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
@@ -173,12 +173,33 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 def unavailable(error: BaseException) -> bool:
-    """Whether a failure is the database's, not the work's: the server away or restarting,
-    a lost connection, a lock held too long, a deadlock. Such work is tried again when the
-    database answers, and never counted as the work failing."""
+    """Whether a failure is of the kind a database that is away raises: the server away
+    or restarting, a lost connection, a lock held too long. Storing what was received is
+    tried again on such a failure; whether the work failed or the database is away,
+    `away` tells."""
     if isinstance(error, OperationalError | InterfaceError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def away(engine: Engine, error: BaseException) -> bool:
+    """Whether a failure of some work is the database being away, not the work's own:
+    a lost connection, SQLite's write lock held past the busy timeout, or an error of
+    that kind (`unavailable`) while the database does not answer `SELECT 1` either.
+    The same kind also comes of work that cannot run (SQLite's "too many SQL
+    variables", a statement timeout); then the database answers, and the work failed."""
+    if not unavailable(error):
+        return False
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if engine.dialect.name == "sqlite" and "database is locked" in str(error):
+        return True
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return True
+    return False
 
 
 async def run(engine: Engine, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

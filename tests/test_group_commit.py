@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.app import Core
@@ -272,3 +273,45 @@ def test_the_pipeline_single_row_statements_and_state_writes_match_the_generic_p
         {"lang": "vi"},
         True,
     )
+
+
+def test_a_database_error_of_the_work_itself_is_answered_the_others_go_on(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error of the kind a database that is away raises, while it answers: the step
+    could not run (SQLite says "too many SQL variables"), so it failed; waiting it out
+    would hold the chat (and, polling, the channel) forever."""
+    at_title(core, "a", "b")
+    title = core.dispatcher.steps["wizard.title"]
+
+    def answer(ctx: Context) -> Outcome:
+        if ctx.incoming.user_id == "b":
+            raise OperationalError("SELECT", {}, Exception("too many SQL variables"))
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    first, second = core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
+    assert keys(first) == ["wizard.ask_problem"]
+    assert second is not None and second.failed
+    assert [r.text.key for r in second.replies] == ["common.internal_error"]
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title"}
+
+
+def test_a_lost_connection_is_raised_for_the_caller_to_wait_out(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_title(core, "a", "b")
+    title = core.dispatcher.steps["wizard.title"]
+
+    def answer(ctx: Context) -> Outcome:
+        outcome = title.answer(ctx)
+        if ctx.incoming.user_id == "b":
+            lost = Exception("server closed the connection unexpectedly")
+            raise OperationalError("UPDATE", {}, lost, connection_invalidated=True)
+        return outcome
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    with pytest.raises(OperationalError):
+        core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
+    assert steps(core) == {"a": "wizard.title", "b": "wizard.title"}  # nothing written
+    assert titles(core) == []

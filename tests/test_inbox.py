@@ -346,38 +346,3 @@ async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
     assert outage == [0] and recorder.done == [("a", 1), ("a", 2)]
     with reading(core.engine) as session:
         assert [u.attempts for u in session.exec(select(InboxUpdate))] == [0, 0]
-
-
-async def test_a_database_error_of_one_update_alone_counts_once_others_go_through(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An error that looks like the database away but is the update's own (SQLite's "too
-    many SQL variables" is an OperationalError too) must not hold its chat forever."""
-    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.01)
-    recorder = Recorder(core.engine)
-    tries = []
-
-    async def cannot_run_one(item: Queued) -> bool:
-        if item.seq == 1:
-            tries.append(item.seq)
-            raise OperationalError("SELECT", {}, Exception("too many SQL variables"))
-        return await recorder(item)
-
-    processor = InboxProcessor(
-        engine=core.engine,
-        channel=CHANNEL,
-        handle=cannot_run_one,
-        concurrency=4,
-        clock=lambda: NOW,
-    )
-    async with running(processor):
-        await until(lambda: not processor.backlog)
-        processor.submit(store(core.engine, (1, "a"), (2, "a")))
-        await until(lambda: len(tries) == 1)
-        processor.submit(store(core.engine, (3, "b")))  # the database answers for others
-        await until(lambda: len(recorder.done) == 2)
-    assert recorder.done == [("b", 3), ("a", 2)]
-    assert waiting(core.engine) == []
-    with reading(core.engine) as session:
-        row = session.exec(select(InboxUpdate).where(col(InboxUpdate.update_id) == "1")).one()
-    assert row.attempts == MAX_ATTEMPTS < len(tries)  # waits first, then counted attempts

@@ -71,7 +71,7 @@ class ConsoleSession:
         try:
             response = self.dispatcher.handle(incoming)
         except Exception as error:
-            if not db.unavailable(error):
+            if not db.unavailable(error):  # the dispatcher raises only the database away
                 raise
             # The console keeps no inbox: the person sees it failed and types it again.
             logger.warning("the database is away (%s)", type(error).__name__)
@@ -128,9 +128,17 @@ class ConsoleSession:
 
     def _forget_unkept(self, attachments: tuple[InAttachment, ...]) -> None:
         """Remove the files of a message no answer kept (a photo where text was asked); a
-        file a conversation holds (an announcement's photo) or a message names is kept."""
-        with reading(self.dispatcher.engine) as session:
-            referenced = referenced_keys(session=session)
+        file a conversation holds (an announcement's photo) or a message names is kept,
+        and all are while the database cannot say (the files sweep removes them later)."""
+        if not attachments:
+            return
+        try:
+            with reading(self.dispatcher.engine) as session:
+                referenced = referenced_keys(session=session)
+        except Exception as error:
+            if not db.unavailable(error):
+                raise
+            return
         for item in attachments:
             if item.file_ref not in referenced:
                 self.store.remove(item.file_ref)

@@ -83,9 +83,6 @@ class InboxProcessor:
         # not what channels hand over, decides the order.
         self.backlog = True
         self.missed = False  # something was handed over while the table was in charge
-        # Updates processed so far: a count that moves while an update meets the database
-        # away says the database answers (see `_attempt`).
-        self.successes = 0
 
     def submit(self, items: Iterable[Queued]) -> None:
         """Take updates that were just stored in the inbox table."""
@@ -126,7 +123,6 @@ class InboxProcessor:
         An update whose processing failed (`processed` false) is tried again as usual.
         """
         for item in items:
-            self.successes += item.processed
             self._enqueue([item])
             self.reserved.pop(item.chat_id).set()
             task = self.active.get(item.chat_id)
@@ -203,10 +199,10 @@ class InboxProcessor:
                 Queued(r.update_id, r.chat_id, r.seq, r.payload, attempts=r.attempts) for r in rows
             ]
 
-    def _failed(self, item: Queued) -> None:
+    def _failed(self, item: Queued, attempts: int) -> None:
         with transaction(self.engine) as session:
             inbox.record_failure(session=session, channel=self.channel, update_id=item.update_id)
-            if item.attempts < MAX_ATTEMPTS:
+            if attempts < MAX_ATTEMPTS:
                 return
             if item.processed:  # processed and committed: only its replies did not go
                 conversations.mark_owed(
@@ -232,31 +228,9 @@ class InboxProcessor:
             )
         logger.info("purged %s processed updates of %s", purged, self.channel)
 
-    async def _attempt(self, item: Queued, away: bool) -> bool:
-        """Handle an update once; False: it failed (counted and recorded).
-
-        The database being away is raised, unless `away` (the update met it before and
-        other updates went through since): the database answers, so the failure is the
-        update's own (a query that cannot run) and counts.
-        """
-        try:
-            done = await self.handle(item)
-        except Exception as error:
-            if db.unavailable(error) and not away:
-                raise
-            logger.exception("update %s failed", item.update_id)
-            done = False
-        if done:
-            self.successes += 1
-        else:
-            item.attempts += 1
-            await db.run(self.engine, self._failed, item)
-        return done
-
     async def _drain(self, chat_id: str) -> None:
         queue = self.queues.setdefault(chat_id, deque())
-        pause = DB_AWAY_PAUSE  # the next pause while the database is away
-        since: int | None = None  # `successes` when this update first met it away
+        away = DB_AWAY_PAUSE  # the next pause while the database is away
         try:
             while queue:
                 item = queue[0]
@@ -264,7 +238,16 @@ class InboxProcessor:
                     await reserved.wait()  # its update before this one is being processed
                     continue
                 try:
-                    done = await self._attempt(item, since is not None and since < self.successes)
+                    try:
+                        done = await self.handle(item)
+                    except Exception as error:
+                        if db.unavailable(error):
+                            raise
+                        logger.exception("update %s failed", item.update_id)
+                        done = False
+                    if not done:  # counted once recorded: the database may be away
+                        await db.run(self.engine, self._failed, item, item.attempts + 1)
+                        item.attempts += 1
                 except Exception as error:
                     if not db.unavailable(error):
                         raise
@@ -273,19 +256,17 @@ class InboxProcessor:
                         "the database is away (%s); update %s waits %s s",
                         type(error).__name__,
                         item.update_id,
-                        pause,
+                        away,
                     )
-                    since = self.successes if since is None else since
-                    await asyncio.sleep(pause)
-                    pause = min(pause * 2, DB_AWAY_PAUSE_MAX)
+                    await asyncio.sleep(away)
+                    away = min(away * 2, DB_AWAY_PAUSE_MAX)
                     continue
-                pause = DB_AWAY_PAUSE
+                away = DB_AWAY_PAUSE
                 if not done and item.attempts < MAX_ATTEMPTS:
                     await asyncio.sleep(0.2 * item.attempts)
                     continue  # the same update again: the order must hold
                 queue.remove(item)  # not popleft: a late arrival may now stand first
                 self.known.discard(item.update_id)
-                since = None
         except Exception:
             logger.exception("draining a chat failed")
         finally:

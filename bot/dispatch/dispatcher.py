@@ -104,7 +104,7 @@ class Dispatcher:
         `received` stored in the same transaction, the group's updates as claimed. A
         refusal after its step wrote undoes the whole group, which is then redone with
         that update as a re-ask (one before is answered at once); the database being
-        away (`db.unavailable`) is raised to the caller; any other failure
+        away (`db.away`) is raised to the caller, who tries again; any other failure
         undoes it too: `received` is then stored on its own, claiming nothing, and the
         updates are processed one at a time.
         """
@@ -117,7 +117,7 @@ class Dispatcher:
                 except Redo as redo:
                     refusals[redo.index] = redo.refusal
         except Exception as error:
-            if db.unavailable(error):
+            if db.away(self.engine, error):
                 raise  # nothing of it was written: the caller tries again later
             if len(cleaned) == 1 and received is None:
                 logger.exception(
@@ -136,7 +136,19 @@ class Dispatcher:
                     updates=received.updates,
                     now=self.clock(),
                 )
-        return [self.handle(incoming) for incoming in incomings]
+        return [self._alone(incoming) for incoming in incomings]
+
+    def _alone(self, incoming: Incoming) -> Response | None:
+        """Process an update of a failed group alone; the database going away meanwhile
+        is answered as a failure (the group's earlier ones may have committed already)."""
+        try:
+            return self.handle(incoming)
+        except Exception as error:
+            if not db.unavailable(error):
+                raise
+            logger.warning("update %s met the database away", incoming.update_id)
+            text = Reply(t("common.internal_error"))
+            return Response(self.settings.default_language, (text,), failed=True)
 
     def _group_once(
         self,

@@ -27,7 +27,8 @@ def away_for(tries: list[int], real: Callable[..., Any]) -> Callable[..., Any]:
     def failing(*args: Any, **kwargs: Any) -> Any:
         if tries[0] > 0:
             tries[0] -= 1
-            raise OperationalError("BEGIN", {}, Exception("server closed the connection"))
+            lost = Exception("server closed the connection unexpectedly")
+            raise OperationalError("BEGIN", {}, lost, connection_invalidated=True)
         return real(*args, **kwargs)
 
     return failing

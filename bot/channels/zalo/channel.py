@@ -137,6 +137,9 @@ class ZaloChannel:
         self.arrivals = Arrivals()
         self.held = HeldUpdates(settings.files_dir)
         self.in_file: list[Update] = []  # what the held file holds
+        self.holding: list[Update] = []  # a polled batch the database did not take yet
+        self.pending: polling.Pending = list  # what polls brought behind it
+        self.writing_held = asyncio.Lock()
         self.polling: asyncio.Task[None] | None = None
         # A status message's id: when it was sent, and the share done it showed.
         self.status_sent: dict[str, tuple[float, float]] = {}
@@ -185,39 +188,57 @@ class ZaloChannel:
         again (`polling`)."""
 
         async def store(updates: list[Update], pending: polling.Pending) -> None:
-            await self._store_held(updates, pending, process=not stop.is_set())
+            self.pending = pending
+            await self._store_held(updates, process=not stop.is_set())
 
-        await polling.poll(self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout)
+        await polling.poll(
+            self.api,
+            store,
+            stop,
+            pollers=self.pollers,
+            timeout=self.poll_timeout,
+            brought=self._brought,
+        )
 
-    async def _store_held(
-        self, updates: list[Update], pending: polling.Pending = list, *, process: bool = True
-    ) -> None:
+    async def _store_held(self, updates: list[Update], *, process: bool = True) -> None:
         """Store polled updates, waiting out a database that is away: Zalo has forgotten
         them, so they are held here, and nothing more is polled, until they are stored.
-        While they wait they are also in `held`'s file, with what other polls brought
+        While they wait they are also in `held`'s file, with what other polls bring
         meanwhile (`pending`), for a stop or a crash."""
-        await intake.until_stored(
-            lambda: self.receive(updates, process=process),
-            len(updates),
-            lambda: self._hold(updates + pending()),
-        )
-        if self.in_file:
-            await self._hold(pending())  # stored next, unless the database goes again
 
-    async def _hold(self, updates: list[Update]) -> None:
-        """Make the held file hold `updates` (none: remove it); a disk that fails is
-        logged: they are then held in memory only, and a stop now loses them."""
-        if updates == self.in_file:
-            return
-        try:
-            if updates:
-                await asyncio.to_thread(self.held.write, updates)
-            else:
-                await asyncio.to_thread(self.held.clear)
-        except OSError as error:
-            logger.error("could not write the held updates down: %s", error.strerror)
-            return
-        self.in_file = updates
+        async def hold() -> None:
+            self.holding = updates
+            await self._write_held()
+
+        await intake.until_stored(
+            lambda: self.receive(updates, process=process), len(updates), hold
+        )
+        self.holding = []
+        if self.in_file:
+            await self._write_held()  # what waits to be stored next, or nothing
+
+    async def _brought(self) -> None:
+        """A poll brought updates: while a batch is held, they are written down too."""
+        if self.holding:
+            await self._write_held()
+
+    async def _write_held(self) -> None:
+        """Make the held file hold the held batch and what waits behind it (nothing:
+        remove it); a disk that fails is logged: they are then held in memory only, and
+        a stop now loses them."""
+        async with self.writing_held:
+            updates = self.holding + self.pending()
+            if updates == self.in_file:
+                return
+            try:
+                if updates:
+                    await asyncio.to_thread(self.held.write, updates)
+                else:
+                    await asyncio.to_thread(self.held.clear)
+            except OSError as error:
+                logger.error("could not write the held updates down: %s", error.strerror)
+                return
+            self.in_file = updates
 
     async def _store_left_held(self) -> None:
         """Store what an earlier run held when it stopped (see `held`)."""

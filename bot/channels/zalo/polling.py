@@ -29,14 +29,21 @@ Store = Callable[[list[Update], Pending], Awaitable[None]]
 
 
 async def poll(
-    api: ZaloApi, store: Store, stop: asyncio.Event, *, pollers: int, timeout: int
+    api: ZaloApi,
+    store: Store,
+    stop: asyncio.Event,
+    *,
+    pollers: int,
+    timeout: int,
+    brought: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Run `pollers` long polls until `stop`; `store` commits what they bring.
 
     While `store` runs nobody polls again, so it may wait out a database that is away
-    (the channel's does); it is told what polls in flight brought meanwhile. A failure
-    it raises reaches the pollers whose updates it held, and ends polling (the runtime
-    stops). A wrong token ends it too; other errors of a poll are waited out.
+    (the channel's does); it is told what polls in flight brought meanwhile, and
+    `brought` is called each time one does. A failure it raises reaches the pollers
+    whose updates it held, and ends polling (the runtime stops). A wrong token ends it
+    too; other errors of a poll are waited out.
     """
     waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
     arrived = asyncio.Event()
@@ -57,6 +64,8 @@ async def poll(
                 stored = asyncio.get_running_loop().create_future()
                 waiting.append((updates, stored))
                 arrived.set()
+                if brought is not None:
+                    await brought()
                 await stored
 
     async def storer() -> None:
