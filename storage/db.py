@@ -182,20 +182,46 @@ def unavailable(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
+# What says the database is away, not that the work cannot run: SQLite's result codes
+# (by name; an extended name starts with one) and PostgreSQL's SQLSTATE classes: a
+# connection lost or refused, resources (a full disk, too many connections), an
+# administrator's shutdown, an I/O error, a transaction rolled back to be tried again
+# (a deadlock, a serialization failure).
+_SQLITE_AWAY = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_NOMEM",
+    "SQLITE_PROTOCOL",
+)
+_POSTGRESQL_AWAY = ("08", "53", "57P", "58", "40")
+
+
 def away(engine: Engine, error: BaseException) -> bool:
-    """Whether a failure of some work is the database being away, not the work's own:
-    a lost connection, SQLite's write lock held past the busy timeout, or an error of
-    that kind (`unavailable`) while the database does not answer `SELECT 1` either.
-    The same kind also comes of work that cannot run (SQLite's "too many SQL
-    variables", a statement timeout); then the database answers, and the work failed."""
+    """Whether a failure of some work is the database being away, not the work's own.
+
+    The same kind of error (`unavailable`) comes of both: a lost connection, a lock held
+    too long, a full disk, a deadlock; or a query that cannot run (SQLite's "too many
+    SQL variables", a statement timeout). The database's own code tells them apart;
+    without one, a failure to connect is away, and otherwise the database is asked
+    (`SELECT 1` on a new connection): if it answers, the work failed.
+    """
     if not unavailable(error):
         return False
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    if engine.dialect.name == "sqlite" and "database is locked" in str(error):
-        return True
+    assert isinstance(error, DBAPIError)
+    if error.connection_invalidated or error.statement is None:
+        return True  # lost, or never connected
+    name = getattr(error.orig, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return name.startswith(_SQLITE_AWAY)
+    state = getattr(error.orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state.startswith(_POSTGRESQL_AWAY)
     try:
-        with engine.connect() as connection:
+        with engine.execution_options(read_only=True).connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
         return True

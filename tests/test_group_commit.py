@@ -315,3 +315,28 @@ def test_a_lost_connection_is_raised_for_the_caller_to_wait_out(
         core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
     assert steps(core) == {"a": "wizard.title", "b": "wizard.title"}  # nothing written
     assert titles(core) == []
+
+
+def test_the_database_going_while_a_failed_group_is_redone_one_by_one_fails_quietly(
+    core: Core, unit_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group's earlier updates may have committed: the one that met the database
+    away fails without a word (its next try waits for the database), the others stand."""
+    at_title(core, "a", "b")
+    title = core.dispatcher.steps["wizard.title"]
+    calls: list[str] = []
+
+    def answer(ctx: Context) -> Outcome:
+        calls.append(ctx.incoming.user_id)
+        if calls == ["a"]:
+            raise RuntimeError("a bug, once: the group is redone one by one")
+        if ctx.incoming.user_id == "b":
+            lost = Exception("server closed the connection unexpectedly")
+            raise OperationalError("UPDATE", {}, lost, connection_invalidated=True)
+        return title.answer(ctx)
+
+    monkeypatch.setitem(core.dispatcher.steps, "wizard.title", replace(title, answer=answer))
+    first, second = core.dispatcher.handle_group([message("a", TITLE, 1), message("b", TITLE, 2)])
+    assert keys(first) == ["wizard.ask_problem"]
+    assert second is not None and second.failed and second.replies == ()
+    assert steps(core) == {"a": "wizard.problem", "b": "wizard.title"}

@@ -331,9 +331,10 @@ async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
     recorder = Recorder(core.engine)
 
     async def away_first(item: Queued) -> bool:
+        lost = Exception("server closed the connection unexpectedly")
         if outage[0] > 0:
             outage[0] -= 1
-            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+            raise OperationalError("INSERT", {}, lost, connection_invalidated=True)
         return await recorder(item)
 
     processor = InboxProcessor(
@@ -346,3 +347,33 @@ async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
     assert outage == [0] and recorder.done == [("a", 1), ("a", 2)]
     with reading(core.engine) as session:
         assert [u.attempts for u in session.exec(select(InboxUpdate))] == [0, 0]
+
+
+async def test_a_failure_recorded_while_the_database_goes_is_recorded_not_redone(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.01)
+    recorder = Recorder(core.engine, fail={1: 1})
+
+    class Flaky(InboxProcessor):
+        """Its first record of a failure meets the database away."""
+
+        outage = 1
+
+        def _failed(self, item: Queued, attempts: int) -> None:
+            if self.outage:
+                self.outage -= 1
+                lost = Exception("server closed the connection unexpectedly")
+                raise OperationalError("UPDATE", {}, lost, connection_invalidated=True)
+            super()._failed(item, attempts)
+
+    processor = Flaky(
+        engine=core.engine, channel=CHANNEL, handle=recorder, concurrency=4, clock=lambda: NOW
+    )
+    async with running(processor):
+        await until(lambda: not processor.backlog)
+        processor.submit(store(core.engine, (1, "a")))
+        await until(lambda: len(recorder.done) == 1)
+    assert recorder.attempts == [1, 1]  # failed once, then done: not handled again to record
+    with reading(core.engine) as session:
+        assert session.exec(select(InboxUpdate)).one().attempts == 1

@@ -83,7 +83,13 @@ class ConsoleSession:
         self.language = response.language
         if response.failed:
             return self._render(response)
-        return "\n\n".join([self._render(response), *self._notices()])
+        try:
+            notices = self._notices()
+        except Exception as error:
+            if not db.unavailable(error):
+                raise
+            notices = []  # they wait in the outbox for the next answer
+        return "\n\n".join([self._render(response), *notices])
 
     def _notices(self) -> list[str]:
         """Deliver the notices queued for this person: they are shown after the answer."""

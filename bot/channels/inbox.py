@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -22,6 +23,7 @@ from storage import conversations, db, inbox
 from storage.db import reading, transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_ATTEMPTS = 3
 # Seconds an update waits while the database is away (doubling): such waits are not
 # attempts, so an outage of any length drops nothing.
@@ -52,6 +54,32 @@ class Queued:
 
 
 Handle = Callable[[Queued], Awaitable[bool]]
+
+
+async def until_the_database_answers(
+    work: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    away: Callable[[BaseException], bool] = db.unavailable,
+    waiting: Callable[[], Awaitable[None]] | None = None,
+) -> T:
+    """Return what `work` returns, trying it again while it fails with the database
+    away (`away`): every DB_AWAY_PAUSE seconds, doubling, with a warning that names
+    `what`; `waiting` runs before each pause. Any other failure is raised."""
+    pause = DB_AWAY_PAUSE
+    while True:
+        try:
+            return await work()
+        except Exception as error:
+            if not away(error):
+                raise
+            logger.warning(
+                "%s waits for the database (%s); again in %s s", what, type(error).__name__, pause
+            )
+        if waiting is not None:
+            await waiting()
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, DB_AWAY_PAUSE_MAX)
 
 
 class InboxProcessor:
@@ -228,43 +256,37 @@ class InboxProcessor:
             )
         logger.info("purged %s processed updates of %s", purged, self.channel)
 
+    async def _handled(self, item: Queued) -> bool:
+        """Handle an update once: False if it failed; the database away is raised."""
+        try:
+            return await self.handle(item)
+        except Exception as error:
+            if db.unavailable(error):
+                raise
+            logger.exception("update %s failed", item.update_id)
+            return False
+
     async def _drain(self, chat_id: str) -> None:
         queue = self.queues.setdefault(chat_id, deque())
-        away = DB_AWAY_PAUSE  # the next pause while the database is away
         try:
             while queue:
                 item = queue[0]
                 if not item.processed and (reserved := self.reserved.get(chat_id)):
                     await reserved.wait()  # its update before this one is being processed
                     continue
-                try:
-                    try:
-                        done = await self.handle(item)
-                    except Exception as error:
-                        if db.unavailable(error):
-                            raise
-                        logger.exception("update %s failed", item.update_id)
-                        done = False
-                    if not done:  # counted once recorded: the database may be away
-                        await db.run(self.engine, self._failed, item, item.attempts + 1)
-                        item.attempts += 1
-                except Exception as error:
-                    if not db.unavailable(error):
-                        raise
-                    # Not the update's fault: it waits, uncounted, for the database.
-                    logger.warning(
-                        "the database is away (%s); update %s waits %s s",
-                        type(error).__name__,
-                        item.update_id,
-                        away,
+                # The database being away is no attempt: the update waits for it.
+                done = await until_the_database_answers(
+                    partial(self._handled, item), f"update {item.update_id}"
+                )
+                if not done:  # counted once recorded (the database may go meanwhile)
+                    await until_the_database_answers(
+                        partial(db.run, self.engine, self._failed, item, item.attempts + 1),
+                        f"the failure of update {item.update_id}",
                     )
-                    await asyncio.sleep(away)
-                    away = min(away * 2, DB_AWAY_PAUSE_MAX)
-                    continue
-                away = DB_AWAY_PAUSE
-                if not done and item.attempts < MAX_ATTEMPTS:
-                    await asyncio.sleep(0.2 * item.attempts)
-                    continue  # the same update again: the order must hold
+                    item.attempts += 1
+                    if item.attempts < MAX_ATTEMPTS:
+                        await asyncio.sleep(0.2 * item.attempts)
+                        continue  # the same update again: the order must hold
                 queue.remove(item)  # not popleft: a late arrival may now stand first
                 self.known.discard(item.update_id)
         except Exception:

@@ -5,20 +5,18 @@ transaction that stores the updates (one commit, not two); the processor then on
 delivers its replies. Every messenger channel takes its updates in this way.
 """
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 
 from bot.app import Core
-from bot.channels import inbox as processing
-from bot.channels.inbox import InboxProcessor, Queued
+from bot.channels.inbox import InboxProcessor, Queued, until_the_database_answers
 from bot.channels.replies import Progress
 from core.messages import Incoming, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
 
-logger = logging.getLogger(__name__)
+Waiting = Callable[[], Awaitable[None]] | None
 
 
 async def take_in(
@@ -50,31 +48,17 @@ async def take_in(
 
 
 async def until_stored(
-    store: Callable[[], Awaitable[None]],
-    count: int,
-    waiting: Callable[[], Awaitable[None]] | None = None,
+    core: Core, store: Callable[[], Awaitable[None]], count: int, waiting: Waiting = None
 ) -> None:
-    """Run `store` (of `count` received updates) until it succeeds, waiting out a
-    database that is away (`db.unavailable`) with a growing pause; `waiting` runs before
-    each pause. Any other failure is raised."""
-    pause = processing.DB_AWAY_PAUSE
-    while True:
-        try:
-            await store()
-            return
-        except Exception as error:
-            if not db.unavailable(error):
-                raise
-            logger.warning(
-                "storing %s received updates failed (%s); retrying in %s s",
-                count,
-                type(error).__name__,
-                pause,
-            )
-        if waiting is not None:
-            await waiting()
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, processing.DB_AWAY_PAUSE_MAX)
+    """Run `store` (of `count` received updates) until the database takes them, waiting
+    out a database that is away (`db.away`; `waiting` runs before each pause). A
+    failure of the work itself is raised."""
+    await until_the_database_answers(
+        store,
+        f"storing {count} received updates",
+        away=partial(db.away, core.engine),
+        waiting=waiting,
+    )
 
 
 def _store(core: Core, channel: str, items: list[Queued], ready: list[Queued]) -> set[str]:

@@ -139,16 +139,16 @@ class Dispatcher:
         return [self._alone(incoming) for incoming in incomings]
 
     def _alone(self, incoming: Incoming) -> Response | None:
-        """Process an update of a failed group alone; the database going away meanwhile
-        is answered as a failure (the group's earlier ones may have committed already)."""
+        """Process an update of a failed group alone. The database going away meanwhile
+        cannot be raised (the group's earlier ones may have committed): the update fails
+        without a word, and its next try waits for the database."""
         try:
             return self.handle(incoming)
         except Exception as error:
             if not db.unavailable(error):
                 raise
             logger.warning("update %s met the database away", incoming.update_id)
-            text = Reply(t("common.internal_error"))
-            return Response(self.settings.default_language, (text,), failed=True)
+            return Response(self.settings.default_language, (), failed=True)
 
     def _group_once(
         self,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from bot.app import Core
+from bot.channels import inbox as processing
 from bot.channels.zalo.api import Update, ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.held import HeldUpdates
@@ -17,6 +18,9 @@ from sandbox.zalo.client import ZaloSandboxClient
 from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
 from tests.zalo.conftest import TOKEN, ZaloUser, text_of
+
+# What SQLAlchemy raises when the server closed the connection under a statement.
+LOST = Exception("server closed the connection unexpectedly")
 
 USERS = 12
 
@@ -67,7 +71,7 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
     core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel
 ) -> None:
     receive = channel.receive
-    outage = [OperationalError("INSERT", {}, Exception("server closed the connection"))] * 2
+    outage = [OperationalError("INSERT", {}, LOST, connection_invalidated=True)] * 2
 
     async def away_twice(updates: list[Update], *, process: bool = True) -> None:
         if outage:
@@ -90,22 +94,29 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
 
 @pytest.mark.parametrize("pollers", [1, 3])
 async def test_updates_held_while_the_database_is_away_outlive_a_crash(
-    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel, pollers: int
+    core: Core,
+    unit_id: int,
+    zalo: ZaloSandboxClient,
+    channel: ZaloChannel,
+    pollers: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A stop or a crash during the outage: what was held is stored at the next start,
     with several polls in flight too (what the others brought while a batch waited)."""
 
     async def away(updates: list[Update], *, process: bool = True) -> None:
-        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        raise OperationalError("INSERT", {}, LOST, connection_invalidated=True)
 
     channel.receive = away  # type: ignore[method-assign]
     channel.pollers = pollers
+    # One try, then a long pause: what the other polls bring is written as it comes.
+    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 60.0)
     stop = asyncio.Event()
     serving = asyncio.create_task(channel.serve(stop))
     users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(3)]
     for user in users:
         await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(5):
         while len(channel.held.read()) < pollers:
             await asyncio.sleep(0.05)
     assert len(await zalo.pending_updates()) == 3 - pollers  # Zalo has forgotten the rest

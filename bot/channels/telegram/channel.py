@@ -174,7 +174,7 @@ class TelegramChannel(TelegramApi):
             if not updates:
                 continue
             # Not acknowledged until stored: Telegram keeps them while the database is away.
-            await intake.until_stored(partial(self.receive, updates), len(updates))
+            await intake.until_stored(self.core, partial(self.receive, updates), len(updates))
             offset = updates[-1]["update_id"] + 1
             await asyncio.sleep(0)  # replies of what was just processed go out first
 

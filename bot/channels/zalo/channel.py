@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -211,7 +212,7 @@ class ZaloChannel:
             await self._write_held()
 
         await intake.until_stored(
-            lambda: self.receive(updates, process=process), len(updates), hold
+            self.core, partial(self.receive, updates, process=process), len(updates), hold
         )
         self.holding = []
         if self.in_file:
