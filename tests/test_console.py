@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
+from bot.channels import console
 from bot.channels.console import ConsoleSession
 from bot.channels.text import render_reply
 from core.messages import Incoming, Reply, Response, t
@@ -132,3 +133,22 @@ def test_the_database_away_is_said_plainly_and_the_console_goes_on(
     assert said == core.catalogs.render(t("common.internal_error"), "vi")
     monkeypatch.setattr(core.dispatcher, "handle", handle)
     assert me.send("/new")  # typed again once the database is back: answered
+
+
+def test_a_photo_is_kept_while_the_database_cannot_say_whether_it_is_needed(
+    core: Core, unit_id: int, chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = tmp_path / "jig.jpg"
+    photo.write_bytes(b"\xff\xd8\xff fake jpeg")
+    me = chat("c-away-photo")
+    join(me)
+    me.send("/new")
+
+    def away(**_: object) -> set[str]:
+        lost = Exception("server closed the connection unexpectedly")
+        raise OperationalError("SELECT", {}, lost, connection_invalidated=True)
+
+    monkeypatch.setattr(console, "referenced_keys", away)
+    assert me.send(f"/photo {photo}")  # answered (the title question again)
+    kept = core.settings.files_dir / "kept"
+    assert len(list(kept.iterdir())) == 1  # not removed unasked: the sweep decides later
