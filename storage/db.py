@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -26,6 +26,9 @@ _WRITES = "statements_that_may_write"
 # Tables other libraries own in the project database (APScheduler's job store): the
 # migrations neither create nor drop them.
 FOREIGN_TABLES = frozenset({"scheduler_job"})
+# Seconds between tries while the database is away (`until_answers`), doubling.
+AWAY_PAUSE = 0.5
+AWAY_PAUSE_MAX = 30.0
 
 
 def ours(name: str | None, type_: str, parent_names: object) -> bool:
@@ -226,6 +229,33 @@ def away(engine: Engine, error: BaseException) -> bool:
     except Exception:
         return True
     return False
+
+
+async def until_answers(
+    work: Callable[[], Awaitable[T]],
+    what: str,
+    *,
+    away: Callable[[BaseException], bool] = unavailable,
+    waiting: Callable[[], Awaitable[None]] | None = None,
+) -> T:
+    """Return what `work` returns, trying it again while it fails with the database
+    away (`away`): every AWAY_PAUSE seconds, doubling, with a warning that names `what`
+    (so an outage of any length loses nothing); `waiting` runs before each pause. Any
+    other failure is raised."""
+    pause = AWAY_PAUSE
+    while True:
+        try:
+            return await work()
+        except Exception as error:
+            if not away(error):
+                raise
+            logger.warning(
+                "%s waits for the database (%s); again in %s s", what, type(error).__name__, pause
+            )
+        if waiting is not None:
+            await waiting()
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, AWAY_PAUSE_MAX)
 
 
 async def run(engine: Engine, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

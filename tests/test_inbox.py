@@ -11,9 +11,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 from bot.app import Core
-from bot.channels import inbox as processing
 from bot.channels.inbox import MAX_ATTEMPTS, InboxProcessor, Queued
-from storage import inbox
+from storage import db, inbox
 from storage.db import one_statement, reading, transaction
 from storage.models import InboxUpdate
 
@@ -326,7 +325,7 @@ async def test_a_reserved_update_that_failed_goes_before_the_next_of_its_chat(
 async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.01)
+    monkeypatch.setattr(db, "AWAY_PAUSE", 0.01)
     outage = [2 * MAX_ATTEMPTS]
     recorder = Recorder(core.engine)
 
@@ -352,7 +351,7 @@ async def test_an_update_waits_out_the_database_uncounted_and_is_not_dropped(
 async def test_a_failure_recorded_while_the_database_goes_is_recorded_not_redone(
     core: Core, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.01)
+    monkeypatch.setattr(db, "AWAY_PAUSE", 0.01)
     recorder = Recorder(core.engine, fail={1: 1})
 
     class Flaky(InboxProcessor):

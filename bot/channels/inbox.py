@@ -14,7 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -23,12 +23,7 @@ from storage import conversations, db, inbox
 from storage.db import reading, transaction
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 MAX_ATTEMPTS = 3
-# Seconds an update waits while the database is away (doubling): such waits are not
-# attempts, so an outage of any length drops nothing.
-DB_AWAY_PAUSE = 0.5
-DB_AWAY_PAUSE_MAX = 30.0
 PAGE = 5000
 # Telegram redelivers an update for at most a day; processed ids are kept for two.
 KEEP_PROCESSED = timedelta(days=2)
@@ -54,32 +49,6 @@ class Queued:
 
 
 Handle = Callable[[Queued], Awaitable[bool]]
-
-
-async def until_the_database_answers(
-    work: Callable[[], Awaitable[T]],
-    what: str,
-    *,
-    away: Callable[[BaseException], bool] = db.unavailable,
-    waiting: Callable[[], Awaitable[None]] | None = None,
-) -> T:
-    """Return what `work` returns, trying it again while it fails with the database
-    away (`away`): every DB_AWAY_PAUSE seconds, doubling, with a warning that names
-    `what`; `waiting` runs before each pause. Any other failure is raised."""
-    pause = DB_AWAY_PAUSE
-    while True:
-        try:
-            return await work()
-        except Exception as error:
-            if not away(error):
-                raise
-            logger.warning(
-                "%s waits for the database (%s); again in %s s", what, type(error).__name__, pause
-            )
-        if waiting is not None:
-            await waiting()
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, DB_AWAY_PAUSE_MAX)
 
 
 class InboxProcessor:
@@ -275,11 +244,11 @@ class InboxProcessor:
                     await reserved.wait()  # its update before this one is being processed
                     continue
                 # The database being away is no attempt: the update waits for it.
-                done = await until_the_database_answers(
+                done = await db.until_answers(
                     partial(self._handled, item), f"update {item.update_id}"
                 )
                 if not done:  # counted once recorded (the database may go meanwhile)
-                    await until_the_database_answers(
+                    await db.until_answers(
                         partial(db.run, self.engine, self._failed, item, item.attempts + 1),
                         f"the failure of update {item.update_id}",
                     )

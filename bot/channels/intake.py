@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import partial
 
 from bot.app import Core
-from bot.channels.inbox import InboxProcessor, Queued, until_the_database_answers
+from bot.channels.inbox import InboxProcessor, Queued
 from bot.channels.replies import Progress
 from core.messages import Incoming, Response
 from storage import db, inbox
@@ -53,7 +53,7 @@ async def until_stored(
     """Run `store` (of `count` received updates) until the database takes them, waiting
     out a database that is away (`db.away`; `waiting` runs before each pause). A
     failure of the work itself is raised."""
-    await until_the_database_answers(
+    await db.until_answers(
         store,
         f"storing {count} received updates",
         away=partial(db.away, core.engine),

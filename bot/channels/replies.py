@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -69,7 +70,9 @@ class Confirmations:
         refused by its chats and stays kept, marked owed: tried again at the next start,
         or sent first with the answer to the person's next message, whichever comes first.
         """
-        unsent = await db.run(self.engine, self.unsent)
+        unsent = await db.until_answers(
+            partial(db.run, self.engine, self.unsent), "reading the kept replies"
+        )
         if unsent:
             logger.info("sending the replies to %s updates that were not confirmed", len(unsent))
         progress = {update_id: Progress() for _, update_id, _ in unsent}
@@ -85,7 +88,10 @@ class Confirmations:
             if sent and len(left) == len(unsent):
                 for _, update_id, _ in left:
                     logger.error("the kept replies to update %s could not be sent", update_id)
-                await db.run(self.engine, self._owe, [update_id for _, update_id, _ in left])
+                owed = [update_id for _, update_id, _ in left]
+                await db.until_answers(
+                    partial(db.run, self.engine, self._owe, owed), "marking replies owed"
+                )
                 break
             unsent = left
             if unsent:

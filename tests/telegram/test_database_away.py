@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
-from bot.channels import inbox as processing
 from bot.channels.inbox import MAX_ATTEMPTS
 from bot.channels.telegram.channel import TelegramChannel
 from core.messages import t
 from sandbox.client import SandboxClient
-from storage import inbox, pg_pipeline
+from storage import db, inbox, pg_pipeline
 from tests.conftest import DEMO_CODE
 from tests.telegram.conftest import TelegramUser, texts
 
@@ -41,7 +40,7 @@ async def test_an_update_waits_out_the_database_and_is_answered_once(
     users: SandboxClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 0.05)
+    monkeypatch.setattr(db, "AWAY_PAUSE", 0.05)
     tries = [OUTAGE]
     # The first statement of an update's transaction, on each database.
     monkeypatch.setattr(pg_pipeline, "begin", away_for(tries, pg_pipeline.begin))

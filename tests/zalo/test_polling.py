@@ -10,11 +10,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from bot.app import Core
-from bot.channels import inbox as processing
 from bot.channels.zalo.api import Update, ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.held import HeldUpdates
 from sandbox.zalo.client import ZaloSandboxClient
+from storage import db
 from storage.models import InboxUpdate
 from tests.conftest import DEMO_CODE
 from tests.zalo.conftest import TOKEN, ZaloUser, text_of
@@ -110,7 +110,7 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     channel.receive = away  # type: ignore[method-assign]
     channel.pollers = pollers
     # One try, then a long pause: what the other polls bring is written as it comes.
-    monkeypatch.setattr(processing, "DB_AWAY_PAUSE", 60.0)
+    monkeypatch.setattr(db, "AWAY_PAUSE", 60.0)
     stop = asyncio.Event()
     serving = asyncio.create_task(channel.serve(stop))
     users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(3)]
@@ -125,6 +125,7 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     serving.cancel()
     await asyncio.gather(channel.polling, serving, return_exceptions=True)
 
+    monkeypatch.setattr(db, "AWAY_PAUSE", 0.05)  # the database is back
     again = ZaloChannel(core, ZaloApi(TOKEN, zalo.api_base), concurrency=4)
     again.limiter = again.sender.limiter = channel.limiter
     again.poll_timeout = channel.poll_timeout
@@ -150,6 +151,7 @@ def test_a_held_updates_file_that_cannot_be_read_is_moved_aside(tmp_path: Path) 
     held.write([update])
     assert held.read() == [update] and oct(held.path.stat().st_mode)[-3:] == "600"
     (tmp_path / ".held-crashed").write_text("[", encoding="utf-8")  # a write a crash cut
+    held.sweep()
     for broken in (b'[{"event_name": "message.text', b"\xff\xfe not UTF-8", b'{"a": 1}'):
         held.path.write_bytes(broken)
         assert held.read() == []

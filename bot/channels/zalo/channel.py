@@ -243,6 +243,7 @@ class ZaloChannel:
 
     async def _store_left_held(self) -> None:
         """Store what an earlier run held when it stopped (see `held`)."""
+        await asyncio.to_thread(self.held.sweep)  # nothing is polled yet
         self.in_file = await asyncio.to_thread(self.held.read)
         if self.in_file:
             logger.info("storing %s updates held when the bot last stopped", len(self.in_file))

@@ -46,10 +46,7 @@ class HeldUpdates:
 
     def read(self) -> list[Update]:
         """Return the held updates (none when there is no file). A file that cannot be
-        read as updates is moved aside (`….unreadable`) for a person to look at; what a
-        crash left half written (`.held-…`) goes."""
-        for stale in self.path.parent.glob(f"{PART}*"):
-            stale.unlink(missing_ok=True)
+        read as updates is moved aside (`….unreadable`) for a person to look at."""
         try:
             updates = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
@@ -70,6 +67,11 @@ class HeldUpdates:
             )
             return []
         return updates
+
+    def sweep(self) -> None:
+        """Remove what a crash left half written (`.held-…`); only while nothing writes."""
+        for stale in self.path.parent.glob(f"{PART}*"):
+            stale.unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Remove the file: what it held is stored."""
