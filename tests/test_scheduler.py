@@ -1,9 +1,12 @@
-"""The scheduler's job: a run cut short by shutdown ends quietly and loses nothing."""
+"""The scheduler: a job cut short by shutdown ends quietly and loses nothing; a job store
+that fails does not stop the jobs."""
 
 import asyncio
 import logging
+import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
 from bot.leader import scheduler
@@ -31,3 +34,51 @@ async def test_a_job_cancelled_at_shutdown_ends_without_an_error(
         preparing.close()
     assert "stopped by shutdown" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+RUNS: list[float] = []
+
+
+def tick() -> None:
+    """A job the database job store names by reference."""
+    RUNS.append(time.monotonic())
+
+
+async def test_the_jobs_go_on_after_the_job_store_failed_to_move_one_on(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APScheduler 3 leaves its timer unset when writing a job's next run fails (the
+    database away): the jobs would stop until the lease is lost."""
+    built = scheduler.build_scheduler(core)
+    built.jobstore_retry_interval = 0.2
+    store = built._jobstores["default"]
+    update_job = store.update_job
+    failures = [1]
+
+    def away_once(job: object) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            lost = Exception("server closed the connection unexpectedly")
+            raise OperationalError("UPDATE", {}, lost, connection_invalidated=True)
+        update_job(job)
+
+    monkeypatch.setattr(store, "update_job", away_once)
+    RUNS.clear()
+    built.start()
+    try:
+        built.add_job(tick, "interval", seconds=0.1, id="tick", replace_existing=True)
+        async with asyncio.timeout(10):
+            while len(RUNS) < 5:
+                await asyncio.sleep(0.05)
+    finally:
+        built.shutdown(wait=False)
+    assert failures == [0]  # it did fail, and the jobs went on
+
+
+async def test_stopping_the_scheduler_leaves_the_projects_connections_alone(core: Core) -> None:
+    pool = core.engine.pool
+    built = scheduler.build_scheduler(core)
+    built.start()
+    built.shutdown(wait=False)
+    await asyncio.sleep(0.2)  # APScheduler 3.11 shuts its stores down on the event loop
+    assert core.engine.pool is pool  # its own store would have disposed of it

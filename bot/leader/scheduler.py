@@ -27,10 +27,43 @@ GRACE_SECONDS = 600
 _RUNNING: dict[str, Any] = {}
 
 
+class _Scheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """APScheduler's, going on when its job store fails.
+
+    APScheduler 3 waits out a failure to read the due jobs, but not one to write a job's
+    next run after it ran (or to read the next run time): the exception ends its wake-up
+    and the timer is never set again, so the jobs silently stop until the process loses
+    the lease. The database away (a full disk, a lost connection) is such a failure;
+    here the scheduler wakes up again `jobstore_retry_interval` later, and the job, not
+    moved on, runs again then (each run is idempotent).
+    """
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait: float | None = super()._process_jobs()
+        except Exception as error:
+            logger.warning(
+                "the scheduler's job store failed (%s); waking up again in %s s",
+                type(error).__name__,
+                self.jobstore_retry_interval,
+            )
+            return float(self.jobstore_retry_interval)
+        return wait
+
+
+class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]  # APScheduler 3 is untyped
+    """APScheduler's database job store, on the project's engine, which it must not close:
+    its own shutdown disposes of the engine, every connection pool the channels use
+    included, whenever the leader stops (a lost lease, while the process serves on)."""
+
+    def shutdown(self) -> None:
+        return None
+
+
 def build_scheduler(core: Core) -> AsyncIOScheduler:
     """Build a scheduler whose jobs live in the project database."""
-    return AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=core.engine, tablename=TABLE)},
+    return _Scheduler(
+        jobstores={"default": _JobStore(engine=core.engine, tablename=TABLE)},
         job_defaults={"coalesce": True, "misfire_grace_time": GRACE_SECONDS, "max_instances": 1},
         timezone=UTC,
     )
@@ -42,16 +75,16 @@ async def run_scheduler(core: Core, notify: Callable[[], None], preparing: Prepa
     _RUNNING.update(core=core, notify=notify, prepare=preparing)
     scheduler = build_scheduler(core)
     scheduler.start()
-    for job_id, job in (("reminders", reminders_job), ("kept_files", files_job)):
-        scheduler.add_job(
-            job,
-            "interval",
-            seconds=EVERY_SECONDS,
-            id=job_id,
-            replace_existing=True,
-            next_run_time=core.dispatcher.clock(),
-        )
     try:
+        for job_id, job in (("reminders", reminders_job), ("kept_files", files_job)):
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=EVERY_SECONDS,
+                id=job_id,
+                replace_existing=True,
+                next_run_time=core.dispatcher.clock(),
+            )
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)
