@@ -2,10 +2,12 @@
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
 from bot.leader.lease import Leadership, together
@@ -126,6 +128,46 @@ async def test_a_leader_whose_renewal_hangs_stops_its_work_before_the_lease_can_
         await until(lambda: runs == ["leading"])
         await until(lambda: not leader.leading, timeout=3)  # not after 10 s of hanging
         assert runs == ["leading"] and not leader.leading and not hang.is_set()
+    finally:
+        hang.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_leader_stops_a_third_of_the_lease_early_when_a_failure_then_a_hang_come(
+    core: Core, clock: Clock
+) -> None:
+    """One renewal fails at once, the next hangs: the work stops two thirds of the lease
+    after the last renewal, not when the lease runs out (another process may lead then)."""
+    clock.now = datetime.now(UTC)
+    ttl = 3.0
+    stopped_at: list[float] = []
+    hang = threading.Event()
+
+    async def work() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped_at.append(time.monotonic())
+
+    class Failing(Leadership):
+        renewals = 0
+
+        def _hold(self) -> bool:
+            if self.leading:
+                self.renewals += 1
+                if self.renewals == 1:
+                    lost = Exception("server closed the connection unexpectedly")
+                    raise OperationalError("UPDATE", {}, lost, connection_invalidated=True)
+                hang.wait(10)
+            return super()._hold()
+
+    leader = Failing(engine=core.engine, work=work, clock=clock, ttl=ttl, holder="1")
+    task = asyncio.create_task(leader.run())
+    try:
+        await until(lambda: bool(stopped_at), timeout=10)
+        assert stopped_at[0] - leader.renewed <= ttl * 2 / 3 + 0.3  # not at ttl
     finally:
         hang.set()
         task.cancel()

@@ -81,19 +81,24 @@ class Leadership:
                 await db.run(self.engine, self._give_back)
 
     async def _turn(self) -> None:
+        started = time.monotonic()  # the lease renewed now runs `ttl` from about here
+        # A renewal that hangs (a server that accepts and never answers) counts as failed
+        # after a third of the lease, and, while leading, by two thirds of it since the
+        # last renewal: the work then stops with a third of the lease to spare.
+        limit = self.ttl / 3
+        if self.leading:
+            limit = min(limit, max(0.0, self.renewed + self.ttl * 2 / 3 - started))
         try:
-            # A renewal that hangs (a server that accepts and never answers) counts as
-            # failed once a third of the lease is gone, so the check below still runs.
-            async with asyncio.timeout(self.ttl / 3):
+            async with asyncio.timeout(limit):
                 held = await db.run(self.engine, self._hold)
         except Exception:
             logger.warning("could not reach the database to renew the lease")
-            if self.leading and time.monotonic() - self.renewed > self.ttl * 2 / 3:
+            if self.leading and time.monotonic() - self.renewed >= self.ttl * 2 / 3:
                 logger.warning("stopping the leader's work: the lease may run out")
                 await self._stop()
             return
         if held:
-            self.renewed = time.monotonic()
+            self.renewed = started
             if not self.leading:
                 logger.info("this process leads: scheduler and outbox run here")
                 self.task = asyncio.create_task(self.work())

@@ -36,6 +36,9 @@ RECORD_EVERY = 0.05
 # Seconds between looks for cancelled broadcasts among the messages read ahead: those not
 # yet sending are stopped (up to MAX_AHEAD would otherwise still go out after a cancel).
 STOP_CHECK_EVERY = 1.0
+# Seconds a send under way gets to finish when the sender stops (its lease lost, or
+# the process asked to stop): well within the lease's margin (see `bot.leader.lease`).
+STOP_GRACE = 5.0
 
 
 class OutboxSender:
@@ -63,7 +66,9 @@ class OutboxSender:
         # A message's documents made as it is sent (`views.later`, through `Preparing.make`).
         self.make = make
         self.slots = asyncio.Semaphore(concurrency)
-        self.in_flight: dict[int, asyncio.Task[None]] = {}
+        # Messages being sent, or sent with their outcome not written yet.
+        self.in_flight: dict[int, asyncio.Future[None]] = {}
+        self.delivering: set[int] = set()  # those whose send is under way
         self.busy_chats: set[tuple[str, str]] = set()
         self.wakeup = asyncio.Event()
         self.finished: list[tuple[Due, Outcome]] = []
@@ -81,10 +86,15 @@ class OutboxSender:
 
         It may run again after that (the lease came back): it starts from the table.
         """
-        if self.finished:  # outcomes the database did not take when the last run ended
-            with suppress(Exception):
-                await db.run(self.engine, self._record_batch, [o for _, o in self.finished])
-                self.finished = []
+        # Outcomes the database did not take when the last run ended: their messages
+        # stay in hand (not read as due again, their chats busy) until they are written.
+        for item, _ in self.finished:
+            written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            written.set_result(None)
+            self.in_flight[item.id] = written
+            self.busy_chats.add((item.channel, item.chat_id))
+        if self.finished:
+            self.to_record.set()
         recorder = asyncio.create_task(self._recorder())
         try:
             while True:
@@ -119,10 +129,7 @@ class OutboxSender:
                 except TimeoutError:
                     pass
         finally:
-            tasks = list(self.in_flight.values())
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._stop_sends()
             recorder.cancel()
             await asyncio.gather(recorder, return_exceptions=True)
             with suppress(Exception):  # what was sent is written down if the database is up
@@ -133,6 +140,21 @@ class OutboxSender:
             self.busy_chats.clear()
             self.waiting.clear()
             self.stopped.clear()
+
+    async def _stop_sends(self) -> None:
+        """Stop the sends: those waiting for their turn at once; those under way get
+        STOP_GRACE seconds to finish, since one cut off may have arrived without its
+        outcome being known, and would go again."""
+        under_way = [self.in_flight[i] for i in self.delivering if i in self.in_flight]
+        tasks = list(self.in_flight.values())
+        for task in tasks:
+            if task not in under_way:
+                task.cancel()
+        if under_way:
+            await asyncio.wait(under_way, timeout=STOP_GRACE)
+        for task in under_way:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _stop_cancelled(self) -> None:
         """Stop the waiting messages of broadcasts cancelled since they were read."""
@@ -183,7 +205,11 @@ class OutboxSender:
                 item = await self.make(item)
             async with self.slots, channel.limiter.slot(item.chat_id, item.chat_kind):
                 self.waiting.pop(item.id, None)  # it goes now: a cancel no longer stops it
-                delivery = await channel.deliver(item)
+                self.delivering.add(item.id)
+                try:
+                    delivery = await channel.deliver(item)
+                finally:
+                    self.delivering.discard(item.id)
         except Exception as error:
             # A fault of ours (a document that cannot be made, say): tried again after
             # the backoff of a transient failure, and given up as one, not at once forever.
@@ -207,6 +233,9 @@ class OutboxSender:
                 continue
             try:
                 await db.run(self.engine, self._record_batch, [o for _, o in batch])
+            except asyncio.CancelledError:
+                self.finished[:0] = batch  # written on the way out, or at the next run
+                raise
             except Exception:
                 logger.exception("writing %s outbox outcomes failed; retrying", len(batch))
                 self.finished[:0] = batch

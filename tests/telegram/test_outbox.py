@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.app import Core
@@ -404,6 +405,7 @@ async def test_a_sender_stopped_mid_send_sends_everything_when_it_runs_again(
         return await deliver(item)
 
     monkeypatch.setattr(channel, "deliver", hangs_once)
+    monkeypatch.setattr(leader_outbox, "STOP_GRACE", 0.2)  # a send that hangs is cut
     channel.limiter = FloodLimiter(Rates(0, 0, 0))
     sender = OutboxSender(
         engine=core.engine,
@@ -423,6 +425,85 @@ async def test_a_sender_stopped_mid_send_sends_everything_when_it_runs_again(
         again.cancel()
         await asyncio.gather(again, return_exceptions=True)
     assert numbers(await users.messages(803)) == [1, 1]  # each queue() numbers from 1
+
+
+def stopped_sender(core: Core, channel: TelegramChannel) -> OutboxSender:
+    channel.limiter = FloodLimiter(Rates(0, 0, 0))
+    return OutboxSender(
+        engine=core.engine,
+        channels={"telegram": channel},
+        clock=utc_now,
+        make=Preparing(core.engine, core.settings, core.catalogs).make,
+    )
+
+
+async def test_a_send_under_way_when_the_sender_stops_finishes_and_is_not_sent_again(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await start_chats(users, [806])
+    queue(core, clock, [806], 1)
+    deliver, arrived = channel.deliver, asyncio.Event()
+
+    async def slow_answer(item: Due) -> Delivery:
+        delivery = await deliver(item)  # it arrived; Telegram's answer is slow to come
+        arrived.set()
+        await asyncio.sleep(0.5)
+        return delivery
+
+    monkeypatch.setattr(channel, "deliver", slow_answer)
+    sender = stopped_sender(core, channel)
+    first = asyncio.create_task(sender.run())
+    await asyncio.wait_for(arrived.wait(), timeout=10)
+    first.cancel()  # the process is asked to stop, or the lease is lost
+    await asyncio.gather(first, return_exceptions=True)
+    assert statuses(core) == Counter({"sent": 1})  # finished and written on the way out
+    again = asyncio.create_task(sender.run())
+    await asyncio.sleep(0.5)
+    again.cancel()
+    await asyncio.gather(again, return_exceptions=True)
+    assert numbers(await users.messages(806)) == [1]  # once
+
+
+async def test_outcomes_the_database_did_not_take_keep_their_messages_from_going_again(
+    core: Core,
+    unit_id: int,
+    clock: Clock,
+    channel: TelegramChannel,
+    users: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database away for writes when a run ends, and still when the next starts."""
+    await start_chats(users, [807])
+    queue(core, clock, [807], 1)
+    sender = stopped_sender(core, channel)
+    record, away = sender._record_batch, [True]
+
+    def while_away(outcomes: list[outbox.Outcome]) -> None:
+        if away[0]:
+            raise OperationalError("UPDATE", {}, Exception("could not extend file: No space"))
+        record(outcomes)
+
+    monkeypatch.setattr(sender, "_record_batch", while_away)
+    monkeypatch.setattr(leader_outbox, "RECORD_EVERY", 0.01)
+    first = asyncio.create_task(sender.run())
+    await wait_until(lambda: bool(sender.finished), timeout=10)  # sent, not written
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    again = asyncio.create_task(sender.run())  # the outcome still waits for the database
+    try:
+        await asyncio.sleep(1.0)
+        assert numbers(await users.messages(807)) == [1]  # not sent again meanwhile
+        away[0] = False
+        await wait_until(lambda: statuses(core) == Counter({"sent": 1}), timeout=10)
+    finally:
+        again.cancel()
+        await asyncio.gather(again, return_exceptions=True)
+    assert numbers(await users.messages(807)) == [1]
 
 
 async def test_a_member_erased_while_their_notice_is_sent_stops_no_other_outcome(
