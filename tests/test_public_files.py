@@ -76,3 +76,12 @@ async def test_a_signed_url_serves_its_file_until_it_expires(tmp_path: Path) -> 
         store.remove(key)
         async with http.get(public.url(key)) as response:
             assert response.status == 404  # signed, but no longer kept
+
+
+def test_a_signing_secret_cut_short_by_a_crash_is_made_anew(tmp_path: Path) -> None:
+    """Signing with an empty key would let anyone make a URL that works."""
+    (tmp_path / ".public-files-secret").write_bytes(b"")  # created, then the disk was full
+    secret = shared_secret(tmp_path)
+    assert len(secret) == 32 and shared_secret(tmp_path) == secret
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".public-files-secret"]
+    assert stat.S_IMODE((tmp_path / ".public-files-secret").stat().st_mode) == 0o600

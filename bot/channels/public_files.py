@@ -13,8 +13,9 @@ import logging
 import mimetypes
 import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,21 +26,44 @@ from storage.files import FileStore, UnknownFile
 
 logger = logging.getLogger(__name__)
 SECRET_FILE = ".public-files-secret"
+SECRET_BYTES = 32
 ROUTE = "/files/{key}/{expires}/{signature}"
 
 
 def shared_secret(files_dir: Path) -> bytes:
     """Return the signing secret kept beside the files (made once, readable by the owner
-    only), so that every bot process on the host signs and checks alike."""
+    only), so that every bot process on the host signs and checks alike.
+
+    It is written aside and linked into place whole, so a crash or a full disk never
+    leaves an empty or short secret to sign with; one left by an older version is
+    replaced. Of two processes making it at once, the first to link wins.
+    """
     path = files_dir / SECRET_FILE
     files_dir.mkdir(parents=True, exist_ok=True)
     try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(handle, "wb") as file:
-        file.write(secrets.token_bytes(32))
-    return path.read_bytes()
+        secret: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        secret = None
+    if secret is not None and len(secret) >= SECRET_BYTES:
+        return secret
+    handle, made = tempfile.mkstemp(dir=files_dir, prefix=".secret-")  # owner-only
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(secrets.token_bytes(SECRET_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        if secret is not None:  # short: a write cut off before this version
+            logger.warning("the signing secret was cut short; made a new one")
+            os.replace(made, path)
+        else:
+            with suppress(FileExistsError):
+                os.link(made, path)
+    finally:
+        Path(made).unlink(missing_ok=True)
+    secret = path.read_bytes()
+    if len(secret) < SECRET_BYTES:
+        raise RuntimeError(f"{path} holds no usable signing secret")
+    return secret
 
 
 class PublicFiles:
