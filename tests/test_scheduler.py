@@ -6,6 +6,7 @@ import logging
 import time
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
@@ -71,6 +72,7 @@ async def test_the_jobs_go_on_after_the_job_store_failed_to_move_one_on(
             while len(RUNS) < 5:
                 await asyncio.sleep(0.05)
     finally:
+        built.remove_job("tick")  # the job store is the database's: leave no job behind
         built.shutdown(wait=False)
     assert failures == [0]  # it did fail, and the jobs went on
 
@@ -82,3 +84,29 @@ async def test_stopping_the_scheduler_leaves_the_projects_connections_alone(core
     built.shutdown(wait=False)
     await asyncio.sleep(0.2)  # APScheduler 3.11 shuts its stores down on the event loop
     assert core.engine.pool is pool  # its own store would have disposed of it
+
+
+async def test_a_job_an_older_version_left_in_the_store_is_removed_at_start(core: Core) -> None:
+    older = scheduler.build_scheduler(core)
+    older.start(paused=True)
+    older.add_job(tick, "interval", seconds=60, id="renamed_since")
+    older.shutdown(wait=False)
+    await asyncio.sleep(0.2)
+    preparing = Preparing(core.engine, core.settings, core.catalogs, processes=0)
+    running = asyncio.create_task(scheduler.run_scheduler(core, lambda: None, preparing))
+
+    def jobs() -> set[str]:
+        with core.engine.connect() as connection:
+            rows = connection.execute(text(f"SELECT id FROM {scheduler.TABLE}"))
+            return {row.id for row in rows}
+
+    try:
+        async with asyncio.timeout(10):
+            while jobs() != {"reminders", "kept_files"}:
+                await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        preparing.close()
+        with core.engine.begin() as connection:  # the table outlives the test's database
+            connection.execute(text(f"DELETE FROM {scheduler.TABLE}"))

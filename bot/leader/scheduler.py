@@ -76,7 +76,11 @@ async def run_scheduler(core: Core, notify: Callable[[], None], preparing: Prepa
     scheduler = build_scheduler(core)
     scheduler.start()
     try:
-        for job_id, job in (("reminders", reminders_job), ("kept_files", files_job)):
+        fixed = {"reminders": reminders_job, "kept_files": files_job}
+        for stale in scheduler.get_jobs():  # a job of an older version, or left by hand
+            if stale.id not in fixed:
+                stale.remove()
+        for job_id, job in fixed.items():
             scheduler.add_job(
                 job,
                 "interval",
