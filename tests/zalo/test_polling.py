@@ -2,7 +2,8 @@
 chat's messages are still handled in the order they were sent, and none twice."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from bot.app import Core
+from bot.channels.zalo import held as held_module
+from bot.channels.zalo import polling
 from bot.channels.zalo.api import Update, ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.held import HeldUpdates
@@ -92,6 +95,88 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
 
 
+@pytest.fixture
+def gate(channel: ZaloChannel) -> asyncio.Event:
+    """Hold every store of the channel until the returned event is set."""
+    opened = asyncio.Event()
+    receive = channel.receive
+
+    async def gated(updates: list[Update], *, process: bool = True) -> None:
+        await opened.wait()
+        await receive(updates, process=process)
+
+    channel.receive = gated  # type: ignore[method-assign]
+    return opened
+
+
+async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(5):
+        while not await condition():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_poll_goes_out_while_the_update_before_it_is_stored(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel, gate: asyncio.Event
+) -> None:
+    """Each polled update is written down first, so the next poll need not wait for a
+    commit: Zalo has forgotten both while the first is still being stored."""
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    try:
+        users = [ZaloUser(zalo, f"u-ahead-{n}") for n in range(2)]
+        for user in users:
+            await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
+
+        async def both_written() -> bool:
+            return len(await asyncio.to_thread(channel.held.read)) == 2
+
+        await until(both_written)
+        assert await zalo.pending_updates() == []
+        gate.set()
+        for user in users:
+            assert "1. Tiếng Việt" in text_of(await user.replies(1))
+        await until(lambda: asyncio.to_thread(lambda: channel.held.read() == []))
+    finally:
+        gate.set()
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+
+
+async def test_when_updates_cannot_be_written_down_each_poll_waits_for_its_commit(
+    core: Core,
+    unit_id: int,
+    zalo: ZaloSandboxClient,
+    channel: ZaloChannel,
+    gate: asyncio.Event,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    channel.held = HeldUpdates(tmp_path / "not-a-folder")
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    try:
+        users = [ZaloUser(zalo, f"u-unwritten-{n}") for n in range(2)]
+        for user in users:
+            await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
+
+        async def one_polled() -> bool:
+            return len(await zalo.pending_updates()) == 1
+
+        await until(one_polled)  # the first is polled and held in hand
+        await asyncio.sleep(0.3)
+        assert len(await zalo.pending_updates()) == 1  # no poll before its commit
+        gate.set()
+        for user in users:
+            assert "1. Tiếng Việt" in text_of(await user.replies(1))
+    finally:
+        gate.set()
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+    failures = [r for r in caplog.records if "each poll now waits for its commit" in r.message]
+    assert len(failures) == 1  # said once, not at every poll
+
+
 @pytest.mark.parametrize("pollers", [1, 3])
 async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     core: Core,
@@ -101,25 +186,28 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     pollers: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A stop or a crash during the outage: what was held is stored at the next start,
-    with several polls in flight too (what the others brought while a batch waited)."""
+    """A crash during the outage: what was polled is stored at the next start; polling
+    pauses once `AHEAD` updates wait (the rest stays with Zalo)."""
 
     async def away(updates: list[Update], *, process: bool = True) -> None:
         raise OperationalError("INSERT", {}, LOST, connection_invalidated=True)
 
     channel.receive = away  # type: ignore[method-assign]
     channel.pollers = pollers
-    # One try, then a long pause: what the other polls bring is written as it comes.
-    monkeypatch.setattr(db, "AWAY_PAUSE", 60.0)
+    monkeypatch.setattr(db, "AWAY_PAUSE", 60.0)  # one try, then a long pause
+    monkeypatch.setattr(polling, "AHEAD", 2)
     stop = asyncio.Event()
     serving = asyncio.create_task(channel.serve(stop))
-    users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(3)]
+    users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(6)]
     for user in users:
         await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
-    async with asyncio.timeout(5):
-        while len(channel.held.read()) < pollers:
-            await asyncio.sleep(0.05)
-    assert len(await zalo.pending_updates()) == 3 - pollers  # Zalo has forgotten the rest
+    await asyncio.sleep(0.5)  # polling goes as far as it goes
+    held = await asyncio.to_thread(channel.held.read)
+    left_with_zalo = len(await zalo.pending_updates())
+    assert len(held) + left_with_zalo == 6  # each update is either written down or with Zalo
+    if pollers == 1:
+        assert len(held) == 3  # the batch being stored, and AHEAD more
+    assert left_with_zalo > 0  # polling paused
     assert channel.polling is not None
     channel.polling.cancel()  # as a kill would, holding them
     serving.cancel()
@@ -139,25 +227,47 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
         stop.set()
         await asyncio.wait_for(serving, timeout=10)
         await again.close()
-    assert not again.held.path.exists()
+    assert again.held.read() == []
     with Session(core.engine) as session:
-        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 3
+        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 6
 
 
-def test_a_held_updates_file_that_cannot_be_read_is_moved_aside(tmp_path: Path) -> None:
+def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appended and synced line by line; a last line a crash cut is left out, as an
+    earlier version's list is read; other lines that are not updates move the file aside
+    (what it could read is kept); emptied once all is stored, and rewritten with what
+    waits once it grew large."""
     held = HeldUpdates(tmp_path)
     assert held.read() == []
-    update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
-    held.write([update])
-    assert held.read() == [update] and oct(held.path.stat().st_mode)[-3:] == "600"
-    (tmp_path / ".held-crashed").write_text("[", encoding="utf-8")  # a write a crash cut
+    one = {"event_name": "message.text.received", "message": {"text": "Đồ gá", "message_id": "1"}}
+    two = {"event_name": "message.text.received", "message": {"text": "Máy", "message_id": "2"}}
+    held.append([one]).result()
+    held.append([two]).result()
+    assert held.read() == [one, two] and oct(held.path.stat().st_mode)[-3:] == "600"
+    held.stored([]).result()
+    assert held.read() == [] and held.path.stat().st_size == 0
+    held.close()
+
+    held.path.write_text(json.dumps([one]) + "\n" + json.dumps(two) + "\n" + '{"event', "utf-8")
+    assert HeldUpdates(tmp_path).read() == [one, two]  # the cut line is left out
+    assert held.path.exists()
+    held.path.write_text(json.dumps(one) + "\n[1, 2]\n" + json.dumps(two) + "\n", "utf-8")
+    assert HeldUpdates(tmp_path).read() == [one, two]
+    assert not held.path.exists()
+    (aside,) = tmp_path.iterdir()
+    assert aside.name.endswith(".unreadable")
+    aside.unlink()
+
+    (tmp_path / ".held-crashed").write_text("[", encoding="utf-8")  # a rewrite a crash cut
+    held = HeldUpdates(tmp_path)
     held.sweep()
-    for broken in (b'[{"event_name": "message.text', b"\xff\xfe not UTF-8", b'{"a": 1}'):
-        held.path.write_bytes(broken)
-        assert held.read() == []
-        assert not held.path.exists()
-    aside = sorted(p.name for p in tmp_path.iterdir())
-    assert len(aside) == 3 and all(name.endswith(".unreadable") for name in aside)
-    held.write([update])
-    held.clear()
-    assert held.read() == [] and len(list(tmp_path.iterdir())) == 3
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(held_module, "COMPACT_AT", 300)
+    for _ in range(3):
+        held.append([one, two]).result()
+    held.stored([two]).result()  # large: rewritten with what waits
+    assert held.read() == [two]
+    held.append([one]).result()
+    assert held.read() == [two, one]
+    held.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [held.path.name]

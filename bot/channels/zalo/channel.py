@@ -1,12 +1,11 @@
 """The Zalo channel: long polling or webhook in, inbox, core, plain-text replies out.
 
 Zalo hands out an update once: `getUpdates` forgets it as it answers, and a webhook
-call is answered 200 only after the update is committed. So every update is in the
-inbox before the next poll (or the 200), keyed `event_name:message_id` so that a
-redelivery is recognised, and ordered by a counter of the channel's own (`Arrivals`).
-What a crash between Zalo's answer to a poll and that commit costs: the one update in
-that answer (README, "Zalo"); while the database is away, what was polled is also
-written to a file (`held`), so a stop or a crash then costs nothing.
+call is answered 200 only after the update is committed. So every polled update is
+written down as it arrives (`held`) and then stored in the inbox, keyed
+`event_name:message_id` so that a redelivery is recognised, and ordered by a counter of
+the channel's own (`Arrivals`). What a crash costs while polling: an update Zalo hands
+to a poll at the instant of the death, one per poll in flight (README, "Zalo").
 """
 
 import asyncio
@@ -137,10 +136,6 @@ class ZaloChannel:
         )
         self.arrivals = Arrivals()
         self.held = HeldUpdates(settings.files_dir)
-        self.in_file: list[Update] = []  # what the held file holds
-        self.holding: list[Update] = []  # a polled batch the database did not take yet
-        self.pending: polling.Pending = list  # what polls brought behind it
-        self.writing_held = asyncio.Lock()
         self.polling: asyncio.Task[None] | None = None
         # A status message's id: when it was sent, and the share done it showed.
         self.status_sent: dict[str, tuple[float, float]] = {}
@@ -185,69 +180,36 @@ class ZaloChannel:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long-poll Zalo until `stop`; each update is committed before its poller polls
-        again (`polling`)."""
+        """Long-poll Zalo until `stop`; each update is written down, then committed
+        (`polling`)."""
 
         async def store(updates: list[Update], pending: polling.Pending) -> None:
-            self.pending = pending
-            await self._store_held(updates, process=not stop.is_set())
+            await self._store(updates, process=not stop.is_set())
+            self.held.stored(pending())
+
+        def hold(updates: list[Update]) -> bool:
+            self.held.append(updates)
+            return not self.held.failing
 
         await polling.poll(
-            self.api,
-            store,
-            stop,
-            pollers=self.pollers,
-            timeout=self.poll_timeout,
-            brought=self._brought,
+            self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout, hold=hold
         )
 
-    async def _store_held(self, updates: list[Update], *, process: bool = True) -> None:
+    async def _store(self, updates: list[Update], *, process: bool = True) -> None:
         """Store polled updates, waiting out a database that is away: Zalo has forgotten
-        them, so they are held here, and nothing more is polled, until they are stored.
-        While they wait they are also in `held`'s file, with what other polls bring
-        meanwhile (`pending`), for a stop or a crash."""
-
-        async def hold() -> None:
-            self.holding = updates
-            await self._write_held()
-
+        them (they are in `held`'s file meanwhile)."""
         await intake.until_stored(
-            self.core, partial(self.receive, updates, process=process), len(updates), hold
+            self.core, partial(self.receive, updates, process=process), len(updates)
         )
-        self.holding = []
-        if self.in_file:
-            await self._write_held()  # what waits to be stored next, or nothing
-
-    async def _brought(self) -> None:
-        """A poll brought updates: while a batch is held, they are written down too."""
-        if self.holding:
-            await self._write_held()
-
-    async def _write_held(self) -> None:
-        """Make the held file hold the held batch and what waits behind it (nothing:
-        remove it); a disk that fails is logged: they are then held in memory only, and
-        a stop now loses them."""
-        async with self.writing_held:
-            updates = self.holding + self.pending()
-            if updates == self.in_file:
-                return
-            try:
-                if updates:
-                    await asyncio.to_thread(self.held.write, updates)
-                else:
-                    await asyncio.to_thread(self.held.clear)
-            except OSError as error:
-                logger.error("could not write the held updates down: %s", error.strerror)
-                return
-            self.in_file = updates
 
     async def _store_left_held(self) -> None:
-        """Store what an earlier run held when it stopped (see `held`)."""
+        """Store what an earlier run wrote down and may not have stored (see `held`)."""
         await asyncio.to_thread(self.held.sweep)  # nothing is polled yet
-        self.in_file = await asyncio.to_thread(self.held.read)
-        if self.in_file:
-            logger.info("storing %s updates held when the bot last stopped", len(self.in_file))
-            await self._store_held(self.in_file)
+        left = await asyncio.to_thread(self.held.read)
+        if left:
+            logger.info("storing %s updates held when the bot last stopped", len(left))
+            await self._store(left)
+        await asyncio.wrap_future(self.held.stored([]))
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")
@@ -414,6 +376,7 @@ class ZaloChannel:
                 await asyncio.wait_for(
                     asyncio.shield(self.polling), self.poll_timeout + POLL_MARGIN + 1
                 )
+        await asyncio.to_thread(self.held.close)
         await self.api.close()
 
 

@@ -1,11 +1,14 @@
 """Long polling: `ZALO_POLLERS` polls in flight, and what they bring stored together.
 
-Zalo forgets an update as it answers a poll, so a poller polls again only once the
-update it brought is committed: at most one update per poller is ever between Zalo and
-the inbox, and that is what a crash can cost (README, "Zalo"). With more than one poller
-the updates that arrive while a transaction runs are stored by the next one together (a
-group commit), which is what lets one process keep up with many chats; Zalo hands one
-update per call, so a lone poller pays a poll and a transaction for each.
+Zalo forgets an update as it answers a poll, so a poller first has the update written
+down (`hold`: the channel's file of held updates, a few microseconds on the event loop
+and a synced write on a thread of its own) and then polls again at once, while the
+update is stored: what polls bring while a transaction runs is stored by the next one
+together (a group commit, as Telegram's batches give). So a crash costs at most the
+update Zalo hands to a poll at the instant of the death, one per poll in flight
+(README, "Zalo"). When the file cannot be written, a poller waits for its update's
+commit before it polls again, as it would without one. At most `AHEAD` updates wait
+to be stored: beyond them (a database that is away) polling pauses.
 
 Two polls answered at the same moment may bring one chat's updates in either order: a
 batch is stored in the order of Zalo's message time, so only updates split between two
@@ -24,8 +27,10 @@ logger = logging.getLogger(__name__)
 UNAUTHORIZED = 401
 ERROR_PAUSE = 5.0  # seconds after a failed poll
 PAUSE_ON_429 = 30.0
-Pending = Callable[[], list[Update]]  # what other polls brought while a batch is stored
+AHEAD = 100  # updates polled and not yet stored, at most
+Pending = Callable[[], list[Update]]  # what polls brought and waits to be stored
 Store = Callable[[list[Update], Pending], Awaitable[None]]
+Hold = Callable[[list[Update]], bool]  # write down; False: the writing is failing
 
 
 async def poll(
@@ -35,18 +40,21 @@ async def poll(
     *,
     pollers: int,
     timeout: int,
-    brought: Callable[[], Awaitable[None]] | None = None,
+    hold: Hold,
 ) -> None:
-    """Run `pollers` long polls until `stop`; `store` commits what they bring.
+    """Run `pollers` long polls until `stop`, then store what they brought; `store`
+    commits each batch.
 
-    While `store` runs nobody polls again, so it may wait out a database that is away
-    (the channel's does); it is told what polls in flight brought meanwhile, and
-    `brought` is called each time one does. A failure it raises reaches the pollers
-    whose updates it held, and ends polling (the runtime stops). A wrong token ends it
-    too; other errors of a poll are waited out.
+    `store` may wait out a database that is away (the channel's does); it is told what
+    waits behind its batch. A failure it raises ends polling (the runtime stops), as
+    does a wrong token; other errors of a poll are waited out.
     """
-    waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
-    arrived = asyncio.Event()
+    waiting: list[tuple[list[Update], asyncio.Future[None] | None]] = []
+    arrived, room = asyncio.Event(), asyncio.Event()
+    finished = False
+
+    def count() -> int:
+        return sum(len(got) for got, _ in waiting)
 
     async def poller() -> None:
         while not stop.is_set():
@@ -60,39 +68,53 @@ async def poll(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
                 continue
-            if updates:
-                stored = asyncio.get_running_loop().create_future()
-                waiting.append((updates, stored))
-                arrived.set()
-                if brought is not None:
-                    await brought()
+            if not updates:
+                continue
+            stored = None if hold(updates) else asyncio.get_running_loop().create_future()
+            waiting.append((updates, stored))
+            arrived.set()
+            if stored is not None:
                 await stored
+            while count() >= AHEAD:
+                room.clear()
+                await room.wait()
 
     async def storer() -> None:
-        while True:
+        while waiting or not finished:
             await arrived.wait()
             arrived.clear()
             batch = waiting[:]
             del waiting[:]
+            room.set()
+            if not batch:
+                continue
             updates = sorted((u for got, _ in batch for u in got), key=sent_at)
             try:
                 await store(updates, pending)
             except Exception as error:
                 for _, stored in batch:
-                    stored.set_exception(error)
+                    if stored is not None:
+                        stored.set_exception(error)
                 raise
             for _, stored in batch:
-                stored.set_result(None)
+                if stored is not None:
+                    stored.set_result(None)
 
     def pending() -> list[Update]:
         return sorted((u for got, _ in waiting for u in got), key=sent_at)
 
     storing = asyncio.create_task(storer())
     polls = [asyncio.create_task(poller()) for _ in range(max(1, pollers))]
+    polling = asyncio.gather(*polls)
     try:
-        await asyncio.gather(*polls)
+        await asyncio.wait((storing, polling), return_when=asyncio.FIRST_COMPLETED)
+        if storing.done():
+            storing.result()  # it ends early only by a failure
+        polling.result()  # a failure of a poll: the token
+        finished = True  # what the last polls brought is stored before polling ends
+        arrived.set()
+        await storing
     finally:
-        for task in polls:
+        for task in (*polls, storing):
             task.cancel()
-        storing.cancel()
         await asyncio.gather(*polls, storing, return_exceptions=True)
