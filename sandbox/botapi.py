@@ -1,12 +1,12 @@
 """The Bot API routes: /bot{token}/{method} and file downloads at /file/bot{token}/{path}."""
 
-import json
 import logging
 import re
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.control_wire import dumps
 from sandbox.errors import ApiError, bad_request
 from sandbox.messaging import METHODS as MESSAGING_METHODS
 from sandbox.messaging import Handler
@@ -193,7 +193,7 @@ async def handle_method(request: web.Request) -> web.Response:
     status, body = await execute(world, bot, request.match_info["method"], params)
     if isinstance(body, HtmlPage):
         return web.Response(status=status, text=body, content_type="text/html")
-    return web.json_response(body, status=status, dumps=_dumps)
+    return web.json_response(body, status=status, dumps=dumps)
 
 
 async def handle_file(request: web.Request) -> web.Response:
@@ -218,7 +218,3 @@ def _chat_id(params: Params) -> int | None:
         return params.integer("chat_id")
     except ApiError:
         return None
-
-
-def _dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False)

@@ -66,8 +66,14 @@ def refuse(error: ControlError) -> web.Response:
 
 
 def dumps(body: Any) -> str:
-    """Write JSON keeping non-ASCII text readable."""
-    return json.dumps(body, ensure_ascii=False)
+    """Write JSON keeping non-ASCII text readable, or escaped when it holds what UTF-8
+    cannot encode (half of a UTF-16 pair, which a client's JSON may carry)."""
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body)
+    return text
 
 
 def add_limits_routes(app: web.Application, limits_of: Callable[[web.Request], LimitSet]) -> None:

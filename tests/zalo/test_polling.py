@@ -2,6 +2,7 @@
 chat's messages are still handled in the order they were sent, and none twice."""
 
 import asyncio
+import errno
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -233,7 +234,7 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
 
 
 def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Appended and synced line by line; a last line a crash cut is left out, as an
+    """Appended line by line and synced; a last line a crash cut is left out, as an
     earlier version's list is read; other lines that are not updates move the file aside
     (what it could read is kept); emptied once all is stored, and rewritten with what
     waits once it grew large."""
@@ -241,12 +242,15 @@ def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert held.read() == []
     one = {"event_name": "message.text.received", "message": {"text": "Đồ gá", "message_id": "1"}}
     two = {"event_name": "message.text.received", "message": {"text": "Máy", "message_id": "2"}}
-    held.append([one]).result()
-    held.append([two]).result()
-    assert held.read() == [one, two] and oct(held.path.stat().st_mode)[-3:] == "600"
-    held.stored([]).result()
+    odd = {"event_name": "message.text.received", "message": {"text": "a\ud800b"}}
+    held.start()
+    assert held.append([one])
+    assert held.append([two, odd])  # a lone surrogate, as JSON may carry, is kept too
+    assert held.read() == [one, two, odd] and oct(held.path.stat().st_mode)[-3:] == "600"
+    held.stored([])
     assert held.read() == [] and held.path.stat().st_size == 0
     held.close()
+    assert not held.append([one])  # closed: the caller waits for the commit
 
     held.path.write_text(json.dumps([one]) + "\n" + json.dumps(two) + "\n" + '{"event', "utf-8")
     assert HeldUpdates(tmp_path).read() == [one, two]  # the cut line is left out
@@ -263,11 +267,52 @@ def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     held.sweep()
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(held_module, "COMPACT_AT", 300)
+    held.start()
     for _ in range(3):
-        held.append([one, two]).result()
-    held.stored([two]).result()  # large: rewritten with what waits
+        held.append([one, two])
+    held.stored([two])  # large: rewritten with what waits
     assert held.read() == [two]
-    held.append([one]).result()
+    held.append([one])
     assert held.read() == [two, one]
     held.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == [held.path.name]
+
+
+def test_a_failed_sync_makes_the_poller_wait_until_one_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    held = HeldUpdates(tmp_path)
+    held.start()
+    update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
+
+    def broken(descriptor: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(held_module.os, "fdatasync", broken)
+
+    def synced() -> None:
+        held.syncer.submit(lambda: None).result()
+
+    held.append([update])  # written, and its sync fails
+    synced()
+    assert not held.append([update])  # failing: the poller waits for the commit
+    synced()
+    monkeypatch.undo()
+    assert not held.append([update])  # until a sync succeeds
+    synced()
+    assert held.append([update])
+    held.close()
+    assert len(held.read()) == 4
+    assert "could not sync the polled Zalo updates" in caplog.text
+
+
+async def test_a_lone_surrogate_is_written_down_stored_and_answered(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, polling: ZaloChannel
+) -> None:
+    """JSON may carry half of a UTF-16 pair; UTF-8 cannot hold it, the file and the
+    database must."""
+    user = ZaloUser(zalo, "u-surrogate")
+    assert "1. Tiếng Việt" in text_of(await user.say(f"/start {DEMO_CODE}"))
+    assert text_of(await user.say("\ud800 Đồ gá"))  # answered (a re-ask), not dropped
+    with Session(core.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 2

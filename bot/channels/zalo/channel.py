@@ -187,12 +187,13 @@ class ZaloChannel:
             await self._store(updates, process=not stop.is_set())
             self.held.stored(pending())
 
-        def hold(updates: list[Update]) -> bool:
-            self.held.append(updates)
-            return not self.held.failing
-
         await polling.poll(
-            self.api, store, stop, pollers=self.pollers, timeout=self.poll_timeout, hold=hold
+            self.api,
+            store,
+            stop,
+            pollers=self.pollers,
+            timeout=self.poll_timeout,
+            hold=self.held.append,
         )
 
     async def _store(self, updates: list[Update], *, process: bool = True) -> None:
@@ -209,7 +210,7 @@ class ZaloChannel:
         if left:
             logger.info("storing %s updates held when the bot last stopped", len(left))
             await self._store(left)
-        await asyncio.wrap_future(self.held.stored([]))
+        self.held.start()
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
         host, _, port = webhook.listen.rpartition(":")

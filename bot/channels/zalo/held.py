@@ -10,11 +10,13 @@ stored, the file is emptied; should it grow past `COMPACT_AT` meanwhile (a long 
 or no quiet moment), it is rewritten with only what still waits.
 
 One JSON value per line: an update, or (as an earlier version wrote) a list of updates.
-Writes go through one thread of their own, in order, each synced to the disk, so that
-the event loop never waits for the disk; the poller does not wait for them either
-(`failing` tells it when it should: then it waits for the commit instead). The file is
-beside the kept files (FILES_DIR), readable by the owner only: it holds what people
-wrote, as the database does.
+An update is appended on the event loop (a write to the system's cache, microseconds:
+from then on a crash of the process cannot lose it) and synced to the disk by a thread
+of its own, which the poller does not wait for: a power cut can also cost what was
+written in the fraction of a millisecond before it. Should a write or a sync fail,
+`append` says so, and the poller waits for each commit instead. The file is beside the
+kept files (FILES_DIR), readable by the owner only: it holds what people wrote, as the
+database does.
 """
 
 import json
@@ -22,7 +24,7 @@ import logging
 import os
 import tempfile
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +43,64 @@ class HeldUpdates:
         self.path = files_dir / FILE_NAME
         self.descriptor: int | None = None
         self.size = 0
-        self.failing = False  # the last write failed: the file may miss updates
-        self.writer = ThreadPoolExecutor(1, thread_name_prefix="zalo-held")
+        self.failing = False  # a write or a sync failed: the file may miss updates
+        self.closed = False
+        self.syncer = ThreadPoolExecutor(1, thread_name_prefix="zalo-held")
+        self.syncing = False  # a sync is queued that has not started yet
 
-    # Called on the event loop: each queues work for the writer thread, in order.
+    def start(self) -> None:
+        """Open the file for writing, empty: what it held is stored (`read`)."""
+        try:
+            self._open()
+            assert self.descriptor is not None
+            os.ftruncate(self.descriptor, 0)
+            self.size = 0
+        except OSError as error:
+            self._failed("cannot write polled Zalo updates down", error)
 
-    def append(self, updates: list[Update]) -> Future[None]:
-        """Write `updates` down (appended, synced)."""
-        lines = "".join(json.dumps(u, ensure_ascii=False) + "\n" for u in updates)
-        return self.writer.submit(self._append, lines.encode("utf-8"))
+    def append(self, updates: list[Update]) -> bool:
+        """Write `updates` down: appended at once (safe from a crash of the process from
+        then on), synced to the disk by the syncer thread. False: the file is failing,
+        so the caller should wait for the updates' commit."""
+        if self.closed:
+            return False
+        lines = _lines(updates)
+        try:
+            if self.descriptor is None:
+                self._open()
+            assert self.descriptor is not None
+            os.write(self.descriptor, lines)
+        except OSError as error:
+            self._failed("could not write a polled Zalo update down", error)
+            return False
+        self.size += len(lines)
+        if not self.syncing:  # a sync that has not started covers these lines too
+            self.syncing = True
+            self.syncer.submit(self._sync, self.descriptor)
+        return not self.failing
 
-    def stored(self, waiting: list[Update]) -> Future[None]:
+    def stored(self, waiting: list[Update]) -> None:
         """Everything written down is stored but `waiting`: empty the file, or rewrite it
         with `waiting` once it grew too large."""
-        return self.writer.submit(self._stored, list(waiting))
+        if self.descriptor is None:
+            return
+        try:
+            if not waiting:
+                if self.size:
+                    os.ftruncate(self.descriptor, 0)
+                    self.size = 0
+            elif self.size >= COMPACT_AT:
+                self._rewrite(waiting)
+        except OSError as error:  # the file may not take the next updates either
+            self._failed("could not empty the held Zalo updates", error)
 
     def close(self) -> None:
-        """Finish the writes queued, then close the file."""
-        self.writer.shutdown(wait=True)
+        """Finish the syncs queued, then close the file."""
+        self.closed = True
+        self.syncer.shutdown(wait=True)
         if self.descriptor is not None:
             os.close(self.descriptor)
             self.descriptor = None
-
-    # Called before polling starts, or on the writer thread.
 
     def read(self) -> list[Update]:
         """Return the updates the file holds (none when there is none).
@@ -106,32 +143,17 @@ class HeldUpdates:
         for stale in self.path.parent.glob(f"{PART}*"):
             stale.unlink(missing_ok=True)
 
-    def _append(self, lines: bytes) -> None:
+    def _sync(self, descriptor: int) -> None:
+        """On the syncer thread: make what was written durable."""
+        self.syncing = False  # what is written from now on needs a sync of its own
         try:
-            if self.descriptor is None:
-                self._open()
-            assert self.descriptor is not None
-            os.write(self.descriptor, lines)
-            os.fdatasync(self.descriptor)
+            os.fdatasync(descriptor)
         except OSError as error:
-            self._failed("could not write a polled Zalo update down", error)
-            raise
-        self.size += len(lines)
-        self._recovered()
-
-    def _stored(self, waiting: list[Update]) -> None:
-        try:
-            if not waiting:
-                if self.size or self.descriptor is None:
-                    if self.descriptor is None:
-                        self._open()
-                    assert self.descriptor is not None
-                    os.ftruncate(self.descriptor, 0)
-                    self.size = 0
-            elif self.size >= COMPACT_AT:
-                self._rewrite(waiting)
-        except OSError as error:  # the file may not take the next updates either
-            self._failed("could not empty the held Zalo updates", error)
+            self._failed("could not sync the polled Zalo updates", error)
+            return
+        if self.failing:
+            logger.info("polled Zalo updates are written down again")
+        self.failing = False
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,28 +165,22 @@ class HeldUpdates:
         """Replace the file with `updates`, durably (written aside, synced, renamed)."""
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=PART)
         try:
-            lines = "".join(json.dumps(u, ensure_ascii=False) + "\n" for u in updates)
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(lines)
+            with os.fdopen(handle, "wb") as file:
+                file.write(_lines(updates))
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        if self.descriptor is not None:
-            os.close(self.descriptor)
+        if self.descriptor is not None:  # closed after the syncs queued on it
+            self.syncer.submit(os.close, self.descriptor)
         self._open()
 
     def _failed(self, what: str, error: OSError) -> None:
         if not self.failing:
             logger.error("%s (%s): each poll now waits for its commit", what, error.strerror)
         self.failing = True
-
-    def _recovered(self) -> None:
-        if self.failing:
-            logger.info("polled Zalo updates are written down again")
-        self.failing = False
 
     def _move_aside(self, bad: int) -> None:
         aside = self.path.with_name(f"{self.path.stem}.{time.time_ns()}.unreadable")
@@ -174,3 +190,9 @@ class HeldUpdates:
             logger.error("held Zalo updates cannot be moved aside: %s", failure.strerror)
             return
         logger.error("%s held Zalo lines were not updates; the file is now %s", bad, aside)
+
+
+def _lines(updates: list[Update]) -> bytes:
+    """One line an update, in ASCII: JSON escapes what a person wrote, a lone surrogate
+    too (which UTF-8 cannot encode)."""
+    return "".join(json.dumps(update) + "\n" for update in updates).encode("ascii")

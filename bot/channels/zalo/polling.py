@@ -1,14 +1,14 @@
 """Long polling: `ZALO_POLLERS` polls in flight, and what they bring stored together.
 
 Zalo forgets an update as it answers a poll, so a poller first has the update written
-down (`hold`: the channel's file of held updates, a few microseconds on the event loop
-and a synced write on a thread of its own) and then polls again at once, while the
-update is stored: what polls bring while a transaction runs is stored by the next one
-together (a group commit, as Telegram's batches give). So a crash costs at most the
-update Zalo hands to a poll at the instant of the death, one per poll in flight
-(README, "Zalo"). When the file cannot be written, a poller waits for its update's
-commit before it polls again, as it would without one. At most `AHEAD` updates wait
-to be stored: beyond them (a database that is away) polling pauses.
+down (`hold`: the channel's file of held updates, microseconds on the event loop) and
+then polls again at once, while the update is stored: what polls bring while a
+transaction runs is stored by the next one together (a group commit, as Telegram's
+batches give). So a crash costs at most the update Zalo hands to a poll at the instant
+of the death, one per poll in flight (README, "Zalo"). When the file cannot be written,
+a poller waits for its update's commit before it polls again, as it would without one.
+At most `AHEAD` updates wait to be stored: beyond them (a database that is away)
+polling pauses.
 
 Two polls answered at the same moment may bring one chat's updates in either order: a
 batch is stored in the order of Zalo's message time, so only updates split between two
