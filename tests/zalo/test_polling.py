@@ -233,12 +233,12 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 6
 
 
-def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Appended line by line and synced; a last line a crash cut is left out, as an
-    earlier version's list is read; other lines that are not updates move the file aside
-    (what it could read is kept); emptied once all is stored, and rewritten with what
-    waits once it grew large."""
-    held = HeldUpdates(tmp_path)
+def test_the_held_updates_file(tmp_path: Path) -> None:
+    """Written over zeros and synced; a last line a crash cut is left out, as an earlier
+    version's list is read; other lines that are not updates move the file aside (what
+    it could read is kept); emptied once all is stored without changing its size; grown
+    when full, and rewritten with what waits at the next commit."""
+    held = HeldUpdates(tmp_path, size=400)
     assert held.read() == []
     one = {"event_name": "message.text.received", "message": {"text": "Đồ gá", "message_id": "1"}}
     two = {"event_name": "message.text.received", "message": {"text": "Máy", "message_id": "2"}}
@@ -248,9 +248,19 @@ def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert held.append([two, odd])  # a lone surrogate, as JSON may carry, is kept too
     assert held.read() == [one, two, odd] and oct(held.path.stat().st_mode)[-3:] == "600"
     held.stored([])
-    assert held.read() == [] and held.path.stat().st_size == 0
+    assert held.read() == [] and held.path.stat().st_size == 400
+    assert held.append([two])  # over what was there
+    assert held.read() == [two]
+    for _ in range(3):
+        held.append([one, two])  # past the zeros: the file grows
+    assert held.read() == [two] + [one, two] * 3 and held.path.stat().st_size > 400
+    held.stored([two])  # full, so rewritten with what waits
+    assert held.read() == [two] and held.path.stat().st_size == 400
+    held.append([one])
+    assert held.read() == [two, one]
     held.close()
     assert not held.append([one])  # closed: the caller waits for the commit
+    assert sorted(p.name for p in tmp_path.iterdir()) == [held.path.name]
 
     held.path.write_text(json.dumps([one]) + "\n" + json.dumps(two) + "\n" + '{"event', "utf-8")
     assert HeldUpdates(tmp_path).read() == [one, two]  # the cut line is left out
@@ -261,21 +271,9 @@ def test_the_held_updates_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     (aside,) = tmp_path.iterdir()
     assert aside.name.endswith(".unreadable")
     aside.unlink()
-
     (tmp_path / ".held-crashed").write_text("[", encoding="utf-8")  # a rewrite a crash cut
-    held = HeldUpdates(tmp_path)
-    held.sweep()
+    HeldUpdates(tmp_path).sweep()
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(held_module, "COMPACT_AT", 300)
-    held.start()
-    for _ in range(3):
-        held.append([one, two])
-    held.stored([two])  # large: rewritten with what waits
-    assert held.read() == [two]
-    held.append([one])
-    assert held.read() == [two, one]
-    held.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [held.path.name]
 
 
 def test_a_failed_sync_makes_the_poller_wait_until_one_succeeds(

@@ -5,18 +5,24 @@ before anything else is done with it, and the poller polls again at once: the up
 safe from a crash of the process from then on, while the inbox's transaction stores it
 (and the transactions after it, if the database is away). The next start stores what
 the file holds before it polls (redeliveries are recognised, so a file that still lists
-updates stored before a crash changes nothing). Once everything the file lists is
-stored, the file is emptied; should it grow past `COMPACT_AT` meanwhile (a long outage,
-or no quiet moment), it is rewritten with only what still waits.
+updates stored before a crash changes nothing).
 
-One JSON value per line: an update, or (as an earlier version wrote) a list of updates.
-An update is appended on the event loop (a write to the system's cache, microseconds:
-from then on a crash of the process cannot lose it) and synced to the disk by a thread
-of its own, which the poller does not wait for: a power cut can also cost what was
-written in the fraction of a millisecond before it. Should a write or a sync fail,
-`append` says so, and the poller waits for each commit instead. The file is beside the
-kept files (FILES_DIR), readable by the owner only: it holds what people wrote, as the
-database does.
+One JSON value per line (an update, or, as an earlier version wrote, a list of
+updates), up to the first NUL byte. The file is made of zeros first (`SIZE`) and written
+over: an update goes where the last one ended, with a NUL after it, and once everything
+written is stored a NUL at the start empties it. So writing never changes the file's
+size, and neither a sync nor emptying touches the file system's own journal (an append
+and a truncate at each update cost SQLite's commits more than the whole rest). Should it
+fill up while updates keep waiting (a long outage, or no quiet moment), it grows, and
+is rewritten with only what waits at the next commit.
+
+An update is written on the event loop (to the system's cache, microseconds: from then
+on a crash of the process cannot lose it) and synced to the disk by a thread of its own,
+which the poller does not wait for: a power cut can also cost what was written in the
+fraction of a millisecond before it. Should a write or a sync fail, `append` says so,
+and the poller waits for each commit instead. The file is beside the kept files
+(FILES_DIR), readable by the owner only: it holds what people wrote, as the database
+does.
 """
 
 import json
@@ -33,15 +39,18 @@ from bot.channels.zalo.api import Update
 logger = logging.getLogger(__name__)
 FILE_NAME = "zalo-held-updates.json"
 PART = ".held-"  # a file being written
-COMPACT_AT = 1 << 20  # bytes
+SIZE = 1 << 20  # bytes of zeros the file starts with
+END = b"\0"
 
 
 class HeldUpdates:
     """The one file of polled updates the database may not have yet."""
 
-    def __init__(self, files_dir: Path) -> None:
+    def __init__(self, files_dir: Path, size: int = SIZE) -> None:
         self.path = files_dir / FILE_NAME
+        self.initial = size
         self.descriptor: int | None = None
+        self.offset = 0  # where the next update goes
         self.size = 0
         self.failing = False  # a write or a sync failed: the file may miss updates
         self.closed = False
@@ -49,48 +58,48 @@ class HeldUpdates:
         self.syncing = False  # a sync is queued that has not started yet
 
     def start(self) -> None:
-        """Open the file for writing, empty: what it held is stored (`read`)."""
+        """Make the file anew, empty: what it held is stored (`read`)."""
         try:
-            self._open()
-            assert self.descriptor is not None
-            os.ftruncate(self.descriptor, 0)
-            self.size = 0
+            self._replace([])
         except OSError as error:
             self._failed("cannot write polled Zalo updates down", error)
 
     def append(self, updates: list[Update]) -> bool:
-        """Write `updates` down: appended at once (safe from a crash of the process from
-        then on), synced to the disk by the syncer thread. False: the file is failing,
-        so the caller should wait for the updates' commit."""
+        """Write `updates` down: at once (safe from a crash of the process from then on),
+        synced to the disk by the syncer thread. False: the file is failing, so the
+        caller should wait for the updates' commit."""
         if self.closed:
             return False
         lines = _lines(updates)
         try:
             if self.descriptor is None:
-                self._open()
+                self._replace([])  # `start` failed: try again
             assert self.descriptor is not None
-            os.write(self.descriptor, lines)
+            if self.offset + len(lines) + len(END) > self.size:
+                grown = max(self.initial, len(lines) + len(END))
+                os.pwrite(self.descriptor, bytes(grown), self.size)
+                self.size += grown
+            os.pwrite(self.descriptor, lines + END, self.offset)
         except OSError as error:
             self._failed("could not write a polled Zalo update down", error)
             return False
-        self.size += len(lines)
-        if not self.syncing:  # a sync that has not started covers these lines too
-            self.syncing = True
-            self.syncer.submit(self._sync, self.descriptor)
+        self.offset += len(lines)
+        self._sync_soon(self.descriptor)
         return not self.failing
 
     def stored(self, waiting: list[Update]) -> None:
         """Everything written down is stored but `waiting`: empty the file, or rewrite it
-        with `waiting` once it grew too large."""
+        with `waiting` once it filled up."""
         if self.descriptor is None:
             return
         try:
             if not waiting:
-                if self.size:
-                    os.ftruncate(self.descriptor, 0)
-                    self.size = 0
-            elif self.size >= COMPACT_AT:
-                self._rewrite(waiting)
+                if self.offset:
+                    os.pwrite(self.descriptor, END, 0)
+                    self.offset = 0
+                    self._sync_soon(self.descriptor)
+            elif self.offset >= self.initial:
+                self._replace(waiting)
         except OSError as error:  # the file may not take the next updates either
             self._failed("could not empty the held Zalo updates", error)
 
@@ -116,7 +125,7 @@ class HeldUpdates:
         except OSError as error:
             logger.error("held Zalo updates cannot be read: %s", error.strerror)
             return []
-        lines = content.split(b"\n")
+        lines = content.split(END, 1)[0].split(b"\n")
         updates: list[Update] = []
         bad = 0
         for number, line in enumerate(lines):
@@ -143,6 +152,11 @@ class HeldUpdates:
         for stale in self.path.parent.glob(f"{PART}*"):
             stale.unlink(missing_ok=True)
 
+    def _sync_soon(self, descriptor: int) -> None:
+        if not self.syncing:  # a sync that has not started covers this write too
+            self.syncing = True
+            self.syncer.submit(self._sync, descriptor)
+
     def _sync(self, descriptor: int) -> None:
         """On the syncer thread: make what was written durable."""
         self.syncing = False  # what is written from now on needs a sync of its own
@@ -155,18 +169,16 @@ class HeldUpdates:
             logger.info("polled Zalo updates are written down again")
         self.failing = False
 
-    def _open(self) -> None:
+    def _replace(self, updates: list[Update]) -> None:
+        """Make the file anew with `updates` and zeros after them, durably (written
+        aside, synced, renamed), and write on in it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        self.descriptor = os.open(self.path, flags, 0o600)
-        self.size = os.fstat(self.descriptor).st_size
-
-    def _rewrite(self, updates: list[Update]) -> None:
-        """Replace the file with `updates`, durably (written aside, synced, renamed)."""
+        lines = _lines(updates)
+        size = max(self.initial, len(lines) + len(END))
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=PART)
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(_lines(updates))
+                file.write(lines + bytes(size - len(lines)))
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self.path)
@@ -175,7 +187,9 @@ class HeldUpdates:
             raise
         if self.descriptor is not None:  # closed after the syncs queued on it
             self.syncer.submit(os.close, self.descriptor)
-        self._open()
+            self.descriptor = None
+        self.descriptor = os.open(self.path, os.O_WRONLY)
+        self.offset, self.size = len(lines), size
 
     def _failed(self, what: str, error: OSError) -> None:
         if not self.failing:
