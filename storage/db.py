@@ -236,10 +236,12 @@ async def until_answers(
     what: str,
     *,
     away: Callable[[BaseException], bool] = unavailable,
+    waiting: Callable[[], Awaitable[None]] | None = None,
 ) -> T:
     """Return what `work` returns, trying it again while it fails with the database
     away (`away`): every AWAY_PAUSE seconds, doubling, with a warning that names `what`
-    (so an outage of any length loses nothing). Any other failure is raised."""
+    (so an outage of any length loses nothing); `waiting` runs before each pause. Any
+    other failure is raised."""
     pause = AWAY_PAUSE
     while True:
         try:
@@ -250,6 +252,8 @@ async def until_answers(
             logger.warning(
                 "%s waits for the database (%s); again in %s s", what, type(error).__name__, pause
             )
+        if waiting is not None:
+            await waiting()
         await asyncio.sleep(pause)
         pause = min(pause * 2, AWAY_PAUSE_MAX)
 

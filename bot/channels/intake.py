@@ -45,11 +45,20 @@ async def take_in(
     processor.submit(i for i in items if i.update_id in new and i.update_id not in taken)
 
 
-async def until_stored(core: Core, store: Callable[[], Awaitable[None]], count: int) -> None:
+async def until_stored(
+    core: Core,
+    store: Callable[[], Awaitable[None]],
+    count: int,
+    waiting: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Run `store` (of `count` received updates) until the database takes them, waiting
-    out a database that is away (`db.away`). A failure of the work itself is raised."""
+    out a database that is away (`db.away`; `waiting` runs before each pause). A
+    failure of the work itself is raised."""
     await db.until_answers(
-        store, f"storing {count} received updates", away=partial(db.away, core.engine)
+        store,
+        f"storing {count} received updates",
+        away=partial(db.away, core.engine),
+        waiting=waiting,
     )
 
 

@@ -136,6 +136,7 @@ class ZaloChannel:
         )
         self.arrivals = Arrivals()
         self.held = HeldUpdates(settings.files_dir)
+        self.writing = False  # each polled update is written down (`poll`)
         self.polling: asyncio.Task[None] | None = None
         # A status message's id: when it was sent, and the share done it showed.
         self.status_sent: dict[str, tuple[float, float]] = {}
@@ -181,11 +182,31 @@ class ZaloChannel:
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll Zalo until `stop`; each update is written down, then committed
-        (`polling`)."""
+        (`polling`).
+
+        On SQLite only while the database is away: its commits run in this process and
+        on this disk, and writing every update down cost them a fifth of their speed
+        (bench/README.md, "Issue 17"). There each poll waits for its commit instead.
+        """
+        always = self.core.engine.dialect.name != "sqlite"
+        self.writing = always
+
+        def hold(updates: list[Update]) -> bool:
+            return self.writing and self.held.append(updates)
 
         async def store(updates: list[Update], pending: polling.Pending) -> None:
-            await self._store(updates, process=not stop.is_set())
+            async def away() -> None:  # write down what is in hand, and what comes
+                if not self.writing:
+                    self.writing = self.held.append(updates + pending()) or always
+
+            await intake.until_stored(
+                self.core,
+                partial(self.receive, updates, process=not stop.is_set()),
+                len(updates),
+                waiting=away,
+            )
             self.held.stored(pending())
+            self.writing = always
 
         await polling.poll(
             self.api,
@@ -193,15 +214,13 @@ class ZaloChannel:
             stop,
             pollers=self.pollers,
             timeout=self.poll_timeout,
-            hold=self.held.append,
+            hold=hold,
+            ahead=always,
         )
 
-    async def _store(self, updates: list[Update], *, process: bool = True) -> None:
-        """Store polled updates, waiting out a database that is away: Zalo has forgotten
-        them (they are in `held`'s file meanwhile)."""
-        await intake.until_stored(
-            self.core, partial(self.receive, updates, process=process), len(updates)
-        )
+    async def _store(self, updates: list[Update]) -> None:
+        """Store updates, waiting out a database that is away."""
+        await intake.until_stored(self.core, partial(self.receive, updates), len(updates))
 
     async def _store_left_held(self) -> None:
         """Store what an earlier run wrote down and may not have stored (see `held`)."""

@@ -41,12 +41,14 @@ async def poll(
     pollers: int,
     timeout: int,
     hold: Hold,
+    ahead: bool = True,
 ) -> None:
     """Run `pollers` long polls until `stop`, then store what they brought; `store`
     commits each batch.
 
-    `store` may wait out a database that is away (the channel's does); it is told what
-    waits behind its batch. A failure it raises ends polling (the runtime stops), as
+    With `ahead` false a poller waits for its update's commit even when it was written
+    down. `store` may wait out a database that is away (the channel's does); it is told
+    what waits behind its batch. A failure it raises ends polling (the runtime stops), as
     does a wrong token; other errors of a poll are waited out.
     """
     waiting: list[tuple[list[Update], asyncio.Future[None] | None]] = []
@@ -70,11 +72,17 @@ async def poll(
                 continue
             if not updates:
                 continue
-            stored = None if hold(updates) else asyncio.get_running_loop().create_future()
+            held = hold(updates)
+            stored = None if held and ahead else asyncio.get_running_loop().create_future()
             waiting.append((updates, stored))
             arrived.set()
             if stored is not None:
                 await stored
+            else:
+                # The storer first: a lone update's transaction runs on the event loop
+                # and keeps it anyway, so polling then would only lengthen its way; one
+                # in a worker thread leaves the loop to the next poll at once.
+                await asyncio.sleep(0)
             while count() >= AHEAD:
                 room.clear()
                 await room.wait()
