@@ -323,3 +323,24 @@ async def test_a_lone_surrogate_is_written_down_stored_and_answered(
     assert text_of(await user.say("\ud800 Đồ gá"))  # answered (a re-ask), not dropped
     with Session(core.engine) as session:
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 2
+
+
+def test_a_write_is_synced_unless_stored_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync comes `SYNC_AFTER` later, and is left out when the file was emptied by
+    then: the commit made the updates durable."""
+    held = HeldUpdates(tmp_path)
+    held.start()
+    synced: list[int] = []
+    monkeypatch.setattr(held_module.os, "fdatasync", synced.append)
+    update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
+    held.append([update])
+    held.stored([])  # stored at once
+    held.syncer.submit(lambda: None).result()
+    assert synced == []
+    held.append([update])
+    held.append([update])  # one sync covers both
+    held.syncer.submit(lambda: None).result()
+    assert len(synced) == 1
+    held.close()

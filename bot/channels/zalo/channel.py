@@ -2,10 +2,11 @@
 
 Zalo hands out an update once: `getUpdates` forgets it as it answers, and a webhook
 call is answered 200 only after the update is committed. So every polled update is
-written down as it arrives (`held`) and then stored in the inbox, keyed
-`event_name:message_id` so that a redelivery is recognised, and ordered by a counter of
-the channel's own (`Arrivals`). What a crash costs while polling: an update Zalo hands
-to a poll at the instant of the death, one per poll in flight (README, "Zalo").
+written down as it arrives (`held`; on SQLite only while the database is away) and then
+stored in the inbox, keyed `event_name:message_id` so that a redelivery is recognised,
+and ordered by a counter of the channel's own (`Arrivals`). What a crash costs while
+polling: an update Zalo hands to a poll at the instant of the death, one per poll in
+flight (README, "Zalo").
 """
 
 import asyncio

@@ -3,7 +3,8 @@
 Zalo forgets an update as it answers a poll. So each answer is written to this file
 before anything else is done with it, and the poller polls again at once: the update is
 safe from a crash of the process from then on, while the inbox's transaction stores it
-(and the transactions after it, if the database is away). The next start stores what
+(and the transactions after it, if the database is away). On SQLite the channel writes
+here only while the database is away (`ZaloChannel.poll`). The next start stores what
 the file holds before it polls (redeliveries are recognised, so a file that still lists
 updates stored before a crash changes nothing).
 
@@ -17,9 +18,11 @@ fill up while updates keep waiting (a long outage, or no quiet moment), it grows
 is rewritten with only what waits at the next commit.
 
 An update is written on the event loop (to the system's cache, microseconds: from then
-on a crash of the process cannot lose it) and synced to the disk by a thread of its own,
-which the poller does not wait for: a power cut can also cost what was written in the
-fraction of a millisecond before it. Should a write or a sync fail, `append` says so,
+on a crash of the process cannot lose it) and synced to the disk by a thread of its own
+`SYNC_AFTER` later, unless the file was emptied by then (a commit, durable, came first:
+most of the time, and a sync at each update slowed the database's own), which the
+poller does not wait for: a power cut can also cost what was written in the 50 ms
+before it and not yet committed. Should a write or a sync fail, `append` says so,
 and the poller waits for each commit instead. The file is beside the kept files
 (FILES_DIR), readable by the owner only: it holds what people wrote, as the database
 does.
@@ -41,6 +44,7 @@ FILE_NAME = "zalo-held-updates.json"
 PART = ".held-"  # a file being written
 SIZE = 1 << 20  # bytes of zeros the file starts with
 END = b"\0"
+SYNC_AFTER = 0.05  # seconds: what is stored by then needs no sync of its own
 
 
 class HeldUpdates:
@@ -158,8 +162,12 @@ class HeldUpdates:
             self.syncer.submit(self._sync, descriptor)
 
     def _sync(self, descriptor: int) -> None:
-        """On the syncer thread: make what was written durable."""
+        """On the syncer thread, `SYNC_AFTER` later: make what was written durable,
+        unless it was all stored meanwhile (the database has it: the file is empty)."""
+        time.sleep(SYNC_AFTER)
         self.syncing = False  # what is written from now on needs a sync of its own
+        if not self.offset:
+            return
         try:
             os.fdatasync(descriptor)
         except OSError as error:
