@@ -94,6 +94,35 @@ async def test_an_update_polled_while_the_database_is_away_is_held_until_stored(
         await asyncio.wait_for(serving, timeout=10)
     with Session(core.engine) as session:
         assert session.exec(select(func.count()).select_from(InboxUpdate)).one() == 1
+    assert channel.writing == (core.engine.dialect.name != "sqlite")  # back as before
+
+
+async def test_held_updates_that_cannot_be_stored_are_set_aside_and_the_bot_starts(
+    core: Core, unit_id: int, zalo: ZaloSandboxClient, channel: ZaloChannel
+) -> None:
+    """An update the database refuses (not away: the same at every start) would stop
+    every start: the file is moved aside for a person, and polling begins."""
+    bad = {"event_name": "message.text.received", "message": {"text": "x"}}
+    channel.held.start()
+    channel.held.append([bad])
+    receive = channel.receive
+
+    async def refusing(updates: list[Update], *, process: bool = True) -> None:
+        if bad in updates:
+            raise ValueError("refused")
+        await receive(updates, process=process)
+
+    channel.receive = refusing  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    serving = asyncio.create_task(channel.serve(stop))
+    try:
+        user = ZaloUser(zalo, "u-after-refused")
+        assert "1. Tiếng Việt" in text_of(await user.say(f"/start {DEMO_CODE}"))
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+    aside = [p.name for p in channel.held.path.parent.iterdir() if p.suffix == ".unreadable"]
+    assert len(aside) == 1 and channel.held.read() == []
 
 
 @pytest.fixture
@@ -184,18 +213,20 @@ async def test_when_updates_cannot_be_written_down_each_poll_waits_for_its_commi
     assert len(failures) == 1  # said once, not at every poll
 
 
-@pytest.mark.parametrize("pollers", [1, 3])
-async def test_updates_held_while_the_database_is_away_outlive_a_crash(
+@pytest.mark.parametrize(("pollers", "end"), [(1, "crash"), (3, "crash"), (1, "stop")])
+async def test_updates_held_while_the_database_is_away_outlive_a_crash_or_a_stop(
     core: Core,
     unit_id: int,
     zalo: ZaloSandboxClient,
     channel: ZaloChannel,
     pollers: int,
+    end: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A crash during the outage: what was polled is stored at the next start; polling
-    pauses once `AHEAD` updates wait (the rest stays with Zalo), on SQLite once each
-    poll holds one (written down as the outage began)."""
+    """A crash (or a stop, which gives up on the outage) during the outage: what was
+    polled is stored at the next start; polling pauses once `AHEAD` updates wait (the
+    rest stays with Zalo), on SQLite once each poll holds one (written down as the
+    outage began)."""
 
     async def away(updates: list[Update], *, process: bool = True) -> None:
         raise OperationalError("INSERT", {}, LOST, connection_invalidated=True)
@@ -209,19 +240,32 @@ async def test_updates_held_while_the_database_is_away_outlive_a_crash(
     users = [ZaloUser(zalo, f"u-outage-crash-{n}") for n in range(6)]
     for user in users:
         await zalo.send_text(user.user_id, f"/start {DEMO_CODE}", display_name=user.name)
-    await asyncio.sleep(0.5)  # polling goes as far as it goes
+
+    async def settled() -> bool:  # polling went as far as it goes
+        before = len(await zalo.pending_updates())
+        await asyncio.sleep(0.3)
+        written = len(await asyncio.to_thread(channel.held.read))
+        return len(await zalo.pending_updates()) == before == 6 - written
+
+    await until(settled)
     held = await asyncio.to_thread(channel.held.read)
-    left_with_zalo = len(await zalo.pending_updates())
-    assert len(held) + left_with_zalo == 6  # each update is either written down or with Zalo
+    left_with_zalo = 6 - len(held)  # each update is either written down or with Zalo
     if core.engine.dialect.name == "sqlite":
         assert len(held) == pollers  # each poll waits for its commit, holding its update
     elif pollers == 1:
         assert len(held) == 3  # the batch being stored, and AHEAD more
     assert left_with_zalo > 0  # polling paused
     assert channel.polling is not None
-    channel.polling.cancel()  # as a kill would, holding them
-    serving.cancel()
-    await asyncio.gather(channel.polling, serving, return_exceptions=True)
+    if end == "crash":
+        channel.polling.cancel()  # as a kill would, holding them
+        serving.cancel()
+        await asyncio.gather(channel.polling, serving, return_exceptions=True)
+    else:
+        stop.set()
+        await asyncio.wait_for(serving, timeout=10)
+        await asyncio.wait_for(channel.close(), timeout=channel.poll_timeout + 10)
+        assert channel.polling.done()  # given up on, the file keeping its updates
+    assert len(await asyncio.to_thread(channel.held.read)) == len(held)
 
     monkeypatch.setattr(db, "AWAY_PAUSE", 0.05)  # the database is back
     again = ZaloChannel(core, ZaloApi(TOKEN, zalo.api_base), concurrency=4)
@@ -335,6 +379,7 @@ def test_a_write_is_synced_unless_stored_first(
     synced: list[int] = []
     monkeypatch.setattr(held_module.os, "fdatasync", synced.append)
     update = {"event_name": "message.text.received", "message": {"text": "Đồ gá"}}
+    monkeypatch.setattr(held_module, "SYNC_AFTER", 0.5)  # plenty for the next line
     held.append([update])
     held.stored([])  # stored at once
     held.syncer.submit(lambda: None).result()

@@ -165,8 +165,10 @@ class ZaloChannel:
         tasks: list[asyncio.Task[object]] = [asyncio.create_task(self.replies.run())]
         try:
             await self.recover()
-            tasks.append(asyncio.create_task(self.processor.run()))
+            # Before the processor's first purge of processed keys: a held update that
+            # was stored before a crash is still recognised, however long ago.
             await self._store_left_held()
+            tasks.append(asyncio.create_task(self.processor.run()))
             if self.webhook is None:
                 self.polling = asyncio.create_task(self.poll(stop))
                 stopped = asyncio.create_task(stop.wait())
@@ -229,7 +231,11 @@ class ZaloChannel:
         left = await asyncio.to_thread(self.held.read)
         if left:
             logger.info("storing %s updates held when the bot last stopped", len(left))
-            await self._store(left)
+            try:
+                await self._store(left)
+            except Exception:  # not the database away: the same at every start
+                logger.exception("the held updates could not be stored")
+                await asyncio.to_thread(self.held.set_aside, "could not be stored")
         self.held.start()
 
     async def _serve_webhook(self, webhook: Webhook, stop: asyncio.Event) -> None:
@@ -397,6 +403,8 @@ class ZaloChannel:
                 await asyncio.wait_for(
                     asyncio.shield(self.polling), self.poll_timeout + POLL_MARGIN + 1
                 )
+            self.polling.cancel()  # still storing (the database is away): the file has it
+            await asyncio.gather(self.polling, return_exceptions=True)
         await asyncio.to_thread(self.held.close)
         await self.api.close()
 

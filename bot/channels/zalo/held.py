@@ -28,6 +28,7 @@ and the poller waits for each commit instead. The file is beside the kept files
 does.
 """
 
+import errno
 import json
 import logging
 import os
@@ -81,27 +82,27 @@ class HeldUpdates:
             assert self.descriptor is not None
             if self.offset + len(lines) + len(END) > self.size:
                 grown = max(self.initial, len(lines) + len(END))
-                os.pwrite(self.descriptor, bytes(grown), self.size)
+                _write(self.descriptor, bytes(grown), self.size)
                 self.size += grown
-            os.pwrite(self.descriptor, lines + END, self.offset)
+            _write(self.descriptor, lines + END, self.offset)
         except OSError as error:
             self._failed("could not write a polled Zalo update down", error)
             return False
         self.offset += len(lines)
-        self._sync_soon(self.descriptor)
+        self._sync_soon()
         return not self.failing
 
     def stored(self, waiting: list[Update]) -> None:
         """Everything written down is stored but `waiting`: empty the file, or rewrite it
         with `waiting` once it filled up."""
-        if self.descriptor is None:
+        if self.descriptor is None or self.closed:
             return
         try:
             if not waiting:
                 if self.offset:
-                    os.pwrite(self.descriptor, END, 0)
+                    _write(self.descriptor, END, 0)
                     self.offset = 0
-                    self._sync_soon(self.descriptor)
+                    self._sync_soon()
             elif self.offset >= self.initial:
                 self._replace(waiting)
         except OSError as error:  # the file may not take the next updates either
@@ -148,7 +149,7 @@ class HeldUpdates:
             else:
                 bad += 1
         if bad:
-            self._move_aside(bad)
+            self.set_aside(f"had {bad} lines that were not updates")
         return updates
 
     def sweep(self) -> None:
@@ -156,17 +157,20 @@ class HeldUpdates:
         for stale in self.path.parent.glob(f"{PART}*"):
             stale.unlink(missing_ok=True)
 
-    def _sync_soon(self, descriptor: int) -> None:
+    def _sync_soon(self) -> None:
         if not self.syncing:  # a sync that has not started covers this write too
             self.syncing = True
-            self.syncer.submit(self._sync, descriptor)
+            self.syncer.submit(self._sync)
 
-    def _sync(self, descriptor: int) -> None:
+    def _sync(self) -> None:
         """On the syncer thread, `SYNC_AFTER` later: make what was written durable,
-        unless it was all stored meanwhile (the database has it: the file is empty)."""
+        unless it was all stored meanwhile (the database has it: the file is empty).
+        The file is the one written now: one made anew meanwhile replaced the other
+        (whose descriptor is closed only after this, in the thread's order)."""
         time.sleep(SYNC_AFTER)
         self.syncing = False  # what is written from now on needs a sync of its own
-        if not self.offset:
+        descriptor = self.descriptor
+        if not self.offset or descriptor is None:
             return
         try:
             os.fdatasync(descriptor)
@@ -185,36 +189,52 @@ class HeldUpdates:
         size = max(self.initial, len(lines) + len(END))
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=PART)
         try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(lines + bytes(size - len(lines)))
-                file.flush()
-                os.fsync(file.fileno())
+            _write(handle, lines + bytes(size - len(lines)), 0)
+            os.fsync(handle)
             os.replace(temporary, self.path)
         except BaseException:
+            os.close(handle)
             Path(temporary).unlink(missing_ok=True)
             raise
         if self.descriptor is not None:  # closed after the syncs queued on it
             self.syncer.submit(os.close, self.descriptor)
-            self.descriptor = None
-        self.descriptor = os.open(self.path, os.O_WRONLY)
+        self.descriptor = handle
         self.offset, self.size = len(lines), size
+        _sync_directory(self.path.parent)  # the rename, for a power cut
 
     def _failed(self, what: str, error: OSError) -> None:
         if not self.failing:
             logger.error("%s (%s): each poll now waits for its commit", what, error.strerror)
         self.failing = True
 
-    def _move_aside(self, bad: int) -> None:
+    def set_aside(self, why: str) -> None:
+        """Move the file aside (`….unreadable`) for a person to look at, saying `why`;
+        only while nothing writes."""
         aside = self.path.with_name(f"{self.path.stem}.{time.time_ns()}.unreadable")
         try:
             os.replace(self.path, aside)
         except OSError as failure:
             logger.error("held Zalo updates cannot be moved aside: %s", failure.strerror)
             return
-        logger.error("%s held Zalo lines were not updates; the file is now %s", bad, aside)
+        logger.error("held Zalo updates %s; the file is now %s", why, aside)
 
 
 def _lines(updates: list[Update]) -> bytes:
     """One line an update, in ASCII: JSON escapes what a person wrote, a lone surrogate
     too (which UTF-8 cannot encode)."""
     return "".join(json.dumps(update) + "\n" for update in updates).encode("ascii")
+
+
+def _write(descriptor: int, data: bytes, offset: int) -> None:
+    """Write all of `data` at `offset`: a short write (a full disk) is a failure."""
+    if os.pwrite(descriptor, data, offset) != len(data):
+        raise OSError(errno.ENOSPC, "short write")
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

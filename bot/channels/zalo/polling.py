@@ -96,7 +96,7 @@ async def poll(
             room.set()
             if not batch:
                 continue
-            updates = sorted((u for got, _ in batch for u in got), key=sent_at)
+            updates = ordered([u for got, _ in batch for u in got])
             try:
                 await store(updates, pending)
             except Exception as error:
@@ -108,8 +108,12 @@ async def poll(
                 if stored is not None:
                     stored.set_result(None)
 
+    def ordered(updates: list[Update]) -> list[Update]:
+        # One poll's updates come in Zalo's order; several polls' by Zalo's message time.
+        return updates if pollers <= 1 else sorted(updates, key=sent_at)
+
     def pending() -> list[Update]:
-        return sorted((u for got, _ in waiting for u in got), key=sent_at)
+        return ordered([u for got, _ in waiting for u in got])
 
     storing = asyncio.create_task(storer())
     polls = [asyncio.create_task(poller()) for _ in range(max(1, pollers))]
