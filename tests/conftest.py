@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+from bot import admin
 from bot.app import Core, build
 from bot.channels.console import ConsoleSession
 from bot.channels.contract import Channel
@@ -31,6 +32,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 DEMO_CODE = "TESTCODE2345"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cli_language() -> None:
+    """The CLI loads its catalogs and language once a process (`bot.admin`): each test
+    runs it as a new process would, not in the language an earlier test set."""
+    admin._catalogs.cache_clear()
 
 
 @pytest.fixture(scope="session")
