@@ -16,6 +16,8 @@ from core.messages import Incoming, Response
 from storage import db, inbox
 from storage.db import one_statement, transaction
 
+Waiting = Callable[[], Awaitable[None]] | None
+
 
 async def take_in(
     core: Core,
@@ -46,10 +48,7 @@ async def take_in(
 
 
 async def until_stored(
-    core: Core,
-    store: Callable[[], Awaitable[None]],
-    count: int,
-    waiting: Callable[[], Awaitable[None]] | None = None,
+    core: Core, store: Callable[[], Awaitable[None]], count: int, waiting: Waiting = None
 ) -> None:
     """Run `store` (of `count` received updates) until the database takes them, waiting
     out a database that is away (`db.away`; `waiting` runs before each pause). A

@@ -218,7 +218,6 @@ class ZaloChannel:
             pollers=self.pollers,
             timeout=self.poll_timeout,
             hold=hold,
-            ahead=always,
         )
 
     async def _store(self, updates: list[Update]) -> None:

@@ -41,15 +41,14 @@ async def poll(
     pollers: int,
     timeout: int,
     hold: Hold,
-    ahead: bool = True,
 ) -> None:
     """Run `pollers` long polls until `stop`, then store what they brought; `store`
     commits each batch.
 
-    With `ahead` false a poller waits for its update's commit even when it was written
-    down. `store` may wait out a database that is away (the channel's does); it is told
-    what waits behind its batch. A failure it raises ends polling (the runtime stops), as
-    does a wrong token; other errors of a poll are waited out.
+    A poller whose update was not written down (`hold` false) waits for its commit
+    before it polls again. `store` may wait out a database that is away (the channel's
+    does); it is told what waits behind its batch. A failure it raises ends polling (the
+    runtime stops), as does a wrong token; other errors of a poll are waited out.
     """
     waiting: list[tuple[list[Update], asyncio.Future[None] | None]] = []
     arrived, room = asyncio.Event(), asyncio.Event()
@@ -72,8 +71,7 @@ async def poll(
                 continue
             if not updates:
                 continue
-            held = hold(updates)
-            stored = None if held and ahead else asyncio.get_running_loop().create_future()
+            stored = None if hold(updates) else asyncio.get_running_loop().create_future()
             waiting.append((updates, stored))
             arrived.set()
             if stored is not None:
