@@ -104,6 +104,7 @@ async def test_a_job_an_older_version_left_in_the_store_is_removed_at_start(core
         async with asyncio.timeout(10):
             while jobs() != {"reminders", "kept_files"}:
                 await asyncio.sleep(0.05)
+        assert "renamed_since" not in jobs()
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
